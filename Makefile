@@ -1,0 +1,63 @@
+# v2a-kit developer and learner commands. Each target sets itself up from a fresh clone:
+# it creates .venv if missing, installs the kit with the pinned versions CI uses, and registers
+# the Jupyter kernel. Re-running is cheap: the install re-runs only when pyproject.toml or the
+# constraints change.
+#
+#   make tutorial    start JupyterLab on notebooks/ (the tutorial)
+#   make test        run the whole test suite (unit tests + every notebook under nbval, FAST)
+#   make notebooks   execute every notebook headless in full mode and save its outputs
+#   make lint        ruff + a check that notebooks carry no metadata
+#   make benchmark   print the speed ratios of benchmarks/
+
+PYTHON   ?= python3
+VENV     ?= .venv
+PY       := $(VENV)/bin/python
+STAMP    := $(VENV)/.v2a-installed
+CONSTR   := requirements/ci-constraints.txt
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
+JUPYTER_ARGS ?=
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
+PYTEST_ARGS ?=
+OFFLINE  := HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
+
+.PHONY: setup tutorial test test-unit test-notebooks notebooks lint benchmark clean-venv
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml $(CONSTR)
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip>=24"
+	$(PY) -m pip install --quiet -c $(CONSTR) -e ".[dev]"
+	$(PY) -m ipykernel install --sys-prefix --name v2a-kit --display-name "v2a-kit (.venv)" >/dev/null
+	$(VENV)/bin/nbstripout --install --keep-output >/dev/null 2>&1 || true
+	@touch $(STAMP)
+
+tutorial: setup
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(ROOT_FLAG) $(JUPYTER_ARGS)
+
+test: setup
+	$(OFFLINE) V2A_FAST=1 $(PY) -m pytest tests $(NOTEBOOKS) --nbval-lax --nbval-current-env $(PYTEST_ARGS)
+
+test-unit: setup
+	$(OFFLINE) $(PY) -m pytest tests $(PYTEST_ARGS)
+
+test-notebooks: setup
+	$(OFFLINE) V2A_FAST=1 $(PY) -m pytest $(NOTEBOOKS) --nbval-lax --nbval-current-env $(PYTEST_ARGS)
+
+notebooks: setup
+	@for nb in $(NOTEBOOKS); do \
+	  echo "executing $$nb"; \
+	  $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \
+	    --ExecutePreprocessor.timeout=1800 --ExecutePreprocessor.kernel_name=v2a-kit "$$nb" || exit 1; \
+	  $(VENV)/bin/nbstripout --keep-output "$$nb"; \
+	done
+
+lint: setup
+	$(VENV)/bin/ruff check v2a_kit tests benchmarks
+	$(if $(NOTEBOOKS),$(VENV)/bin/nbstripout --keep-output --verify $(NOTEBOOKS))
+
+benchmark: setup
+	$(OFFLINE) $(PY) benchmarks/run_all.py
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,41 @@
+"""Shared fixtures. Every test runs offline: no model hub is reachable on our machines."""
+
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+torch.set_num_threads(min(2, os.cpu_count() or 1))
+
+
+@pytest.fixture(scope="session")
+def tiny_clip():
+    from v2a_kit import load_clip
+    return load_clip("tiny", device="cpu")
+
+
+@pytest.fixture(scope="session")
+def tiny_clap():
+    from v2a_kit import load_clap
+    return load_clap("tiny", device="cpu")
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
+
+
+@pytest.fixture
+def empty_hf_cache(tmp_path, monkeypatch):
+    """Point every weights lookup at empty folders, so nothing cached by hand can hide a miss."""
+    from huggingface_hub import constants
+    cache = tmp_path / "hf-cache"
+    cache.mkdir()
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(cache))
+    monkeypatch.delenv("V2A_KIT_WEIGHTS", raising=False)
+    return cache

@@ -1,0 +1,24 @@
+"""v2a-kit: learn and study vision-to-audio generation by connecting foundation models.
+
+CLIP image embedding --V2A-Mapper--> CLAP audio embedding --AudioLDM--> waveform
+(after Wang et al., "V2A-Mapper", arXiv 2308.09300). See README.md and notebooks/.
+"""
+
+from .devices import best_device
+from .encoders import (ClapEncoder, ClipEncoder, encode_audio, encode_images, encode_text,
+                       encode_video, load_clap, load_clip)
+from .errors import (CacheError, ConfigError, EmbeddingError, MediaError, SpaceMismatchError,
+                     V2AError, WeightsNotFoundError)
+from .presets import default_preset, get_preset, list_presets
+from .spaces import Embeddings, Space
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "best_device", "list_presets", "get_preset", "default_preset",
+    "load_clip", "load_clap", "ClipEncoder", "ClapEncoder",
+    "encode_images", "encode_video", "encode_audio", "encode_text",
+    "Embeddings", "Space",
+    "V2AError", "MediaError", "EmbeddingError", "SpaceMismatchError", "WeightsNotFoundError",
+    "CacheError", "ConfigError",
+]
