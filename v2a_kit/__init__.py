@@ -5,10 +5,25 @@ CLIP image embedding --V2A-Mapper--> CLAP audio embedding --AudioLDM--> waveform
 """
 
 from .devices import best_device
-from .encoders import (ClapEncoder, ClipEncoder, encode_audio, encode_images, encode_text,
-                       encode_video, load_clap, load_clip)
-from .errors import (CacheError, ConfigError, EmbeddingError, MediaError, SpaceMismatchError,
-                     V2AError, WeightsNotFoundError)
+from .encoders import (
+                       ClapEncoder,
+                       ClipEncoder,
+                       encode_audio,
+                       encode_images,
+                       encode_text,
+                       encode_video,
+                       load_clap,
+                       load_clip,
+)
+from .errors import (
+                       CacheError,
+                       ConfigError,
+                       EmbeddingError,
+                       MediaError,
+                       SpaceMismatchError,
+                       V2AError,
+                       WeightsNotFoundError,
+)
 from .presets import default_preset, get_preset, list_presets
 from .spaces import Embeddings, Space
 
