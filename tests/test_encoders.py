@@ -1,7 +1,6 @@
 """Encoders and loaders: shapes, normalisation, spaces, batching, video/audio inputs, and the
 `paper` preset's real architectures and offline failure."""
 
-import os
 import time
 
 import numpy as np
@@ -10,8 +9,16 @@ import soundfile as sf
 import torch
 from PIL import Image
 
-from v2a_kit import (ConfigError, EmbeddingError, Embeddings, MediaError, Space,
-                     WeightsNotFoundError, list_presets, load_clap, load_clip)
+from v2a_kit import (
+    ConfigError,
+    EmbeddingError,
+    Embeddings,
+    MediaError,
+    Space,
+    WeightsNotFoundError,
+    list_presets,
+    load_clip,
+)
 from v2a_kit.encoders import AGGREGATORS
 
 
