@@ -24,6 +24,15 @@ from .errors import (
                        V2AError,
                        WeightsNotFoundError,
 )
+from .generation import (
+    AudioLDMGenerator,
+    GenerationOutput,
+    SpaceCheck,
+    check_space,
+    encode_prompt,
+    generate,
+    load_audioldm,
+)
 from .presets import default_preset, get_preset, list_presets
 from .spaces import Embeddings, Space
 
@@ -31,7 +40,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "best_device", "list_presets", "get_preset", "default_preset",
-    "load_clip", "load_clap", "ClipEncoder", "ClapEncoder",
+    "load_clip", "load_clap", "load_audioldm", "AudioLDMGenerator", "generate",
+    "GenerationOutput", "encode_prompt", "check_space", "SpaceCheck", "ClipEncoder", "ClapEncoder",
     "encode_images", "encode_video", "encode_audio", "encode_text",
     "Embeddings", "Space",
     "V2AError", "MediaError", "EmbeddingError", "SpaceMismatchError", "WeightsNotFoundError",

@@ -357,14 +357,33 @@ def load_clap(preset_or_name: str | None = None, *, device=None, weights=None) -
         model = build_tiny_clap()
         from .tokenizers import byte_level_roberta_tokenizer
         tok = byte_level_roberta_tokenizer()
-        space = Space("clap", "transformers/ClapModel-tiny", f"random-init:seed={TINY_SEED}",
-                      model.config.projection_dim)
+        space = tiny_clap_space(model)
         source = {"kind": "random-init", "seed": TINY_SEED}
     else:
         from .clap_convert import load_pretrained_clap
         model, tok, space, source = load_pretrained_clap(name, weights=weights)
     fe = ClapFeatureExtractor(truncation="rand_trunc", padding="repeatpad")
     return ClapEncoder(model.to(dev).eval(), fe, tok, space, dev, torch.float32, source=source)
+
+
+def tiny_clap_space(model) -> Space:
+    """The space of the `tiny` CLAP (shared by the tiny AudioLDM, whose text tower it is)."""
+    return Space("clap", "transformers/ClapModel-tiny", f"random-init:seed={TINY_SEED}",
+                 model.config.projection_dim)
+
+
+def clap_text_tower(clap) -> torch.nn.Module:
+    """A ``ClapTextModelWithProjection`` holding ``clap``'s text tower (copied weights).
+
+    This is the class of AudioLDM's ``text_encoder`` in diffusers: a generator whose text
+    encoder is its CLAP's own tower embeds prompts in that CLAP's space.
+    """
+    from transformers import ClapTextModelWithProjection
+    text = ClapTextModelWithProjection(clap.config.text_config)
+    tower = {k: v for k, v in clap.state_dict().items()
+             if k.startswith(("text_model.", "text_projection."))}
+    text.load_state_dict(tower, strict=True)
+    return text.eval()
 
 
 def build_tiny_clap() -> torch.nn.Module:

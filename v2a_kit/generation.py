@@ -1,0 +1,465 @@
+"""AudioLDM conditioned on CLAP embeddings: CLAP embedding -> waveform (DESIGN.md §1-2).
+
+``load_audioldm`` returns an :class:`AudioLDMGenerator` (the diffusers/transformers components of
+an AudioLDM and the CLAP :class:`~v2a_kit.spaces.Space` its conditioning lives in); ``generate``
+runs a short denoising loop over them. The loop follows diffusers' ``AudioLDMPipeline``
+(``pipelines/deprecated/audioldm/pipeline_audioldm.py``, deprecated since diffusers 0.33 but
+equivalent: ``tests/test_generation.py`` checks the two give the same audio), with CLAP embeddings
+as the only input: AudioLDM feeds them to the UNet as ``class_labels`` (a "simple_projection"
+FiLM embedding), not through cross-attention. ``check_space`` tells whether a CLAP encoder and a
+generator share a space.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from dataclasses import dataclass, field
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from .devices import default_dtype, resolve_device
+from .errors import ConfigError, EmbeddingError, SpaceMismatchError
+from .presets import TINY_SEED, load_config, resolve_model_name
+from .spaces import Embeddings, Space, check_same_space, validate_embeds
+
+__all__ = ["AudioLDMGenerator", "GenerationOutput", "SpaceCheck", "load_audioldm",
+           "build_paper_audioldm", "generate", "encode_prompt", "make_scheduler", "check_space",
+           "PAPER_REPO", "PAPER_CLAP_SPACE", "TINY_NAME", "SCHEDULERS", "DEFAULT_PROMPTS",
+           "SPACE_AGREEMENT_THRESHOLD"]
+
+PAPER_REPO = "cvssp/audioldm-s-full-v2"
+TINY_NAME = "tiny-audioldm"
+# The space of AudioLDM-S-full's own CLAP (HTSAT-tiny audio + RoBERTa text). load_clap("paper")
+# reports this same value, so that its embeddings are accepted by the paper generator.
+PAPER_CLAP_SPACE = Space("clap", "audioldm/clap-htsat-tiny", "audioldm-s-full", 512)
+# num_inference_steps when none is given: DDIM-200 is the paper's setting; DPM-Solver++ (the
+# default, much faster) reaches comparable quality in far fewer steps (benchmarks/ measures it).
+SCHEDULERS = {"dpmsolver++": 25, "ddim": 200}
+SPACE_AGREEMENT_THRESHOLD = 0.99
+DEFAULT_PROMPTS = ("a dog barks", "rain falls on a tin roof", "a man speaks", "a piano melody",
+                   "a car engine revs", "birds chirp in a forest", "a bell rings",
+                   "applause from a crowd")
+
+
+@dataclass
+class AudioLDMGenerator:
+    """The components of an AudioLDM and the CLAP space it is conditioned in.
+
+    Attributes:
+        unet: ``UNet2DConditionModel`` with ``class_embed_type="simple_projection"``; its
+            ``projection_class_embeddings_input_dim`` is ``space.dim``.
+        vae: ``AutoencoderKL`` on log-mel spectrograms (1 channel).
+        vocoder: transformers ``SpeechT5HifiGan`` (mel -> waveform).
+        text_encoder: ``ClapTextModelWithProjection``, the text tower of the generator's own CLAP.
+        tokenizer: its RoBERTa tokenizer.
+        scheduler: the scheduler it was trained with (DDIM for the paper); ``generate`` builds
+            a fresh one from its config on every call.
+        space: the CLAP space of the conditioning embeddings.
+        sampling_rate: of the output waveforms (16 kHz for AudioLDM).
+        vae_scale_factor: mel frames (and bins) per latent frame.
+    """
+
+    unet: torch.nn.Module
+    vae: torch.nn.Module
+    vocoder: torch.nn.Module
+    text_encoder: torch.nn.Module
+    tokenizer: object
+    scheduler: object
+    space: Space
+    device: torch.device
+    dtype: torch.dtype
+    sampling_rate: int
+    vae_scale_factor: int
+    name: str = ""
+    source: dict = field(default_factory=dict)
+    _empty_prompt_embed: torch.Tensor | None = field(default=None, repr=False)
+
+    @property
+    def seconds_per_frame(self) -> float:
+        """Seconds of audio per mel frame (the pipeline's ``vocoder_upsample_factor``)."""
+        return np.prod(self.vocoder.config.upsample_rates) / self.vocoder.config.sampling_rate
+
+
+@dataclass
+class GenerationOutput:
+    """waveforms: (b * num_waveforms_per_prompt, samples) float32; rows of one prompt adjacent."""
+
+    waveforms: np.ndarray
+    sampling_rate: int
+
+
+# --- building and loading --------------------------------------------------------------------
+def _build(cfg: dict, text_encoder, tokenizer, seed: int):
+    from diffusers import AutoencoderKL, DDIMScheduler, UNet2DConditionModel
+    from transformers import SpeechT5HifiGan, SpeechT5HifiGanConfig
+    torch.manual_seed(seed)
+    unet = UNet2DConditionModel(**cfg["unet"])
+    vae = AutoencoderKL(**cfg["vae"])
+    vocoder = SpeechT5HifiGan(SpeechT5HifiGanConfig(**cfg["vocoder"]))
+    return dict(unet=unet, vae=vae, vocoder=vocoder, text_encoder=text_encoder,
+                tokenizer=tokenizer, scheduler=DDIMScheduler(**cfg["scheduler"]))
+
+
+def _tiny_parts() -> tuple[dict, Space]:
+    """The `tiny` AudioLDM; its text encoder is the tiny CLAP's own text tower (same weights)."""
+    from .encoders import build_tiny_clap, clap_text_tower, tiny_clap_space
+    from .tokenizers import byte_level_roberta_tokenizer
+    clap = build_tiny_clap()
+    cfg = load_config("audioldm-tiny.json")
+    cfg["unet"]["projection_class_embeddings_input_dim"] = clap.config.projection_dim
+    return (_build(cfg, clap_text_tower(clap), byte_level_roberta_tokenizer(), TINY_SEED),
+            tiny_clap_space(clap))
+
+
+def build_paper_audioldm(random_init: bool = True, *, device=None, dtype=None,
+                         weights=None) -> AudioLDMGenerator:
+    """AudioLDM-S-full-v2: the real architecture (configs/audioldm-s.json).
+
+    ``random_init=True`` builds it offline at random init (seed ``TINY_SEED``): real shapes,
+    sizes and code paths, noise out; its space is *not* ``PAPER_CLAP_SPACE``. Otherwise it is
+    ``load_audioldm(PAPER_REPO, weights=weights)``.
+    """
+    if not random_init:
+        return load_audioldm(PAPER_REPO, device=device, dtype=dtype, weights=weights)
+    from transformers import ClapTextConfig, ClapTextModelWithProjection
+
+    from .tokenizers import byte_level_roberta_tokenizer
+    cfg = load_config("audioldm-s.json")
+    torch.manual_seed(TINY_SEED)
+    text = ClapTextModelWithProjection(ClapTextConfig(**cfg["text_encoder"]))
+    space = Space("clap", PAPER_CLAP_SPACE.model, f"random-init:seed={TINY_SEED}",
+                  PAPER_CLAP_SPACE.dim)
+    parts = _build(cfg, text, byte_level_roberta_tokenizer(), TINY_SEED)
+    return _assemble(parts, space, device, dtype, PAPER_REPO,
+                     {"kind": "random-init", "seed": TINY_SEED})
+
+
+def _load_paper(weights) -> dict:
+    from diffusers import AutoencoderKL, DDIMScheduler, UNet2DConditionModel
+    from transformers import AutoTokenizer, ClapTextModelWithProjection, SpeechT5HifiGan
+
+    from .tokenizers import check_tokenizer
+    from .weights import hub_snapshot
+    folder = hub_snapshot(PAPER_REPO, what="AudioLDM-S-full-v2", local=weights, required=(
+        "unet/config.json", "vae/config.json", "vocoder/config.json", "text_encoder/config.json",
+        "scheduler/scheduler_config.json", "tokenizer/tokenizer_config.json"))
+    # Refuse another AudioLDM (m, l, v1...) placed where AudioLDM-S-full-v2 was expected.
+    expected = load_config("audioldm-s.json")["unet"]
+    got = UNet2DConditionModel.load_config(folder, subfolder="unet")
+    diff = {k: got.get(k) for k in ("in_channels", "block_out_channels", "class_embed_type",
+                                    "projection_class_embeddings_input_dim")
+            if np.atleast_1d(got.get(k)).tolist() != np.atleast_1d(expected[k]).tolist()}
+    if diff:
+        raise ConfigError(f"the AudioLDM at {folder} is not AudioLDM-S (configs/audioldm-s.json): "
+                          f"its UNet differs in {diff}")
+    kw = {"local_files_only": True}
+    tok = AutoTokenizer.from_pretrained(folder, subfolder="tokenizer", **kw)
+    check_tokenizer(tok, f"tokenizer of {PAPER_REPO}")
+    return dict(
+        unet=UNet2DConditionModel.from_pretrained(folder, subfolder="unet", **kw),
+        vae=AutoencoderKL.from_pretrained(folder, subfolder="vae", **kw),
+        vocoder=SpeechT5HifiGan.from_pretrained(folder, subfolder="vocoder", **kw),
+        text_encoder=ClapTextModelWithProjection.from_pretrained(folder, subfolder="text_encoder",
+                                                                 **kw),
+        tokenizer=tok, scheduler=DDIMScheduler.from_pretrained(folder, subfolder="scheduler"),
+        folder=str(folder))
+
+
+def _assemble(parts: dict, space: Space, device, dtype, name: str,
+              source: dict) -> AudioLDMGenerator:
+    dev = resolve_device(device)
+    # One dtype for every component, as diffusers runs the pipeline (float16 on CUDA); the
+    # pipeline only casts the waveform back to float32, which generate() does too.
+    dt = dtype or default_dtype(dev)
+    for k in ("unet", "vae", "vocoder", "text_encoder"):
+        # nn.Module.to: diffusers' own to(dtype) warns about an empty list of fp32 modules
+        parts[k] = torch.nn.Module.to(parts[k], dev, dt).eval().requires_grad_(False)
+    unet_dim = parts["unet"].config.projection_class_embeddings_input_dim
+    if unet_dim != space.dim or parts["unet"].config.class_embed_type != "simple_projection":
+        raise ConfigError(f"{name}: the UNet takes {unet_dim}-d 'simple_projection' class labels, "
+                          f"its CLAP space {space} is {space.dim}-d")
+    vae_scale_factor = 2 ** (len(parts["vae"].config.block_out_channels) - 1)
+    return AudioLDMGenerator(
+        parts["unet"], parts["vae"], parts["vocoder"], parts["text_encoder"], parts["tokenizer"],
+        parts["scheduler"], space, dev, dt, int(parts["vocoder"].config.sampling_rate),
+        vae_scale_factor, name, source)
+
+
+def load_audioldm(preset_or_name: str | None = None, *, device=None,
+                  dtype: torch.dtype | None = None, weights=None,
+                  random_init: bool = False) -> AudioLDMGenerator:
+    """Load an AudioLDM generator.
+
+    Args:
+        preset_or_name: a preset ('paper', 'tiny', ...) or ``"cvssp/audioldm-s-full-v2"`` /
+            ``"tiny-audioldm"``; ``None`` = the default preset.
+        device: ``None`` = the best available (CUDA, MPS, CPU).
+        dtype: ``None`` = float16 on CUDA, float32 elsewhere.
+        weights: a local copy of the diffusers snapshot (the folder with unet/, vae/, ...).
+        random_init: the paper's architecture at random init (see ``build_paper_audioldm``).
+
+    Raises:
+        WeightsNotFoundError: paper weights neither local, cached nor downloadable (in seconds).
+    """
+    name = resolve_model_name(preset_or_name, "audioldm")
+    if name == TINY_NAME:
+        parts, space = _tiny_parts()
+        source = {"kind": "random-init", "seed": TINY_SEED}
+    elif name == PAPER_REPO:
+        if random_init:
+            return build_paper_audioldm(device=device, dtype=dtype)
+        parts, space = _load_paper(weights), PAPER_CLAP_SPACE
+        source = {"kind": "pretrained", "folder": parts.pop("folder")}
+    else:
+        raise ConfigError(f"unknown AudioLDM {name!r}: give a preset or one of "
+                          f"{[PAPER_REPO, TINY_NAME]}")
+    return _assemble(parts, space, device, dtype, name, source)
+
+
+# --- text prompts and schedulers -------------------------------------------------------------
+@torch.no_grad()
+def encode_prompt(model: AudioLDMGenerator, prompts) -> Embeddings:
+    """Prompts -> the generator's own CLAP text embeddings, (n, d) L2-normalised, in its space.
+
+    Tokenised and normalised as ``AudioLDMPipeline._encode_prompt`` does, so that
+    ``generate(model, encode_prompt(model, texts))`` is the pipeline's text-to-audio.
+    """
+    items = [prompts] if isinstance(prompts, str) else list(prompts)
+    if not items or not all(isinstance(t, str) for t in items):
+        raise ValueError("prompts must be a string or a non-empty list of strings")
+    out = []
+    for i in range(0, len(items), 32):
+        tok = model.tokenizer(items[i:i + 32], padding="max_length", truncation=True,
+                              max_length=model.tokenizer.model_max_length, return_tensors="pt")
+        res = model.text_encoder(tok.input_ids.to(model.device),
+                                 attention_mask=tok.attention_mask.to(model.device))
+        out.append(F.normalize(res.text_embeds.float(), dim=-1).cpu())
+    return Embeddings(torch.cat(out), model.space, items)
+
+
+def make_scheduler(name: str, base_config):
+    """A fresh scheduler built from ``base_config`` (the generator's ``scheduler.config``).
+
+    ``"ddim"``: the paper's sampler (200 steps). ``"dpmsolver++"``: multistep DPM-Solver++
+    (Lu et al. 2022), second order, for few-step sampling with the same noise schedule.
+    """
+    from diffusers import DDIMScheduler, DPMSolverMultistepScheduler
+    if name == "ddim":
+        return DDIMScheduler.from_config(base_config)
+    if name == "dpmsolver++":
+        return DPMSolverMultistepScheduler.from_config(base_config, algorithm_type="dpmsolver++")
+    raise ConfigError(f"scheduler must be one of {sorted(SCHEDULERS)}, got {name!r}")
+
+
+def _negative_embed(model: AudioLDMGenerator) -> torch.Tensor:
+    # The CLAP text embedding of "" is AudioLDM's unconditional embedding (as in the original).
+    if model._empty_prompt_embed is None:
+        model._empty_prompt_embed = encode_prompt(model, [""]).embeds
+    return model._empty_prompt_embed
+
+
+# --- generation --------------------------------------------------------------------------------
+def _check_int(name: str, v) -> None:
+    if isinstance(v, bool) or not isinstance(v, Integral) or v < 1:
+        raise ValueError(f"{name} must be a positive int, got {v!r}")
+
+
+def _check_real(name: str, v, low: float, what: str, high: float = math.inf) -> None:
+    if isinstance(v, bool) or not isinstance(v, Real) or not math.isfinite(v) \
+            or not low <= v <= high:
+        rng = f">= {low:g}" if high == math.inf else f"in [{low:g}, {high:g}]"
+        raise ValueError(f"{name} must be a finite number {rng} {what}, got {v!r}")
+
+
+def check_inputs(model, clap_embed, negative_clap_embed, num_inference_steps, guidance_scale,
+                 audio_length_in_s, num_waveforms_per_prompt, eta=0.0, scheduler="ddim",
+                 generator=None):
+    """Refuse every bad input with an error naming it; return (clap_embed, negative) normalised.
+
+    Un-normalised embeddings are L2-normalised on purpose: AudioLDM was trained on unit-norm CLAP
+    embeddings, and the pipeline normalises the text embeddings it computes ("additional L_2
+    normalization over each hidden-state" in ``AudioLDMPipeline._encode_prompt``); it passes a
+    caller's ``prompt_embeds`` through unchanged, which would condition on an off-sphere vector.
+    """
+    d = model.space.dim
+    for name, x in (("clap_embed", clap_embed), ("negative_clap_embed", negative_clap_embed)):
+        if isinstance(x, Embeddings):
+            check_same_space(model.space, x.space, name)
+    embeds = validate_embeds(clap_embed, d, "clap_embed", normalize=True)
+    neg = None
+    if negative_clap_embed is not None:
+        neg = validate_embeds(negative_clap_embed, d, "negative_clap_embed", normalize=True)
+        if len(neg) not in (1, len(embeds)):
+            raise EmbeddingError(f"negative_clap_embed has {len(neg)} rows; need 1 or "
+                                 f"{len(embeds)} (one per row of clap_embed)")
+    _check_int("num_inference_steps", num_inference_steps)
+    _check_int("num_waveforms_per_prompt", num_waveforms_per_prompt)
+    if isinstance(generator, list) and len(generator) != len(embeds) * num_waveforms_per_prompt:
+        raise ValueError(f"generator is a list of {len(generator)}; need one per waveform "
+                         f"({len(embeds) * num_waveforms_per_prompt})")
+    # Like the pipeline, guidance applies only above 1; below 1 would silently mean 1.
+    _check_real("guidance_scale", guidance_scale, 1.0, "(1 = no classifier-free guidance)")
+    _check_real("eta", eta, 0.0, "(DDIM's eta; 0 = deterministic)", high=1.0)
+    min_len = model.seconds_per_frame * model.vae_scale_factor
+    _check_real("audio_length_in_s", audio_length_in_s, min_len, "s (one latent frame)")
+    if not (scheduler in SCHEDULERS if isinstance(scheduler, str) else
+            hasattr(scheduler, "set_timesteps") and hasattr(scheduler, "step")):
+        raise ConfigError(f"scheduler must be one of {sorted(SCHEDULERS)} or a diffusers "
+                          f"scheduler instance, got {scheduler!r}")
+    if model.vocoder.config.model_in_dim % model.vae_scale_factor:
+        raise ConfigError(f"the vocoder's {model.vocoder.config.model_in_dim} mel bins are not "
+                          f"divisible by the VAE scale factor {model.vae_scale_factor}")
+    return embeds, neg
+
+
+@torch.no_grad()
+def generate(model: AudioLDMGenerator, clap_embed, *, num_inference_steps: int | None = None,
+             guidance_scale: float = 2.5, audio_length_in_s: float | None = None,
+             num_waveforms_per_prompt: int = 1, generator=None, scheduler="dpmsolver++",
+             negative_clap_embed=None, latents: torch.Tensor | None = None, eta: float = 0.0,
+             progress: bool | None = None) -> GenerationOutput:
+    """Waveforms from CLAP embeddings (diffusers' argument names and defaults).
+
+    Args:
+        clap_embed: (b, d) in the generator's space (an ``Embeddings`` in another space is
+            refused); L2-normalised here if it is not (see ``check_inputs``).
+        num_inference_steps: ``None`` = 200 for "ddim" (the paper), 25 otherwise.
+        guidance_scale: classifier-free guidance weight w, eps = eps_u + w (eps_c - eps_u);
+            1 = none. The paper uses 2.5.
+        audio_length_in_s: ``None`` = the UNet's ``sample_size`` (5.12 s for AudioLDM-S). Rounded
+            up to whole latent frames for denoising, then cut back, as the pipeline does.
+        generator: ``torch.Generator`` (or a list, one per waveform): the only randomness.
+        scheduler: "dpmsolver++" (fast, default), "ddim" (the paper's) or a scheduler instance.
+        negative_clap_embed: (1 or b, d) unconditional embedding; ``None`` = the generator's CLAP
+            text embedding of "" (what the original AudioLDM uses).
+        latents: initial noise (b * num_waveforms_per_prompt, C, frames / f, mels / f).
+        eta: DDIM's eta (ignored by other schedulers).
+        progress: show a progress bar; ``None`` = when more than 10 steps.
+    Returns:
+        GenerationOutput with waveforms (b * num_waveforms_per_prompt, samples) float32.
+    """
+    steps = num_inference_steps
+    if steps is None:
+        steps = SCHEDULERS.get(scheduler, 25) if isinstance(scheduler, str) else 25
+    # 0. Convert audio length from seconds to spectrogram frames, as the pipeline does
+    spf = model.seconds_per_frame
+    if audio_length_in_s is None:
+        audio_length_in_s = model.unet.config.sample_size * model.vae_scale_factor * spf
+
+    # 1. Check inputs
+    embeds, neg = check_inputs(model, clap_embed, negative_clap_embed, steps, guidance_scale,
+                               audio_length_in_s, num_waveforms_per_prompt, eta, scheduler,
+                               generator)
+    # The pipeline truncates (int(0.29 / 0.01) = 28 frames: 4512 samples for 4640 asked); we
+    # round up, ignoring float noise, so the audio is never shorter than asked.
+    height = math.ceil(audio_length_in_s / spf - 1e-6)
+    original_waveform_length = round(audio_length_in_s * model.sampling_rate)
+    if height % model.vae_scale_factor != 0:
+        height = math.ceil(height / model.vae_scale_factor) * model.vae_scale_factor
+
+    # 2. Define call parameters
+    batch_size, device = embeds.shape[0], model.device
+    do_classifier_free_guidance = guidance_scale > 1.0
+
+    # 3. Prepare the conditioning: each row repeated num_waveforms_per_prompt times
+    class_labels = embeds.to(device, model.dtype).repeat_interleave(num_waveforms_per_prompt, 0)
+    if do_classifier_free_guidance:
+        neg = _negative_embed(model) if neg is None else neg
+        neg = neg.to(device, model.dtype).expand(batch_size, -1)
+        class_labels = torch.cat([neg.repeat_interleave(num_waveforms_per_prompt, 0),
+                                  class_labels])
+
+    # 4. Prepare timesteps, on a fresh scheduler unless the caller gave one
+    if isinstance(scheduler, str):
+        scheduler = make_scheduler(scheduler, model.scheduler.config)
+    scheduler.set_timesteps(steps, device=device)
+    timesteps = scheduler.timesteps
+
+    # 5. Prepare latent variables
+    from diffusers.utils.torch_utils import randn_tensor
+    shape = (batch_size * num_waveforms_per_prompt, model.unet.config.in_channels,
+             height // model.vae_scale_factor,
+             int(model.vocoder.config.model_in_dim) // model.vae_scale_factor)
+    if latents is None:
+        latents = randn_tensor(shape, generator=generator, device=device, dtype=model.dtype)
+    elif tuple(latents.shape) != shape:
+        raise ValueError(f"latents must have shape {shape}, got {tuple(latents.shape)}")
+    latents = latents.to(device, model.dtype) * scheduler.init_noise_sigma
+
+    # 6. Prepare extra step kwargs: eta (DDIM) and generator where the scheduler takes them
+    accepted = inspect.signature(scheduler.step).parameters
+    extra_step_kwargs = {k: v for k, v in (("eta", eta), ("generator", generator)) if k in accepted}
+
+    # 7. Denoising loop
+    show = steps > 10 if progress is None else progress
+    for t in tqdm(timesteps, desc="AudioLDM", disable=not show, leave=False):
+        latent_model_input = torch.cat([latents] * 2) if do_classifier_free_guidance else latents
+        latent_model_input = scheduler.scale_model_input(latent_model_input, t)
+        noise_pred = model.unet(latent_model_input, t, encoder_hidden_states=None,
+                                class_labels=class_labels).sample
+        if do_classifier_free_guidance:
+            noise_pred_uncond, noise_pred_cond = noise_pred.chunk(2)
+            noise_pred = noise_pred_uncond + guidance_scale * (noise_pred_cond - noise_pred_uncond)
+        latents = scheduler.step(noise_pred, t, latents, **extra_step_kwargs).prev_sample
+
+    # 8. Post-processing: latents -> log-mel (VAE) -> waveform (vocoder), cut to length
+    mel = model.vae.decode(latents / model.vae.config.scaling_factor).sample
+    audio = model.vocoder(mel.squeeze(1)).cpu().float()[:, :original_waveform_length]
+    return GenerationOutput(audio.numpy(), model.sampling_rate)
+
+
+# --- do the CLAP encoder and the generator share a space? -----------------------------------
+@dataclass
+class SpaceCheck:
+    """Cosines between a CLAP encoder's and a generator's text embeddings of the same prompts.
+
+    ``agree`` when every cosine is >= ``threshold`` (0.99): the same text tower gives 1 up to
+    rounding (1 - cos ~1e-7 in float32, ~1e-6 in float16, ~1e-4 in bfloat16, measured on `tiny`);
+    another checkpoint of the same architecture gives clearly lower values.
+    """
+
+    prompts: list[str]
+    cosines: np.ndarray
+    encoder_space: Space
+    generator_space: Space
+    threshold: float = SPACE_AGREEMENT_THRESHOLD
+
+    @property
+    def mean_cosine(self) -> float:
+        return float(self.cosines.mean())
+
+    @property
+    def agree(self) -> bool:
+        return bool((self.cosines >= self.threshold).all())
+
+    def __str__(self) -> str:
+        verdict = "AGREE" if self.agree else "DISAGREE"
+        lines = [f"CLAP space check: {verdict} (mean cosine {self.mean_cosine:.4f}, min "
+                 f"{self.cosines.min():.4f}, threshold {self.threshold} over {len(self.prompts)} "
+                 "prompts)",
+                 f"  CLAP encoder: {self.encoder_space}",
+                 f"  generator:    {self.generator_space}"]
+        lines += [f"  {c:+.4f}  {p!r}" for p, c in zip(self.prompts, self.cosines)]
+        return "\n".join(lines)
+
+
+def check_space(clap_encoder, model: AudioLDMGenerator,
+                prompts=DEFAULT_PROMPTS) -> SpaceCheck:
+    """Does ``clap_encoder`` embed into the space ``model`` is conditioned in?
+
+    Compares ``clap_encoder.encode_text(prompts)`` with the generator's own text encoder on the
+    same prompts (DESIGN.md §1: ~1.0 when the spaces agree). Run it once for the ``paper`` preset.
+    """
+    prompts = [prompts] if isinstance(prompts, str) else list(prompts)
+    a = clap_encoder.encode_text(prompts)
+    b = encode_prompt(model, prompts)
+    if a.space.dim != b.space.dim:
+        raise SpaceMismatchError(f"the CLAP encoder's space {a.space} and the generator's "
+                                 f"{b.space} have different dimensions: they cannot agree")
+    cos = (a.embeds * b.embeds).sum(1).numpy().astype(np.float64)
+    return SpaceCheck(prompts, cos, a.space, b.space)
