@@ -17,6 +17,7 @@ from v2a_kit import (
     Space,
     WeightsNotFoundError,
     list_presets,
+    load_clap,
     load_clip,
 )
 from v2a_kit.encoders import AGGREGATORS
@@ -232,3 +233,47 @@ def test_device_choice():
     assert resolve_device("cpu") == torch.device("cpu")
     assert default_dtype(torch.device("cpu")) == torch.float32
     assert default_dtype(torch.device("cuda")) == torch.float16
+
+
+@pytest.mark.slow
+def test_paper_clap_architecture_at_random_init(rng):
+    """AudioLDM's CLAP as ClapModel: HTSAT-tiny + RoBERTa-base, 48 kHz / 10 s input, 512-d."""
+    clap = load_clap("paper", random_init=True, device="cpu")
+    n_params = sum(p.numel() for p in clap.model.parameters())
+    assert 150e6 < n_params < 160e6
+    assert clap.sampling_rate == 48000 and clap.max_length_s == 10
+    wave = (0.1 * rng.standard_normal(16000 * 3)).astype(np.float32)
+    a = clap.encode_audio((wave, 16000))
+    t = clap.encode_text(["a dog barks"])
+    assert a.shape == t.shape == (1, 512)
+    _unit(a)
+    assert a.space == t.space == clap.space and clap.space.model == "audioldm/clap-htsat-tiny"
+
+
+@pytest.mark.parametrize("name", ["paper", "laion-630k-audioset-best"])
+@pytest.mark.parametrize("offline_env", [True, False])
+def test_paper_clap_offline_fails_fast_and_clearly(name, offline_env, monkeypatch,
+                                                    empty_hf_cache, tmp_path):
+    monkeypatch.setenv("V2A_KIT_CACHE", str(tmp_path / "kit-cache"))
+    for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
+        if offline_env:
+            monkeypatch.setenv(var, "1")
+        else:
+            monkeypatch.delenv(var, raising=False)
+    start = time.monotonic()
+    with pytest.raises(WeightsNotFoundError) as info:
+        load_clap(name, device="cpu")
+    assert time.monotonic() - start < 20
+    msg = str(info.value)
+    assert ("audioldm-s-full" if name == "paper" else "630k-audioset-best.pt") in msg
+    assert "V2A_KIT_WEIGHTS" in msg and "pocket" in msg
+
+
+def test_paper_spaces_agree_by_name():
+    """load_clap('paper') and load_audioldm('paper') declare one conditioning space."""
+    from v2a_kit.encoders import PRETRAINED_CLAPS
+    from v2a_kit.generation import PAPER_CLAP_SPACE
+    from v2a_kit.presets import get_preset
+    assert get_preset("paper").clap == "audioldm-s-full-clap"
+    assert PRETRAINED_CLAPS["audioldm-s-full-clap"] == (PAPER_CLAP_SPACE.model,
+                                                        PAPER_CLAP_SPACE.checkpoint)

@@ -340,7 +340,8 @@ def _open_clip_weights(arch: str, tag: str, cfg: dict, weights) -> Path:
     return hub_file(repo_id, filename, what=what, local=weights)
 
 
-def load_clap(preset_or_name: str | None = None, *, device=None, weights=None) -> ClapEncoder:
+def load_clap(preset_or_name: str | None = None, *, device=None, weights=None,
+              random_init: bool = False) -> ClapEncoder:
     """Load a CLAP encoder (transformers ``ClapModel``), float32 on every device.
 
     Args:
@@ -348,22 +349,78 @@ def load_clap(preset_or_name: str | None = None, *, device=None, weights=None) -
             was trained with: the ``paper`` preset's), ``"laion-630k-audioset-best"`` (LAION's
             checkpoint of the same architecture: **another space**), ``"tiny-clap"``.
         weights: a local copy of the checkpoint (file or folder).
+        random_init: build the named architecture with random weights, offline (the text is
+            then tokenised byte-wise: the real RoBERTa vocabulary is a download too).
     """
     from transformers import ClapFeatureExtractor
 
     name = resolve_model_name(preset_or_name, "clap")
     dev = resolve_device(device)
+    fe = ClapFeatureExtractor(truncation="rand_trunc", padding="repeatpad")
     if name == "tiny-clap":
         model = build_tiny_clap()
         from .tokenizers import byte_level_roberta_tokenizer
         tok = byte_level_roberta_tokenizer()
         space = tiny_clap_space(model)
         source = {"kind": "random-init", "seed": TINY_SEED}
+    elif name in PRETRAINED_CLAPS:
+        from .clap_convert import paper_clap_feature_extractor
+        model, tok, space, source = _load_pretrained_clap(name, weights, random_init)
+        fe = paper_clap_feature_extractor()
     else:
-        from .clap_convert import load_pretrained_clap
-        model, tok, space, source = load_pretrained_clap(name, weights=weights)
-    fe = ClapFeatureExtractor(truncation="rand_trunc", padding="repeatpad")
+        raise ConfigError(f"unknown CLAP {name!r}: give a preset or one of "
+                          f"{sorted(PRETRAINED_CLAPS)}")
     return ClapEncoder(model.to(dev).eval(), fe, tok, space, dev, torch.float32, source=source)
+
+
+# name -> (space model, space checkpoint, where the weights are published)
+PRETRAINED_CLAPS = {
+    "audioldm-s-full-clap": ("audioldm/clap-htsat-tiny", "audioldm-s-full"),
+    "laion-630k-audioset-best": ("laion/clap-htsat-tiny", "630k-audioset-best"),
+}
+
+
+def _load_pretrained_clap(name: str, weights, random_init: bool):
+    """HTSAT-tiny + RoBERTa CLAPs converted from laion_clap checkpoints (see clap_convert)."""
+    from transformers import AutoTokenizer, ClapModel
+
+    from .clap_convert import (
+        AUDIOLDM_S_FULL_CKPT,
+        LAION_630K_AUDIOSET_BEST,
+        load_clap_model_from_laion_checkpoint,
+        paper_clap_config,
+    )
+    from .generation import PAPER_CLAP_SPACE, PAPER_REPO
+    from .tokenizers import byte_level_roberta_tokenizer, check_tokenizer
+    from .weights import hub_file, hub_snapshot, url_file
+
+    model_id, ckpt = PRETRAINED_CLAPS[name]
+    if random_init:
+        torch.manual_seed(TINY_SEED)
+        model = ClapModel(paper_clap_config()).eval()
+        space = Space("clap", model_id, f"random-init:seed={TINY_SEED}", 512)
+        return (model, byte_level_roberta_tokenizer(), space,
+                {"kind": "random-init", "seed": TINY_SEED})
+    if name == "audioldm-s-full-clap":
+        path = url_file(AUDIOLDM_S_FULL_CKPT["url"], "audioldm-s-full.ckpt",
+                        what="the CLAP inside AudioLDM-S-full", local=weights)
+        # AudioLDM's own RoBERTa tokenizer, from the diffusers copy of the same model
+        tok_dir = hub_snapshot(PAPER_REPO, what="AudioLDM's RoBERTa tokenizer",
+                               allow_patterns=["tokenizer/*"],
+                               required=("tokenizer/tokenizer_config.json",)) / "tokenizer"
+        space = PAPER_CLAP_SPACE
+    else:
+        path = hub_file(LAION_630K_AUDIOSET_BEST["repo_id"], LAION_630K_AUDIOSET_BEST["filename"],
+                        what="LAION CLAP 630k-audioset-best", local=weights)
+        tok_dir = hub_snapshot("FacebookAI/roberta-base", what="the RoBERTa tokenizer",
+                               allow_patterns=["vocab.json", "merges.txt", "tokenizer*.json"],
+                               required=("vocab.json", "merges.txt"))
+        space = Space("clap", model_id, ckpt, 512)
+    model = load_clap_model_from_laion_checkpoint(path)
+    tok = AutoTokenizer.from_pretrained(str(tok_dir))
+    tok.model_max_length = 77  # laion_clap's text length
+    check_tokenizer(tok, f"tokenizer at {tok_dir}")
+    return model, tok, space, {"kind": "pretrained", "file": str(path)}
 
 
 def tiny_clap_space(model) -> Space:

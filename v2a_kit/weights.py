@@ -23,7 +23,7 @@ from pathlib import Path
 
 from .errors import WeightsNotFoundError
 
-__all__ = ["hub_file", "hub_snapshot", "hub_reachable", "offline_mode", "weights_dirs"]
+__all__ = ["hub_file", "hub_snapshot", "url_file", "hub_reachable", "offline_mode", "weights_dirs"]
 
 HUB_HOST = "huggingface.co"
 PROBE_TIMEOUT_S = 3.0
@@ -67,10 +67,11 @@ def _hf_cache_dir() -> Path:
     return Path(constants.HF_HUB_CACHE)
 
 
-def _missing(what: str, source: str, looked: list[str]) -> WeightsNotFoundError:
+def _missing(what: str, source: str, looked: list[str],
+             host: str = HUB_HOST) -> WeightsNotFoundError:
     where = "\n".join(f"  - {p}" for p in looked)
     why = ("offline mode is on (HF_HUB_OFFLINE/TRANSFORMERS_OFFLINE)" if offline_mode()
-           else f"{HUB_HOST} cannot be reached from this machine")
+           else f"{host} cannot be reached from this machine")
     return WeightsNotFoundError(
         f"weights for {what} ({source}) are not available: {why}, and they were not found in\n"
         f"{where}\n"
@@ -151,3 +152,38 @@ def hub_snapshot(repo_id: str, *, what: str, local=None, allow_patterns=None,
     except Exception as e:
         raise WeightsNotFoundError(
             f"downloading {what} ({repo_id}) failed: {type(e).__name__}: {e}") from None
+
+
+def _kit_cache_dir() -> Path:
+    base = os.environ.get("V2A_KIT_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "v2a_kit")
+    return Path(base) / "weights"
+
+
+def url_file(url: str, filename: str, *, what: str, local=None) -> Path:
+    """Path to a weights file published at a plain URL (e.g. Zenodo), cached under
+    ``$V2A_KIT_CACHE/weights`` (default ``~/.cache/v2a_kit/weights``).
+
+    Same search order and the same fast, clear failure as :func:`hub_file`; the download itself
+    is torch's ``download_url_to_file`` (temp file + rename, so an interrupted download never
+    leaves a truncated file under the final name).
+    """
+    from urllib.parse import urlparse
+
+    looked = []
+    for c in _candidates(local, "", filename) + [_kit_cache_dir() / filename]:
+        looked.append(str(c))
+        if c.is_file() and (c.name == filename or c == Path(local or "").expanduser()):
+            return c
+    host = urlparse(url).hostname or ""
+    if offline_mode() or not hub_reachable(host):
+        raise _missing(what, url, looked, host)
+    from torch.hub import download_url_to_file
+    dst = _kit_cache_dir() / filename
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        download_url_to_file(url, str(dst), progress=True)
+    except Exception as e:
+        raise WeightsNotFoundError(f"downloading {what} from {url} failed: "
+                                   f"{type(e).__name__}: {e}") from None
+    return dst
