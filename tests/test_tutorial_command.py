@@ -58,8 +58,16 @@ def test_tutorial_command_serves_jupyterlab(tmp_path):
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/kernelspecs") as r:
                 assert b"v2a-kit" in r.read()
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
+        _stop(proc)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 5)):
         try:
-            proc.wait(20)
+            os.killpg(proc.pid, sig)
+            proc.wait(wait)
+            return
+        except ProcessLookupError:  # already gone
+            return
         except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+            continue
