@@ -1,0 +1,1 @@
+"""The pocket world: a procedural audio-visual world and the miniature models trained on it."""
