@@ -1,0 +1,143 @@
+"""Contrastive training of pocket-CLIP and pocket-CLAP, and zero-shot attribute classification.
+
+Both are trained the way their full-size namesakes were: a symmetric InfoNCE loss over a batch of
+matched (image, caption) or (audio, caption) pairs with a learned temperature (Radford et al.
+2021; Wu et al. 2023). pocket-CLIP is an open_clip ``CLIP`` with a small config and uses
+open_clip's own ``ClipLoss``; pocket-CLAP is a transformers ``ClapModel`` and uses the model's own
+loss (``return_loss=True``). Nothing here is pocket-specific except the data it is fed.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+__all__ = ["train_clip", "train_clap", "zero_shot_accuracy", "combo_prompts"]
+
+
+def _cosine_lr(opt, step: int, total: int, lr: float, warmup: int) -> None:
+    if step < warmup:
+        f = (step + 1) / warmup
+    else:
+        f = 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, total - warmup)))
+    for g in opt.param_groups:
+        g["lr"] = lr * f
+
+
+def _loop(model, loss_fn: Callable[[np.ndarray], torch.Tensor], n: int, *, steps: int,
+          batch_size: int, lr: float, seed: int, desc: str, progress: bool,
+          weight_decay: float = 0.05) -> list[float]:
+    """Shared AdamW + warmup/cosine loop over random minibatches of ``n`` training pairs."""
+    gen = np.random.default_rng(seed)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+    model.train()
+    losses = []
+    bar = tqdm(range(steps), desc=desc, disable=not progress, leave=False)
+    for step in bar:
+        _cosine_lr(opt, step, steps, lr, warmup=max(1, steps // 20))
+        idx = gen.choice(n, size=min(batch_size, n), replace=False)
+        loss = loss_fn(idx)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        losses.append(loss.item())
+        if step % 10 == 0:
+            bar.set_postfix(loss=f"{np.mean(losses[-10:]):.3f}")
+    model.eval()
+    return losses
+
+
+def train_clip(model, preprocess_batch: Callable, tokenizer, images: np.ndarray,
+               captions: list[str], *, steps: int, batch_size: int = 128, lr: float = 1e-3,
+               seed: int = 0, progress: bool = True) -> list[float]:
+    """Train an open_clip model on (image, caption) pairs; returns the loss per step.
+
+    Args:
+        preprocess_batch: uint8 images (b, H, W, 3) -> normalised float tensor (b, 3, H, W).
+    """
+    from open_clip.loss import ClipLoss
+
+    clip_loss = ClipLoss()
+    tokens = tokenizer(captions)
+
+    def loss_fn(idx):
+        img_f, txt_f, scale = model(preprocess_batch(images[idx]), tokens[idx])[:3]
+        return clip_loss(img_f, txt_f, scale)
+
+    torch.manual_seed(seed)
+    return _loop(model, loss_fn, len(captions), steps=steps, batch_size=batch_size, lr=lr,
+                 seed=seed, desc="pocket-CLIP", progress=progress)
+
+
+def train_clap(model, input_features: torch.Tensor, tokenizer, captions: list[str], *,
+               steps: int, batch_size: int = 128, lr: float = 1e-3, seed: int = 0,
+               progress: bool = True) -> list[float]:
+    """Train a transformers ``ClapModel`` on (audio features, caption) pairs.
+
+    Args:
+        input_features: (n, 1, frames, mel) from the model's ``ClapFeatureExtractor``,
+            precomputed once (the extractor runs in numpy, clip by clip).
+    """
+    tok = tokenizer(captions, padding=True, return_tensors="pt")
+
+    def loss_fn(idx):
+        idx = torch.as_tensor(idx)
+        out = model(input_ids=tok["input_ids"][idx], attention_mask=tok["attention_mask"][idx],
+                    input_features=input_features[idx], return_loss=True)
+        return out.loss
+
+    torch.manual_seed(seed)
+    return _loop(model, loss_fn, len(captions), steps=steps, batch_size=batch_size, lr=lr,
+                 seed=seed, desc="pocket-CLAP", progress=progress)
+
+
+def combo_prompts(attributes: dict[str, list[str]], caption_fn: Callable[[dict], list[str]]):
+    """Every combination of attribute values and the captions that describe it.
+
+    Returns:
+        combos: list of dicts {attribute: value index}; prompts: list of lists of captions.
+    """
+    names = list(attributes)
+    combos, prompts = [], []
+    for values in itertools.product(*(range(len(attributes[a])) for a in names)):
+        combo = dict(zip(names, values))
+        combos.append(combo)
+        prompts.append(caption_fn(combo))
+    return combos, prompts
+
+
+def zero_shot_accuracy(embeds: torch.Tensor, labels: dict[str, np.ndarray], combos: list[dict],
+                       prompt_embeds: torch.Tensor, temperature: float = 0.01) -> dict[str, float]:
+    """Zero-shot attribute classification by captions.
+
+    Each combination of attribute values is a class, represented by the mean of its captions'
+    text embeddings (prompt ensembling, as in CLIP's zero-shot protocol). An attribute's value is
+    predicted by marginalising the softmax over the combinations that share it.
+
+    Args:
+        embeds: (n, d) normalised media embeddings.
+        labels: attribute -> (n,) true value indices.
+        combos: from :func:`combo_prompts`; prompt_embeds: (num_combos, d) normalised.
+    Returns:
+        attribute -> accuracy in [0, 1], plus ``"all"``: every attribute right at once.
+    """
+    probs = F.softmax(embeds @ prompt_embeds.T / temperature, dim=1)  # (n, num_combos)
+    acc, all_right = {}, np.ones(len(embeds), bool)
+    for attr, y in labels.items():
+        num_values = 1 + max(c[attr] for c in combos)
+        member = torch.zeros(len(combos), num_values)
+        for j, c in enumerate(combos):
+            member[j, c[attr]] = 1.0
+        pred = (probs @ member).argmax(1).numpy()
+        right = pred == np.asarray(y)
+        acc[attr] = float(right.mean())
+        all_right &= right
+    acc["all"] = float(all_right.mean())
+    return acc
