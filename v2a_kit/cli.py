@@ -11,6 +11,7 @@ raises on purpose (:class:`~v2a_kit.errors.V2AError`) print one line on stderr a
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -82,12 +83,39 @@ def cmd_embed(args) -> int:
 
 
 # --- entry point -----------------------------------------------------------------------------
+def _add_pocket(sub) -> None:
+    p = sub.add_parser("pocket", help="the pocket world: build its models")
+    psub = p.add_subparsers(dest="pocket_command", required=True, metavar="SUBCOMMAND")
+    b = psub.add_parser("build", help="train pocket-CLIP, pocket-CLAP and pocket-AudioLDM "
+                                      "from a seed (minutes on a CPU)")
+    b.add_argument("-o", "--out", required=True, type=Path, help="output folder (replaced)")
+    b.add_argument("--seed", type=int, default=0)
+    b.add_argument("--fast", action="store_true", help="a few steps of everything (smoke test)")
+    b.add_argument("--no-progress", action="store_true")
+    b.set_defaults(func=cmd_pocket_build)
+
+
+def cmd_pocket_build(args) -> int:
+    import json
+
+    import torch
+
+    from .pocket.build import build
+    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+    report = build(args.out, seed=args.seed, fast=args.fast, progress=not args.no_progress)
+    print(json.dumps({k: report[k] for k in ("clip_zero_shot", "clap_zero_shot", "timings_s")},
+                     indent=2))
+    print(f"wrote {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="v2a-kit", description="Vision-to-audio generation by connecting foundation models "
                                     "(CLIP -> V2A-Mapper -> CLAP -> AudioLDM).")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_embed(sub)
+    _add_pocket(sub)
     return parser
 
 

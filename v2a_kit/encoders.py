@@ -281,6 +281,11 @@ def load_clip(preset_or_name: str | None = None, *, device=None, dtype: torch.dt
     name = resolve_model_name(preset_or_name, "clip")
     dev = resolve_device(device)
     dt = dtype or default_dtype(dev)
+    if name == "pocket-clip":
+        from .pocket.loading import clip_parts
+        model, preprocess, tok, space, source = clip_parts(weights)
+        model = model.to(dev, dt).eval()
+        return ClipEncoder(model, preprocess, tok, space, dev, dt, source=source)
     if name == "tiny-clip":
         _register_configs()
         arch = "v2a-tiny-ViT"
@@ -363,6 +368,9 @@ def load_clap(preset_or_name: str | None = None, *, device=None, weights=None,
         tok = byte_level_roberta_tokenizer()
         space = tiny_clap_space(model)
         source = {"kind": "random-init", "seed": TINY_SEED}
+    elif name == "pocket-clap":
+        from .pocket.loading import clap_parts
+        model, fe, tok, space, source = clap_parts(weights)
     elif name in PRETRAINED_CLAPS:
         from .clap_convert import paper_clap_feature_extractor
         model, tok, space, source = _load_pretrained_clap(name, weights, random_init)

@@ -215,9 +215,12 @@ def load_audioldm(preset_or_name: str | None = None, *, device=None,
             return build_paper_audioldm(device=device, dtype=dtype)
         parts, space = _load_paper(weights), PAPER_CLAP_SPACE
         source = {"kind": "pretrained", "folder": parts.pop("folder")}
+    elif name == "pocket-audioldm":
+        from .pocket.loading import audioldm_parts
+        parts, space, source = audioldm_parts(weights)
     else:
         raise ConfigError(f"unknown AudioLDM {name!r}: give a preset or one of "
-                          f"{[PAPER_REPO, TINY_NAME]}")
+                          f"{[PAPER_REPO, TINY_NAME, 'pocket-audioldm']}")
     return _assemble(parts, space, device, dtype, name, source)
 
 

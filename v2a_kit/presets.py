@@ -45,6 +45,11 @@ _PRESETS = {
         "The paper's models: CLIP ViT-L/14 (OpenAI), the CLAP inside AudioLDM-S-full, and "
         "AudioLDM-S-full-v2. Weights from the hubs on first use (~3 GB); a GPU is advised.",
         clip="ViT-L-14/openai", clap="audioldm-s-full-clap", audioldm="cvssp/audioldm-s-full-v2"),
+    "pocket": Preset(
+        "pocket",
+        "The pocket world's models, trained by the kit on a CPU in minutes (`v2a-kit pocket "
+        "build`): open_clip CLIP, transformers ClapModel and a diffusers AudioLDM at pocket size.",
+        clip="pocket-clip", clap="pocket-clap", audioldm="pocket-audioldm"),
     "tiny": Preset(
         "tiny",
         "The paper's classes at tiny sizes and random init, built offline in a second. For tests: "

@@ -1,0 +1,63 @@
+"""`v2a-kit pocket build` in FAST mode, and its output loaded through the kit's loaders."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from v2a_kit import WeightsNotFoundError, check_space, generate, load_audioldm, load_clap, load_clip
+from v2a_kit.cli import main
+from v2a_kit.pocket.world import sample_world
+
+
+@pytest.fixture(scope="module")
+def build_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("pocket") / "build"
+    assert main(["pocket", "build", "-o", str(out), "--fast", "--no-progress"]) == 0
+    return out
+
+
+def test_build_writes_a_complete_folder(build_dir):
+    report = json.loads((build_dir / "build.json").read_text())
+    assert report["seed"] == 0 and report["fast"] is True
+    for key in ("clip_zero_shot", "clap_zero_shot"):
+        assert set(report[key]) == {"shape", "colour", "count", "size", "all"}
+    for f in ("clip/open_clip_model.safetensors", "clap/model.safetensors", "clap/tokenizer.json",
+              "audioldm/unet/diffusion_pytorch_model.safetensors", "audioldm/vae/config.json"):
+        assert (build_dir / f).is_file(), f
+    assert not list(build_dir.parent.glob(".pocket-build-*"))  # no temporary folder left
+
+
+def test_pocket_models_load_through_the_kit(build_dir):
+    world = sample_world(4, seed=7)
+    clip = load_clip("pocket", weights=build_dir, device="cpu")
+    clap = load_clap("pocket", weights=build_dir, device="cpu")
+    gen = load_audioldm("pocket", weights=build_dir, device="cpu")
+    img = clip.encode_images(list(world.images))
+    aud = clap.encode_audio([(a, 16000) for a in world.audio])
+    assert img.shape == (4, 64) and aud.shape == (4, 48)
+    assert clip.space.checkpoint.startswith("pocket-build:") and gen.space == clap.space
+    # the generator's text encoder is pocket-CLAP's own text tower: one space
+    assert check_space(clap, gen).agree
+    out = generate(gen, aud, num_inference_steps=2, generator=torch.Generator().manual_seed(0),
+                   progress=False)
+    assert out.waveforms.shape == (4, 16000) and np.isfinite(out.waveforms).all()
+    again = load_clip("pocket", weights=build_dir, device="cpu").encode_images(list(world.images))
+    assert torch.equal(again.embeds, img.embeds)
+
+
+def test_missing_build_is_a_clear_error(tmp_path):
+    with pytest.raises(WeightsNotFoundError, match="pocket build"):
+        load_clip("pocket", weights=tmp_path)
+
+
+def test_interrupted_build_leaves_nothing(tmp_path, monkeypatch):
+    import v2a_kit.pocket.contrastive as contrastive
+
+    def boom(*a, **k):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(contrastive, "train_clap", boom)
+    out = tmp_path / "b"
+    assert main(["pocket", "build", "-o", str(out), "--fast", "--no-progress"]) == 130
+    assert not out.exists() and list(tmp_path.iterdir()) == []
