@@ -53,6 +53,13 @@ def _as_list(x) -> list:
     return list(x)
 
 
+def _texts(texts) -> list[str]:
+    items = [texts] if isinstance(texts, str) else list(texts)
+    if not items or not all(isinstance(t, str) for t in items):
+        raise ValueError("texts must be a string or a non-empty list of strings")
+    return items
+
+
 # --- video frame aggregators: (num_frames, d) normalised -> (d,) -----------------------------
 def _agg_mean(f: torch.Tensor) -> torch.Tensor:
     return f.mean(0)
@@ -152,9 +159,7 @@ class ClipEncoder:
     def encode_text(self, texts, batch_size: int | None = None,
                     progress: bool | None = None) -> Embeddings:
         """Embed captions/prompts with the CLIP text tower -> (n, d_clip)."""
-        items = [texts] if isinstance(texts, str) else list(texts)
-        if not items or not all(isinstance(t, str) for t in items):
-            raise ValueError("texts must be a string or a non-empty list of strings")
+        items = _texts(texts)
         out = []
         for chunk in _batches(items, batch_size or self.batch_size, progress, "CLIP text"):
             tok = self.tokenizer(list(chunk)).to(self.device)
@@ -232,9 +237,7 @@ class ClapEncoder:
     def encode_text(self, texts, batch_size: int | None = None,
                     progress: bool | None = None) -> Embeddings:
         """Embed prompts with the CLAP text tower -> (n, d_clap)."""
-        items = [texts] if isinstance(texts, str) else list(texts)
-        if not items or not all(isinstance(t, str) for t in items):
-            raise ValueError("texts must be a string or a non-empty list of strings")
+        items = _texts(texts)
         out = []
         for chunk in _batches(items, batch_size or 32, progress, "CLAP text"):
             tok = self.tokenizer(list(chunk), padding=True, truncation=True,
