@@ -21,10 +21,17 @@ def build_dir(tmp_path_factory):
 def test_build_writes_a_complete_folder(build_dir):
     report = json.loads((build_dir / "build.json").read_text())
     assert report["seed"] == 0 and report["fast"] is True
-    for key in ("clip_zero_shot", "clap_zero_shot"):
-        assert set(report[key]) == {"shape", "colour", "count", "size", "all"}
+    gates = report["gates"]
+    for key in ("clip_zero_shot", "clap_zero_shot", "tagger_real", "generated_from_audio",
+                "generated_from_text", "nearest_image"):
+        assert set(gates[key]) == {"shape", "colour", "count", "size", "all"}, key
+        assert all(0 <= v <= 1 for v in gates[key].values()), key
+    assert gates["settings"]["held_out_seed"] == 1000 and gates["settings"]["num_generate"] == 8
+    assert set(report["timings_s"]) >= {"clip_s", "clap_s", "audioldm_s", "evaluators_s",
+                                        "gates_s"}
     for f in ("clip/open_clip_model.safetensors", "clap/model.safetensors", "clap/tokenizer.json",
-              "audioldm/unet/diffusion_pytorch_model.safetensors", "audioldm/vae/config.json"):
+              "audioldm/unet/diffusion_pytorch_model.safetensors", "audioldm/vae/config.json",
+              "evaluators/tagger/model.safetensors", "evaluators/audio_to_image/config.json"):
         assert (build_dir / f).is_file(), f
     assert not list(build_dir.parent.glob(".pocket-build-*"))  # no temporary folder left
 
@@ -45,6 +52,18 @@ def test_pocket_models_load_through_the_kit(build_dir):
     assert out.waveforms.shape == (4, 16000) and np.isfinite(out.waveforms).all()
     again = load_clip("pocket", weights=build_dir, device="cpu").encode_images(list(world.images))
     assert torch.equal(again.embeds, img.embeds)
+
+
+def test_build_evaluators_load_and_judge(build_dir):
+    from v2a_kit.pocket.loading import load_audio_to_image, load_tagger
+    world = sample_world(3, seed=7)
+    tagger, a2i = load_tagger(build_dir), load_audio_to_image(build_dir)
+    pred = tagger.predict(world.audio)
+    assert set(pred) == {"shape", "colour", "count", "size"} and pred["shape"].shape == (3,)
+    clip = load_clip("pocket", weights=build_dir, device="cpu")
+    assert a2i.embed(world.audio).shape == (3, clip.space.dim)
+    vae = load_audioldm("pocket", weights=build_dir, device="cpu").vae.config
+    assert vae.shift < -3 and 1 < vae.scale < 5  # standardised on the training latents
 
 
 def test_missing_build_is_a_clear_error(tmp_path):

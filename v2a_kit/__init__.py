@@ -33,8 +33,10 @@ from .generation import (
     generate,
     load_audioldm,
 )
+from .mappers import create_mapper, fit_ridge, list_mappers, load_mapper, save_mapper
 from .presets import default_preset, get_preset, list_presets
 from .spaces import Embeddings, Space
+from .train import History, Pairs, TrainConfig, fit, make_pairs
 
 __version__ = "0.1.0"
 
@@ -44,6 +46,8 @@ __all__ = [
     "GenerationOutput", "encode_prompt", "check_space", "SpaceCheck", "ClipEncoder", "ClapEncoder",
     "encode_images", "encode_video", "encode_audio", "encode_text",
     "Embeddings", "Space",
+    "create_mapper", "load_mapper", "save_mapper", "list_mappers", "fit_ridge",
+    "fit", "TrainConfig", "Pairs", "History", "make_pairs",
     "V2AError", "MediaError", "EmbeddingError", "SpaceMismatchError", "WeightsNotFoundError",
     "CacheError", "ConfigError",
 ]

@@ -6,6 +6,8 @@ raises on purpose (:class:`~v2a_kit.errors.V2AError`) print one line on stderr a
 
     v2a-kit embed photos/ --model clip --preset tiny --out photos.safetensors
     torchrun --standalone --nproc_per_node 2 -m v2a_kit.cli embed videos/ --model clip ...
+    v2a-kit train --clip frames.safetensors --clap audio.safetensors --kind diffusion -o ckpt/
+    v2a-kit pocket build -o DIR        v2a-kit pocket mappers -o DIR/mappers
 """
 
 from __future__ import annotations
@@ -82,6 +84,59 @@ def cmd_embed(args) -> int:
     return 0
 
 
+# --- train -----------------------------------------------------------------------------------
+def _add_train(sub) -> None:
+    from .mappers import list_configs
+
+    p = sub.add_parser(
+        "train", help="train a V2A-Mapper on embedding pairs",
+        description="Train a mapper from CLIP embeddings to CLAP embeddings (files written by "
+                    "`v2a-kit embed --out`), keeping the epoch with the best validation loss. "
+                    "Configs: " + ", ".join(list_configs()) + ".")
+    p.add_argument("--clip", type=Path, required=True, help="CLIP embeddings (.safetensors)")
+    p.add_argument("--clap", type=Path, required=True, help="CLAP embeddings (.safetensors)")
+    p.add_argument("--config", choices=list_configs(), required=True,
+                   help="named mapper config (kind, sizes, training settings)")
+    p.add_argument("-o", "--out", type=Path, required=True, help="checkpoint folder")
+    p.add_argument("--pair-by", choices=["order", "stem"], default="stem",
+                   help="pair rows by file stem (default) or by order")
+    p.add_argument("--val", type=float, default=0.1,
+                   help="validation pairs: a fraction (< 1) or a count (default 0.1)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--epochs", type=int, help="override the config's")
+    p.add_argument("--batch-size", type=int, help="override the config's")
+    p.add_argument("--lr", type=float, help="override the config's")
+    p.add_argument("--patience", type=int, help="override the config's (0: no early stopping)")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=cmd_train)
+
+
+def cmd_train(args) -> int:
+    from .embeddings import load_embeddings
+    from .errors import ConfigError
+    from .train import make_pairs, train_named
+
+    pairs = make_pairs(load_embeddings(args.clip), load_embeddings(args.clap), by=args.pair_by)
+    if not (0 < args.val < 1 or (args.val >= 1 and args.val == int(args.val))):
+        raise ConfigError(f"--val {args.val}: expected a fraction in (0, 1) or a whole count")
+    num_val = int(args.val) if args.val >= 1 else max(1, round(args.val * len(pairs)))
+    overrides = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size),
+                                   ("lr", args.lr)) if v is not None}
+    if args.patience is not None:
+        overrides["patience"] = args.patience or None
+    _, summary = train_named(pairs, args.config, args.out, num_val=num_val, seed=args.seed,
+                             progress=not args.no_progress, **overrides)
+    done = f"{summary['kind']} ({args.config}, {summary['parameters']:,} parameters) on " \
+           f"{summary['num_train']} pairs ({summary['num_val']} validation)"
+    if "best" in summary:
+        b = summary["best"]
+        done += (f", {summary['epochs_run']} epochs in {summary['train_s']:.0f} s; best epoch "
+                 f"{summary['best_epoch']}: val loss {b['val_loss']:.4f}, recall@1 "
+                 f"{b['recall@1']:.3f}, recall@5 {b['recall@5']:.3f}")
+    print(f"trained {done}; wrote {args.out}")
+    return 0
+
+
 # --- entry point -----------------------------------------------------------------------------
 def _add_pocket(sub) -> None:
     p = sub.add_parser("pocket", help="the pocket world: build its models")
@@ -93,6 +148,20 @@ def _add_pocket(sub) -> None:
     b.add_argument("--fast", action="store_true", help="a few steps of everything (smoke test)")
     b.add_argument("--no-progress", action="store_true")
     b.set_defaults(func=cmd_pocket_build)
+    e = psub.add_parser("export", help="write world samples as NNNNN.png + NNNNN.wav (float) + "
+                                       "examples.json, for `v2a-kit embed`")
+    e.add_argument("-o", "--out", required=True, type=Path, help="output folder")
+    e.add_argument("--num", type=int, required=True, help="number of samples")
+    e.add_argument("--seed", type=int, required=True, help="world seed")
+    e.set_defaults(func=cmd_pocket_export)
+    m = psub.add_parser("mappers", help="train the pocket mappers (one of each kind) on "
+                                        "pocket-world pairs")
+    m.add_argument("-o", "--out", required=True, type=Path, help="output folder")
+    m.add_argument("--weights", type=Path, help="a pocket build (default: the shipped one)")
+    m.add_argument("--seed", type=int, default=0)
+    m.add_argument("--fast", action="store_true", help="a few steps (smoke test)")
+    m.add_argument("--no-progress", action="store_true")
+    m.set_defaults(func=cmd_pocket_mappers)
 
 
 def cmd_pocket_build(args) -> int:
@@ -103,8 +172,30 @@ def cmd_pocket_build(args) -> int:
     from .pocket.build import build
     torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
     report = build(args.out, seed=args.seed, fast=args.fast, progress=not args.no_progress)
-    print(json.dumps({k: report[k] for k in ("clip_zero_shot", "clap_zero_shot", "timings_s")},
-                     indent=2))
+    print(json.dumps({k: report[k] for k in ("gates", "timings_s")}, indent=2))
+    print(f"wrote {args.out}")
+    return 0
+
+
+def cmd_pocket_export(args) -> int:
+    from .pocket.world import sample_world, save_examples
+    batch = sample_world(args.num, args.seed)
+    paths = save_examples(batch, args.out, n=args.num, lossless=True)
+    print(f"wrote {args.num} pairs of world seed {args.seed} to {args.out} ({len(paths)} files)")
+    return 0
+
+
+def cmd_pocket_mappers(args) -> int:
+    import json
+
+    import torch
+
+    from .pocket.mappers import train_pocket_mappers
+    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+    report = train_pocket_mappers(args.out, weights=args.weights, seed=args.seed, fast=args.fast,
+                                  progress=not args.no_progress)
+    print(json.dumps({k: {m: v[m] for m in ("test_recall@1", "test_recall@5", "train_s")}
+                      for k, v in report["mappers"].items()}, indent=2))
     print(f"wrote {args.out}")
     return 0
 
@@ -115,6 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
                                     "(CLIP -> V2A-Mapper -> CLAP -> AudioLDM).")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_embed(sub)
+    _add_train(sub)
     _add_pocket(sub)
     return parser
 

@@ -57,8 +57,9 @@ _PRESETS = {
         clip="tiny-clip", clap="tiny-clap", audioldm="tiny-audioldm"),
 }
 
-# The preset used when none is named. `pocket` takes this place once its weights ship.
-_DEFAULT = "paper"
+# The preset used when none is named: the pocket world's models ship with the package, so the
+# kit runs offline on a CPU out of the box; `paper` needs the published weights (and a GPU).
+_DEFAULT = "pocket"
 
 
 def list_presets() -> list[str]:

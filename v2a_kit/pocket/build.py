@@ -7,17 +7,22 @@ Stages (each a real training run of the same classes the ``paper`` preset uses):
    ``RobertaTokenizer`` trained on the audio captions, contrastive on (audio, caption);
 3. pocket-AudioLDM — a diffusers ``UNet2DConditionModel`` over power-pooled log-mel latents,
    conditioned on pocket-CLAP **audio** embeddings with dropout to the CLAP text embedding of ""
-   (see :mod:`v2a_kit.pocket.generator`).
+   (see :mod:`v2a_kit.pocket.generator`);
+4. the pocket evaluators — the tagger and the audio → pocket-CLIP-image encoder
+   (:mod:`v2a_kit.pocket.evaluators`), on world seed ``EVALUATOR_SEED + seed``;
+5. the quality gates (:mod:`v2a_kit.pocket.gates`), measured on the written folder through the
+   kit's loaders, so the figures are those of exactly what is shipped.
 
 Output folder layout (safetensors + JSON, nothing pickled)::
 
     clip/open_clip_model.safetensors   clip/config.json
     clap/model.safetensors             clap/config.json   clap/tokenizer.json
     audioldm/unet/ (diffusers)         audioldm/{vae,vocoder,scheduler}/ (configs)
+    evaluators/tagger/                 evaluators/audio_to_image/  (safetensors + config.json)
     build.json                         seed, command, settings, timings and the quality gates
 
-Seeds: training data is world seed ``seed``; the gates are measured on world seed
-``seed + HELD_OUT_OFFSET``, which no model is trained on.
+Seeds: training data is world seed ``seed``; the evaluators train on ``EVALUATOR_SEED + seed``;
+the gates are measured on world seed ``seed + HELD_OUT_OFFSET``, which no model is trained on.
 """
 
 from __future__ import annotations
@@ -25,7 +30,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass
@@ -36,9 +40,9 @@ import torch
 import torch.nn.functional as F
 
 from ..presets import load_config
-from .world import ATTRIBUTES, sample_world
+from .world import sample_world
 
-__all__ = ["BuildConfig", "get_build_config", "build", "HELD_OUT_OFFSET"]
+__all__ = ["BuildConfig", "get_build_config", "build", "describe_build", "HELD_OUT_OFFSET"]
 
 HELD_OUT_OFFSET = 1000
 
@@ -54,10 +58,14 @@ class BuildConfig:
     clap_batch: int = 128
     clap_lr: float = 2e-3
     clap_vocab: int = 1000       # BPE vocabulary cap (the captions need ~400)
-    unet_steps: int = 1700       # ~the spike's budget for the 4x4 latent
+    unet_steps: int = 3000       # size (loudness) is the last attribute learned: 0.82 at 2400
     unet_batch: int = 64
     unet_lr: float = 1e-3
     cond_dropout: float = 0.1    # probability of the empty-prompt condition (for CFG)
+    eval_clips: int = 2048       # evaluator training clips (+ as many vocoded copies)
+    tagger_steps: int = 500
+    a2i_steps: int = 500
+    gate_generate: int = 200     # held-out clips generated for, from audio and from text
 
 
 def get_build_config(fast: bool = False) -> BuildConfig:
@@ -65,7 +73,8 @@ def get_build_config(fast: bool = False) -> BuildConfig:
     if not fast:
         return BuildConfig()
     return BuildConfig(num_train=256, num_held_out=64, clip_steps=3, clip_batch=32,
-                       clap_steps=3, clap_batch=32, unet_steps=3, unet_batch=16)
+                       clap_steps=3, clap_batch=32, unet_steps=3, unet_batch=16,
+                       eval_clips=64, tagger_steps=3, a2i_steps=3, gate_generate=8)
 
 
 def _clip_prep(images: np.ndarray) -> torch.Tensor:
@@ -83,29 +92,6 @@ def _clap_features(fe, audio: np.ndarray, chunk: int = 512) -> torch.Tensor:
                       for i in range(0, len(audio), chunk)])
 
 
-def _combo_captions(kind: str):
-    from .world import BACKGROUNDS, _captions
-
-    def fn(combo):
-        k = 8
-        labels = {a: np.full(k, combo[a]) for a in ATTRIBUTES}
-        bg = np.arange(k) % len(BACKGROUNDS) if kind == "image" else None
-        return _captions(np.random.default_rng(0), labels, kind, background=bg)
-    return fn
-
-
-def _prompt_embeds(encode_text, prompts: list[list[str]]) -> torch.Tensor:
-    return torch.stack([F.normalize(F.normalize(encode_text(p), dim=-1).mean(0), dim=0)
-                        for p in prompts])
-
-
-@torch.no_grad()
-def _zero_shot(embeds, labels, encode_text, kind: str) -> dict[str, float]:
-    from .contrastive import combo_prompts, zero_shot_accuracy
-    combos, prompts = combo_prompts(ATTRIBUTES, _combo_captions(kind))
-    return zero_shot_accuracy(embeds, labels, combos, _prompt_embeds(encode_text, prompts))
-
-
 def build(out_dir, seed: int = 0, fast: bool = False, progress: bool = True) -> dict:
     """Train every pocket model from ``seed`` into ``out_dir`` (written atomically as a whole:
     a temporary folder renamed into place, so an interrupted build leaves nothing half-written).
@@ -121,6 +107,14 @@ def build(out_dir, seed: int = 0, fast: bool = False, progress: bool = True) -> 
     from ..tokenizers import train_bpe_tokenizer
     from .audio import log_mel
     from .contrastive import train_clap, train_clip
+    from .evaluators import (
+        EVALUATOR_SEED,
+        evaluator_data,
+        save_evaluator,
+        train_audio_to_image,
+        train_tagger,
+    )
+    from .gates import measure_gates
     from .generator import GriffinLimVocoder, PowerPoolAutoencoder, build_unet, train_generator
 
     cfg = get_build_config(fast)
@@ -128,7 +122,8 @@ def build(out_dir, seed: int = 0, fast: bool = False, progress: bool = True) -> 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".pocket-build-", dir=out_dir.parent))
     timings, report = {}, {"seed": seed, "fast": fast, "config": asdict(cfg),
-                           "command": " ".join(["v2a-kit", "pocket", "build"] + sys.argv[3:])}
+                           "command": f"v2a-kit pocket build -o {out_dir} --seed {seed}"
+                                      + (" --fast" if fast else "")}
     try:
         t0 = time.perf_counter()
         train = sample_world(cfg.num_train, seed)
@@ -151,10 +146,6 @@ def build(out_dir, seed: int = 0, fast: bool = False, progress: bool = True) -> 
         (tmp / "clip" / "config.json").write_text(json.dumps(
             {"architecture": "pocket-clip", **load_config("open_clip/pocket-clip.json")}))
         timings["clip_s"] = time.perf_counter() - t0
-        with torch.no_grad():
-            img = F.normalize(clip.encode_image(_clip_prep(held.images)), dim=-1)
-        report["clip_zero_shot"] = _zero_shot(
-            img, held.labels, lambda p: clip.encode_text(clip_tok(p)), "image")
 
         # 2. pocket-CLAP
         t0 = time.perf_counter()
@@ -175,25 +166,23 @@ def build(out_dir, seed: int = 0, fast: bool = False, progress: bool = True) -> 
         tok.backend_tokenizer.save(str(tmp / "clap" / "tokenizer.json"))
         timings["clap_s"] = time.perf_counter() - t0
 
-        def clap_text(prompts):
-            t = tok(prompts, padding=True, return_tensors="pt")
-            return clap.get_text_features(input_ids=t["input_ids"],
-                                          attention_mask=t["attention_mask"]).pooler_output
-
-        with torch.no_grad():
-            held_audio = F.normalize(clap.get_audio_features(
-                input_features=_clap_features(fe, held.audio)).pooler_output, dim=-1)
-        report["clap_zero_shot"] = _zero_shot(held_audio, held.labels, clap_text, "audio")
-
         # 3. pocket-AudioLDM, conditioned on pocket-CLAP audio embeddings
         t0 = time.perf_counter()
         with torch.no_grad():
             cond = torch.cat([F.normalize(clap.get_audio_features(
                 input_features=feats[i:i + 256]).pooler_output, dim=-1)
                 for i in range(0, len(feats), 256)])
-            null = F.normalize(clap_text([""])[0], dim=0)
-        vae = PowerPoolAutoencoder()
-        latents = vae.encode(log_mel(torch.as_tensor(train.audio)).transpose(1, 2)[:, None])
+            empty = tok([""], return_tensors="pt")
+            null = F.normalize(clap.get_text_features(
+                input_ids=empty["input_ids"], attention_mask=empty["attention_mask"]
+            ).pooler_output[0], dim=0)
+        mel = torch.cat([log_mel(a) for a in torch.as_tensor(train.audio).split(512)])
+        pooled = PowerPoolAutoencoder(shift=0.0, scale=1.0).encode(mel.transpose(1, 2)[:, None])
+        # standardise the latents over the training set (AudioLDM's VAE scaling factor plays
+        # this role): unit spread is what the noise schedule assumes
+        vae = PowerPoolAutoencoder(shift=round(float(pooled.latents.mean()), 4),
+                                   scale=round(float(pooled.latents.std()), 4))
+        latents = vae.encode(mel.transpose(1, 2)[:, None])
         sched = DDIMScheduler(beta_schedule="squaredcos_cap_v2", prediction_type="v_prediction",
                               clip_sample=False, set_alpha_to_one=False)
         ema, _ = train_generator(build_unet(c["projection_dim"], seed=seed), sched,
@@ -208,8 +197,29 @@ def build(out_dir, seed: int = 0, fast: bool = False, progress: bool = True) -> 
         clap_text_tower(clap)  # the generator's text encoder is this tower: not stored twice
         timings["audioldm_s"] = time.perf_counter() - t0
 
+        # 4. the evaluators, on a world seed nothing they judge is drawn from
+        t0 = time.perf_counter()
+        data = evaluator_data(cfg.eval_clips, EVALUATOR_SEED + seed)
+        tagger, _ = train_tagger(seed=data.seed, steps=cfg.tagger_steps, data=data,
+                                 progress=progress)
+        save_evaluator(tagger, tmp / "evaluators" / "tagger")
+        with torch.no_grad():
+            pair_img = F.normalize(clip.encode_image(_clip_prep(data.batch.images)), dim=-1)
+        a2i, _ = train_audio_to_image(pair_img, data.batch.audio, seed=data.seed,
+                                      steps=cfg.a2i_steps, mels=data.mels, progress=progress)
+        save_evaluator(a2i, tmp / "evaluators" / "audio_to_image")
+        timings["evaluators_s"] = time.perf_counter() - t0
+
+        # 5. the gates, on what was written, through the kit's loaders (which need build.json)
+        t0 = time.perf_counter()
+        (tmp / "build.json").write_text(json.dumps(report, indent=2))
+        report["gates"] = measure_gates(tmp, held_out=held, num_generate=cfg.gate_generate)
+        report["gates"]["settings"]["held_out_seed"] = seed + HELD_OUT_OFFSET
+        timings["gates_s"] = time.perf_counter() - t0
+
         report["timings_s"] = timings
         (tmp / "build.json").write_text(json.dumps(report, indent=2))
+        (tmp / "README.md").write_text(describe_build(report))
         if out_dir.exists():
             shutil.rmtree(out_dir)
         os.replace(tmp, out_dir)
@@ -217,3 +227,35 @@ def build(out_dir, seed: int = 0, fast: bool = False, progress: bool = True) -> 
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return report
+
+
+_GATE_ROWS = (("clip_zero_shot", "pocket-CLIP zero-shot, held-out images"),
+              ("clap_zero_shot", "pocket-CLAP zero-shot, held-out audio"),
+              ("tagger_real", "tagger on real held-out audio (the ceiling)"),
+              ("generated_from_audio", "tagger on audio generated from CLAP audio embeddings"),
+              ("generated_from_text", "tagger on audio generated from CLAP text embeddings"),
+              ("nearest_image", "audio→image evaluator: nearest held-out image's attributes"))
+
+
+def describe_build(report: dict) -> str:
+    """The build folder's README.md: seed, command, gates and timings, from ``build.json``."""
+    g, s = report["gates"], report["gates"]["settings"]
+    attrs = [a for a in g["clip_zero_shot"] if a != "all"] + ["all"]
+    fast = " (FAST: a few steps of everything)" if report["fast"] else ""
+    lines = ["# A pocket build", "",
+             "Written by `v2a-kit pocket build` from `build.json` (never edited by hand).", "",
+             f"- seed: {report['seed']}{fast}",
+             f"- command: `{report['command']}`",
+             f"- gates measured on {s['num_held_out']} held-out pairs of world seed "
+             f"{s['held_out_seed']}; generation on the first {s['num_generate']} of them, "
+             f"{s['scheduler']} {s['num_inference_steps'] or 'default'} steps, guidance "
+             f"{s['guidance_scale']}, noise seed {s['generation_seed']}", "",
+             "| gate | " + " | ".join(attrs) + " |", "|---" * (len(attrs) + 1) + "|"]
+    for key, label in _GATE_ROWS:
+        lines.append(f"| {label} | " + " | ".join(f"{g[key][a]:.3f}" for a in attrs) + " |")
+    a2i = g["audio_to_image"]
+    lines += ["", f"Audio→image evaluator (CS role): mean cosine to the paired image "
+                  f"{a2i['paired_cosine']:.3f}, to other images {a2i['unpaired_cosine']:.3f}.", "",
+              "Timings (s): " + ", ".join(f"{k[:-2]} {v:.0f}"
+                                         for k, v in report["timings_s"].items()) + "."]
+    return "\n".join(lines) + "\n"

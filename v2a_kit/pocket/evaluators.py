@@ -44,7 +44,8 @@ from .contrastive import _loop
 from .world import ATTRIBUTES, sample_world
 
 __all__ = ["EVALUATOR_SEED", "CLIP_SAMPLES", "TaggerConfig", "AudioToImageConfig", "TaggerOutput",
-           "PocketTagger", "PocketAudioToImage", "vocode_like_generator", "train_tagger",
+           "PocketTagger", "PocketAudioToImage", "vocode_like_generator", "EvaluatorData",
+           "evaluator_data", "train_tagger",
            "train_audio_to_image", "save_evaluator", "load_evaluator"]
 
 EVALUATOR_SEED = 10_000           # evaluators train on world seeds ≥ this; they judge seeds below
@@ -208,6 +209,35 @@ def _train_mels(audio: Tensor, vocoder) -> tuple[Tensor, float]:
     return torch.cat([mel, vocode_like_generator(mel, vocoder)]), time.perf_counter() - t0
 
 
+@dataclass
+class EvaluatorData:
+    """An evaluator training set: a world batch and the log-mels both evaluators train on.
+
+    ``mels`` is (2n, 64, 100): the n real clips, then their vocoded copies. Make it once with
+    :func:`evaluator_data` and pass it to both trainers (vocoding is most of their cost).
+    """
+
+    batch: object      # PocketBatch of world seed ``seed``
+    mels: Tensor
+    seed: int
+    vocode_s: float
+
+
+def _check_seed(seed) -> None:
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < EVALUATOR_SEED:
+        raise ConfigError(f"seed={seed!r}; evaluators train on world seeds ≥ {EVALUATOR_SEED}, "
+                          "which no judged data uses")
+
+
+def evaluator_data(num_clips: int = 2048, seed: int = EVALUATOR_SEED,
+                   vocoder: nn.Module | None = None) -> EvaluatorData:
+    """``num_clips`` clips of world ``seed`` (≥ ``EVALUATOR_SEED``) and their vocoded copies."""
+    _check_seed(seed)
+    batch = sample_world(num_clips, seed)
+    mels, vocode_s = _train_mels(torch.from_numpy(batch.audio), vocoder)
+    return EvaluatorData(batch, mels, seed, vocode_s)
+
+
 def _fit(model, loss_fn, mels: Tensor, vocode_s: float, seed: int, desc: str, **loop) -> tuple:
     """contrastive's AdamW + warmup/cosine loop over the 2n training mels; (model, history)."""
     t0 = time.perf_counter()
@@ -218,7 +248,8 @@ def _fit(model, loss_fn, mels: Tensor, vocode_s: float, seed: int, desc: str, **
 
 def train_tagger(config: TaggerConfig | None = None, seed: int = EVALUATOR_SEED, steps: int = 500,
                  batch_size: int = 64, progress: bool = True, *, num_clips: int = 2048,
-                 lr: float = 3e-3, vocoder: nn.Module | None = None):
+                 lr: float = 3e-3, vocoder: nn.Module | None = None,
+                 data: EvaluatorData | None = None):
     """Train a :class:`PocketTagger` on ``num_clips`` clips of world ``seed`` and their vocoded
     copies (2 × ``num_clips`` examples); cross-entropy summed over the four attributes, AdamW.
 
@@ -226,15 +257,15 @@ def train_tagger(config: TaggerConfig | None = None, seed: int = EVALUATOR_SEED,
         seed: world seed ≥ ``EVALUATOR_SEED``; also seeds initialisation and minibatches.
         num_clips: real clips; 2,048 keeps Griffin-Lim at ≈ 2–3 min on one core.
         vocoder: for the training copies; ``GriffinLim()`` when None (tests pass a cheaper one).
+        data: a prepared :func:`evaluator_data` set; overrides ``seed``'s world, ``num_clips``
+            and ``vocoder`` (``seed`` still seeds initialisation and minibatches).
     Returns:
         (model in eval mode, history dict: ``loss`` per step, ``num_real``, ``num_vocoded``,
         ``seed``, ``vocode_s`` and ``train_s`` in seconds).
     """
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < EVALUATOR_SEED:
-        raise ConfigError(f"seed={seed!r}; evaluators train on world seeds ≥ {EVALUATOR_SEED}, "
-                          "which no judged data uses")
-    batch = sample_world(num_clips, seed)
-    mels, vocode_s = _train_mels(torch.from_numpy(batch.audio), vocoder)
+    _check_seed(seed)
+    data = data or evaluator_data(num_clips, seed, vocoder)
+    batch, mels, vocode_s = data.batch, data.mels, data.vocode_s
     labels = {a: torch.from_numpy(np.tile(y, 2)) for a, y in batch.labels.items()}
     torch.manual_seed(seed)
     model = PocketTagger(config)
@@ -250,7 +281,8 @@ def train_tagger(config: TaggerConfig | None = None, seed: int = EVALUATOR_SEED,
 def train_audio_to_image(clip_image_embeds: Tensor, audio: np.ndarray,
                          config: AudioToImageConfig | None = None, seed: int = EVALUATOR_SEED,
                          steps: int = 500, batch_size: int = 64, progress: bool = True, *,
-                         lr: float = 3e-3, vocoder: nn.Module | None = None):
+                         lr: float = 3e-3, vocoder: nn.Module | None = None,
+                         mels: Tensor | None = None):
     """Train a :class:`PocketAudioToImage` to map audio to its paired image's embedding.
 
     Each clip and its vocoded copy regress the same target by cosine loss. Draw the pairs from a
@@ -260,6 +292,8 @@ def train_audio_to_image(clip_image_embeds: Tensor, audio: np.ndarray,
         clip_image_embeds: (n, d) float, L2-normed: pocket-CLIP image embeddings of the images.
         audio: (n, 16000) float32 paired clips.
         config: ``embed_dim`` must equal d; ``AudioToImageConfig(embed_dim=d)`` when None.
+        mels: (2n, 64, 100) log-mels of ``audio`` and of its vocoded copies, made already
+            (``evaluator_data(...).mels``, shared with the tagger); computed here when None.
     Returns:
         (model in eval mode, history dict as :func:`train_tagger`'s).
     """
@@ -277,7 +311,13 @@ def train_audio_to_image(clip_image_embeds: Tensor, audio: np.ndarray,
     if config.embed_dim != target.shape[1]:
         raise ConfigError(f"config.embed_dim={config.embed_dim} but clip_image_embeds has "
                           f"d={target.shape[1]}")
-    mels, vocode_s = _train_mels(audio, vocoder)
+    if mels is None:
+        mels, vocode_s = _train_mels(audio, vocoder)
+    elif tuple(mels.shape) != (2 * len(audio), *log_mel(audio[:1]).shape[1:]):
+        raise EmbeddingError(f"mels has shape {tuple(mels.shape)}; expected the log-mels of the "
+                             f"{len(audio)} clips and of their vocoded copies, (2n, 64, 100)")
+    else:
+        vocode_s = 0.0
     target = torch.cat([target, target]).float()
     torch.manual_seed(seed)
     model = PocketAudioToImage(config)

@@ -20,7 +20,8 @@ import torch
 from ..errors import WeightsNotFoundError
 from ..spaces import Space
 
-__all__ = ["pocket_dir", "clip_parts", "clap_parts", "audioldm_parts"]
+__all__ = ["pocket_dir", "clip_parts", "clap_parts", "audioldm_parts", "load_tagger",
+           "load_audio_to_image"]
 
 
 def pocket_dir(weights=None) -> Path:
@@ -99,3 +100,18 @@ def audioldm_parts(weights=None):
         text_encoder=clap_text_tower(clap), tokenizer=tok,
         scheduler=DDIMScheduler.from_config(DDIMScheduler.load_config(folder / "scheduler")))
     return parts, space, {"folder": str(folder)}
+
+
+def load_tagger(weights=None):
+    """The build's :class:`~v2a_kit.pocket.evaluators.PocketTagger` (the PANNs role), on the CPU,
+    from ``evaluators/tagger`` of the build in ``weights`` (the shipped build when None)."""
+    from .evaluators import load_evaluator
+    return load_evaluator(pocket_dir(weights) / "evaluators" / "tagger", kind="PocketTagger")
+
+
+def load_audio_to_image(weights=None):
+    """The build's :class:`~v2a_kit.pocket.evaluators.PocketAudioToImage` (the Wav2CLIP role:
+    audio into pocket-CLIP's image space, for CS), from ``evaluators/audio_to_image``."""
+    from .evaluators import load_evaluator
+    return load_evaluator(pocket_dir(weights) / "evaluators" / "audio_to_image",
+                          kind="PocketAudioToImage")

@@ -345,10 +345,13 @@ def audio_prompts(attribute: str) -> dict[str, str]:
     return {v: f"a {w} sound" for v, w in first.items()}
 
 
-def save_examples(batch: PocketBatch, folder, n: int = 8) -> list[Path]:
+def save_examples(batch: PocketBatch, folder, n: int = 8, lossless: bool = False) -> list[Path]:
     """Write the first ``n`` samples as ``NNN.png`` + ``NNN.wav``, and ``examples.json``.
 
     ``examples.json`` lists each sample's captions and attribute values. Returns the written paths.
+    Names have as many digits as ``n - 1`` needs (at least 3). WAVs are 16-bit PCM, or 32-bit
+    float with ``lossless`` (the exact samples: embeddings of the files then equal those of the
+    in-memory batch, which ``v2a-kit pocket export`` relies on).
     """
     import soundfile as sf
     from PIL import Image
@@ -359,10 +362,12 @@ def save_examples(batch: PocketBatch, folder, n: int = 8) -> list[Path]:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths, index = [], []
+    digits = max(3, len(str(n - 1)))
     for i in range(n):
-        png, wav = folder / f"{i:03d}.png", folder / f"{i:03d}.wav"
+        png, wav = folder / f"{i:0{digits}d}.png", folder / f"{i:0{digits}d}.wav"
         Image.fromarray(batch.images[i]).save(png)
-        sf.write(wav, batch.audio[i], batch.sampling_rate, subtype="PCM_16")
+        sf.write(wav, batch.audio[i], batch.sampling_rate,
+                 subtype="FLOAT" if lossless else "PCM_16")
         paths += [png, wav]
         index.append({"image": png.name, "audio": wav.name,
                       "image_caption": batch.image_captions[i],

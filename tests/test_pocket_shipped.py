@@ -1,0 +1,82 @@
+"""The shipped pocket build: loads offline through the default preset, and its gates hold.
+
+The figures in ``v2a_kit/pocket/weights/build.json`` were measured by the build itself on 1,000
+pairs of world seed 1000. Here they are measured again on a world seed nothing was trained on or
+judged with before (4321), on fewer clips, and must agree within the stated tolerances — which
+are sampling noise, not slack: ±0.03 for zero-shot accuracy on 400 pairs, ±0.12 for the tagger
+on 48 generated clips (≈ 2.5 binomial standard errors at p = 0.8).
+"""
+
+import json
+
+import numpy as np
+import pytest
+
+import v2a_kit
+from v2a_kit.pocket.build import describe_build
+from v2a_kit.pocket.gates import measure_gates
+from v2a_kit.pocket.loading import load_audio_to_image, load_tagger, pocket_dir
+
+ATTRS = ("shape", "colour", "count", "size")
+ZERO_SHOT_TOL, GENERATED_TOL = 0.03, 0.12
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return json.loads((pocket_dir() / "build.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def remeasured():
+    return measure_gates(num_held_out=400, held_out_seed=4321, num_generate=48)
+
+
+def test_pocket_is_the_default_and_loads_offline(empty_hf_cache):
+    # empty_hf_cache makes any download client raise: everything comes from the package
+    assert v2a_kit.default_preset() == "pocket"
+    clip, clap = v2a_kit.load_clip(device="cpu"), v2a_kit.load_clap(device="cpu")
+    gen = v2a_kit.load_audioldm(device="cpu")
+    assert clip.space.dim == 64 and clap.space.dim == 48 and gen.space == clap.space
+    assert clip.space.checkpoint.startswith("pocket-build:")
+    assert v2a_kit.check_space(clap, gen).agree
+    tagger, a2i = load_tagger(), load_audio_to_image()
+    assert a2i.config.embed_dim == clip.space.dim and tagger.config.feature_dim > 0
+
+
+def test_shipped_build_records_how_it_was_made(shipped):
+    assert shipped["fast"] is False and shipped["seed"] == 0
+    cmd = shipped["command"]
+    assert cmd.startswith("v2a-kit pocket build") and "--fast" not in cmd
+    assert shipped["gates"]["settings"]["num_held_out"] == 1000
+    # the README beside the weights is the build's own description of build.json
+    assert (pocket_dir() / "README.md").read_text() == describe_build(shipped)
+    size = sum(f.stat().st_size for f in pocket_dir().rglob("*") if f.is_file())
+    assert size < 50e6, f"shipped weights are {size / 1e6:.1f} MB"
+
+
+def test_shipped_gates(shipped):
+    g = shipped["gates"]
+    for a in ATTRS:
+        assert g["clip_zero_shot"][a] >= 0.9 and g["clap_zero_shot"][a] >= 0.9, a
+        assert g["tagger_real"][a] >= 0.98, a
+        assert g["generated_from_audio"][a] >= 0.8, a
+        assert g["generated_from_text"][a] >= 0.8, a
+    # the CS evaluator places audio nearer its own image than the others
+    assert g["audio_to_image"]["paired_cosine"] > g["audio_to_image"]["unpaired_cosine"] + 0.2
+
+
+def test_gates_hold_on_a_fresh_seed(shipped, remeasured):
+    g = shipped["gates"]
+    for a in (*ATTRS, "all"):
+        for key in ("clip_zero_shot", "clap_zero_shot", "tagger_real"):
+            assert abs(remeasured[key][a] - g[key][a]) <= ZERO_SHOT_TOL, (key, a)
+        for key in ("generated_from_audio", "generated_from_text"):
+            assert abs(remeasured[key][a] - g[key][a]) <= GENERATED_TOL, (key, a)
+
+
+def test_generation_follows_its_condition(remeasured):
+    # the tagger reads the conditioned attributes far above chance (1/4, 1/4, 1/3, 1/2)
+    chance = {"shape": 0.25, "colour": 0.25, "count": 1 / 3, "size": 0.5}
+    for key in ("generated_from_audio", "generated_from_text"):
+        assert all(remeasured[key][a] > chance[a] + 0.3 for a in ATTRS), key
+    assert np.isfinite(remeasured["audio_to_image"]["paired_cosine"])

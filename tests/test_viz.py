@@ -1,0 +1,49 @@
+"""viz: plot helpers return Figures, savefig writes where FAST says, players keep loudness."""
+
+import json
+
+import matplotlib
+import pytest
+
+from v2a_kit import viz
+from v2a_kit.pocket.world import sample_world
+
+matplotlib.use("Agg")
+
+
+@pytest.fixture(scope="module")
+def world():
+    return sample_world(4, seed=3)
+
+
+def test_plots_return_figures(world):
+    from matplotlib.figure import Figure
+    figs = [viz.image_grid(world.images, world.image_captions, ncols=3),
+            viz.plot_mel_grid(world.audio, world.audio_captions, ncols=2),
+            viz.plot_accuracy_bars({"a": {"shape": 0.5, "size": 1.0, "all": 0.5},
+                                    "b": {"shape": 0.7, "size": 0.9, "all": 0.6}},
+                                   chance={"shape": 0.25, "size": 0.5})]
+    assert all(isinstance(f, Figure) for f in figs)
+    assert len(figs[0].axes) == 6 and len(figs[1].axes) == 4  # spare axes are blank, not missing
+    assert viz.mel_image(world.audio[0]).shape == (64, 100)
+
+
+def test_savefig_fast_and_full_go_to_different_folders(tmp_path, monkeypatch, world):
+    monkeypatch.setenv("V2A_KIT_FIGURES", str(tmp_path))
+    fig = viz.image_grid(world.images[:2])
+    full, fast = viz.savefig(fig, "00_x", fast=False), viz.savefig(fig, "00_x", fast=True)
+    assert full == tmp_path / "00_x.png" and fast == tmp_path / "fast" / "00_x.png"
+    assert full.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    js = viz.save_numbers({"b": 1, "a": [0.5]}, "00_x", fast=False)
+    assert json.loads(js.read_text()) == {"a": [0.5], "b": 1}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["00_x.json", "00_x.png", "fast"]
+    with pytest.raises(ValueError, match="figure name"):
+        viz.savefig(fig, "../escape")
+
+
+def test_audio_player_keeps_loudness(world):
+    quiet = viz.audio_player(world.audio[0] * 0.01)
+    loud = viz.audio_player(world.audio[0])
+    assert len(quiet.data) == len(loud.data)
+    # IPython's normalize=True would make both full scale: the WAV bytes would be equal
+    assert quiet.data != loud.data

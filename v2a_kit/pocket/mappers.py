@@ -1,0 +1,158 @@
+"""The shipped pocket mappers, trained by the kit on pocket pairs (``v2a-kit pocket mappers``).
+
+Pairs are what the paper trains on, in miniature: the pocket-CLIP **image** embedding of a
+world sample and the pocket-CLAP **audio** embedding of its sound, from the shipped (or given)
+pocket build. World seeds: training ``MAPPER_SEED + seed`` (neither the foundation models' data
+nor the gates'), validation (best epoch, early stopping) a held-out slice of it, and the
+figures in ``mappers.json`` on world seed ``MAPPER_TEST_SEED``, which nothing is trained on.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..atomic import atomic_write
+from ..evaluation import recall_at_k
+from ..mappers import save_mapper
+from ..spaces import Embeddings
+from ..train import Pairs, train_named
+from .world import sample_world
+
+__all__ = ["MAPPER_SEED", "MAPPER_TEST_SEED", "pocket_pairs", "train_pocket_mappers",
+           "SHIPPED"]
+
+MAPPER_SEED, MAPPER_TEST_SEED = 2000, 3000
+
+SHIPPED = {"regression": "regression-pocket", "diffusion": "diffusion-pocket", "ridge": "ridge"}
+FAST_TRAIN = dict(epochs=2, batch_size=64, patience=None)
+
+
+def pocket_pairs(n: int, world_seed: int, clip, clap, progress: bool = False) -> Pairs:
+    """(pocket-CLIP image embedding, pocket-CLAP audio embedding) of ``n`` world samples."""
+    batch = sample_world(n, world_seed)
+    src = [f"pocket:{world_seed}:{i}" for i in range(n)]
+    img = clip.encode_images(list(batch.images), progress=progress)
+    aud = clap.encode_audio([(a, 16000) for a in batch.audio], progress=progress)
+    return Pairs(Embeddings(img.embeds, img.space, src), Embeddings(aud.embeds, aud.space, src))
+
+
+def train_pocket_mappers(out_dir, weights=None, seed: int = 0, fast: bool = False,
+                         num_train: int = 8192, num_val: int = 1000, num_test: int = 1000,
+                         kinds=("regression", "diffusion", "ridge"),
+                         progress: bool = True) -> dict:
+    """Train one mapper of each kind (configs ``SHIPPED``) on pocket pairs into
+    ``out_dir/<kind>/`` and write ``out_dir/mappers.json``: the command, seeds, the equivalent
+    ``v2a-kit`` command lines, each mapper's training summary and its recall@1/5 on the test
+    world seed. Returns that report."""
+    from ..encoders import load_clap, load_clip
+
+    if fast:
+        num_train, num_val, num_test = 256, 64, 64
+    out_dir = Path(out_dir)
+    clip = load_clip("pocket", weights=weights, device="cpu")
+    clap = load_clap("pocket", weights=weights, device="cpu")
+    t0 = time.perf_counter()
+    pairs = pocket_pairs(num_train + num_val, MAPPER_SEED + seed, clip, clap, progress)
+    test = pocket_pairs(num_test, MAPPER_TEST_SEED, clip, clap, progress)
+    n = num_train + num_val
+    w = f" --weights {weights}" if weights else ""
+    report = {"command": f"v2a-kit pocket mappers -o {out_dir} --seed {seed}"
+                         + (" --fast" if fast else "") + w,
+              "seed": seed, "fast": fast, "train_world_seed": MAPPER_SEED + seed,
+              "test_world_seed": MAPPER_TEST_SEED, "num_test": num_test,
+              "clip_space": clip.space.to_dict(), "clap_space": clap.space.to_dict(),
+              "embed_s": time.perf_counter() - t0,
+              "chance": {"recall@1": 1 / num_test, "recall@5": 5 / num_test},
+              "cli_equivalent": [
+                  f"v2a-kit pocket export -o pairs --num {n} --seed {MAPPER_SEED + seed}",
+                  "v2a-kit embed pairs --kind image --model clip --preset pocket "
+                  "--out clip.safetensors",
+                  "v2a-kit embed pairs --kind audio --model clap --preset pocket "
+                  "--out clap.safetensors",
+                  *[f"v2a-kit train --clip clip.safetensors --clap clap.safetensors "
+                    f"--config {SHIPPED[k]} --val {num_val} --seed {seed} -o {k}"
+                    + (" --epochs 2 --batch-size 64 --patience 0" if fast else "")
+                    for k in kinds]],
+              "mappers": {}}
+    for kind in kinds:
+        mapper, summary = train_named(pairs, SHIPPED[kind], num_val=num_val, seed=seed,
+                                      progress=progress, **(FAST_TRAIN if fast else {}))
+        pred = mapper.sample(test.clip.embeds, generator=torch.Generator().manual_seed(seed))
+        r = recall_at_k(pred, test.clap.embeds, ks=(1, 5))
+        summary.update({"test_recall@1": r[1], "test_recall@5": r[5]})
+        save_mapper(mapper, out_dir / kind, extra={**summary, "command": report["command"]})
+        report["mappers"][kind] = summary
+    atomic_write(out_dir / "mappers.json", (json.dumps(report, indent=2) + "\n").encode())
+    return report
+
+
+def measure_tradeoff(mappers: dict, n: int = 200, num_samples: int = 3, world_seed: int = 5000,
+                     guidance_scale: float = 2.5, mapper_guidance: float = 1.0,
+                     num_inference_steps: int | None = None, seed: int = 0, weights=None,
+                     progress: bool = False) -> dict:
+    """The paper's trade-off on held-out pocket images, for each mapper in ``mappers``
+    (name -> Mapper), beside the real audio and the oracle (generation from the true CLAP
+    audio embeddings):
+
+    - ``recall@1`` / ``recall@5``: retrieval of the true CLAP audio embedding among the ``n``
+      from the first mapped sample (chance 1/n, 5/n);
+    - ``fd``: Fréchet distance of tagger features, audio generated from each image's first
+      sample vs the real audio of the ``n`` images (lower = closer to real; the FD role);
+    - ``diversity``: mean pairwise tagger-feature distance between the ``num_samples`` sounds
+      generated for one image (each from its own mapper sample and generator noise); for real
+      audio, between ``num_samples`` real sounds of the same image (``sample_audio_for``);
+    - ``cs``: 100 × cosine of the audio→image evaluator's embedding of the generated audio with
+      the pocket-CLIP embedding of the image (the CS role; higher = more relevant);
+    - ``attributes``: the tagger's accuracy on the image's four attributes (first sample).
+    """
+    from ..encoders import load_clap, load_clip
+    from ..evaluation import clip_score, frechet_distance, pairwise_diversity
+    from ..generation import generate, load_audioldm
+    from .gates import attribute_accuracy
+    from .loading import load_audio_to_image, load_tagger
+    from .world import sample_audio_for
+
+    clip = load_clip("pocket", weights=weights, device="cpu")
+    clap = load_clap("pocket", weights=weights, device="cpu")
+    gen = load_audioldm("pocket", weights=weights, device="cpu")
+    tagger, a2i = load_tagger(weights), load_audio_to_image(weights)
+    batch = sample_world(n, world_seed)
+    img = clip.encode_images(list(batch.images), progress=progress)
+    true_clap = clap.encode_audio([(a, 16000) for a in batch.audio], progress=progress)
+    real_feats = tagger.features(batch.audio)
+
+    def score(audio: np.ndarray, first: np.ndarray) -> dict:
+        feats = tagger.features(audio).numpy()
+        return {"fd": frechet_distance(feats[first], real_feats),
+                "diversity": pairwise_diversity(feats, num_samples),
+                "cs": clip_score(a2i.embed(audio[first]), img.embeds),
+                "attributes": attribute_accuracy(tagger.predict(audio[first]), batch.labels)}
+
+    first = np.arange(n) * num_samples
+    others = [sample_audio_for(batch.labels, world_seed + 1 + k).audio
+              for k in range(num_samples - 1)]
+    real = np.stack([batch.audio, *others], 1).reshape(n * num_samples, -1)
+    report = {"real audio": score(real, first)}
+
+    def generated(clap_embed) -> np.ndarray:
+        return generate(gen, clap_embed, guidance_scale=guidance_scale,
+                        num_inference_steps=num_inference_steps, progress=progress,
+                        generator=torch.Generator().manual_seed(seed)).waveforms
+    oracle = true_clap.embeds.repeat_interleave(num_samples, 0)
+    report["oracle (true CLAP audio)"] = {"recall@1": 1.0, "recall@5": 1.0,
+                                          **score(generated(oracle), first)}
+    for name, m in mappers.items():
+        pred = m.map(img, num_samples=num_samples, guidance_scale=mapper_guidance,
+                     generator=torch.Generator().manual_seed(seed))
+        r = recall_at_k(pred.embeds[first], true_clap.embeds, ks=(1, 5))
+        report[name] = {"recall@1": r[1], "recall@5": r[5], **score(generated(pred), first)}
+    report["settings"] = dict(n=n, num_samples=num_samples, world_seed=world_seed,
+                              guidance_scale=guidance_scale, mapper_guidance=mapper_guidance,
+                              num_inference_steps=num_inference_steps, seed=seed,
+                              chance_recall_at_1=1 / n, chance_recall_at_5=5 / n)
+    return report

@@ -1,0 +1,268 @@
+"""Training a V2A-Mapper on embedding pairs: ``fit(mapper, train, val, config) -> History``.
+
+The paper trains its mappers on (CLIP image embedding, CLAP audio embedding) pairs extracted
+once from videos (``v2a-kit embed``, cached) — nothing else is trained. ``fit`` is one loop for
+every mapper kind (they share ``loss = mapper(clip_embed, clap_embed)``):
+
+- AdamW, linear warm-up then cosine decay of the learning rate (per step);
+- per epoch: the mean training loss, the validation loss, and validation retrieval recall@1/5 —
+  how often the true CLAP embedding is the nearest (among the validation set's) to the mapped
+  one, the measure the paper's retrieval results use;
+- the best epoch (lowest validation loss) is kept and restored at the end, optionally written as
+  a checkpoint (:func:`v2a_kit.mappers.save_mapper`, atomic); early stopping after
+  ``patience`` epochs without improvement;
+- seeded: the same seed, data and config give the same mapper on a CPU.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from .errors import ConfigError, EmbeddingError
+from .evaluation import recall_at_k
+from .mappers import Mapper, save_mapper
+from .spaces import Embeddings, check_same_space, validate_embeds
+
+__all__ = ["Pairs", "TrainConfig", "History", "fit", "make_pairs", "train_named"]
+
+
+@dataclass
+class Pairs:
+    """Aligned embedding pairs: row i of ``clip`` and row i of ``clap`` come from one clip."""
+
+    clip: Embeddings
+    clap: Embeddings
+
+    def __post_init__(self):
+        for name, e, fam in (("clip", self.clip, "clip"), ("clap", self.clap, "clap")):
+            if not isinstance(e, Embeddings):
+                raise EmbeddingError(f"Pairs.{name} must be Embeddings (with their space), got "
+                                     f"{type(e).__name__}")
+            if e.space.family != fam:
+                raise EmbeddingError(f"Pairs.{name} is in a {e.space.family!r} space ({e.space});"
+                                     f" expected a {fam!r} one")
+        if len(self.clip) != len(self.clap):
+            raise EmbeddingError(f"Pairs: {len(self.clip)} CLIP embeddings but {len(self.clap)} "
+                                 "CLAP embeddings; need one of each per pair")
+
+    def __len__(self) -> int:
+        return len(self.clip)
+
+    def split(self, num_val: int, seed: int = 0) -> tuple[Pairs, Pairs]:
+        """A random (train, val) split with ``num_val`` validation pairs."""
+        if not 0 < num_val < len(self):
+            raise ConfigError(f"num_val={num_val}; need 0 < num_val < {len(self)} pairs")
+        perm = torch.randperm(len(self), generator=torch.Generator().manual_seed(seed))
+        return self.subset(perm[num_val:]), self.subset(perm[:num_val])
+
+    def subset(self, idx) -> Pairs:
+        idx = torch.as_tensor(idx)
+
+        def take(e):
+            src = None if e.sources is None else [e.sources[i] for i in idx.tolist()]
+            return Embeddings(e.embeds[idx], e.space, src)
+        return Pairs(take(self.clip), take(self.clap))
+
+
+def make_pairs(clip: Embeddings, clap: Embeddings, by: str = "order") -> Pairs:
+    """Pair two embedding sets: ``by="order"`` (row i with row i) or ``by="stem"`` (sources with
+    the same file stem, e.g. ``frames/0001.png`` with ``audio/0001.wav``; every stem must be in
+    both sets, once)."""
+    if by == "order":
+        return Pairs(clip, clap)
+    if by != "stem":
+        raise ConfigError(f"by={by!r}; expected 'order' or 'stem'")
+    if clip.sources is None or clap.sources is None:
+        raise EmbeddingError("pairing by stem needs the sources of both embedding sets")
+    stems = [[Path(s).stem for s in e.sources] for e in (clip, clap)]
+    for st, name in ((stems[0], "clip"), (stems[1], "clap")):
+        if len(set(st)) != len(st):
+            dup = sorted(s for s, c in Counter(st).items() if c > 1)[:5]
+            raise EmbeddingError(f"{name} embeddings have repeated file stems {dup}")
+    missing = sorted(set(stems[0]) ^ set(stems[1]))
+    if missing:
+        raise EmbeddingError(f"{len(missing)} file stems are in only one set, e.g. {missing[:5]}")
+    where = {s: i for i, s in enumerate(stems[1])}
+    idx = torch.tensor([where[s] for s in stems[0]])
+    return Pairs(clip, Embeddings(clap.embeds[idx], clap.space,
+                                  [clap.sources[i] for i in idx.tolist()]))
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 100            # upper bound; early stopping usually ends sooner
+    batch_size: int = 256
+    lr: float = 1e-3             # peak learning rate (AdamW)
+    weight_decay: float = 1e-2
+    warmup_frac: float = 0.05    # fraction of all steps spent warming up linearly
+    patience: int | None = 15    # epochs without a better validation loss before stopping
+    seed: int = 0                # initialisation (if the mapper is created after seeding),
+                                 # batches and noise
+    val_sample_kwargs: dict = field(default_factory=dict)  # passed to mapper.sample for recall
+    progress: bool = True
+
+    def __post_init__(self):
+        if self.epochs < 1 or self.batch_size < 1 or not self.lr > 0:
+            raise ConfigError(f"TrainConfig needs epochs ≥ 1, batch_size ≥ 1, lr > 0: {self}")
+        if not 0 <= self.warmup_frac < 1:
+            raise ConfigError(f"TrainConfig.warmup_frac={self.warmup_frac}; expected [0, 1)")
+
+
+@dataclass
+class History:
+    """Per-epoch records (train_loss, val_loss, recall@1, recall@5, lr, seconds) and the best."""
+
+    epochs: list[dict] = field(default_factory=list)
+    best_epoch: int | None = None
+    stopped_early: bool = False
+    seconds: float = 0.0
+
+    def column(self, key: str) -> np.ndarray:
+        return np.array([e[key] for e in self.epochs], dtype=float)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _val_metrics(mapper: Mapper, val: Pairs, gen: torch.Generator, sample_kwargs) -> dict:
+    mapper.eval()
+    with torch.no_grad():
+        losses = [float(_loss(mapper, c, a, gen)) * len(c) for c, a in
+                  zip(val.clip.embeds.split(1024), val.clap.embeds.split(1024))]
+        pred = torch.cat([mapper.sample(c, generator=gen, **sample_kwargs).cpu()
+                          for c in val.clip.embeds.split(1024)])
+    r = recall_at_k(pred, val.clap.embeds, ks=(1, 5))
+    return {"val_loss": sum(losses) / len(val), "recall@1": r[1], "recall@5": r[5]}
+
+
+def _loss(mapper, clip_embed, clap_embed, gen):
+    if mapper.kind == "diffusion":
+        return mapper(clip_embed, clap_embed, generator=gen)
+    return mapper(clip_embed, clap_embed)
+
+
+def fit(mapper: Mapper, train: Pairs, val: Pairs | None = None,
+        config: TrainConfig | None = None, checkpoint=None) -> History:
+    """Train ``mapper`` on ``train``; keep and restore the epoch with the best validation loss.
+
+    Args:
+        val: validation pairs (needed for early stopping and best-epoch keeping; without them
+            every epoch runs and the last is kept).
+        checkpoint: a folder to write the best mapper to (atomically) whenever it improves.
+    Returns:
+        :class:`History`; ``mapper`` holds the best weights, in eval mode.
+    Raises:
+        SpaceMismatchError: pairs in other spaces than the mapper's. EmbeddingError: bad pairs.
+    """
+    config = config or TrainConfig()
+    for name, p in (("train", train), ("val", val)):
+        if p is None:
+            continue
+        if not isinstance(p, Pairs):
+            raise EmbeddingError(f"{name} must be Pairs, got {type(p).__name__}")
+        check_same_space(mapper.clip_space, p.clip.space, f"{name} CLIP embeddings")
+        check_same_space(mapper.clap_space, p.clap.space, f"{name} CLAP embeddings")
+    if config.batch_size > len(train):
+        raise ConfigError(f"batch_size={config.batch_size} exceeds the {len(train)} training pairs")
+    dev = mapper.device
+    x_all = validate_embeds(train.clip.embeds, mapper.clip_dim, "train CLIP").to(dev)
+    y_all = validate_embeds(train.clap.embeds, mapper.clap_dim, "train CLAP").to(dev)
+    gen = torch.Generator(device="cpu").manual_seed(config.seed)
+    steps_per_epoch = len(train) // config.batch_size   # drop the ragged last batch
+    total = steps_per_epoch * config.epochs
+    warm = max(1, int(config.warmup_frac * total))
+    opt = torch.optim.AdamW(mapper.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: (s + 1) / warm if s < warm else
+        0.5 * (1 + math.cos(math.pi * (s - warm) / max(1, total - warm))))
+    hist, best, best_state, bad = History(), math.inf, None, 0
+    t_start = time.perf_counter()
+    bar = tqdm(range(config.epochs), desc=f"fit {mapper.kind}", disable=not config.progress)
+    for epoch in bar:
+        t0 = time.perf_counter()
+        mapper.train()
+        perm = torch.randperm(len(train), generator=gen).to(dev)
+        total_loss = 0.0
+        for s in range(steps_per_epoch):
+            idx = perm[s * config.batch_size:(s + 1) * config.batch_size]
+            loss = _loss(mapper, x_all[idx], y_all[idx], gen)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            total_loss += loss.item()
+        rec = {"epoch": epoch, "train_loss": total_loss / steps_per_epoch,
+               "lr": opt.param_groups[0]["lr"]}
+        if val is not None:
+            rec.update(_val_metrics(mapper, val, gen, config.val_sample_kwargs))
+        rec["seconds"] = time.perf_counter() - t0
+        hist.epochs.append(rec)
+        score = rec.get("val_loss", rec["train_loss"])
+        if score < best:
+            best, bad, hist.best_epoch = score, 0, epoch
+            best_state = copy.deepcopy(mapper.state_dict())
+            if checkpoint is not None:
+                save_mapper(mapper, checkpoint, extra={"epoch": epoch, **{
+                    k: v for k, v in rec.items() if k != "epoch"}})
+        else:
+            bad += 1
+        bar.set_postfix({k: f"{v:.4f}" for k, v in rec.items()
+                         if k in ("train_loss", "val_loss", "recall@1")})
+        if val is not None and config.patience is not None and bad >= config.patience:
+            hist.stopped_early = True
+            break
+    if val is not None and best_state is not None:
+        mapper.load_state_dict(best_state)
+    hist.seconds = time.perf_counter() - t_start
+    mapper.eval()
+    return hist
+
+
+def train_named(pairs: Pairs, config: str, out=None, *, num_val: int, seed: int = 0,
+                progress: bool = True, **train_overrides):
+    """Train a mapper of a named config (:func:`v2a_kit.mappers.list_configs`) on ``pairs``:
+    what ``v2a-kit train`` and ``v2a-kit pocket mappers`` both run, so either reproduces the other.
+
+    ``num_val`` pairs (a seeded random split) are held out for validation; the mapper is seeded
+    with ``seed`` before creation; ridge configs are solved in closed form on the training part.
+    ``train_overrides`` adjust the config's training settings (e.g. ``epochs=2``).
+
+    Returns:
+        (mapper, summary dict), and the mapper is saved to ``out`` (atomically) if given.
+    """
+    from .mappers import create_mapper, fit_ridge, get_config
+
+    named = get_config(config)
+    train, val = pairs.split(num_val, seed=seed)
+    torch.manual_seed(seed)
+    mapper = create_mapper(config, pairs.clip.space, pairs.clap.space)
+    t0 = time.perf_counter()
+    summary = {"config": config, "kind": named["kind"], "mapper": named["mapper"],
+               "parameters": mapper.num_parameters(), "num_train": len(train),
+               "num_val": len(val), "seed": seed}
+    if named["train"] is None:
+        fit_ridge(mapper, train.clip.embeds, train.clap.embeds)
+    else:
+        tc = TrainConfig(**{**named["train"], **train_overrides, "seed": seed,
+                            "progress": progress})
+        tc.batch_size = min(tc.batch_size, len(train))
+        hist = fit(mapper, train, val, tc)
+        summary.update(epochs_run=len(hist.epochs), best_epoch=hist.best_epoch,
+                       stopped_early=hist.stopped_early, best=hist.epochs[hist.best_epoch],
+                       train_config={k: v for k, v in asdict(tc).items() if k != "progress"},
+                       history={k: hist.column(k).round(5).tolist()
+                                for k in ("train_loss", "val_loss", "recall@1", "recall@5")})
+    summary["train_s"] = time.perf_counter() - t0
+    if out is not None:
+        from .mappers import save_mapper
+        save_mapper(mapper, out, extra=summary)
+    return mapper, summary

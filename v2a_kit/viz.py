@@ -1,0 +1,235 @@
+"""Looking and listening: plots that return Figures, inline players, and the notebooks' savefig.
+
+Every plot helper returns its ``matplotlib.figure.Figure`` and never calls ``plt.show()``: a
+notebook shows the Figure by leaving it as the cell's value, and saves it with :func:`savefig`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["FIGURES_DIR", "figures_dir", "savefig", "save_numbers", "audio_player", "image_grid",
+           "mel_image", "plot_mel_grid", "plot_accuracy_bars", "umap_2d", "plot_by_attribute",
+           "plot_pair_lines", "plot_history"]
+
+_CHECKOUT = Path(__file__).resolve().parent.parent
+# figures/ of the source checkout (an editable install, the tutorial's case); else ./figures
+FIGURES_DIR = (_CHECKOUT if (_CHECKOUT / "pyproject.toml").is_file() else Path.cwd()) / "figures"
+
+
+def figures_dir(fast: bool | None = None) -> Path:
+    """Where notebooks write figures: ``figures/`` of the checkout, ``figures/fast/`` for FAST
+    runs (ignored by git, so a smoke run never overwrites the committed figures).
+    ``$V2A_KIT_FIGURES`` overrides the root. ``fast=None`` reads ``V2A_FAST``."""
+    if fast is None:
+        fast = os.environ.get("V2A_FAST") == "1"
+    root = Path(os.environ.get("V2A_KIT_FIGURES", FIGURES_DIR))
+    return root / "fast" if fast else root
+
+
+def savefig(fig, name: str, fast: bool | None = None, dpi: int = 120) -> Path:
+    """Save ``fig`` as ``<figures_dir>/<name>.png`` (atomically) and return the path."""
+    import io
+
+    from .atomic import atomic_write
+
+    if not name or "/" in name or name.startswith("."):
+        raise ValueError(f"figure name {name!r}: expected a plain file stem like '01_world'")
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    path = figures_dir(fast) / f"{name}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, buf.getvalue())
+    return path
+
+
+def save_numbers(numbers: dict, name: str, fast: bool | None = None) -> Path:
+    """Write ``numbers`` as ``<figures_dir>/<name>.json`` (atomically): the figures' data."""
+    from .atomic import atomic_write
+    path = figures_dir(fast) / f"{name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, (json.dumps(numbers, indent=2, sort_keys=True) + "\n").encode())
+    return path
+
+
+def audio_player(waveform, sampling_rate: int = 16000, normalize: bool = False):
+    """An inline player (``IPython.display.Audio``) for one waveform (samples,).
+
+    ``normalize=False`` keeps loudness audible as loudness (IPython's default rescales every
+    clip to full scale, which would hide the pocket world's size ↔ loudness mapping).
+    """
+    from IPython.display import Audio
+    w = np.asarray(waveform, dtype=np.float32).reshape(-1)
+    if not normalize:
+        w = np.clip(w, -1.0, 1.0)
+    return Audio(w, rate=sampling_rate, normalize=normalize)
+
+
+def image_grid(images, titles=None, ncols: int = 6, size: float = 1.6):
+    """A grid of images (n, h, w, 3) uint8, each with an optional title; returns the Figure."""
+    import matplotlib.pyplot as plt
+    images = np.asarray(images)
+    n = len(images)
+    nrows = max(1, -(-n // ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows * 1.15),
+                             squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < n:
+            ax.imshow(images[i])
+            if titles is not None:
+                ax.set_title(_wrap(titles[i], 22), fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def mel_image(waveform, sampling_rate: int = 16000) -> np.ndarray:
+    """The pocket log-mel (64, frames) of one waveform, for display."""
+    import torch
+
+    from .pocket.audio import LogMel
+    w = torch.as_tensor(np.asarray(waveform, dtype=np.float32).reshape(1, -1))
+    return LogMel(sampling_rate=sampling_rate)(w)[0].numpy()
+
+
+def plot_mel_grid(waveforms, titles=None, ncols: int = 4, sampling_rate: int = 16000,
+                  vmin: float = -11.5, vmax: float = 6.0):
+    """Log-mel spectrograms of several waveforms on one colour scale (so loudness compares)."""
+    import matplotlib.pyplot as plt
+    n = len(waveforms)
+    nrows = max(1, -(-n // ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.0 * ncols, 2.2 * nrows), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        if i >= n:
+            ax.axis("off")
+            continue
+        mel = mel_image(waveforms[i], sampling_rate)
+        seconds = mel.shape[1] / 100
+        ax.imshow(mel, origin="lower", aspect="auto", vmin=vmin, vmax=vmax, cmap="magma",
+                  extent=(0, seconds, 0, mel.shape[0]))
+        ax.set_xlabel("time (s)", fontsize=7)
+        ax.set_ylabel("mel bin", fontsize=7)
+        ax.tick_params(labelsize=6)
+        if titles is not None:
+            ax.set_title(_wrap(titles[i], 34), fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def plot_accuracy_bars(results: dict[str, dict[str, float]], title: str = "",
+                       chance: dict[str, float] | None = None):
+    """Grouped bars: one group per attribute, one bar per entry of ``results``
+    (name -> {attribute: accuracy}); optional chance level per attribute as ticks."""
+    import matplotlib.pyplot as plt
+    names = list(results)
+    attrs = [a for a in next(iter(results.values())) if a != "all"] + ["all"]
+    x = np.arange(len(attrs))
+    width = 0.8 / len(names)
+    fig, ax = plt.subplots(figsize=(1.3 * len(attrs) + 2, 3.0))
+    for i, name in enumerate(names):
+        vals = [results[name].get(a, np.nan) for a in attrs]
+        bars = ax.bar(x + (i - (len(names) - 1) / 2) * width, vals, width, label=name)
+        ax.bar_label(bars, fmt="%.2f", fontsize=6, padding=1)
+    if chance:
+        for j, a in enumerate(attrs):
+            if a in chance:
+                ax.hlines(chance[a], j - 0.45, j + 0.45, colors="k", linestyles="dotted")
+    ax.set_xticks(x, attrs)
+    ax.set_ylim(0, 1.1)
+    ax.set_ylabel("accuracy")
+    ax.set_title(title)
+    ax.legend(fontsize=7, loc="lower left")
+    fig.tight_layout()
+    return fig
+
+
+def _wrap(text: str, width: int) -> str:
+    import textwrap
+    return "\n".join(textwrap.wrap(str(text), width)) or str(text)
+
+
+def umap_2d(*embeds, seed: int = 0, n_neighbors: int = 15, min_dist: float = 0.1):
+    """Fit **one** UMAP on the rows of all ``embeds`` together (one space, equal d) and return
+    one (n_i, 2) array per input — the Modality-Gap recipe: a shared reducer, so distances
+    between the sets are comparable. Seeded (``random_state``), hence single-threaded."""
+    import umap
+
+    arrays = [np.asarray(e.embeds if hasattr(e, "embeds") else e, dtype=np.float32)
+              for e in embeds]
+    if len({a.shape[1] for a in arrays}) != 1:
+        raise ValueError("one reducer needs one space: the inputs have dimensions "
+                         f"{[a.shape[1] for a in arrays]}")
+    reducer = umap.UMAP(n_neighbors=n_neighbors, min_dist=min_dist, metric="cosine",
+                        random_state=seed)
+    xy = reducer.fit_transform(np.concatenate(arrays))
+    return np.split(xy, np.cumsum([len(a) for a in arrays])[:-1])
+
+
+def plot_by_attribute(xy: np.ndarray, labels: dict[str, np.ndarray],
+                      names: dict[str, list[str]], title: str = "", size: float = 2.6):
+    """One scatter per attribute of (n, 2) points, coloured by that attribute's value."""
+    import matplotlib.pyplot as plt
+    attrs = list(labels)
+    fig, axes = plt.subplots(1, len(attrs), figsize=(size * len(attrs), size), squeeze=False)
+    for ax, a in zip(axes[0], attrs):
+        for v, name in enumerate(names[a]):
+            m = np.asarray(labels[a]) == v
+            ax.scatter(xy[m, 0], xy[m, 1], s=4, alpha=0.7, label=name)
+        ax.set_title(a, fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.legend(fontsize=6, markerscale=2, loc="best")
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_pair_lines(xy_a: np.ndarray, xy_b: np.ndarray, label_a: str, label_b: str,
+                    num_lines: int = 60, title: str = "", seed: int = 0):
+    """Two point sets from one reducer, and a line from each of ``num_lines`` random pairs'
+    point in ``a`` to its partner in ``b`` (the Modality-Gap figure)."""
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(4.6, 4.2))
+    ax.scatter(xy_a[:, 0], xy_a[:, 1], s=4, alpha=0.6, label=label_a)
+    ax.scatter(xy_b[:, 0], xy_b[:, 1], s=4, alpha=0.6, label=label_b)
+    idx = np.random.default_rng(seed).choice(len(xy_a), min(num_lines, len(xy_a)), False)
+    for i in idx:
+        ax.plot([xy_a[i, 0], xy_b[i, 0]], [xy_a[i, 1], xy_b[i, 1]], c="k", lw=0.4, alpha=0.4)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.legend(fontsize=7, markerscale=2)
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def plot_history(histories: dict, keys=("train_loss", "val_loss", "recall@1")):
+    """Training curves: one panel per key, one line per named :class:`v2a_kit.train.History`
+    (or its ``to_dict()``, or a summary's ``history`` dict of columns)."""
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, len(keys), figsize=(3.3 * len(keys), 2.8), squeeze=False)
+    for name, h in histories.items():
+        cols = _history_columns(h)
+        for ax, k in zip(axes[0], keys):
+            if k in cols:
+                ax.plot(np.arange(len(cols[k])), cols[k], label=name)
+    for ax, k in zip(axes[0], keys):
+        ax.set_title(k, fontsize=9)
+        ax.set_xlabel("epoch", fontsize=8)
+        if "loss" in k:
+            ax.set_yscale("log")
+    axes[0][0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def _history_columns(h) -> dict:
+    if hasattr(h, "epochs"):
+        h = h.to_dict()
+    if "epochs" in h:
+        return {k: [e[k] for e in h["epochs"] if k in e] for k in h["epochs"][0]}
+    return h
