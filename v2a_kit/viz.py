@@ -1,7 +1,9 @@
 """Looking and listening: plots that return Figures, inline players, and the notebooks' savefig.
 
-Every plot helper returns its ``matplotlib.figure.Figure`` and never calls ``plt.show()``: a
-notebook shows the Figure by leaving it as the cell's value, and saves it with :func:`savefig`.
+Every plot helper returns its ``matplotlib.figure.Figure`` and never calls ``plt.show()``. The
+Figures are made without pyplot, so Jupyter shows each exactly once — when it is the cell's value
+or passed to ``display`` — and nothing accumulates in pyplot's figure list; save with
+:func:`savefig`.
 """
 
 from __future__ import annotations
@@ -71,12 +73,12 @@ def audio_player(waveform, sampling_rate: int = 16000, normalize: bool = False):
 
 def image_grid(images, titles=None, ncols: int = 6, size: float = 1.6):
     """A grid of images (n, h, w, 3) uint8, each with an optional title; returns the Figure."""
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
     images = np.asarray(images)
     n = len(images)
     nrows = max(1, -(-n // ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows * 1.15),
-                             squeeze=False)
+    fig = Figure(figsize=(size * ncols, size * nrows * 1.15))
+    axes = fig.subplots(nrows, ncols, squeeze=False)
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i < n:
@@ -99,10 +101,11 @@ def mel_image(waveform, sampling_rate: int = 16000) -> np.ndarray:
 def plot_mel_grid(waveforms, titles=None, ncols: int = 4, sampling_rate: int = 16000,
                   vmin: float = -11.5, vmax: float = 6.0):
     """Log-mel spectrograms of several waveforms on one colour scale (so loudness compares)."""
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
     n = len(waveforms)
     nrows = max(1, -(-n // ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(3.0 * ncols, 2.2 * nrows), squeeze=False)
+    fig = Figure(figsize=(3.0 * ncols, 2.2 * nrows))
+    axes = fig.subplots(nrows, ncols, squeeze=False)
     for i, ax in enumerate(axes.flat):
         if i >= n:
             ax.axis("off")
@@ -124,12 +127,13 @@ def plot_accuracy_bars(results: dict[str, dict[str, float]], title: str = "",
                        chance: dict[str, float] | None = None):
     """Grouped bars: one group per attribute, one bar per entry of ``results``
     (name -> {attribute: accuracy}); optional chance level per attribute as ticks."""
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
     names = list(results)
     attrs = [a for a in next(iter(results.values())) if a != "all"] + ["all"]
     x = np.arange(len(attrs))
     width = 0.8 / len(names)
-    fig, ax = plt.subplots(figsize=(1.3 * len(attrs) + 2, 3.0))
+    fig = Figure(figsize=(1.3 * len(attrs) + 2, 3.0))
+    ax = fig.subplots()
     for i, name in enumerate(names):
         vals = [results[name].get(a, np.nan) for a in attrs]
         bars = ax.bar(x + (i - (len(names) - 1) / 2) * width, vals, width, label=name)
@@ -164,7 +168,7 @@ def umap_2d(*embeds, seed: int = 0, n_neighbors: int = 15, min_dist: float = 0.1
         raise ValueError("one reducer needs one space: the inputs have dimensions "
                          f"{[a.shape[1] for a in arrays]}")
     reducer = umap.UMAP(n_neighbors=n_neighbors, min_dist=min_dist, metric="cosine",
-                        random_state=seed)
+                        random_state=seed, n_jobs=1)  # seeded UMAP is single-threaded
     xy = reducer.fit_transform(np.concatenate(arrays))
     return np.split(xy, np.cumsum([len(a) for a in arrays])[:-1])
 
@@ -172,9 +176,10 @@ def umap_2d(*embeds, seed: int = 0, n_neighbors: int = 15, min_dist: float = 0.1
 def plot_by_attribute(xy: np.ndarray, labels: dict[str, np.ndarray],
                       names: dict[str, list[str]], title: str = "", size: float = 2.6):
     """One scatter per attribute of (n, 2) points, coloured by that attribute's value."""
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
     attrs = list(labels)
-    fig, axes = plt.subplots(1, len(attrs), figsize=(size * len(attrs), size), squeeze=False)
+    fig = Figure(figsize=(size * len(attrs), size))
+    axes = fig.subplots(1, len(attrs), squeeze=False)
     for ax, a in zip(axes[0], attrs):
         for v, name in enumerate(names[a]):
             m = np.asarray(labels[a]) == v
@@ -192,8 +197,9 @@ def plot_pair_lines(xy_a: np.ndarray, xy_b: np.ndarray, label_a: str, label_b: s
                     num_lines: int = 60, title: str = "", seed: int = 0):
     """Two point sets from one reducer, and a line from each of ``num_lines`` random pairs'
     point in ``a`` to its partner in ``b`` (the Modality-Gap figure)."""
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(4.6, 4.2))
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=(4.6, 4.2))
+    ax = fig.subplots()
     ax.scatter(xy_a[:, 0], xy_a[:, 1], s=4, alpha=0.6, label=label_a)
     ax.scatter(xy_b[:, 0], xy_b[:, 1], s=4, alpha=0.6, label=label_b)
     idx = np.random.default_rng(seed).choice(len(xy_a), min(num_lines, len(xy_a)), False)
@@ -210,8 +216,9 @@ def plot_pair_lines(xy_a: np.ndarray, xy_b: np.ndarray, label_a: str, label_b: s
 def plot_history(histories: dict, keys=("train_loss", "val_loss", "recall@1")):
     """Training curves: one panel per key, one line per named :class:`v2a_kit.train.History`
     (or its ``to_dict()``, or a summary's ``history`` dict of columns)."""
-    import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(1, len(keys), figsize=(3.3 * len(keys), 2.8), squeeze=False)
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=(3.3 * len(keys), 2.8))
+    axes = fig.subplots(1, len(keys), squeeze=False)
     for name, h in histories.items():
         cols = _history_columns(h)
         for ax, k in zip(axes[0], keys):

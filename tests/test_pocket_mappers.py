@@ -1,0 +1,57 @@
+"""The shipped pocket mappers, and their reproduction from the command line (FAST)."""
+
+import json
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+import v2a_kit as vk
+from v2a_kit.cli import main
+from v2a_kit.pocket.loading import pocket_dir
+
+
+def test_shipped_mappers_load_offline_in_the_pocket_spaces(empty_hf_cache):
+    clip, clap = vk.load_clip(device="cpu"), vk.load_clap(device="cpu")
+    report = json.loads((pocket_dir() / "mappers" / "mappers.json").read_text())
+    assert report["fast"] is False
+    for kind in ("regression", "diffusion", "ridge"):
+        m = vk.load_mapper("pocket", kind=kind, clip_space=clip.space, clap_space=clap.space)
+        assert m.kind == kind
+        r = report["mappers"][kind]
+        # far above chance (1/1000) on the test world seed: the trained mappers ≈ 100×, the
+        # linear map ≈ 20× (measured; the bounds leave room for rebuilds)
+        bound = 10 if kind == "ridge" else 50
+        assert r["test_recall@1"] > bound * report["chance"]["recall@1"], kind
+    with pytest.raises(vk.ConfigError, match="kind="):
+        vk.load_mapper("pocket")
+    with pytest.raises(vk.WeightsNotFoundError, match="v2a-kit train"):
+        vk.load_mapper("paper", kind="regression")
+
+
+def test_cli_reproduces_the_pocket_mappers(tmp_path):
+    seed_args = ["--no-progress"]
+    a = tmp_path / "a"
+    assert main(["pocket", "mappers", "-o", str(a), "--fast", *seed_args]) == 0
+    report = json.loads((a / "mappers.json").read_text())
+    cmds = report["cli_equivalent"]
+    pairs, cache = tmp_path / "pairs", tmp_path / "cache"
+    n = report["mappers"]["regression"]["num_train"] + report["mappers"]["regression"]["num_val"]
+    assert cmds[0] == f"v2a-kit pocket export -o pairs --num {n} --seed 2000"
+    assert main(["pocket", "export", "-o", str(pairs), "--num", str(n), "--seed", "2000"]) == 0
+    for model, kind in (("clip", "image"), ("clap", "audio")):
+        assert main(["embed", str(pairs), "--kind", kind, "--model", model, "--preset", "pocket",
+                     "--out", str(tmp_path / f"{model}.safetensors"), "--cache", str(cache),
+                     "--no-progress"]) == 0
+    for kind in ("regression", "diffusion", "ridge"):
+        line = next(c for c in cmds if c.startswith("v2a-kit train") and f"-o {kind}" in c)
+        argv = line.split()[1:]
+        argv[argv.index("--clip") + 1] = str(tmp_path / "clip.safetensors")
+        argv[argv.index("--clap") + 1] = str(tmp_path / "clap.safetensors")
+        argv[argv.index("-o") + 1] = str(tmp_path / "b" / kind)
+        assert main([*argv, "--no-progress"]) == 0
+        ours = load_file(str(tmp_path / "b" / kind / "model.safetensors"))
+        theirs = load_file(str(a / kind / "model.safetensors"))
+        assert ours.keys() == theirs.keys()
+        for k in ours:
+            assert torch.allclose(ours[k], theirs[k], atol=1e-6), (kind, k)
