@@ -29,7 +29,7 @@ $(STAMP): pyproject.toml $(CONSTR)
 	$(PY) -m pip install --quiet --upgrade "pip>=24"
 	$(PY) -m pip install --quiet -c $(CONSTR) -e ".[dev]"
 	$(PY) -m ipykernel install --sys-prefix --name v2a-kit --display-name "v2a-kit (.venv)" >/dev/null
-	$(VENV)/bin/nbstripout --install --keep-output >/dev/null 2>&1 || true
+	$(VENV)/bin/nbstripout --install --keep-output --keep-count >/dev/null 2>&1 || true
 	@touch $(STAMP)
 
 tutorial: setup
@@ -49,12 +49,12 @@ notebooks: setup
 	  echo "executing $$nb"; \
 	  $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \
 	    --ExecutePreprocessor.timeout=1800 --ExecutePreprocessor.kernel_name=v2a-kit "$$nb" || exit 1; \
-	  $(VENV)/bin/nbstripout --keep-output "$$nb"; \
+	  $(VENV)/bin/nbstripout --keep-output --keep-count "$$nb"; \
 	done
 
 lint: setup
 	$(VENV)/bin/ruff check v2a_kit tests benchmarks
-	$(if $(NOTEBOOKS),$(VENV)/bin/nbstripout --keep-output --verify $(NOTEBOOKS))
+	$(if $(NOTEBOOKS),$(VENV)/bin/nbstripout --keep-output --keep-count --verify $(NOTEBOOKS))
 
 benchmark: setup
 	$(OFFLINE) $(PY) benchmarks/run_all.py
