@@ -34,6 +34,7 @@ from .generation import (
     load_audioldm,
 )
 from .mappers import create_mapper, fit_ridge, list_mappers, load_mapper, save_mapper
+from .pipeline import V2AItem, V2AOutput, V2APipeline, write_outputs
 from .presets import default_preset, get_preset, list_presets
 from .spaces import Embeddings, Space
 from .train import History, Pairs, TrainConfig, fit, make_pairs
@@ -48,6 +49,7 @@ __all__ = [
     "Embeddings", "Space",
     "create_mapper", "load_mapper", "save_mapper", "list_mappers", "fit_ridge",
     "fit", "TrainConfig", "Pairs", "History", "make_pairs",
+    "V2APipeline", "V2AOutput", "V2AItem", "write_outputs",
     "V2AError", "MediaError", "EmbeddingError", "SpaceMismatchError", "WeightsNotFoundError",
     "CacheError", "ConfigError",
 ]

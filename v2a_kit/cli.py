@@ -7,6 +7,7 @@ raises on purpose (:class:`~v2a_kit.errors.V2AError`) print one line on stderr a
     v2a-kit embed photos/ --model clip --preset tiny --out photos.safetensors
     torchrun --standalone --nproc_per_node 2 -m v2a_kit.cli embed videos/ --model clip ...
     v2a-kit train --clip frames.safetensors --clap audio.safetensors --kind diffusion -o ckpt/
+    v2a-kit generate photo.png clip.mp4 photos/ -o sounds/ --num-samples 3
     v2a-kit pocket build -o DIR        v2a-kit pocket mappers -o DIR/mappers
 """
 
@@ -199,6 +200,90 @@ def cmd_pocket_mappers(args) -> int:
     print(f"wrote {args.out}")
     return 0
 
+# --- generate --------------------------------------------------------------------------------
+def _add_generate(sub) -> None:
+    from .generation import SCHEDULERS
+    from .pipeline import DEFAULT_SCHEDULER
+
+    p = sub.add_parser(
+        "generate", help="images / videos / folders -> sounds (wav) and sound-tracked videos",
+        description="Generate sounds for images and videos: CLIP -> V2A-Mapper -> AudioLDM. "
+                    "Writes OUTDIR/<name>.wav per input (<name>_s0.wav, _s1.wav... with "
+                    "--num-samples > 1), a copy of each video with the generated soundtrack "
+                    "(<name>_v2a.<suffix>), and OUTDIR/generate.json with the settings. "
+                    "Files in a folder that are not images or videos are skipped with a warning.")
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="image or video files, folders")
+    p.add_argument("-o", "--outdir", type=Path, required=True, help="output folder")
+    p.add_argument("--preset", default=None, help="pocket (default), paper, ...")
+    p.add_argument("--mapper", default="diffusion",
+                   help="the preset's mapper kind (diffusion, regression) or a checkpoint folder "
+                        "from `v2a-kit train` (default: diffusion)")
+    p.add_argument("--scheduler", choices=sorted(SCHEDULERS), default=DEFAULT_SCHEDULER,
+                   help=f"AudioLDM's sampler (default: {DEFAULT_SCHEDULER}; ddim = the paper's)")
+    p.add_argument("--steps", type=int, default=None,
+                   help="denoising steps (default: " + ", ".join(
+                       f"{k} {v}" for k, v in SCHEDULERS.items()) + ")")
+    p.add_argument("--guidance", type=float, default=2.5,
+                   help="AudioLDM's classifier-free guidance (default: 2.5, the paper's)")
+    p.add_argument("--mapper-guidance", type=float, default=1.0,
+                   help="the generative mapper's guidance (default: 1 = none)")
+    p.add_argument("--num-samples", type=int, default=1, help="sounds per input (default: 1)")
+    p.add_argument("--num-frames", type=int, default=8,
+                   help="video frames averaged per segment (default: 8)")
+    p.add_argument("--seed", type=int, default=0, help="input i uses seed + i (default: 0)")
+    p.add_argument("--length", type=float, default=None,
+                   help="seconds of sound per image (default: the generator's); videos get "
+                        "their own length")
+    p.add_argument("--batch-size", type=int, default=16, help="waveforms per AudioLDM call")
+    p.add_argument("--no-video", action="store_true", help="write wav only, no muxed videos")
+    p.add_argument("--device", help="e.g. cpu, cuda (default: the best available)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.set_defaults(func=cmd_generate)
+
+
+def cmd_generate(args) -> int:
+    import json
+    import time
+
+    from .atomic import atomic_write
+    from .errors import ConfigError
+    from .pipeline import V2APipeline, check_writable, output_names, write_outputs
+
+    check_writable(args.outdir)  # before loading or generating anything
+    t0 = time.perf_counter()
+    pipe = V2APipeline.from_preset(args.preset, args.mapper, device=args.device)
+    try:
+        out = pipe(args.inputs, num_samples=args.num_samples, num_inference_steps=args.steps,
+                   guidance_scale=args.guidance, scheduler=args.scheduler,
+                   mapper_guidance_scale=args.mapper_guidance, num_frames=args.num_frames,
+                   seed=args.seed, audio_length_in_s=args.length, batch_size=args.batch_size,
+                   progress=False if args.no_progress else None)
+    except ValueError as e:  # a bad setting (the kit's own errors pass through unchanged)
+        if isinstance(e, ConfigError) or type(e) is not ValueError:
+            raise
+        raise ConfigError(str(e)) from None
+    output_names(out, not args.no_video)  # refuse name clashes before writing
+    written = write_outputs(out, args.outdir, mux_videos=not args.no_video)
+    seconds = time.perf_counter() - t0
+    manifest = {"settings": out.settings, "seconds": round(seconds, 2),
+                "inputs": [{"source": it.source, "kind": it.kind,
+                            "duration_s": round(it.duration_s, 4),
+                            "segments": [list(map(lambda v: round(v, 4), s))
+                                         for s in it.segments]} for it in out],
+                "written": [str(p.relative_to(args.outdir)) for p in written]}
+    atomic_write(args.outdir / "generate.json", (json.dumps(manifest, indent=2) + "\n").encode())
+    n_img = sum(it.kind == "image" for it in out)
+    n_vid = len(out) - n_img
+    print(f"v2a-kit generate: {n_img} image(s), {n_vid} video(s) -> {len(written)} file(s) in "
+          f"{args.outdir} ({seconds:.1f} s; {out.settings['mapper']} mapper, "
+          f"{out.settings['scheduler']} {out.settings['num_inference_steps']} steps, guidance "
+          f"{out.settings['guidance_scale']:g}, seed {out.settings['seed']})")
+    for p in written:
+        print(f"  {p.relative_to(args.outdir)}")
+    print("  generate.json (settings)")
+    return 0
+
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -207,6 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_embed(sub)
     _add_train(sub)
+    _add_generate(sub)
     _add_pocket(sub)
     return parser
 

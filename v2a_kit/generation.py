@@ -30,7 +30,7 @@ from .spaces import Embeddings, Space, check_same_space, validate_embeds
 __all__ = ["AudioLDMGenerator", "GenerationOutput", "SpaceCheck", "load_audioldm",
            "build_paper_audioldm", "generate", "encode_prompt", "make_scheduler", "check_space",
            "PAPER_REPO", "PAPER_CLAP_SPACE", "TINY_NAME", "SCHEDULERS", "DEFAULT_PROMPTS",
-           "SPACE_AGREEMENT_THRESHOLD"]
+           "SPACE_AGREEMENT_THRESHOLD", "MAX_AUDIO_LENGTH_S", "max_audio_length_s"]
 
 PAPER_REPO = "cvssp/audioldm-s-full-v2"
 TINY_NAME = "tiny-audioldm"
@@ -41,6 +41,10 @@ PAPER_CLAP_SPACE = Space("clap", "audioldm/clap-htsat-tiny", "audioldm-s-full", 
 # default, much faster) reaches comparable quality in far fewer steps (benchmarks/ measures it).
 SCHEDULERS = {"dpmsolver++": 25, "ddim": 200}
 SPACE_AGREEMENT_THRESHOLD = 0.99
+# The longest sound a generator is asked for in one go: AudioLDM-S was trained on 10.24 s clips
+# (the paper generates 10 s); pocket-AudioLDM on its default length (1.0 s). Longer videos are
+# generated in segments (pipeline.py).
+MAX_AUDIO_LENGTH_S = {PAPER_REPO: 10.24}
 DEFAULT_PROMPTS = ("a dog barks", "rain falls on a tin roof", "a man speaks", "a piano melody",
                    "a car engine revs", "birds chirp in a forest", "a bell rings",
                    "applause from a crowd")
@@ -222,6 +226,13 @@ def load_audioldm(preset_or_name: str | None = None, *, device=None,
         raise ConfigError(f"unknown AudioLDM {name!r}: give a preset or one of "
                           f"{[PAPER_REPO, TINY_NAME, 'pocket-audioldm']}")
     return _assemble(parts, space, device, dtype, name, source)
+
+
+def max_audio_length_s(model: AudioLDMGenerator) -> float:
+    """The longest sound ``model`` generates in one piece (``MAX_AUDIO_LENGTH_S``, else the
+    length its UNet's ``sample_size`` stands for — what it was trained on)."""
+    default = model.unet.config.sample_size * model.vae_scale_factor * model.seconds_per_frame
+    return float(MAX_AUDIO_LENGTH_S.get(model.name, default))
 
 
 # --- text prompts and schedulers -------------------------------------------------------------

@@ -36,7 +36,7 @@ from .errors import MediaError
 
 __all__ = ["IMAGE_EXTS", "AUDIO_EXTS", "VIDEO_EXTS", "media_kind", "load_image", "load_images",
            "load_audio", "fit_length", "VideoInfo", "probe_video", "sample_video_frames",
-           "read_video_audio", "write_wav", "list_media"]
+           "read_video_audio", "write_wav", "mux_audio_into_video", "list_media"]
 
 IMAGE_EXTS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff",
                         ".ppm", ".pgm", ".pbm", ".pnm"})
@@ -581,6 +581,90 @@ def write_wav(path: str | os.PathLike, wave: np.ndarray, sampling_rate: int) -> 
         if created:
             tmp.unlink(missing_ok=True)
     return path
+
+
+# Audio codec per output container: what each container carries well and the bundled FFmpeg
+# can encode (PyAV's wheels ship aac, opus and pcm encoders).
+_MUX_AUDIO_CODEC = {".mp4": "aac", ".m4v": "aac", ".mov": "aac", ".mkv": "aac",
+                    ".webm": "libopus", ".avi": "pcm_s16le"}
+
+
+def mux_audio_into_video(video_path: str | os.PathLike, wave: np.ndarray, sampling_rate: int,
+                         out_path: str | os.PathLike) -> Path:
+    """Write a copy of ``video_path`` whose only audio track is ``wave``, to ``out_path``.
+
+    The video stream is copied packet by packet (no re-encoding: no quality loss, fast); the
+    original audio tracks, if any, are dropped; ``wave`` is encoded with the codec the output
+    container expects (AAC for mp4/m4v/mov/mkv, Opus for webm at 48 kHz, PCM for avi). The
+    output's suffix decides the container. Written atomically (temp file + rename), so an error
+    never leaves a partial video at ``out_path``.
+
+    Args:
+        video_path: the source video (any container PyAV reads).
+        wave: float ``(samples,)`` mono, in [-1, 1] (clipped otherwise).
+        sampling_rate: of ``wave``, Hz.
+        out_path: the new file; its suffix must be one of mp4, m4v, mov, mkv, webm, avi.
+
+    Raises:
+        MediaError: unreadable video, empty or non-finite audio, an unsupported output suffix,
+            a directory that cannot be written.
+    """
+    out_path = Path(out_path)
+    codec = _MUX_AUDIO_CODEC.get(out_path.suffix.lower())
+    if codec is None:
+        raise MediaError(f"{out_path}: cannot write a video with suffix {out_path.suffix!r}; "
+                         f"expected one of {', '.join(sorted(_MUX_AUDIO_CODEC))}")
+    _check_rate(sampling_rate, "sampling_rate", str(out_path))
+    wave = np.asarray(wave.detach().cpu().numpy() if hasattr(wave, "detach") else wave,
+                      dtype=np.float32)
+    if wave.ndim != 1 or wave.size == 0:
+        raise MediaError(f"{out_path}: audio of shape {wave.shape}; expected non-empty mono "
+                         "(samples,)")
+    if not np.isfinite(wave).all():
+        raise MediaError(f"{out_path}: audio contains NaN or inf; nothing written")
+    wave = np.clip(wave, -1.0, 1.0)
+    rate = int(sampling_rate)
+    if codec == "libopus" and rate != 48000:  # Opus encodes at 48 kHz only
+        wave = librosa.resample(wave, orig_sr=rate, target_sr=48000, res_type="soxr_hq")
+        wave, rate = np.clip(wave, -1.0, 1.0).astype(np.float32), 48000
+    if codec == "pcm_s16le":
+        fmt, data = "s16", (wave * 32767).round().astype(np.int16)[None]
+    else:
+        fmt, data = "fltp", wave[None]
+
+    parent = out_path.parent
+    tmp = parent / f".{out_path.stem}.{uuid.uuid4().hex[:8]}.tmp{out_path.suffix}"
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        with _open_video(video_path) as (src_path, src, v_in):
+            try:
+                with av.open(str(tmp), "w") as dst:
+                    v_out = dst.add_stream_from_template(v_in)
+                    a_out = dst.add_stream(codec, rate=rate)
+                    a_out.layout = "mono"
+                    for packet in src.demux(v_in):
+                        if packet.dts is None:  # the demuxer's flush packet
+                            continue
+                        packet.stream = v_out
+                        dst.mux(packet)
+                    step = a_out.codec_context.frame_size or 1024
+                    for k in range(0, data.shape[1], step):
+                        frame = av.AudioFrame.from_ndarray(
+                            np.ascontiguousarray(data[:, k:k + step]), format=fmt, layout="mono")
+                        frame.sample_rate = rate
+                        frame.pts = k
+                        dst.mux(a_out.encode(frame))
+                    dst.mux(a_out.encode(None))
+            except _AV_ERRORS as e:
+                raise MediaError(f"{src_path}: cannot copy its video stream into "
+                                 f"{out_path.name} ({e})") from e
+        os.replace(tmp, out_path)
+    except OSError as e:
+        raise MediaError(f"{parent}: cannot write {out_path.name} there ({e}); expected a "
+                         "writable directory") from e
+    finally:
+        tmp.unlink(missing_ok=True)
+    return out_path
 
 
 # ---------------------------------------------------------------------------------- listing

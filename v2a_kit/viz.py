@@ -16,7 +16,8 @@ import numpy as np
 
 __all__ = ["FIGURES_DIR", "figures_dir", "savefig", "save_numbers", "audio_player", "image_grid",
            "mel_image", "plot_mel_grid", "plot_accuracy_bars", "umap_2d", "plot_by_attribute",
-           "plot_pair_lines", "plot_history"]
+           "plot_pair_lines", "plot_history", "plot_waveform", "plot_mel", "side_by_side",
+           "listen", "explorer"]
 
 _CHECKOUT = Path(__file__).resolve().parent.parent
 # figures/ of the source checkout (an editable install, the tutorial's case); else ./figures
@@ -240,3 +241,99 @@ def _history_columns(h) -> dict:
     if "epochs" in h:
         return {k: [e[k] for e in h["epochs"] if k in e] for k in h["epochs"][0]}
     return h
+
+
+# --- listening: waveforms, spectrograms, players side by side ---------------------------------
+def plot_waveform(waveforms, titles=None, sampling_rate: int = 16000, ncols: int = 4):
+    """Waveforms ((samples,) or (n, samples)) against time, on one amplitude scale [-1, 1]."""
+    from matplotlib.figure import Figure
+    w = np.asarray(waveforms, dtype=np.float32)
+    w = w[None] if w.ndim == 1 else w
+    n = len(w)
+    ncols = min(ncols, n)
+    nrows = -(-n // ncols)
+    fig = Figure(figsize=(3.0 * ncols, 1.8 * nrows))
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        if i >= n:
+            ax.axis("off")
+            continue
+        ax.plot(np.arange(w.shape[1]) / sampling_rate, w[i], lw=0.4, color="#33547a")
+        ax.set_ylim(-1, 1)
+        ax.set_xlabel("time (s)", fontsize=7)
+        ax.tick_params(labelsize=6)
+        if titles is not None:
+            ax.set_title(_wrap(titles[i], 34), fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def plot_mel(waveform, title: str = "", sampling_rate: int = 16000):
+    """One log-mel spectrogram (the pocket front end: 64 mel bins, 10 ms hop); a Figure."""
+    return plot_mel_grid([waveform], [title] if title else None, ncols=1,
+                         sampling_rate=sampling_rate)
+
+
+def _png_data_uri(fig_or_image, dpi: int = 80) -> str:
+    import base64
+    import io
+    buf = io.BytesIO()
+    if hasattr(fig_or_image, "savefig"):
+        fig_or_image.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    else:
+        from PIL import Image
+        im = fig_or_image if isinstance(fig_or_image, Image.Image) else \
+            Image.fromarray(np.asarray(fig_or_image, dtype=np.uint8))
+        im.save(buf, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def side_by_side(images, waveforms, titles=None, sampling_rate: int = 16000,
+                 image_px: int = 96):
+    """A table, one row per input: image | spectrogram and player for each of its sounds.
+
+    Args:
+        images: n images (PIL or (h, w, 3) uint8).
+        waveforms: n rows, each (samples,) or (num_samples, samples).
+        titles: n strings (optional).
+    Returns:
+        ``IPython.display.HTML`` — the value of a cell shows it; it embeds every sound (a 1 s
+        16 kHz clip is ~43 KB of notebook), so keep batches small.
+    """
+    from html import escape
+
+    from IPython.display import HTML
+
+    if len(images) != len(waveforms):
+        raise ValueError(f"side_by_side: {len(images)} images but {len(waveforms)} rows of "
+                         "waveforms; need one row per image")
+    rows = []
+    for i, (im, w) in enumerate(zip(images, waveforms)):
+        w = np.asarray(w, dtype=np.float32)
+        w = w[None] if w.ndim == 1 else w
+        cells = [f'<td style="text-align:center"><img src="{_png_data_uri(im)}" '
+                 f'width="{image_px}" style="image-rendering:pixelated"/><br/>'
+                 f'<small>{escape(titles[i]) if titles is not None else ""}</small></td>']
+        for j, wave in enumerate(w):
+            fig = plot_mel_grid([wave], [f"sound {j}"], ncols=1, sampling_rate=sampling_rate)
+            fig.set_size_inches(2.6, 1.6)
+            player = audio_player(wave, sampling_rate)._repr_html_()
+            cells.append(f'<td style="text-align:center"><img src="{_png_data_uri(fig)}"/>'
+                         f"<br/>{player}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return HTML('<table class="v2a-side-by-side">' + "".join(rows) + "</table>")
+
+
+def listen(output, max_items: int = 8):
+    """:func:`side_by_side` for a :class:`~v2a_kit.pipeline.V2AOutput` (its first
+    ``max_items`` inputs; video rows show the middle frame)."""
+    items = list(output)[:max_items]
+    return side_by_side([it.image for it in items], [it.waveforms for it in items],
+                        [f"{Path(it.source).name} ({it.duration_s:.2f} s)" for it in items],
+                        sampling_rate=items[0].sampling_rate if items else 16000)
+
+
+def explorer(*args, **kwargs):
+    """The interactive explorer (see :class:`v2a_kit.explorer.Explorer`): returns its widget."""
+    from .explorer import Explorer
+    return Explorer.from_preset(*args, **kwargs).widget()

@@ -1,0 +1,455 @@
+"""From images and videos to sounds in one call: :class:`V2APipeline` (DESIGN.md §1, §3).
+
+    image / video frames ──CLIP──▶ clip_embed ──mapper──▶ pred_clap_embed ──AudioLDM──▶ waveform
+
+The pipeline holds the three parts of one preset, checks at construction that they share their
+spaces (the mapper reads the CLIP encoder's space and writes the generator's), and runs them in
+batches, seeded so that a result does not depend on the batch size or on what else was in the
+batch: input ``i``'s sounds come from the generator seeded with ``seed + i``.
+
+Videos: ``num_frames`` evenly spaced frames per segment are embedded and averaged (the paper's
+follow-up code uses 64 frames over a 10 s clip). A video no longer than the generator's limit
+(:func:`max_audio_length_s`: 10.24 s for AudioLDM-S, the trained 1.0 s for pocket-AudioLDM) is
+one segment and gets one sound of its own length; a longer one is cut into equal segments, each
+mapped from its own frames, generated, and joined with short crossfades — so the soundtrack
+follows what is on screen. :func:`write_outputs` writes wav files for everything and, for each
+video, a copy with the generated soundtrack muxed in.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import uuid
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from tqdm.auto import tqdm
+
+from . import media
+from .devices import resolve_device
+from .errors import ConfigError, MediaError
+from .generation import (
+    SCHEDULERS,
+    AudioLDMGenerator,
+    _check_int,
+    _check_real,
+    generate,
+    max_audio_length_s,
+)
+from .spaces import check_same_space
+
+__all__ = ["V2APipeline", "V2AItem", "V2AOutput", "collect_inputs", "write_outputs",
+           "DEFAULT_SCHEDULER", "CROSSFADE_S"]
+
+DEFAULT_SCHEDULER = "dpmsolver++"  # benchmarks/bench_schedulers.py: within noise of DDIM-200
+CROSSFADE_S = 0.05                  # overlap between the sounds of consecutive video segments
+
+
+@dataclass
+class _Source:
+    kind: str                       # "image" | "video"
+    name: str                       # the path, or "image #i"
+    image: Image.Image | None = None
+    path: Path | None = None
+    rel: Path | None = None         # path relative to the folder it was found in (for outputs)
+    duration_s: float = 0.0
+
+
+@dataclass
+class V2AItem:
+    """The sounds generated for one input.
+
+    Attributes:
+        source: the input's path, or ``"image #i"`` for an in-memory image.
+        kind: ``"image"`` or ``"video"``.
+        image: the image, or the middle frame of a video (for display).
+        clip_embed: (num_segments, d_clip) — one row for an image.
+        pred_clap_embed: (num_samples, num_segments, d_clap) what the mapper predicted.
+        waveforms: (num_samples, samples) float32 at ``sampling_rate``.
+        duration_s: the sound's length (the video's, for a video).
+        segments: [(start_s, end_s)] of the video each row of ``clip_embed`` was taken from.
+    """
+
+    source: str
+    kind: str
+    image: Image.Image
+    clip_embed: torch.Tensor
+    pred_clap_embed: torch.Tensor
+    waveforms: np.ndarray
+    sampling_rate: int
+    duration_s: float
+    segments: list[tuple[float, float]] = field(default_factory=list)
+    path: Path | None = None
+    rel: Path | None = None
+
+
+@dataclass
+class V2AOutput:
+    """What :meth:`V2APipeline.__call__` returns: one :class:`V2AItem` per input, in order,
+    and the settings that made them (everything needed to reproduce them)."""
+
+    items: list[V2AItem]
+    settings: dict
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, i) -> V2AItem:
+        return self.items[i]
+
+    def __iter__(self):
+        return iter(self.items)
+
+
+# --- inputs ------------------------------------------------------------------------------------
+def collect_inputs(inputs, *, min_image_size: int = 8) -> list[_Source]:
+    """Images (PIL, arrays, files), video files and folders -> a list of checked sources.
+
+    Folders are searched recursively; files in them that are not images or videos (audio,
+    text, ...) are **skipped with a warning that names them**; hidden files are ignored. A file
+    named explicitly must be an image or a video (``MediaError`` otherwise). Every image is
+    opened and every video probed here, before any generation, so a corrupt or too-small input
+    fails at once with its name and nothing is written.
+    """
+    items = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+    if not items:
+        raise MediaError("no inputs: give images, video files or folders")
+    out: list[_Source] = []
+    for k, x in enumerate(items):
+        if isinstance(x, (str, os.PathLike)):
+            p = Path(x)
+            if p.is_dir():
+                out += _from_folder(p, min_image_size)
+            elif not p.exists():
+                raise MediaError(f"{p}: no such file or directory; expected an image, a video "
+                                 "or a folder of them")
+            else:
+                out.append(_from_file(p, p.name, min_image_size))
+        else:
+            name = f"image #{k}"
+            out.append(_Source("image", name, media.load_image(x, name=name,
+                                                               min_size=min_image_size)))
+    return out
+
+
+def _from_file(p: Path, rel, min_image_size: int) -> _Source:
+    kind = media.media_kind(p)
+    if kind == "image":
+        return _Source("image", str(p), media.load_image(p, min_size=min_image_size), p,
+                       Path(rel))
+    if kind == "video":
+        info = media.probe_video(p)
+        if info.num_frames < 1 or info.duration_s <= 0:
+            raise MediaError(f"{p}: a video without frames (duration {info.duration_s:.3f} s); "
+                             "expected at least one frame")
+        if info.fps > 0 and info.duration_s < 1.0 / info.fps - 1e-6:
+            raise MediaError(f"{p}: {info.duration_s:.3f} s is shorter than one frame interval "
+                             f"({1 / info.fps:.3f} s at {info.fps:g} fps)")
+        return _Source("video", str(p), None, p, Path(rel), info.duration_s)
+    raise MediaError(f"{p}: not an image or a video (suffix {p.suffix or 'none'!r}); expected "
+                     f"one of {', '.join(sorted(media.IMAGE_EXTS | media.VIDEO_EXTS))}")
+
+
+def _from_folder(root: Path, min_image_size: int) -> list[_Source]:
+    files = sorted(f for f in root.rglob("*") if f.is_file()
+                   and not any(part.startswith(".") for part in f.relative_to(root).parts))
+    keep = [f for f in files if media.media_kind(f) in ("image", "video")]
+    skipped = [f for f in files if f not in set(keep)]
+    if skipped:
+        names = ", ".join(str(f.relative_to(root)) for f in skipped[:10])
+        more = f" and {len(skipped) - 10} more" if len(skipped) > 10 else ""
+        warnings.warn(f"{root}: skipping {len(skipped)} file(s) that are not images or videos: "
+                      f"{names}{more}", stacklevel=3)
+    if not keep:
+        raise MediaError(f"{root}: no images or videos found (recursively)")
+    return [_from_file(f, f.relative_to(root), min_image_size) for f in keep]
+
+
+def _segments(duration_s: float, max_len: float) -> list[tuple[float, float]]:
+    n = max(1, math.ceil(duration_s / max_len - 1e-9))
+    return [(duration_s * i / n, duration_s * (i + 1) / n) for i in range(n)]
+
+
+def _join(waves: list[np.ndarray], hop: int, total: int, fade: int) -> np.ndarray:
+    """Overlap-add segment sounds that start ``hop`` samples apart, with linear crossfades of
+    ``fade`` samples (each segment was generated ``fade`` samples longer than ``hop``)."""
+    out = np.zeros(hop * (len(waves) - 1) + len(waves[-1]), np.float32)
+    ramp = np.linspace(0.0, 1.0, fade, endpoint=False, dtype=np.float32)
+    for i, w in enumerate(waves):
+        w = w.copy()
+        if fade and i > 0:
+            w[:fade] *= ramp
+        if fade and i < len(waves) - 1:
+            w[hop:hop + fade] *= 1.0 - ramp
+        out[i * hop:i * hop + len(w)] += w
+    return out[:total]
+
+
+# --- the pipeline ------------------------------------------------------------------------------
+class V2APipeline:
+    """CLIP encoder + V2A-Mapper + AudioLDM generator of one preset.
+
+    Args:
+        clip: a :class:`~v2a_kit.encoders.ClipEncoder`.
+        mapper: a trained mapper (any kind) reading ``clip.space`` and writing ``audioldm.space``.
+        audioldm: an :class:`~v2a_kit.generation.AudioLDMGenerator`.
+        device: where the mapper runs (``None``: the generator's device).
+
+    Raises:
+        SpaceMismatchError: the mapper reads or writes another space, naming both.
+    """
+
+    def __init__(self, clip, mapper, audioldm: AudioLDMGenerator, device=None):
+        check_same_space(clip.space, mapper.clip_space,
+                         "the mapper reads CLIP embeddings that")
+        check_same_space(audioldm.space, mapper.clap_space,
+                         "the mapper writes CLAP embeddings that")
+        self.clip, self.audioldm = clip, audioldm
+        self.mapper = mapper.to(resolve_device(device) if device is not None
+                                else audioldm.device).eval()
+
+    @classmethod
+    def from_preset(cls, preset: str | None = None, mapper: str | os.PathLike = "diffusion", *,
+                    device=None, dtype: torch.dtype | None = None) -> V2APipeline:
+        """Load the preset's CLIP and AudioLDM and a mapper: a kind (``"diffusion"``,
+        ``"regression"``: the mapper shipped with the preset) or a checkpoint folder.
+
+        ``device=None``: the best available; ``dtype=None``: float16 on CUDA for CLIP and
+        AudioLDM (the mapper stays float32: it is small and its sampler sums many steps).
+        """
+        from .encoders import load_clip
+        from .generation import load_audioldm
+        from .mappers import load_mapper
+        from .mappers.common import MAPPER_KINDS
+        from .presets import default_preset
+        preset = preset or default_preset()
+        clip = load_clip(preset, device=device, dtype=dtype)
+        audioldm = load_audioldm(preset, device=device, dtype=dtype)
+        if isinstance(mapper, str) and mapper in MAPPER_KINDS:
+            m = load_mapper(preset, kind=mapper, clip_space=clip.space,
+                            clap_space=audioldm.space)
+        else:
+            m = load_mapper(mapper, clip_space=clip.space, clap_space=audioldm.space)
+        return cls(clip, m, audioldm)
+
+    @property
+    def sampling_rate(self) -> int:
+        return self.audioldm.sampling_rate
+
+    @property
+    def max_audio_length_s(self) -> float:
+        return max_audio_length_s(self.audioldm)
+
+    def describe(self) -> dict:
+        return {"clip": str(self.clip.space), "mapper": self.mapper.kind,
+                "clap": str(self.audioldm.space), "generator": self.audioldm.name,
+                "device": str(self.audioldm.device), "dtype": str(self.audioldm.dtype)}
+
+    # ------------------------------------------------------------------------------------------
+    def check_inputs(self, num_samples, num_inference_steps, guidance_scale, scheduler,
+                     mapper_guidance_scale, num_frames, batch_size, seed,
+                     audio_length_in_s) -> None:
+        """Refuse bad settings before any input is read, each error naming its argument."""
+        for name, v in (("num_samples", num_samples), ("num_frames", num_frames),
+                        ("batch_size", batch_size)):
+            _check_int(name, v)
+        if num_inference_steps is not None:
+            _check_int("num_inference_steps", num_inference_steps)
+        _check_real("guidance_scale", guidance_scale, 1.0, "(1 = no classifier-free guidance)")
+        _check_real("mapper_guidance_scale", mapper_guidance_scale, 1.0,
+                    "(the generative mapper's guidance; 1 = none)")
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+        if not isinstance(scheduler, str) or scheduler not in SCHEDULERS:
+            raise ConfigError(f"scheduler must be one of {sorted(SCHEDULERS)}, got {scheduler!r}")
+        if audio_length_in_s is not None:
+            lo = self.audioldm.seconds_per_frame * self.audioldm.vae_scale_factor
+            _check_real("audio_length_in_s", audio_length_in_s, lo, "s (the generator's range)",
+                        high=self.max_audio_length_s)
+
+    @torch.no_grad()
+    def __call__(self, inputs, *, num_samples: int = 1, num_inference_steps: int | None = None,
+                 guidance_scale: float = 2.5, scheduler: str = DEFAULT_SCHEDULER,
+                 mapper_guidance_scale: float = 1.0, num_frames: int = 8, seed: int = 0,
+                 audio_length_in_s: float | None = None, batch_size: int = 16,
+                 progress: bool | None = None) -> V2AOutput:
+        """Sounds for images, image files, video files and folders of them.
+
+        Args:
+            inputs: one input or a list: PIL images, arrays, paths (see :func:`collect_inputs`).
+            num_samples: sounds per input. The generative mapper draws ``num_samples`` CLAP
+                embeddings; the regression mapper has one, and AudioLDM's noise varies.
+            num_inference_steps: AudioLDM steps; ``None`` = the scheduler's default (25 for
+                DPM-Solver++, 200 for DDIM, the paper's setting).
+            guidance_scale: AudioLDM's classifier-free guidance (the paper: 2.5).
+            scheduler: ``"dpmsolver++"`` (default, fast) or ``"ddim"``.
+            mapper_guidance_scale: the generative mapper's guidance (ignored by regression).
+            num_frames: frames per video segment, averaged into one CLIP embedding.
+            seed: input ``i`` uses ``torch.Generator().manual_seed(seed + i)``.
+            audio_length_in_s: for images; ``None`` = the generator's default length. A
+                video's sound always has the video's length.
+            batch_size: waveforms denoised together.
+            progress: progress bars (``None``: when there is more than one batch).
+        Returns:
+            :class:`V2AOutput`: one :class:`V2AItem` per input, in input order.
+        """
+        # 1. Check settings, then every input (nothing is generated if one is bad)
+        self.check_inputs(num_samples, num_inference_steps, guidance_scale, scheduler,
+                          mapper_guidance_scale, num_frames, batch_size, seed, audio_length_in_s)
+        sources = collect_inputs(inputs)
+        sr, gen = self.sampling_rate, self.audioldm
+        default_len = gen.unet.config.sample_size * gen.vae_scale_factor * gen.seconds_per_frame
+        image_len = float(audio_length_in_s or default_len)
+        max_len = self.max_audio_length_s
+        min_len = gen.seconds_per_frame * gen.vae_scale_factor
+        fade_s = CROSSFADE_S
+
+        # 2. CLIP: one embedding per image, one per video segment (mean of its frames)
+        show = len(sources) > 1 if progress is None else progress
+        clip_rows, segs, display = [], [], []
+        for s in tqdm(sources, desc="CLIP", disable=not show, leave=False):
+            if s.kind == "image":
+                clip_rows.append(self.clip.encode_images([s.image], progress=False).embeds)
+                segs.append([(0.0, image_len)])
+                display.append(s.image)
+                continue
+            seg = _segments(s.duration_s, max_len)
+            frames = media.sample_video_frames(s.path, num_frames * len(seg))
+            e = self.clip.encode_images(frames, progress=False).embeds
+            clip_rows.append(F.normalize(e.view(len(seg), num_frames, -1).mean(1), dim=-1))
+            segs.append(seg)
+            display.append(frames[len(frames) // 2])
+
+        # 3. Map: input i's draws come from generator (seed + i), after which the same
+        #    generator gives the seeds of its waveforms' initial noise
+        gens = [torch.Generator().manual_seed(int(seed) + i) for i in range(len(sources))]
+        preds = []
+        for i, x in enumerate(clip_rows):
+            y = self.mapper.sample(x.to(self.mapper.device, torch.float32),
+                                   num_samples=num_samples, generator=gens[i],
+                                   guidance_scale=mapper_guidance_scale).float().cpu()
+            preds.append(y.view(len(x), num_samples, -1).transpose(0, 1))  # (samples, segs, d)
+
+        # 4. Jobs: one waveform per (input, sample, segment), grouped by length for batching
+        jobs = []  # (length_s, input, sample, segment, noise seed)
+        for i, seg in enumerate(segs):
+            n_seg = len(seg)
+            length = seg[0][1] - seg[0][0] + (fade_s if n_seg > 1 else 0.0)
+            length = max(length, min_len)  # a one-frame video: generate the shortest, cut
+            for j in range(num_samples):
+                for k in range(n_seg):
+                    noise_seed = int(torch.randint(0, 2**62, (1,), generator=gens[i]))
+                    jobs.append((round(length, 6), i, j, k, noise_seed))
+        waves: dict[tuple[int, int, int], np.ndarray] = {}
+        by_len: dict[float, list] = {}
+        for job in jobs:
+            by_len.setdefault(job[0], []).append(job)
+        num_batches = sum(math.ceil(len(v) / batch_size) for v in by_len.values())
+        bar = tqdm(total=len(jobs), desc="AudioLDM", disable=not (num_batches > 1 if progress
+                                                                 is None else progress),
+                   leave=False)
+        for length, group in by_len.items():
+            for b in range(0, len(group), batch_size):
+                batch = group[b:b + batch_size]
+                cond = torch.stack([preds[i][j, k] for _, i, j, k, _ in batch])
+                out = generate(gen, cond, num_inference_steps=num_inference_steps,
+                               guidance_scale=guidance_scale, scheduler=scheduler,
+                               audio_length_in_s=length, progress=False,
+                               generator=[torch.Generator().manual_seed(s) for *_, s in batch])
+                for (_, i, j, k, _), w in zip(batch, out.waveforms):
+                    waves[i, j, k] = w
+                bar.update(len(batch))
+        bar.close()
+
+        # 5. Assemble: one waveform per (input, sample); video segments joined by crossfades
+        items = []
+        for i, s in enumerate(sources):
+            seg = segs[i]
+            if s.kind == "image":
+                dur = image_len
+                rows = [waves[i, j, 0] for j in range(num_samples)]
+            else:
+                dur = s.duration_s
+                hop = round((seg[0][1] - seg[0][0]) * sr)
+                total = round(dur * sr)
+                fade = round(fade_s * sr) if len(seg) > 1 else 0
+                rows = [_join([waves[i, j, k] for k in range(len(seg))], hop, total, fade)
+                        for j in range(num_samples)]
+            items.append(V2AItem(s.name, s.kind, display[i], clip_rows[i], preds[i],
+                                 np.stack(rows).astype(np.float32), sr, dur,
+                                 seg if s.kind == "video" else [], s.path, s.rel))
+        settings = dict(num_samples=num_samples, num_inference_steps=num_inference_steps or
+                        SCHEDULERS[scheduler], guidance_scale=guidance_scale,
+                        scheduler=scheduler, mapper_guidance_scale=mapper_guidance_scale,
+                        num_frames=num_frames, seed=int(seed), audio_length_in_s=image_len,
+                        **self.describe())
+        return V2AOutput(items, settings)
+
+
+# --- writing -----------------------------------------------------------------------------------
+def _stem(item: V2AItem, index: int) -> Path:
+    if item.rel is not None:
+        return item.rel.with_suffix("")
+    return Path(f"image_{index:03d}")
+
+
+def output_names(output: V2AOutput, mux_videos: bool = True) -> list[tuple[int, int | None, Path]]:
+    """[(item, sample or None for a muxed video, relative path)] that :func:`write_outputs`
+    writes. ``name.wav`` for one sample, ``name_s0.wav``, ``name_s1.wav``... for several; a
+    video also gets ``name_v2a.<its suffix>`` (sample 0's soundtrack)."""
+    n = output.settings["num_samples"]
+    plan = []
+    for i, item in enumerate(output.items):
+        stem = _stem(item, i)
+        for j in range(n):
+            plan.append((i, j, stem.with_name(stem.name + (f"_s{j}" if n > 1 else "") + ".wav")))
+        if item.kind == "video" and mux_videos:
+            plan.append((i, None, stem.with_name(stem.name + "_v2a" + item.path.suffix.lower())))
+    seen: dict[Path, int] = {}
+    for i, _, rel in plan:
+        if seen.setdefault(rel, i) != i:
+            raise MediaError(f"inputs {output.items[seen[rel]].source} and "
+                             f"{output.items[i].source} would both be written to {rel}; rename "
+                             "one or generate them in separate runs")
+    return plan
+
+
+def check_writable(outdir: str | os.PathLike) -> Path:
+    """Create ``outdir`` if needed and prove it writable (a probe file, removed), or raise
+    MediaError naming it — so a run fails before its generation, not after."""
+    outdir = Path(outdir)
+    probe = outdir / f".v2a-write-check-{uuid.uuid4().hex[:8]}"
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as e:
+        raise MediaError(f"{outdir}: cannot write there ({e}); expected a writable "
+                         "directory") from e
+    return outdir
+
+
+def write_outputs(output: V2AOutput, outdir: str | os.PathLike,
+                  mux_videos: bool = True) -> list[Path]:
+    """Write every waveform as 16-bit wav, and each video's copy with sample 0's soundtrack.
+
+    Each file is written atomically; names as :func:`output_names` (name clashes are refused
+    before anything is written). Returns the written paths, in input order.
+    """
+    plan = output_names(output, mux_videos)
+    outdir = check_writable(outdir)
+    written = []
+    for i, j, rel in plan:
+        item = output.items[i]
+        if j is None:
+            written.append(media.mux_audio_into_video(item.path, item.waveforms[0],
+                                                      item.sampling_rate, outdir / rel))
+        else:
+            written.append(media.write_wav(outdir / rel, item.waveforms[j], item.sampling_rate))
+    return written
