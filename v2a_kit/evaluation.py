@@ -4,6 +4,14 @@
   Gaussians fitted to two feature sets (Heusel et al. 2017; AudioLDM's FD uses PANNs features,
   FAD VGGish features). The matrix square root is taken of the symmetric PSD matrix
   S1^½ S2 S1^½ by eigendecomposition, which is finite for rank-deficient covariances.
+  :func:`fad` is the same function under the name the FAD literature uses.
+- :func:`kl_divergence` and :func:`inception_score`: from a tagger's logits (PANNs CNN14 in the
+  paper), in the conventions of AudioLDM's evaluation toolbox (``audioldm_eval``), whose
+  inception score is SpecVQGAN's. ``groups=`` lets a multi-head tagger (the pocket tagger: one
+  softmax per attribute) count each head as its own distribution.
+- The features, logits and embeddings these take come from :mod:`v2a_kit.extractors`
+  (``load_extractors(preset)``: PANNs, VGGish, Wav2CLIP + CLIP for ``paper``; the pocket
+  evaluators for ``pocket``).
 - :func:`clip_score`: CS = 100 × cosine between an audio embedding in the image space and the
   image's embedding (Wav2CLIP + CLIP in the paper; the pocket audio→image evaluator here).
 - :func:`recall_at_k`: retrieval of true CLAP embeddings from mapped ones.
@@ -14,14 +22,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import NamedTuple
+
 import numpy as np
 import torch
+from scipy.special import expit, log_softmax, xlogy
 
 from .errors import EmbeddingError
 from .spaces import validate_embeds
 
-__all__ = ["recall_at_k", "frechet_distance", "gaussian_stats", "clip_score",
-           "pairwise_diversity", "linear_cka", "knn_overlap", "centroid_gap", "paired_cosine"]
+__all__ = ["recall_at_k", "frechet_distance", "fad", "gaussian_stats", "clip_score",
+           "kl_divergence", "inception_score", "InceptionScore", "pairwise_diversity",
+           "linear_cka", "knn_overlap", "centroid_gap", "paired_cosine"]
 
 
 def _features(x, name: str) -> np.ndarray:
@@ -62,6 +75,147 @@ def frechet_distance(features_a, features_b) -> float:
     cross = np.sqrt(np.clip(np.linalg.eigvalsh(root_a @ cov_b @ root_a), 0, None)).sum()
     fd = ((mu_a - mu_b) ** 2).sum() + np.trace(cov_a) + np.trace(cov_b) - 2 * cross
     return float(max(fd, 0.0))
+
+
+def fad(features_a, features_b) -> float:
+    """Fréchet Audio Distance (Kilgour et al. 2019): :func:`frechet_distance` under FAD's name.
+
+    What makes it FAD is the rows. In Google's reference and in AudioLDM's toolbox every 0.96 s
+    VGGish example of every clip is one row (not one row per clip), taken from the 128-d layer
+    *before* its final ReLU and without the PCA/quantisation post-processing: the `paper`
+    preset's FAD extractor returns exactly those rows from ``fd_features(waves)``.
+    """
+    return frechet_distance(features_a, features_b)
+
+
+# --- from a tagger's logits: KL and IS ---------------------------------------------------------
+KL_EPS = 1e-6  # audioldm_eval's EPS: added to the generated clip's probabilities before the log
+
+
+def _logits(x, name: str) -> np.ndarray:
+    a = np.asarray(x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else x,
+                   dtype=np.float64)
+    if a.ndim != 2 or a.shape[0] < 1 or a.shape[1] < 1:
+        raise EmbeddingError(f"{name} must be (n ≥ 1, num_classes) logits, got shape {a.shape}")
+    if not np.isfinite(a).all():
+        raise EmbeddingError(f"{name} holds NaN or inf")
+    return a
+
+
+def _groups(groups, num_classes: int) -> list[slice]:
+    """``groups`` (None, a mapping name -> slice, or a sequence of slices) -> slices that
+    partition the ``num_classes`` columns; anything else is refused."""
+    if groups is None:
+        return [slice(0, num_classes)]
+    items = list(groups.values()) if isinstance(groups, Mapping) else list(groups)
+    covered = np.zeros(num_classes, dtype=int)
+    for g in items:
+        if not (isinstance(g, slice) and g.step in (None, 1) and g.start is not None
+                and g.stop is not None and 0 <= g.start < g.stop <= num_classes):
+            raise EmbeddingError(f"groups holds {g!r}; expected slices (start, stop) of the "
+                                 f"{num_classes} logit columns")
+        covered[g] += 1
+    if not items or (covered != 1).any():
+        raise EmbeddingError(f"groups {items} do not partition the {num_classes} logit columns "
+                             "(each column in exactly one group)")
+    return items
+
+
+def kl_divergence(gen_logits, ref_logits, kind: str = "softmax", groups=None) -> float:
+    """Mean KL(ref_i ‖ gen_i) over row-paired clips, from tagger logits (AudioLDM's KL).
+
+    This is ``calculate_kl`` of AudioLDM's evaluation toolbox (``audioldm_eval/metrics/kl.py``),
+    followed exactly, in float64: with ``p = act(ref_logits_i)`` and ``q = act(gen_logits_i)``,
+
+        ``KL = (1/n) Σ_i Σ_c p_ic · (log p_ic − log(q_ic + 1e-6))``
+
+    (``torch.nn.functional.kl_div(log(q + EPS), p, reduction="sum") / n``). The reference clip
+    is the "pseudo target"; the ε is added to the generated side only.
+
+    - ``kind="softmax"`` (AudioLDM's reported "KL", which AudioGen uses too): ``act`` = softmax
+      over all classes, although AudioSet tags are multi-label.
+    - ``kind="sigmoid"`` (the toolbox's ``KL_Sigmoid``): ``act`` = per-class sigmoid, summed
+      with the same formula. Note: that keeps only the positive-class term of each class's
+      Bernoulli KL, so it is not a true divergence and can be slightly negative.
+
+    Args:
+        gen_logits: (n, C) logits of generated clips (e.g. PANNs CNN14, C = 527).
+        ref_logits: (n, C) logits of their references; row i pairs with row i (the toolbox
+            pairs by file name). For k samples per reference, repeat its row k times.
+        kind: ``"softmax"`` or ``"sigmoid"``.
+        groups: softmax only: slices partitioning the C columns, each a categorical
+            distribution of its own (a multi-head tagger, e.g. the pocket tagger's attributes);
+            the KL is summed over groups (the KL of the product distribution). ``None`` = one
+            softmax over all columns, the toolbox's convention.
+    Returns:
+        KL in nats (0 when every pair agrees, up to the ε).
+    """
+    g, r = _logits(gen_logits, "gen_logits"), _logits(ref_logits, "ref_logits")
+    if g.shape != r.shape:
+        raise EmbeddingError(f"gen_logits has shape {g.shape} but ref_logits {r.shape}; KL pairs "
+                             "row i of one with row i of the other")
+    if kind == "softmax":
+        parts = [(np.exp(log_softmax(r[:, s], axis=1)), np.exp(log_softmax(g[:, s], axis=1)))
+                 for s in _groups(groups, g.shape[1])]
+    elif kind == "sigmoid":
+        if groups is not None:
+            raise EmbeddingError("groups apply to kind='softmax'; kind='sigmoid' treats every "
+                                 "class on its own")
+        parts = [(expit(r), expit(g))]
+    else:
+        raise ValueError(f"kind={kind!r}; expected 'softmax' or 'sigmoid'")
+    # xlogy: 0 · log 0 = 0, as in torch's kl_div
+    total = sum((xlogy(p, p) - p * np.log(q + KL_EPS)).sum() for p, q in parts)
+    return float(total / len(g))
+
+
+class InceptionScore(NamedTuple):
+    """Inception score over ``splits`` chunks: their mean and (population) standard deviation."""
+
+    mean: float
+    std: float
+
+
+def inception_score(logits, splits: int = 10, shuffle: bool = True, seed: int = 2020,
+                    groups=None) -> InceptionScore:
+    """IS = exp(E_x KL(p(y|x) ‖ p(y))) from tagger logits, mean and std over ``splits`` chunks.
+
+    The SpecVQGAN convention, which AudioLDM's toolbox copies (``calculate_isc``; both call it
+    with ``splits=10, samples_shuffle=True, rng_seed=2020``): rows are permuted by
+    ``np.random.RandomState(seed)``, cut into ``splits`` chunks (``i·n//splits`` boundaries);
+    in each chunk ``p(y|x)`` = softmax of the logits, ``p(y)`` = its mean over the chunk, and
+    the chunk's score is ``exp(mean_x Σ_y p(y|x) (log p(y|x) − log p(y)))``. Float64.
+
+    IS is 1 when every clip gets the same prediction and reaches the number of classes when the
+    predictions are confident and spread evenly over all classes.
+
+    Args:
+        logits: (n, C) logits of the clips judged (e.g. PANNs CNN14's 527), n ≥ ``splits``.
+        splits: number of chunks.
+        shuffle, seed: permute the rows first (the convention), with this seed.
+        groups: as in :func:`kl_divergence`: each group is its own categorical head with its
+            own marginal; KLs add up over groups, so the score is the product of the per-group
+            scores (e.g. at most 4·4·3·2 = 96 for the pocket tagger). ``None`` = one softmax.
+    Returns:
+        :class:`InceptionScore` ``(mean, std)``.
+    """
+    a = _logits(logits, "logits")
+    if isinstance(splits, bool) or not isinstance(splits, int) or not 1 <= splits <= len(a):
+        raise ValueError(f"splits={splits!r}; expected an int between 1 and the number of rows "
+                         f"({len(a)})")
+    slices = _groups(groups, a.shape[1])
+    if shuffle:
+        a = a[np.random.RandomState(seed).permutation(len(a))]
+    n, scores = len(a), []
+    for i in range(splits):
+        chunk = a[i * n // splits:(i + 1) * n // splits]
+        kl = 0.0
+        for s in slices:
+            p = np.exp(log_softmax(chunk[:, s], axis=1))
+            # xlogy: a class no clip of the chunk predicts adds 0, not 0 · log 0 = nan
+            kl = kl + (xlogy(p, p) - xlogy(p, p.mean(0, keepdims=True))).sum(1)
+        scores.append(float(np.exp(np.mean(kl))))
+    return InceptionScore(float(np.mean(scores)), float(np.std(scores)))
 
 
 def clip_score(audio_in_image_space, image_embed) -> float:

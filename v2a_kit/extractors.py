@@ -1,0 +1,749 @@
+"""Audio feature extractors for the paper's metrics, behind one interface (DESIGN.md §5).
+
+Three roles, as in the paper's evaluation (AudioLDM / Im2Wav conventions):
+
+====  =====================  ==========================================  ========================
+role  metric                 ``paper`` preset                            ``pocket`` preset
+====  =====================  ==========================================  ========================
+fd    FD; KL and IS          PANNs CNN14, 16 kHz (``Cnn14_16k``):        pocket tagger: 128-d
+                             2048-d features, 527 AudioSet logits        features, 13 logits
+fad   FAD                    VGGish: 128-d per 0.96 s example            pocket audio→image
+                                                                         evaluator's 128-d trunk
+cs    CS                     Wav2CLIP audio → CLIP ViT-B/32 image        pocket audio→image
+                             space + open_clip ViT-B-32 (openai)         evaluator + pocket-CLIP
+====  =====================  ==========================================  ========================
+
+Every extractor takes waveforms the same way (a (n, samples) array or tensor, a list of clips of
+any lengths, paths, or ``(array, sr)`` tuples; other rates are resampled by
+:func:`v2a_kit.media.load_audio`) and returns float32 NumPy arrays. :func:`load_extractors` is
+what the rest of the kit calls.
+
+**Why the three `paper` networks are written here** rather than imported: ``panns_inference``
+downloads at import (a labels CSV) and at construction (the 32 kHz CNN14, by ``wget``) and has
+no 16 kHz model; ``torchvggish``'s ``VGGish`` downloads its PCA parameters in the constructor
+even with post-processing off and loads through ``torch.hub`` (unrestricted pickle);
+``wav2clip.get_model`` downloads through ``torch.hub`` too and needs torchaudio for one STFT.
+None can be pointed at a local file or fail fast offline. So each architecture is written out
+below with **parameter and buffer names identical to the official checkpoints**, so those load
+unchanged with ``strict`` key checking, through :mod:`v2a_kit.weights` (a local copy,
+``$V2A_KIT_WEIGHTS``, the kit's cache, then the URL), and only with
+``torch.load(weights_only=True)``. CNN14's STFT and mel filterbank are torchlibrosa's, as in
+PANNs (their weights are in the checkpoint).
+
+**The pocket FAD view.** VGGish is a second network, trained apart from PANNs on another task.
+The pocket analogue is the audio→image evaluator's trunk: another network than the tagger,
+trained on the evaluator seeds with another objective (regressing pocket-CLIP image embeddings).
+pocket-CLAP was rejected for this role: the mapper is trained to predict its embeddings and the
+generator is conditioned on them, so it would be judge and party.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from . import media
+from .devices import resolve_device
+from .errors import ConfigError, MediaError, WeightsNotFoundError
+from .presets import TINY_SEED, default_preset
+from .spaces import Space
+
+__all__ = ["PublishedWeights", "PANNS_CNN14_16K", "VGGISH", "WAV2CLIP", "CS_IMAGE_CLIP",
+           "Cnn14", "VGGish", "Wav2CLIP", "vggish_examples", "prepare_waves", "load_checkpoint",
+           "AudioExtractor", "ClipScoreExtractor", "Extractors", "load_panns_cnn14",
+           "load_vggish", "load_wav2clip", "load_pocket_extractors", "load_extractors"]
+
+
+@dataclass(frozen=True)
+class PublishedWeights:
+    what: str       # for messages
+    url: str        # where the authors publish the file
+    filename: str   # its name there, and in caches / $V2A_KIT_WEIGHTS
+
+
+PANNS_CNN14_16K = PublishedWeights(
+    "PANNs CNN14 16 kHz (Cnn14_16k, mAP 0.438)",
+    "https://zenodo.org/record/3987831/files/Cnn14_16k_mAP%3D0.438.pth", "Cnn14_16k_mAP=0.438.pth")
+VGGISH = PublishedWeights(  # Google's AudioSet VGGish, ported to PyTorch by torchvggish
+    "VGGish (torchvggish port)",
+    "https://github.com/harritaylor/torchvggish/releases/download/v0.1/vggish-10086976.pth",
+    "vggish-10086976.pth")
+WAV2CLIP = PublishedWeights(
+    "Wav2CLIP", "https://github.com/descriptinc/lyrebird-wav2clip/releases/download/"
+    "v0.1.0-alpha/Wav2CLIP.pt", "Wav2CLIP.pt")
+CS_IMAGE_CLIP = "ViT-B-32/openai"  # Im2Wav's CS image encoder, as an open_clip name
+RANDOM_INIT = f"random-init:seed={TINY_SEED}"
+
+
+# ----------------------------------------------------------------------------- architectures
+
+class _ConvBlock(nn.Module):
+    """PANNs' ConvBlock: two 3×3 conv + BN + ReLU, then average pooling."""
+
+    def __init__(self, c_in: int, c_out: int):
+        super().__init__()
+        self.conv1 = nn.Conv2d(c_in, c_out, 3, padding=1, bias=False)
+        self.conv2 = nn.Conv2d(c_out, c_out, 3, padding=1, bias=False)
+        self.bn1, self.bn2 = nn.BatchNorm2d(c_out), nn.BatchNorm2d(c_out)
+
+    def forward(self, x: Tensor, pool: tuple[int, int]) -> Tensor:
+        x = F.relu(self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x))))))
+        return F.avg_pool2d(x, pool)
+
+
+class Cnn14(nn.Module):
+    """PANNs CNN14 (Kong et al. 2020), the 16 kHz variant ``Cnn14_16k`` AudioLDM's FD uses.
+
+    Front end as in PANNs: torchlibrosa STFT (window 512, hop 160, Hann, centred, reflect) →
+    64 log-mel bands 50–8000 Hz (10·log10, ref 1, amin 1e-10) → ``bn0`` per mel band. Six conv
+    blocks (64 … 2048 channels, 2×2 average pooling after the first five), mean over frequency,
+    max + mean over time, ``fc1`` + ReLU = the 2048-d ``embedding`` ("2048" in AudioLDM's
+    toolbox), ``fc_audioset`` = 527 logits (pre-sigmoid, the toolbox's "logits"). Inference
+    only: dropout and SpecAugment act in training alone and are left out.
+    """
+
+    MIN_SAMPLES = 31 * 160  # 32 STFT frames survive five 2× poolings in time
+
+    def __init__(self, sample_rate: int = 16000, window_size: int = 512, hop_size: int = 160,
+                 mel_bins: int = 64, fmin: float = 50, fmax: float = 8000,
+                 classes_num: int = 527):
+        super().__init__()
+        from torchlibrosa.stft import LogmelFilterBank, Spectrogram
+        self.spectrogram_extractor = Spectrogram(
+            n_fft=window_size, hop_length=hop_size, win_length=window_size, window="hann",
+            center=True, pad_mode="reflect", freeze_parameters=True)
+        self.logmel_extractor = LogmelFilterBank(
+            sr=sample_rate, n_fft=window_size, n_mels=mel_bins, fmin=fmin, fmax=fmax, ref=1.0,
+            amin=1e-10, top_db=None, freeze_parameters=True)
+        self.bn0 = nn.BatchNorm2d(mel_bins)
+        widths = (1, 64, 128, 256, 512, 1024, 2048)
+        for i in range(1, 7):
+            setattr(self, f"conv_block{i}", _ConvBlock(widths[i - 1], widths[i]))
+        self.fc1 = nn.Linear(2048, 2048)
+        self.fc_audioset = nn.Linear(2048, classes_num)
+        for m in self.modules():  # PANNs' init_layer / init_bn
+            if isinstance(m, (nn.Conv2d, nn.Linear)):
+                nn.init.xavier_uniform_(m.weight)
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+
+    def forward(self, wave: Tensor) -> tuple[Tensor, Tensor]:
+        """wave: (b, samples) at 16 kHz → (embedding (b, 2048) ≥ 0, logits (b, 527))."""
+        x = self.logmel_extractor(self.spectrogram_extractor(wave))  # (b, 1, frames, mels)
+        x = self.bn0(x.transpose(1, 3)).transpose(1, 3)
+        for i in range(1, 7):
+            x = getattr(self, f"conv_block{i}")(x, (2, 2) if i < 6 else (1, 1))
+        x = x.mean(dim=3)                                             # (b, 2048, frames')
+        embedding = F.relu(self.fc1(x.amax(dim=2) + x.mean(dim=2)))
+        return embedding, self.fc_audioset(embedding)
+
+
+def _vggish_mel_matrix(num_bins: int = 257, sr: int = 16000, num_mels: int = 64,
+                       lo_hz: float = 125.0, hi_hz: float = 7500.0) -> np.ndarray:
+    """(257, 64) triangular HTK-mel weights of Google's ``mel_features.spectrogram_to_mel_matrix``
+    (edges equally spaced in mel = 1127 ln(1 + f/700); the DC bin gets no weight)."""
+    def mel(f):
+        return 1127.0 * np.log1p(np.asarray(f) / 700.0)
+    bins_mel = mel(np.linspace(0.0, sr / 2, num_bins))
+    edges = np.linspace(mel(lo_hz), mel(hi_hz), num_mels + 2)
+    lower, center, upper = edges[:-2], edges[1:-1], edges[2:]
+    w = np.maximum(0.0, np.minimum((bins_mel[:, None] - lower) / (center - lower),
+                                   (upper - bins_mel[:, None]) / (upper - center)))
+    w[0] = 0.0
+    return w
+
+
+def vggish_examples(wave: Tensor) -> Tensor:
+    """VGGish's input, as Google's ``vggish_input.waveform_to_examples`` at 16 kHz.
+
+    25 ms periodic-Hann frames every 10 ms without padding, |rfft| over 512 points (magnitude,
+    not power), 64 HTK-mel bands 125–7500 Hz, ``log(mel + 0.01)``, cut into non-overlapping
+    0.96 s examples of 96 frames (a remainder shorter than one example is dropped). Checked
+    against torchvggish 0.2's copy of ``mel_features``: max |Δ| 1.8e-6 in float32, 2e-14 in
+    float64.
+
+    Args:
+        wave: (b, samples) float at 16 kHz, samples ≥ 15,600 (one example).
+    Returns:
+        (b, k, 96, 64) log-mel examples, k = 1 + (frames − 96) // 96.
+    """
+    window = torch.hann_window(400, periodic=True, dtype=wave.dtype, device=wave.device)
+    mel_w = torch.as_tensor(_vggish_mel_matrix(), dtype=wave.dtype, device=wave.device)
+    spec = torch.fft.rfft(wave.unfold(-1, 400, 160) * window, n=512).abs()  # (b, frames, 257)
+    log_mel = torch.log(spec @ mel_w + 0.01)                               # (b, frames, 64)
+    return log_mel.unfold(1, 96, 96).transpose(-1, -2)                     # (b, k, 96, 64)
+
+
+class VGGish(nn.Module):
+    """VGGish (Hershey et al. 2017) as torchvggish lays it out (``features.*``, ``embeddings.*``).
+
+    ``embeddings`` stops at the 128-d linear layer, *without* torchvggish's final ReLU and
+    without the PCA/quantisation post-processor: the FAD convention of Google's reference and
+    of AudioLDM's toolbox (``use_activation=False, use_pca=False``). Parameter names are
+    unchanged, so torchvggish's ``vggish-10086976.pth`` loads strict.
+    """
+
+    MIN_SAMPLES = 400 + 95 * 160  # 96 frames: one 0.96 s example
+
+    def __init__(self):
+        super().__init__()
+        layers, c_in = [], 1
+        for v in (64, "M", 128, "M", 256, 256, "M", 512, 512, "M"):
+            if v == "M":
+                layers.append(nn.MaxPool2d(2, 2))
+            else:
+                layers += [nn.Conv2d(c_in, v, 3, padding=1), nn.ReLU()]
+                c_in = v
+        self.features = nn.Sequential(*layers)
+        self.embeddings = nn.Sequential(nn.Linear(512 * 4 * 6, 4096), nn.ReLU(),
+                                        nn.Linear(4096, 4096), nn.ReLU(), nn.Linear(4096, 128))
+
+    def forward(self, examples: Tensor) -> Tensor:
+        """examples: (m, 96, 64) log-mel → (m, 128)."""
+        x = self.features(examples[:, None])           # (m, 512, 6, 4)
+        return self.embeddings(x.permute(0, 2, 3, 1).flatten(1))  # TF's (time, freq, channel)
+
+
+class _Spectrogram(nn.Module):
+    """``torchaudio.transforms.Spectrogram(n_fft=512, hop_length=353)``: power, periodic Hann,
+    centred, reflect padding. Its window is a saved buffer there, so it is here too."""
+
+    def __init__(self, n_fft: int = 512, hop_length: int = 353):
+        super().__init__()
+        self.n_fft, self.hop_length = n_fft, hop_length
+        self.register_buffer("window", torch.hann_window(n_fft))
+
+    def forward(self, wave: Tensor) -> Tensor:
+        spec = torch.stft(wave, self.n_fft, self.hop_length, window=self.window, center=True,
+                          pad_mode="reflect", return_complex=True)
+        return spec.abs().square()[:, None]           # (b, 1, 257, frames)
+
+
+class _BasicBlock(nn.Module):
+    def __init__(self, c_in: int, c_out: int, stride: int):
+        super().__init__()
+        self.conv1 = nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(c_out)
+        self.conv2 = nn.Conv2d(c_out, c_out, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(c_out)
+        self.downsample = (nn.Sequential(nn.Conv2d(c_in, c_out, 1, stride, bias=False),
+                                         nn.BatchNorm2d(c_out))
+                           if stride != 1 or c_in != c_out else None)
+
+    def forward(self, x: Tensor) -> Tensor:
+        out = self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x)))))
+        return F.relu(out + (x if self.downsample is None else self.downsample(x)))
+
+
+class _Wav2ClipResNet(nn.Module):
+    """Wav2CLIP's audio encoder: a ResNet-18 on the log power spectrogram, 512-d out."""
+
+    def __init__(self):
+        super().__init__()
+        self.spectrogram = _Spectrogram()
+        self.conv1 = nn.Conv2d(1, 64, 7, 2, 3, bias=False)
+        self.bn1 = nn.BatchNorm2d(64)
+        widths = (64, 64, 128, 256, 512)
+        for i in range(1, 5):
+            stride = 1 if i == 1 else 2
+            setattr(self, f"layer{i}", nn.Sequential(_BasicBlock(widths[i - 1], widths[i], stride),
+                                                     _BasicBlock(widths[i], widths[i], 1)))
+        for m in self.modules():  # Wav2CLIP's (torchvision's) init
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.normal_(m.weight, 1.0, 0.02)
+                nn.init.zeros_(m.bias)
+
+    def forward(self, wave: Tensor) -> Tensor:
+        x = torch.log(self.spectrogram(wave) + 1e-7)
+        # Wav2CLIP standardises with the mean/std of the whole batch; per clip here, so that a
+        # clip's embedding does not depend on its batch-mates (identical at batch size 1).
+        flat = x.flatten(1)
+        x = (x - flat.mean(1)[:, None, None, None]) / (flat.std(1)[:, None, None, None] + 1e-9)
+        x = F.max_pool2d(F.relu(self.bn1(self.conv1(x))), 3, 2, 1)
+        for i in range(1, 5):
+            x = getattr(self, f"layer{i}")(x)
+        return x.mean(dim=(2, 3))
+
+
+class _MLP(nn.Module):
+    """Wav2CLIP's ``MLPLayers([512, 512, 512])``: Linear, ReLU, Dropout, Linear."""
+
+    def __init__(self, dim: int = 512, dropout: float = 0.1):
+        super().__init__()
+        self.sequential = nn.Sequential(nn.Linear(dim, dim), nn.ReLU(), nn.Dropout(dropout),
+                                        nn.Linear(dim, dim))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.sequential(x)
+
+
+class Wav2CLIP(nn.Module):
+    """Wav2CLIP (Wu et al. 2022): audio (16 kHz) → CLIP ViT-B/32's 512-d image space.
+
+    ``audio_encoder`` + ``audio_transform`` are named as in the released ``Wav2CLIP.pt`` (a flat
+    state dict; a Lightning checkpoint's ``state_dict`` works too), which loads unchanged except
+    ``audio_encoder.fc.*``: a classification head the forward pass never uses (1,000 outputs in
+    the released inference code, VGGSound's 309 in training), so it is not built here.
+    """
+
+    MIN_SAMPLES = 512
+
+    def __init__(self):
+        super().__init__()
+        self.audio_encoder = _Wav2ClipResNet()
+        self.audio_transform = _MLP()
+
+    def forward(self, wave: Tensor) -> Tensor:
+        """wave: (b, samples) → (b, 512), not normalised."""
+        return self.audio_transform(self.audio_encoder(wave))
+
+
+# ----------------------------------------------------------------------------- checkpoints
+
+def _numpy_globals() -> list:
+    """Globals numpy arrays pickle through: they build data, never call user code."""
+    core = np.core.multiarray
+    dtypes = [getattr(np.dtypes, n) for n in dir(np.dtypes) if n.endswith("DType")]
+    return [core._reconstruct, core.scalar, np.ndarray, np.dtype, *dtypes]
+
+
+def load_checkpoint(path, what: str) -> dict:
+    """A third-party checkpoint as a dict: ``torch.load(weights_only=True)``, or safetensors.
+
+    NumPy arrays are allowed (PANNs' training checkpoints keep sampler state as arrays), through
+    numpy's array-reconstruction globals only. Anything else that is not a tensor is refused.
+
+    Raises:
+        ConfigError: unreadable, truncated, or holding objects beyond tensors and arrays;
+            the message names the file.
+    """
+    path = Path(path)
+    try:
+        if path.suffix == ".safetensors":
+            from safetensors.torch import load_file
+            return load_file(str(path))
+        with torch.serialization.safe_globals(_numpy_globals()):
+            ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:
+        lines = str(e).splitlines()
+        why = next((ln.strip() for ln in lines if "Unsupported global" in ln),
+                   lines[0] if lines else "")
+        raise ConfigError(f"{path} cannot be read as the {what} checkpoint with "
+                          f"torch.load(weights_only=True): {type(e).__name__}: {why[:300]}. The "
+                          "kit loads no pickled code: re-save a trusted copy's tensors as "
+                          ".safetensors and pass that file instead") from None
+    if not isinstance(ckpt, dict):
+        raise ConfigError(f"{path} holds a {type(ckpt).__name__}; expected the {what} checkpoint "
+                          "(a dict of tensors)")
+    return ckpt
+
+
+def _load_into(model: nn.Module, state: dict, path, what: str,
+               ignore_missing: tuple[str, ...] = ()) -> None:
+    if not all(isinstance(v, Tensor) for v in state.values()):
+        raise ConfigError(f"{path} is not a {what} state dict (it holds non-tensor values)")
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    missing = [k for k in missing if k not in ignore_missing]
+    if missing or unexpected:
+        raise ConfigError(f"{path} does not fit the {what} architecture: missing {missing[:8]}, "
+                          f"unexpected {unexpected[:8]}")
+
+
+def _locate(spec: PublishedWeights, local) -> Path:
+    from .weights import url_file
+    return url_file(spec.url, spec.filename, what=spec.what, local=local)
+
+
+def _build(cls: type[nn.Module]) -> nn.Module:
+    """``cls()`` at the kit's random-init seed, without touching the global RNG."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(TINY_SEED)
+        return cls()
+
+
+# ----------------------------------------------------------------------------- waveforms
+
+def _is_path(x) -> bool:
+    return isinstance(x, (str, os.PathLike))
+
+
+def _is_pair(x) -> bool:
+    return isinstance(x, tuple) and len(x) == 2 and isinstance(x[1], (int, float, np.number))
+
+
+def prepare_waves(waves, sampling_rate: int, orig_sr: float | None = None, *,
+                  min_samples: int = 1, what: str = "audio") -> list[np.ndarray]:
+    """Waveforms in any accepted form → a list of float32 mono ``(samples,)`` at the rate.
+
+    Args:
+        waves: a (n, samples) array or tensor (one clip per row); one (samples,) clip; a path;
+            an ``(array, sr)`` tuple; or a list of any of these (lengths may differ).
+        sampling_rate: the model's rate; others are resampled (soxr, ``media.load_audio``).
+        orig_sr: the rate of bare arrays and tensors; ``None`` = already ``sampling_rate``.
+            Paths and ``(array, sr)`` tuples carry their own.
+        min_samples: shortest clip the model can take, after resampling.
+        what: the model's name, for messages.
+    Raises:
+        MediaError: naming the clip: unreadable, NaN/inf, not mono, empty, too short.
+    """
+    if _is_path(waves) or _is_pair(waves):
+        items = [waves]
+    elif isinstance(waves, (np.ndarray, Tensor)):
+        if waves.ndim not in (1, 2):
+            raise MediaError(f"waves has shape {tuple(waves.shape)}; expected (samples,) or "
+                             "(n, samples)")
+        items = [waves] if waves.ndim == 1 else list(waves)
+    else:
+        items = list(waves)
+    if not items:
+        raise MediaError(f"no audio given to {what}")
+    clips = []
+    for i, x in enumerate(items):
+        label = str(x) if _is_path(x) else f"clip #{i}"
+        if _is_path(x) or _is_pair(x):
+            wave = media.load_audio(x, sampling_rate, name=label, allow_silence=True)
+        else:
+            a = x.detach().cpu().numpy() if isinstance(x, Tensor) else np.asarray(x)
+            if a.ndim != 1:
+                raise MediaError(f"{label} has shape {a.shape}; expected mono (samples,)")
+            wave = media.load_audio(a, sampling_rate, name=label, allow_silence=True,
+                                    orig_sr=orig_sr or sampling_rate)
+        if len(wave) < min_samples:
+            raise MediaError(f"{label} has {len(wave)} samples at {sampling_rate} Hz; {what} needs "
+                             f"at least {min_samples} ({min_samples / sampling_rate:.3f} s)")
+        clips.append(wave)
+    return clips
+
+
+# ----------------------------------------------------------------------------- extractors
+
+class _Runner:
+    """Batched, gradient-free inference of one audio model on clips of any lengths."""
+
+    def __init__(self, name: str, model: nn.Module, sampling_rate: int, device,
+                 min_samples: int = 1, batch_size: int = 16, source: dict | None = None):
+        self.name, self.sampling_rate, self.min_samples = name, sampling_rate, min_samples
+        self.device = resolve_device(device)
+        self.model = model.to(self.device).float().eval()
+        self.batch_size, self.source = batch_size, source or {}
+
+    @torch.no_grad()
+    def _map(self, waves, orig_sr, fn: Callable[[Tensor], Tensor]) -> list[Tensor]:
+        """fn((b, samples) on the device) → (b, ...); one CPU result per clip, in input order.
+        Clips of equal length are batched together."""
+        clips = prepare_waves(waves, self.sampling_rate, orig_sr, min_samples=self.min_samples,
+                              what=self.name)
+        by_len: dict[int, list[int]] = {}
+        for i, c in enumerate(clips):
+            by_len.setdefault(len(c), []).append(i)
+        out: list[Tensor | None] = [None] * len(clips)
+        for idx in by_len.values():
+            for s in range(0, len(idx), self.batch_size):
+                chunk = idx[s:s + self.batch_size]
+                x = torch.from_numpy(np.stack([clips[i] for i in chunk])).to(self.device)
+                for i, y in zip(chunk, fn(x).float().cpu()):
+                    out[i] = y
+        return out
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r}, {self.sampling_rate} Hz)"
+
+
+class AudioExtractor(_Runner):
+    """Features (and logits, where the model has them) of waveforms: the FD and FAD roles.
+
+    Attributes:
+        name: e.g. ``"panns-cnn14-16k"``.
+        sampling_rate: Hz the model reads; other rates are resampled.
+        space: identity of the feature space (family ``"audio-features"``): two extractors with
+            other weights give incomparable features.
+        num_classes: logit columns (0 when the model has no classifier).
+        logit_groups: ``None`` = one softmax over all classes (PANNs); else name → slice, one
+            categorical head each (pass to :func:`~v2a_kit.evaluation.kl_divergence`).
+        source: where the weights came from.
+    """
+
+    def __init__(self, name: str, model: nn.Module, space: Space, sampling_rate: int, *,
+                 forward: Callable[[Tensor], tuple[Tensor, Tensor | None]],
+                 frames: Callable[[Tensor], Tensor] | None = None, num_classes: int = 0,
+                 logit_groups: dict[str, slice] | None = None, **kw):
+        super().__init__(name, model, sampling_rate, **kw)
+        self.space, self.num_classes, self.logit_groups = space, num_classes, logit_groups
+        self._forward, self._frames = forward, frames
+
+    @property
+    def feature_dim(self) -> int:
+        return self.space.dim
+
+    def _check_logits(self) -> None:
+        if not self.num_classes:
+            raise ConfigError(f"{self.name} has no classifier: take logits from the `fd` extractor")
+
+    def features(self, waves, orig_sr: float | None = None) -> np.ndarray:
+        """(n, d) float32: one row per clip (VGGish: the mean of its 0.96 s examples)."""
+        return torch.stack(self._map(waves, orig_sr, lambda x: self._forward(x)[0])).numpy()
+
+    def fd_features(self, waves, orig_sr: float | None = None) -> np.ndarray:
+        """(m, d) float32: the rows the metric's Fréchet distance is taken over. One per clip,
+        except VGGish: one per 0.96 s example of every clip, as FAD counts them."""
+        if self._frames is None:
+            return self.features(waves, orig_sr)
+        return torch.cat(self._map(waves, orig_sr, self._frames)).numpy()
+
+    def logits(self, waves, orig_sr: float | None = None) -> np.ndarray:
+        """(n, num_classes) float32 logits (before sigmoid or softmax), for KL and IS."""
+        self._check_logits()
+        return torch.stack(self._map(waves, orig_sr, lambda x: self._forward(x)[1])).numpy()
+
+    def features_and_logits(self, waves, orig_sr: float | None = None):
+        """``(features(waves), logits(waves))`` from one pass of the model."""
+        self._check_logits()
+        both = torch.stack(self._map(waves, orig_sr, lambda x: torch.cat(self._forward(x), 1)))
+        return both[:, :self.feature_dim].numpy(), both[:, self.feature_dim:].numpy()
+
+
+class ClipScoreExtractor(_Runner):
+    """Both sides of CS: audio into an image space, and that space's image encoder.
+
+    Attributes:
+        space: the image space both embeddings live in (the image encoder's).
+        audio_space: identity of the audio model that maps into it.
+        image_encoder: a :class:`~v2a_kit.encoders.ClipEncoder`.
+    """
+
+    def __init__(self, name: str, model: nn.Module, audio_space: Space, image_encoder,
+                 sampling_rate: int, audio_fn: Callable[[Tensor], Tensor], **kw):
+        super().__init__(name, model, sampling_rate, **kw)
+        self.audio_space, self.image_encoder = audio_space, image_encoder
+        self.space = image_encoder.space
+        if audio_space.dim != self.space.dim:
+            raise ConfigError(f"{name} maps audio to d={audio_space.dim} but the image space "
+                              f"{self.space} has d={self.space.dim}")
+        self._audio_fn = audio_fn
+
+    def embed_audio(self, waves, orig_sr: float | None = None) -> np.ndarray:
+        """(n, d) float32, L2-normed, in the image space."""
+        e = torch.stack(self._map(waves, orig_sr, self._audio_fn))
+        return F.normalize(e, dim=-1).numpy()
+
+    def embed_images(self, images, progress: bool | None = None) -> np.ndarray:
+        """(n, d) float32, L2-normed: paths, PIL images or (n, H, W, 3) uint8 arrays."""
+        return self.image_encoder.encode_images(images, progress=progress).numpy()
+
+
+# ----------------------------------------------------------------------------- loaders
+
+def _model_or_weights(cls, spec: PublishedWeights, weights, random_init: bool):
+    """(model, checkpoint id, source, path or None): random init, or the published file."""
+    if random_init:
+        return _build(cls), RANDOM_INIT, {"kind": "random-init", "seed": TINY_SEED}, None
+    path = _locate(spec, weights)
+    return _build(cls), path.name, {"kind": "pretrained", "file": str(path)}, path
+
+
+def load_panns_cnn14(*, weights=None, random_init: bool = False, device=None,
+                     batch_size: int = 16) -> AudioExtractor:
+    """PANNs CNN14 16 kHz (FD features, KL/IS logits) from ``Cnn14_16k_mAP=0.438.pth``.
+
+    Args:
+        weights: the file, or a folder holding it; else ``$V2A_KIT_WEIGHTS``, the kit's cache,
+            then Zenodo (when online).
+        random_init: the real architecture at the kit's seed, offline (tests, timing).
+    """
+    model, ckpt_id, source, path = _model_or_weights(Cnn14, PANNS_CNN14_16K, weights, random_init)
+    if path is not None:
+        ckpt = load_checkpoint(path, PANNS_CNN14_16K.what)
+        _load_into(model, ckpt.get("model", ckpt), path, PANNS_CNN14_16K.what)
+    space = Space("audio-features", "panns/Cnn14_16k", ckpt_id, 2048)
+    return AudioExtractor("panns-cnn14-16k", model, space, 16000, forward=model, num_classes=527,
+                          min_samples=Cnn14.MIN_SAMPLES, device=device, batch_size=batch_size,
+                          source=source)
+
+
+def load_vggish(*, weights=None, random_init: bool = False, device=None,
+                batch_size: int = 16) -> AudioExtractor:
+    """VGGish (FAD) from torchvggish's ``vggish-10086976.pth``; arguments as
+    :func:`load_panns_cnn14`. ``fd_features`` gives one row per 0.96 s example."""
+    model, ckpt_id, source, path = _model_or_weights(VGGish, VGGISH, weights, random_init)
+    if path is not None:
+        _load_into(model, load_checkpoint(path, VGGISH.what), path, VGGISH.what)
+
+    def frames(x):  # (b, samples) -> (b, k, 128)
+        ex = vggish_examples(x)
+        return model(ex.flatten(0, 1)).unflatten(0, ex.shape[:2])
+
+    space = Space("audio-features", "vggish/embedding-prerelu", ckpt_id, 128)
+    return AudioExtractor("vggish", model, space, 16000,
+                          forward=lambda x: (frames(x).mean(1), None), frames=frames,
+                          min_samples=VGGish.MIN_SAMPLES, device=device, batch_size=batch_size,
+                          source=source)
+
+
+def load_wav2clip(*, weights=None, clip_weights=None, image_encoder=None,
+                  random_init: bool = False, device=None,
+                  batch_size: int = 16) -> ClipScoreExtractor:
+    """Wav2CLIP + open_clip ViT-B-32 (openai): CS as Im2Wav and V2A-Mapper compute it.
+
+    Args:
+        weights: ``Wav2CLIP.pt`` or a folder holding it.
+        clip_weights: the ViT-B-32 openai weights (``open_clip_model.safetensors``) or a folder.
+        image_encoder: a loaded :class:`~v2a_kit.encoders.ClipEncoder` to use instead (it must
+            be ViT-B-32; ``clip_weights`` is then unused).
+        random_init: both models at random init, offline.
+    """
+    from .encoders import load_clip
+    model, ckpt_id, source, path = _model_or_weights(Wav2CLIP, WAV2CLIP, weights, random_init)
+    if path is not None:
+        state = load_checkpoint(path, WAV2CLIP.what)
+        state = {k: v for k, v in state.get("state_dict", state).items()
+                 if k.startswith(("audio_encoder.", "audio_transform."))
+                 and not k.startswith("audio_encoder.fc.")}
+        _load_into(model, state, path, WAV2CLIP.what,
+                   ignore_missing=("audio_encoder.spectrogram.window",))
+    image = image_encoder or load_clip(CS_IMAGE_CLIP, device=device, dtype=torch.float32,
+                                       weights=clip_weights, random_init=random_init)
+    if image.space.model != f"open_clip/{CS_IMAGE_CLIP.split('/')[0]}":
+        raise ConfigError(f"image_encoder is {image.space}; Wav2CLIP maps audio into CLIP "
+                          f"ViT-B-32's image space")
+    audio_space = Space("audio-to-clip", "wav2clip/resnet18", ckpt_id, 512)
+    return ClipScoreExtractor("wav2clip", model, audio_space, image, 16000, audio_fn=model,
+                              min_samples=Wav2CLIP.MIN_SAMPLES, device=device,
+                              batch_size=batch_size, source=source)
+
+
+def load_pocket_extractors(weights=None, device=None) -> Extractors:
+    """The pocket evaluators (DESIGN.md §4) in the three roles, from a pocket build folder
+    (``weights``; the build shipped with the package when None)."""
+    from .encoders import load_clip
+    from .pocket.evaluators import _check_audio
+    from .pocket.loading import load_audio_to_image, load_tagger, pocket_dir
+    from .pocket.world import ATTRIBUTES
+
+    folder = pocket_dir(weights) / "evaluators"
+    tagger, a2i = load_tagger(weights), load_audio_to_image(weights)
+
+    def build_id(kind: str) -> str:
+        data = (folder / kind / "model.safetensors").read_bytes()
+        return f"pocket-build:{hashlib.sha256(data).hexdigest()[:16]}"
+
+    def tagger_forward(x):
+        out = tagger(x)
+        return out.features, torch.cat([out.logits[a] for a in ATTRIBUTES], dim=1)
+
+    def a2i_trunk(x):  # the audio→image evaluator's features, before its projection
+        return a2i.trunk(a2i.log_mel(_check_audio(x))), None
+
+    sizes = np.cumsum([0] + [len(v) for v in ATTRIBUTES.values()])
+    groups = {a: slice(int(sizes[i]), int(sizes[i + 1])) for i, a in enumerate(ATTRIBUTES)}
+    source = {"kind": "pocket-build", "folder": str(folder)}
+    fd = AudioExtractor(
+        "pocket-tagger", tagger,
+        Space("audio-features", "pocket/tagger", build_id("tagger"), tagger.config.feature_dim),
+        16000, forward=tagger_forward, num_classes=int(sizes[-1]), logit_groups=groups,
+        device=device, source=source)
+    fad = AudioExtractor(
+        "pocket-audio-to-image-trunk", a2i,
+        Space("audio-features", "pocket/audio_to_image-trunk", build_id("audio_to_image"),
+              a2i.config.feature_dim),
+        16000, forward=a2i_trunk, device=device, source=source)
+    image = load_clip("pocket", device=device, dtype=torch.float32, weights=weights)
+    cs = ClipScoreExtractor(
+        "pocket-audio-to-image", a2i,
+        Space("audio-to-clip", "pocket/audio_to_image", build_id("audio_to_image"),
+              a2i.config.embed_dim),
+        image, 16000, audio_fn=a2i, device=device, source=source)
+    return Extractors(fd=fd, fad=fad, cs=cs, preset="pocket")
+
+
+@dataclass
+class Extractors:
+    """The evaluation roles of one preset.
+
+    Attributes:
+        fd: features for FD (``fd_features``) and logits for KL / IS (``logits``,
+            ``logit_groups``).
+        fad: features for FAD (``fd_features``).
+        cs: ``embed_audio`` and ``embed_images`` for CS.
+        preset: ``"paper"`` or ``"pocket"``.
+    """
+
+    fd: AudioExtractor
+    fad: AudioExtractor
+    cs: ClipScoreExtractor
+    preset: str
+
+
+def _paper_weights(weights) -> dict:
+    """``weights`` (None, a folder, or a mapping role -> path) -> per-model local paths, all
+    looked up first, so one error names every missing file."""
+    import open_clip
+
+    from .encoders import _open_clip_weights
+    names = ("panns", "vggish", "wav2clip", "clip")
+    if isinstance(weights, Mapping):
+        unknown = set(weights) - set(names)
+        if unknown:
+            raise ConfigError(f"weights has keys {sorted(unknown)}; expected some of {names}")
+        local = {n: weights.get(n) for n in names}
+    else:
+        local = dict.fromkeys(names, weights)
+    found, errors = {}, []
+    arch, tag = CS_IMAGE_CLIP.split("/")
+    lookups = {"panns": lambda: _locate(PANNS_CNN14_16K, local["panns"]),
+               "vggish": lambda: _locate(VGGISH, local["vggish"]),
+               "wav2clip": lambda: _locate(WAV2CLIP, local["wav2clip"]),
+               "clip": lambda: _open_clip_weights(
+                   arch, tag, open_clip.get_pretrained_cfg(arch, tag), local["clip"])}
+    for name, find in lookups.items():
+        try:
+            found[name] = find()
+        except WeightsNotFoundError as e:
+            errors.append(str(e))
+    if errors:
+        what_to_do = errors[0].partition("\nWhat to do:")[2]
+        parts = "\n".join(f"- {e.partition(chr(10) + 'What to do:')[0]}" for e in errors)
+        raise WeightsNotFoundError(f"the paper preset's evaluators need {len(errors)} weights "
+                                   f"file(s) that are missing:\n{parts}\nWhat to do:{what_to_do}")
+    return found
+
+
+def load_extractors(preset: str | None = None, *, random_init: bool = False, device=None,
+                    weights=None) -> Extractors:
+    """The FD, FAD and CS extractors of a preset: what evaluation code calls.
+
+    Args:
+        preset: ``"pocket"`` (the shipped evaluators, offline) or ``"paper"`` (PANNs CNN14,
+            VGGish, Wav2CLIP + CLIP ViT-B/32); ``None`` = the default preset.
+        random_init: ``paper`` only: the real architectures at random init, offline.
+        device: ``None`` = the best available.
+        weights: ``pocket``: a build folder. ``paper``: a folder holding the published files,
+            or a mapping with keys ``"panns"``, ``"vggish"``, ``"wav2clip"``, ``"clip"``.
+    Raises:
+        WeightsNotFoundError: ``paper`` weights absent offline, in seconds, naming every
+            missing file, where it was looked for, and what to do.
+    """
+    preset = preset or default_preset()
+    if preset == "pocket":
+        if random_init:
+            raise ConfigError("random_init=True applies to the paper architectures; the pocket "
+                              "evaluators are trained and ship with the package")
+        return load_pocket_extractors(weights, device)
+    if preset != "paper":
+        raise ConfigError(f"no evaluators for preset {preset!r}; expected 'paper' or 'pocket'")
+    paths = {} if random_init else _paper_weights(weights)
+    kw = dict(random_init=random_init, device=device)
+    return Extractors(fd=load_panns_cnn14(weights=paths.get("panns"), **kw),
+                      fad=load_vggish(weights=paths.get("vggish"), **kw),
+                      cs=load_wav2clip(weights=paths.get("wav2clip"),
+                                       clip_weights=paths.get("clip"), **kw),
+                      preset="paper")
