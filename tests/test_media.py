@@ -19,6 +19,7 @@ from v2a_kit.media import (
     load_image,
     load_images,
     media_kind,
+    mux_audio_into_video,
     probe_video,
     read_video_audio,
     sample_video_frames,
@@ -443,3 +444,37 @@ def test_list_media(tmp_path):
         list_media([tmp_path / "b.png", tmp_path / "gone.png"])
     with pytest.raises(MediaError, match="unknown kinds"):
         list_media(tmp_path, kinds=("text",))
+
+
+# ------------------------------------------------------------------------------ muxing audio in
+@pytest.mark.parametrize("suffix, codec", [(".mp4", "libx264"), (".webm", "libvpx"),
+                                           (".avi", "mpeg4"), (".mkv", "libx264")])
+def test_mux_audio_into_video_replaces_the_track_and_keeps_the_frames(tmp_path, suffix, codec):
+    src = write_video(tmp_path / f"in{suffix}", audio=suffix == ".mp4", codec=codec)
+    wave = sine(330, 16000, seconds=NUM / FPS)
+    out = mux_audio_into_video(src, wave, 16000, tmp_path / f"out{suffix}")
+    info = probe_video(out)
+    assert info.has_audio and info.num_frames == probe_video(src).num_frames
+    assert [frame_index(f) for f in sample_video_frames(out, 4)] == \
+        [frame_index(f) for f in sample_video_frames(src, 4)]  # frames copied, not re-encoded
+    track = read_video_audio(out, 16000)
+    n = min(len(track), len(wave)) - 2000
+    assert np.corrcoef(track[1000:n], wave[1000:n])[0, 1] > 0.99  # the new track, not 440 Hz
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_mux_audio_into_video_bad_input_leaves_nothing(tmp_path, videos):
+    wave = sine(330, 16000, seconds=1.0)
+    with pytest.raises(MediaError, match="suffix '.gif'"):
+        mux_audio_into_video(videos["mp4"], wave, 16000, tmp_path / "out.gif")
+    with pytest.raises(MediaError, match="NaN"):
+        mux_audio_into_video(videos["mp4"], wave * np.nan, 16000, tmp_path / "out.mp4")
+    corrupt = tmp_path / "corrupt.mp4"
+    corrupt.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 8)
+    with pytest.raises(MediaError, match="corrupt.mp4"):
+        mux_audio_into_video(corrupt, wave, 16000, tmp_path / "out.mp4")
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file")
+    with pytest.raises(MediaError, match="cannot write"):
+        mux_audio_into_video(videos["mp4"], wave, 16000, blocker / "out.mp4")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["blocker", "corrupt.mp4"]

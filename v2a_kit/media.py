@@ -22,7 +22,7 @@ import struct
 import uuid
 import zlib
 from collections.abc import Iterable, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -428,10 +428,13 @@ def _video_duration(path: Path, container, stream) -> tuple[float, bool]:
     with av.open(str(path)) as c:
         s = c.streams.video[0]
         time_base = s.time_base
+        fps = _fps(s)
+        # a packet without a duration (matroska SimpleBlocks often carry none) lasts one frame
+        frame_ticks = round(1 / (fps * time_base)) if fps and time_base else 0
         for packet in c.demux(s):
             ts = packet.pts if packet.pts is not None else packet.dts
             if ts is not None:
-                stamps += [ts, ts + (packet.duration or 0)]
+                stamps += [ts, ts + (packet.duration or frame_ticks)]
     if stamps and time_base:
         return float((max(stamps) - min(stamps)) * time_base), False
     if container.duration:
@@ -663,7 +666,8 @@ def mux_audio_into_video(video_path: str | os.PathLike, wave: np.ndarray, sampli
         raise MediaError(f"{parent}: cannot write {out_path.name} there ({e}); expected a "
                          "writable directory") from e
     finally:
-        tmp.unlink(missing_ok=True)
+        with suppress(OSError):  # nothing to remove where nothing could be created
+            tmp.unlink(missing_ok=True)
     return out_path
 
 

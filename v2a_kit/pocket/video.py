@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import suppress
 from pathlib import Path
 
 import av
@@ -78,5 +79,6 @@ def write_scene_video(path: str | os.PathLike, num_scenes: int = 3, seed: int = 
     except OSError as e:
         raise MediaError(f"{path.parent}: cannot write {path.name} ({e})") from e
     finally:
-        tmp.unlink(missing_ok=True)
+        with suppress(OSError):
+            tmp.unlink(missing_ok=True)
     return batch

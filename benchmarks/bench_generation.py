@@ -1,0 +1,116 @@
+"""Generation: the kit's ``generate`` vs a bare diffusers ``AudioLDMPipeline`` call, and the
+pipeline's throughput.
+
+1. The same pocket-AudioLDM components, CLAP embeddings, negative embedding, scheduler, steps and
+   seed through ``v2a_kit.generate`` and through ``AudioLDMPipeline(prompt_embeds=...)``:
+   seconds of each (median of alternating repeats), their ratio (target ≈ 1.0) and the largest
+   difference between their waveforms (they should be equal).
+2. ``V2APipeline`` on the pocket preset at its default settings: images -> sounds per second
+   (CLIP + mapper + AudioLDM, batches of 16) on this machine.
+3. With a CUDA GPU only: the ``paper``-size AudioLDM-S at random init — seconds per 10 s clip,
+   fp16 vs fp32, DDIM-200 vs DPM-Solver++ 25.
+
+    python benchmarks/bench_generation.py [--n 16] [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+import torch
+
+import v2a_kit as vk
+from v2a_kit.generation import make_scheduler
+from v2a_kit.pocket.world import sample_world
+
+
+def timed(fn):
+    t = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t, out
+
+
+def kit_vs_diffusers(n: int, repeats: int, steps: int = 25) -> None:
+    from diffusers import AudioLDMPipeline
+    gen = vk.load_audioldm("pocket", device="cpu")
+    clap_embed = torch.nn.functional.normalize(
+        torch.randn(n, gen.space.dim, generator=torch.Generator().manual_seed(0)), dim=-1)
+    neg = vk.encode_prompt(gen, [""]).embeds.expand(n, -1)
+    pipe = AudioLDMPipeline(vae=gen.vae, text_encoder=gen.text_encoder, tokenizer=gen.tokenizer,
+                            unet=gen.unet, vocoder=gen.vocoder,
+                            scheduler=make_scheduler("dpmsolver++", gen.scheduler.config))
+    pipe.set_progress_bar_config(disable=True)
+
+    def kit():
+        return vk.generate(gen, clap_embed, negative_clap_embed=neg, num_inference_steps=steps,
+                           generator=torch.Generator().manual_seed(1), progress=False).waveforms
+
+    def bare():
+        return pipe(prompt_embeds=clap_embed, negative_prompt_embeds=neg,
+                    num_inference_steps=steps, guidance_scale=2.5,
+                    generator=torch.Generator().manual_seed(1)).audios
+
+    kit(), bare()  # warm-up
+    t_kit, t_bare = [], []
+    for _ in range(repeats):
+        dt, a = timed(kit)
+        t_kit.append(dt)
+        dt, b = timed(bare)
+        t_bare.append(dt)
+    mk, mb = statistics.median(t_kit), statistics.median(t_bare)
+    print(f"kit generate vs AudioLDMPipeline ({n} clips, DPM-Solver++ {steps} steps, "
+          f"guidance 2.5, pocket): kit {mk:.2f} s, diffusers {mb:.2f} s, ratio {mk / mb:.3f}; "
+          f"max |difference| {np.abs(a - b).max():.2e}")
+
+
+def throughput(n: int) -> None:
+    pipe = vk.V2APipeline.from_preset("pocket", "diffusion")
+    images = list(sample_world(n, seed=8800).images)
+    pipe(images[:2], progress=False)  # warm-up
+    dt, _ = timed(lambda: pipe(images, progress=False))
+    s = pipe.audioldm
+    print(f"V2APipeline, pocket, defaults ({vk.pipeline.DEFAULT_SCHEDULER} "
+          f"{vk.generation.SCHEDULERS[vk.pipeline.DEFAULT_SCHEDULER]} steps, 1 sound of "
+          f"{s.unet.config.sample_size * s.vae_scale_factor * s.seconds_per_frame:g} s per image): "
+          f"{n} images in {dt:.1f} s = {n / dt:.2f} images -> sounds per second "
+          f"({torch.get_num_threads()} threads)")
+
+
+def paper_on_gpu() -> None:
+    if not torch.cuda.is_available():
+        print("paper-size AudioLDM-S on GPU: skipped (no CUDA device here)")
+        return
+    from v2a_kit.generation import build_paper_audioldm
+    for dtype in (torch.float16, torch.float32):
+        gen = build_paper_audioldm(device="cuda", dtype=dtype)
+        e = torch.nn.functional.normalize(torch.randn(1, gen.space.dim), dim=-1)
+        for scheduler, steps in (("ddim", 200), ("dpmsolver++", 25)):
+            vk.generate(gen, e, scheduler=scheduler, num_inference_steps=2, progress=False,
+                        audio_length_in_s=10.0)
+            torch.cuda.synchronize()
+            t = time.perf_counter()
+            vk.generate(gen, e, scheduler=scheduler, num_inference_steps=steps,
+                        progress=False, audio_length_in_s=10.0)
+            torch.cuda.synchronize()
+            dt = time.perf_counter() - t
+            print(f"paper AudioLDM-S (random init) {torch.cuda.get_device_name()} {dtype}: "
+                  f"{scheduler} {steps} steps: {dt:.2f} s per 10 s clip")
+        gen = None
+        torch.cuda.empty_cache()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=16)
+    ap.add_argument("--repeats", type=int, default=3)
+    args = ap.parse_args()
+    kit_vs_diffusers(args.n, args.repeats)
+    throughput(2 * args.n)
+    paper_on_gpu()
+
+
+if __name__ == "__main__":
+    main()
