@@ -38,8 +38,9 @@ TINY_NAME = "tiny-audioldm"
 # reports this same value, so that its embeddings are accepted by the paper generator.
 PAPER_CLAP_SPACE = Space("clap", "audioldm/clap-htsat-tiny", "audioldm-s-full", 512)
 # num_inference_steps when none is given: DDIM-200 is the paper's setting; DPM-Solver++ (the
-# default, much faster) reaches comparable quality in far fewer steps (benchmarks/ measures it).
-SCHEDULERS = {"dpmsolver++": 25, "ddim": 200}
+# default) with 10 steps is the fastest setting within noise of DDIM-200 on the pocket world
+# (benchmarks/bench_schedulers.py, README; measured on pocket-AudioLDM only, not on AudioLDM-S).
+SCHEDULERS = {"dpmsolver++": 10, "ddim": 200}
 SPACE_AGREEMENT_THRESHOLD = 0.99
 # The longest sound a generator is asked for in one go: AudioLDM-S was trained on 10.24 s clips
 # (the paper generates 10 s); pocket-AudioLDM on its default length (1.0 s). Longer videos are
@@ -342,7 +343,8 @@ def generate(model: AudioLDMGenerator, clap_embed, *, num_inference_steps: int |
     Args:
         clap_embed: (b, d) in the generator's space (an ``Embeddings`` in another space is
             refused); L2-normalised here if it is not (see ``check_inputs``).
-        num_inference_steps: ``None`` = 200 for "ddim" (the paper), 25 otherwise.
+        num_inference_steps: ``None`` = ``SCHEDULERS[scheduler]``: 200 for "ddim" (the paper),
+            10 for "dpmsolver++"; 25 for a scheduler instance.
         guidance_scale: classifier-free guidance weight w, eps = eps_u + w (eps_c - eps_u);
             1 = none. The paper uses 2.5.
         audio_length_in_s: ``None`` = the UNet's ``sample_size`` (5.12 s for AudioLDM-S). Rounded

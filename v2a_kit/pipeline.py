@@ -285,8 +285,8 @@ class V2APipeline:
             inputs: one input or a list: PIL images, arrays, paths (see :func:`collect_inputs`).
             num_samples: sounds per input. The generative mapper draws ``num_samples`` CLAP
                 embeddings; the regression mapper has one, and AudioLDM's noise varies.
-            num_inference_steps: AudioLDM steps; ``None`` = the scheduler's default (25 for
-                DPM-Solver++, 200 for DDIM, the paper's setting).
+            num_inference_steps: AudioLDM steps; ``None`` = the scheduler's default (10 for
+                DPM-Solver++, 200 for DDIM, the paper's setting; see ``SCHEDULERS``).
             guidance_scale: AudioLDM's classifier-free guidance (the paper: 2.5).
             scheduler: ``"dpmsolver++"`` (default, fast) or ``"ddim"``.
             mapper_guidance_scale: the generative mapper's guidance (ignored by regression).

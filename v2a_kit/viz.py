@@ -17,7 +17,7 @@ import numpy as np
 __all__ = ["FIGURES_DIR", "figures_dir", "savefig", "save_numbers", "audio_player", "image_grid",
            "mel_image", "plot_mel_grid", "plot_accuracy_bars", "umap_2d", "plot_by_attribute",
            "plot_pair_lines", "plot_history", "plot_waveform", "plot_mel", "side_by_side",
-           "listen", "explorer"]
+           "listen", "explorer", "plot_knobs"]
 
 _CHECKOUT = Path(__file__).resolve().parent.parent
 # figures/ of the source checkout (an editable install, the tutorial's case); else ./figures
@@ -337,3 +337,24 @@ def explorer(*args, **kwargs):
     """The interactive explorer (see :class:`v2a_kit.explorer.Explorer`): returns its widget."""
     from .explorer import Explorer
     return Explorer.from_preset(*args, **kwargs).widget()
+
+
+def plot_knobs(knobs: dict[str, dict], metrics=("all four", "CS")):
+    """How metrics move with a generation knob: ``knobs`` = knob name -> {setting -> {metric:
+    value}}; one column per knob, one row per metric. Returns the Figure."""
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=(3.2 * len(knobs), 2.2 * len(metrics)))
+    axes = fig.subplots(len(metrics), len(knobs), squeeze=False)
+    for c, (knob, by_setting) in enumerate(knobs.items()):
+        xs = list(by_setting)
+        for r, m in enumerate(metrics):
+            ax = axes[r, c]
+            ax.plot(range(len(xs)), [by_setting[x][m] for x in xs], "o-", color="#33547a")
+            ax.set_xticks(range(len(xs)), [f"{x:g}" if isinstance(x, float) else str(x)
+                                           for x in xs], fontsize=7)
+            ax.tick_params(labelsize=7)
+            ax.set_ylabel(m, fontsize=8)
+            if r == len(metrics) - 1:
+                ax.set_xlabel(knob, fontsize=8)
+    fig.tight_layout()
+    return fig

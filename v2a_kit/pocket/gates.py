@@ -63,9 +63,12 @@ def zero_shot(media_embeds: torch.Tensor, labels: dict[str, np.ndarray], encode_
     return zero_shot_accuracy(media_embeds, labels, combos, prompt_embeds)
 
 
+GATE_STEPS = 25  # DPM-Solver++ steps of every gate measurement (the build's at the time)
+
+
 def measure_gates(weights=None, *, held_out: PocketBatch | None = None, num_held_out: int = 1000,
                   held_out_seed: int = 1000, num_generate: int = 200, guidance_scale: float = 2.5,
-                  scheduler: str = "dpmsolver++", num_inference_steps: int | None = None,
+                  scheduler: str = "dpmsolver++", num_inference_steps: int | None = GATE_STEPS,
                   generation_seed: int = 0, progress: bool = False) -> dict:
     """Measure every gate on the build in ``weights`` (the shipped build when None).
 
@@ -75,7 +78,9 @@ def measure_gates(weights=None, *, held_out: PocketBatch | None = None, num_held
             other unused seed; the evaluators' seeds are ≥ 10,000).
         num_generate: how many of the held-out clips to generate for (each from its audio
             embedding and from its caption); the costly part, ≈ 0.1–0.2 s per clip on 2 cores.
-        guidance_scale, scheduler, num_inference_steps: as in :func:`v2a_kit.generate`.
+        guidance_scale, scheduler, num_inference_steps: as in :func:`v2a_kit.generate`; the
+            gates are measured with DPM-Solver++ 25 steps (``GATE_STEPS``), what the shipped
+            build's ``build.json`` records as its default, whatever the kit's default becomes.
         generation_seed: seeds the generator's noise.
     Returns:
         a dict of gate name -> {attribute: accuracy, "all": ...} (see the module docstring),

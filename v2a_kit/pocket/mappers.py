@@ -113,7 +113,7 @@ def measure_tradeoff(mappers: dict, n: int = 200, num_samples: int = 3, world_se
     """
     from ..encoders import load_clap, load_clip
     from ..evaluation import clip_score, frechet_distance, pairwise_diversity
-    from ..generation import generate, load_audioldm
+    from ..generation import SCHEDULERS, generate, load_audioldm
     from .gates import attribute_accuracy
     from .loading import load_audio_to_image, load_tagger
     from .world import sample_audio_for
@@ -156,6 +156,7 @@ def measure_tradeoff(mappers: dict, n: int = 200, num_samples: int = 3, world_se
         report[name] = {"recall@1": r[1], "recall@5": r[5], **score(generated(pred), first)}
     report["settings"] = dict(n=n, num_samples=num_samples, world_seed=world_seed,
                               guidance_scale=guidance_scale, mapper_guidance=mapper_guidance,
-                              num_inference_steps=num_inference_steps, seed=seed,
+                              num_inference_steps=num_inference_steps or SCHEDULERS["dpmsolver++"],
+                              seed=seed,
                               chance_recall_at_1=1 / n, chance_recall_at_5=5 / n)
     return report

@@ -1,0 +1,170 @@
+"""Which AudioLDM sampler, how many steps: time and quality side by side on the pocket world.
+
+The paper samples AudioLDM with DDIM for 200 steps. :func:`compare_schedulers` generates the
+same held-out images' sounds with each setting in one run — the same mapped CLAP embeddings and
+the same initial noise for every setting, so the comparison is paired: differences come from the
+sampler alone — and measures for each the wall time per clip and the quality (tagger FD and CS
+against the real held-out audio, the pocket stand-ins for the paper's FD and CS, and the
+tagger's attribute accuracy). "Noise" is what the same setting gives with other initial noise:
+the FD/CS spread between two noise seeds of the reference, and a bootstrap over the images.
+:func:`choose_default` picks the fastest setting within that noise of DDIM-200;
+:func:`scheduler_table` renders the result for the README (benchmarks/bench_schedulers.py
+writes both).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+
+__all__ = ["SETTINGS", "compare_schedulers", "choose_default", "scheduler_table",
+           "readme_block", "BEGIN", "END"]
+
+BEGIN, END = "<!-- schedulers:begin -->", "<!-- schedulers:end -->"
+
+# (scheduler, steps): the paper's DDIM-200, DDIM with fewer steps, DPM-Solver++ from 10 to 25
+SETTINGS = (("ddim", 200), ("ddim", 50), ("dpmsolver++", 25), ("dpmsolver++", 20),
+            ("dpmsolver++", 15), ("dpmsolver++", 10))
+REFERENCE = "ddim-200"
+
+
+def _name(scheduler: str, steps: int) -> str:
+    return f"{scheduler}-{steps}"
+
+
+def compare_schedulers(n: int = 96, settings=SETTINGS, world_seed: int = 7000,
+                       mapper_kind: str = "diffusion", guidance_scale: float = 2.5,
+                       batch_size: int = 16, noise_seeds=(0, 1), num_bootstrap: int = 200,
+                       timing_rounds: int = 3, progress: bool = False) -> dict:
+    """Generate sounds for ``n`` held-out images with each (scheduler, steps) and score them.
+
+    The reference (the first setting, DDIM-200) runs with every seed in ``noise_seeds``; the
+    others with the first. Returns a dict: ``settings`` (what was run), ``results`` (name ->
+    seconds_per_clip, fd, cs, attributes, and for the reference the other seeds' fd/cs),
+    ``noise`` (fd/cs: the larger of the seed-to-seed difference and 2 bootstrap standard errors
+    of the reference), ``default`` (:func:`choose_default`).
+    """
+    from ..encoders import load_clip
+    from ..evaluation import clip_score, frechet_distance
+    from ..generation import generate, load_audioldm
+    from ..mappers import load_mapper
+    from .gates import attribute_accuracy
+    from .loading import load_audio_to_image, load_tagger
+    from .world import sample_world
+
+    clip, gen = load_clip("pocket", device="cpu"), load_audioldm("pocket", device="cpu")
+    mapper = load_mapper("pocket", kind=mapper_kind, clip_space=clip.space,
+                         clap_space=gen.space)
+    tagger, a2i = load_tagger(), load_audio_to_image()
+    batch = sample_world(n, world_seed)
+    img = clip.encode_images(list(batch.images), progress=progress)
+    clap_embed = mapper.map(img, generator=torch.Generator().manual_seed(0)).embeds
+    real = tagger.features(batch.audio).numpy()
+    real_rms = float(np.sqrt((batch.audio ** 2).mean(1)).mean())
+    rng = np.random.default_rng(0)
+    boot = [rng.integers(0, n, n) for _ in range(num_bootstrap)]
+
+    def run(scheduler: str, steps: int, seed: int) -> dict:
+        waves = []
+        for i in range(0, n, batch_size):
+            g = [torch.Generator().manual_seed(seed * 1_000_003 + j)
+                 for j in range(i, min(n, i + batch_size))]
+            out = generate(gen, clap_embed[i:i + batch_size], scheduler=scheduler,
+                           num_inference_steps=steps, guidance_scale=guidance_scale,
+                           generator=g, progress=False)
+            waves.append(out.waveforms)
+        audio = np.concatenate(waves)
+        feats = tagger.features(audio).numpy()
+        cs_each = 100 * (a2i.embed(audio) * img.embeds).sum(1).numpy()
+        rms = float(np.sqrt((audio ** 2).mean(1)).mean())
+        return {"fd": frechet_distance(feats, real), "rms": rms,
+                "cs": clip_score(a2i.embed(audio), img.embeds),
+                "attributes": attribute_accuracy(tagger.predict(audio), batch.labels),
+                "_feats": feats, "_cs_each": cs_each}
+
+    # warm-up: the first call pays one-off costs (oneDNN kernels, the "" negative embedding)
+    generate(gen, clap_embed[:2], num_inference_steps=2, progress=False)
+    results = {}
+    for k, (scheduler, steps) in enumerate(settings):
+        seeds = noise_seeds if k == 0 else noise_seeds[:1]
+        runs = [run(scheduler, steps, s) for s in seeds]
+        r = runs[0]
+        if k == 0:
+            r["other_seeds"] = [{"seed": s, "fd": o["fd"], "cs": o["cs"]}
+                                for s, o in zip(seeds[1:], runs[1:])]
+            fd_boot = [frechet_distance(r["_feats"][b], real[b]) for b in boot]
+            cs_boot = [r["_cs_each"][b].mean() for b in boot]
+            r["bootstrap_se"] = {"fd": float(np.std(fd_boot)), "cs": float(np.std(cs_boot))}
+        results[_name(scheduler, steps)] = r
+    for r in results.values():
+        r.pop("_feats"), r.pop("_cs_each")
+    # Time apart from the quality runs, in interleaved rounds (median per setting), so that a
+    # burst of load on a shared machine does not land on one setting only
+    rounds: dict[str, list[float]] = {k: [] for k in results}
+    for _ in range(timing_rounds):
+        for scheduler, steps in settings:
+            t0 = time.perf_counter()
+            generate(gen, clap_embed[:batch_size], scheduler=scheduler, num_inference_steps=steps,
+                     guidance_scale=guidance_scale, progress=False,
+                     generator=torch.Generator().manual_seed(0))
+            rounds[_name(scheduler, steps)].append((time.perf_counter() - t0) / batch_size)
+    for k, r in results.items():
+        r["seconds_per_clip"] = float(np.median(rounds[k]))
+    ref = results[_name(*settings[0])]
+    noise = {m: max([2 * ref["bootstrap_se"][m]] +
+                    [abs(o[m] - ref[m]) for o in ref["other_seeds"]]) for m in ("fd", "cs")}
+    report = {"settings": dict(n=n, world_seed=world_seed, mapper=mapper_kind,
+                               guidance_scale=guidance_scale, batch_size=batch_size,
+                               noise_seeds=list(noise_seeds), num_bootstrap=num_bootstrap,
+                               timing_rounds=timing_rounds, real_rms=real_rms,
+                               device="cpu", torch_threads=torch.get_num_threads()),
+              "reference": _name(*settings[0]), "results": results, "noise": noise}
+    report["default"] = choose_default(report)
+    return report
+
+
+def choose_default(report: dict) -> str:
+    """The fastest setting whose FD is at most the reference's + noise and whose CS is at
+    least the reference's − noise (the reference itself if none is)."""
+    res, ref, noise = report["results"], report["results"][report["reference"]], report["noise"]
+    ok = [k for k, r in res.items()
+          if r["fd"] <= ref["fd"] + noise["fd"] and r["cs"] >= ref["cs"] - noise["cs"]]
+    return min(ok or [report["reference"]], key=lambda k: res[k]["seconds_per_clip"])
+
+
+def scheduler_table(report: dict) -> str:
+    """The README's markdown table of :func:`compare_schedulers`' report."""
+    res, ref = report["results"], report["results"][report["reference"]]
+    s = report["settings"]
+    lines = ["| sampler | steps | s / clip | speed-up | FD ↓ | CS ↑ | attributes (all four) | "
+             "loudness (RMS) |", "|---|---|---|---|---|---|---|---|"]
+    for name, r in res.items():
+        scheduler, steps = name.rsplit("-", 1)
+        mark = " **(default)**" if name == report["default"] else ""
+        mark += " (paper)" if name == report["reference"] else ""
+        lines.append(f"| {scheduler}{mark} | {steps} | {r['seconds_per_clip']:.3f} | "
+                     f"{ref['seconds_per_clip'] / r['seconds_per_clip']:.1f}× | {r['fd']:.1f} | "
+                     f"{r['cs']:.2f} | {r['attributes']['all']:.3f} | {r['rms']:.3f} |")
+    nz = report["noise"]
+    lines.append("")
+    lines.append(f"{s['n']} held-out pocket images (world seed {s['world_seed']}), "
+                 f"{s['mapper']} mapper, guidance {s['guidance_scale']:g}, batches of "
+                 f"{s['batch_size']} on {s['torch_threads']} CPU threads; the same mapped "
+                 f"embeddings and initial noise for every row; time = median of "
+                 f"{s['timing_rounds']} interleaved rounds. Noise (another noise seed of the "
+                 f"reference, or 2 bootstrap SE): FD ± {nz['fd']:.1f}, CS ± {nz['cs']:.2f}. "
+                 f"Real audio's loudness: RMS {s['real_rms']:.3f}.")
+    return "\n".join(lines)
+
+
+def readme_block(readme: str, report: dict | None = None) -> tuple[str, str]:
+    """(the text between the README's scheduler markers, the README with that block replaced by
+    :func:`scheduler_table` of ``report``)."""
+    head, sep, rest = readme.partition(BEGIN)
+    body, sep2, tail = rest.partition(END)
+    if not (sep and sep2):
+        raise ValueError(f"README has no {BEGIN} ... {END} block")
+    new = readme if report is None else f"{head}{BEGIN}\n{scheduler_table(report)}\n{END}{tail}"
+    return body.strip("\n"), new
