@@ -8,6 +8,7 @@ raises on purpose (:class:`~v2a_kit.errors.V2AError`) print one line on stderr a
     torchrun --standalone --nproc_per_node 2 -m v2a_kit.cli embed videos/ --model clip ...
     v2a-kit train --clip frames.safetensors --clap audio.safetensors --kind diffusion -o ckpt/
     v2a-kit generate photo.png clip.mp4 photos/ -o sounds/ --num-samples 3
+    v2a-kit evaluate sounds/ --references real/ --images photos/ --published
     v2a-kit pocket build -o DIR        v2a-kit pocket mappers -o DIR/mappers
 """
 
@@ -284,6 +285,79 @@ def cmd_generate(args) -> int:
     return 0
 
 
+# --- evaluate --------------------------------------------------------------------------------
+def _add_evaluate(sub) -> None:
+    p = sub.add_parser(
+        "evaluate", help="score generated sounds: FD, FAD, KL, IS, CS (the paper's table)",
+        description="Score a folder of generated audio against real sounds and the input "
+                    "images, paired by file name (<name>.wav or <name>_s<k>.wav): FD, FAD and KL "
+                    "need references, CS needs images, IS needs only the generated sounds. "
+                    "Prints a markdown table; writes nothing unless --json.")
+    p.add_argument("generated", type=Path, metavar="GENERATED",
+                   help="folder of generated audio (searched recursively)")
+    p.add_argument("--references", type=Path, metavar="DIR",
+                   help="real sounds: audio files, or videos whose soundtrack is the reference")
+    p.add_argument("--images", type=Path, metavar="DIR",
+                   help="input images, or videos (their middle frame)")
+    p.add_argument("--vggsound", type=Path, metavar="CSV",
+                   help="VGGSound list (vggsound.csv, clip,label rows or an id list); with "
+                        "--folder: references and frames from its clips")
+    p.add_argument("--folder", type=Path, metavar="DIR",
+                   help="the VGGSound clips (with --vggsound)")
+    p.add_argument("--imagehear", type=Path, metavar="DIR",
+                   help="ImageHear images (Im2Wav's Data/ImageHear): CS and IS")
+    p.add_argument("--preset", default=None, help="pocket (default) or paper: the extractors")
+    p.add_argument("--random-init", action="store_true",
+                   help="paper extractors at random init, offline (tests the code, measures "
+                        "nothing)")
+    p.add_argument("--weights", type=Path,
+                   help="extractor weights: a pocket build folder, or a folder holding the "
+                        "paper's files")
+    p.add_argument("--json", type=Path, metavar="OUT", help="also write the report as JSON")
+    p.add_argument("--published", action="store_true",
+                   help="also print the paper's published rows with this run's below")
+    p.add_argument("--batch-size", type=int, default=32, help="files scored at a time")
+    p.add_argument("--device", help="e.g. cpu, cuda (default: the best available)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_evaluate)
+
+
+def cmd_evaluate(args) -> int:
+    import json
+
+    from .atomic import atomic_write
+    from .datasets import load_imagehear, load_vggsound, published_table
+    from .errors import ConfigError
+    from .evaluate import evaluate
+
+    if (args.vggsound is None) != (args.folder is None):
+        raise ConfigError("--vggsound CSV and --folder DIR go together")
+    sources = [s for s, on in (("--references/--images", args.references or args.images),
+                               ("--vggsound", args.vggsound), ("--imagehear", args.imagehear))
+               if on]
+    if len(sources) > 1:
+        raise ConfigError(f"{' and '.join(sources)}: pick one source of references and images")
+    if args.json is not None and not args.json.parent.is_dir():
+        raise ConfigError(f"--json {args.json}: folder {args.json.parent} does not exist")
+    dataset = (load_vggsound(args.vggsound, args.folder) if args.vggsound
+               else load_imagehear(args.imagehear) if args.imagehear else None)
+    report = evaluate(args.generated, references=args.references, images=args.images,
+                      dataset=dataset, preset=args.preset, random_init=args.random_init,
+                      weights=args.weights, device=args.device, batch_size=args.batch_size,
+                      progress=False if args.no_progress else None)
+    print(report)
+    if args.published:
+        name = f"this run ({report.preset}: {args.generated.name or args.generated})"
+        print(published_table(extra={name: report.published_row()}), end="")
+        if report.preset != "paper" or "random-init" in report.extractors["fd"]["space"]:
+            print(f"note: this run's extractors ({report.extractors['fd']['name']}, ...) are not "
+                  "the paper's trained ones: its row is not comparable to the published rows")
+    if args.json is not None:
+        atomic_write(args.json, (json.dumps(report.to_dict(), indent=2) + "\n").encode())
+        print(f"wrote {args.json}")
+    return 0
+
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -293,6 +367,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_embed(sub)
     _add_train(sub)
     _add_generate(sub)
+    _add_evaluate(sub)
     _add_pocket(sub)
     return parser
 

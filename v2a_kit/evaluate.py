@@ -1,0 +1,517 @@
+"""Score a folder of generated sounds as the paper's table does (DESIGN.md §1, §5, §8).
+
+:func:`evaluate` reads the generated audio, the real audio it should resemble and the images it
+was made from, pairs them by name, runs the preset's extractors (:mod:`v2a_kit.extractors`) and
+returns an :class:`EvalReport` with the paper's columns:
+
+======  =============================================  ====================  ==================
+column  what                                           needs                 rows
+======  =============================================  ====================  ==================
+FD      Fréchet distance, PANNs CNN14 features         references            every generated
+                                                                             clip vs every
+                                                                             reference clip
+FAD     Fréchet distance, VGGish 0.96 s examples       references            (as FD)
+KL      KL(reference ‖ generated), PANNs logits        references            pairs, by name
+IS      inception score, PANNs logits                  generated only        every generated
+CS      100 × cos(Wav2CLIP(audio), CLIP(image))        images                pairs, by name
+======  =============================================  ====================  ==================
+
+The paper reports FD, FAD and CS; KL and IS are AudioLDM's and come free with the same logits.
+FD and FAD treat the two folders as two distributions (AudioLDM's toolbox does the same), so
+every generated and every reference clip counts; KL and CS are per clip and need pairs. With
+the ``pocket`` preset the pocket tagger and the pocket audio→image evaluator play those roles.
+
+Pairing: a generated file belongs to a reference or image when its name does (the rules of
+:func:`v2a_kit.datasets.match_generated`: the same relative path or stem, ignoring a ``_s{k}``
+sample suffix as :func:`v2a_kit.pipeline.write_outputs` writes it). References may be audio
+files or videos (their soundtrack); images may be images or videos (their middle frame).
+Instead of folders, a dataset (VGGSound or ImageHear, :mod:`v2a_kit.datasets`) supplies both.
+
+Nothing is written; nothing is repaired: an unreadable file, a clip too short for an extractor
+(or, with ``pocket``, not the 1 s its evaluators read), a folder without audio or without a
+single match is an error naming it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from . import media
+from .datasets import (
+    EvalSet,
+    ImageHearItem,
+    VGGSoundItem,
+    load_imagehear,
+    load_vggsound,
+    match_generated,
+)
+from .errors import ConfigError, MediaError
+from .evaluation import clip_score, fad, frechet_distance, inception_score, kl_divergence
+from .extractors import Extractors, load_extractors
+from .pocket.evaluators import CLIP_SAMPLES
+
+__all__ = ["EvalReport", "evaluate", "load_dataset", "IS_SPLITS", "IS_MIN_CHUNK"]
+
+IS_SPLITS = 10     # AudioLDM's and SpecVQGAN's number of IS chunks
+IS_MIN_CHUNK = 10  # fewer splits on small sets: a chunk of one clip scores 1 by construction
+_SHOW = 5          # names shown in notes
+
+
+@dataclass
+class EvalReport:
+    """What :func:`evaluate` measured. A score is ``None`` when its input was not given.
+
+    Attributes:
+        fd, fad: Fréchet distances (lower is better), generated vs reference distribution.
+        kl: mean KL(reference ‖ generated) over name-paired clips, nats (lower is better).
+        is_mean, is_std: inception score over ``is_splits`` chunks (higher is better).
+        cs: 100 × mean cosine of paired audio and image embeddings (higher is better).
+        n: generated clips scored.
+        counts: ``references`` (clips in the reference distribution), ``kl_pairs``,
+            ``cs_pairs``, ``is_splits``.
+        extractors: role (``fd``: FD/KL/IS, ``fad``, ``cs``) -> name, space(s) and source.
+        preset: ``"pocket"`` or ``"paper"``.
+        generated, references, images: where each came from (``None``: not given).
+        unmatched: generated files (relative paths) that belong to no reference or image.
+        missing_references, missing_images: ids of references / images without a generated
+            sound.
+        notes: caveats worth reading next to the numbers.
+    """
+
+    fd: float | None
+    fad: float | None
+    kl: float | None
+    is_mean: float
+    is_std: float
+    cs: float | None
+    n: int
+    counts: dict[str, int]
+    extractors: dict[str, dict]
+    preset: str
+    generated: str
+    references: str | None = None
+    images: str | None = None
+    dataset: str | None = None
+    unmatched: list[str] = field(default_factory=list)
+    missing_references: list[str] = field(default_factory=list)
+    missing_images: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    COLUMNS = (("fd", "FD ↓"), ("fad", "FAD ↓"), ("kl", "KL ↓"), ("is", "IS ↑"), ("cs", "CS ↑"))
+
+    def _cell(self, key: str) -> str:
+        if key == "is":
+            return f"{self.is_mean:.3f} ± {self.is_std:.3f}"
+        value = getattr(self, key)
+        return "–" if value is None else f"{value:.3f}"
+
+    def table(self, name: str | None = None) -> str:
+        """One markdown row (``name``: default the generated folder's name) under the columns
+        n, FD, FAD, KL, IS, CS; "–" where a score was not computed."""
+        name = name or Path(self.generated).name or self.generated
+        head = "| Generated | n | " + " | ".join(t for _, t in self.COLUMNS) + " |"
+        rule = "|---|---:|" + "---:|" * len(self.COLUMNS)
+        row = f"| {name} | {self.n} | " + " | ".join(self._cell(k) for k, _ in self.COLUMNS) + " |"
+        return "\n".join([head, rule, row]) + "\n"
+
+    def details(self) -> str:
+        """Which extractors made which column, what was paired, and the notes; one per line."""
+        ex = self.extractors
+        lines = [f"preset {self.preset}"]
+        if "fd" in ex:
+            lines.append(f"FD, KL, IS: {ex['fd']['name']} ({ex['fd']['space']})")
+        if "fad" in ex:
+            lines.append(f"FAD: {ex['fad']['name']} ({ex['fad']['space']})")
+        if "cs" in ex:
+            lines.append(f"CS: {ex['cs']['name']} ({ex['cs']['audio_space']}) vs images in "
+                         f"{ex['cs']['image_space']}")
+        lines.append(f"generated: {self.n} clips in {self.generated}")
+        if self.dataset:
+            lines.append(f"dataset: {self.dataset}")
+        if self.references:
+            lines.append(f"references: {self.counts['references']} clips in {self.references}; "
+                         f"KL over {self.counts['kl_pairs']} name-paired clips")
+        if self.images:
+            lines.append(f"images: {self.images}; CS over {self.counts['cs_pairs']} pairs")
+        if self.unmatched:
+            lines.append(f"{len(self.unmatched)} generated files match no reference or image: "
+                         f"{_first(self.unmatched)}")
+        for what, ids in (("references", self.missing_references),
+                          ("images", self.missing_images)):
+            if ids:
+                lines.append(f"{len(ids)} {what} without a generated sound: {_first(ids)}")
+        return "\n".join(lines + [f"note: {n}" for n in self.notes]) + "\n"
+
+    def __str__(self) -> str:
+        return self.table() + "\n" + self.details()
+
+    def published_row(self) -> dict:
+        """The scores under :func:`v2a_kit.datasets.published_table`'s keys (CS goes to the
+        ImageHear column for ImageHear, else to VGGSound's)."""
+        cs_key = "cs_imagehear" if (self.dataset or "").startswith("ImageHear") else "cs_vggsound"
+        return {"fd": self.fd, "fad": self.fad, cs_key: self.cs}
+
+    def to_dict(self) -> dict:
+        """JSON-ready: every field (``COLUMNS`` aside)."""
+        return asdict(self)
+
+
+def _first(names, n: int = _SHOW) -> str:
+    more = f" (+{len(names) - n} more)" if len(names) > n else ""
+    return ", ".join(names[:n]) + more
+
+
+# --------------------------------------------------------------------------------- inputs
+
+@dataclass(frozen=True)
+class _FolderItem:
+    """A name shared by files in the references and/or images folders."""
+
+    id: str                    # path relative to its folder, without suffix (posix)
+    audio: Path | None = None  # audio file or video (its soundtrack)
+    image: Path | None = None  # image file or video (its middle frame)
+
+
+def _reference_of(item) -> Path | None:
+    if isinstance(item, VGGSoundItem):
+        return item.audio_path or item.video_path
+    return getattr(item, "audio", None)
+
+
+def _image_of(item) -> Path | None:
+    if isinstance(item, ImageHearItem):
+        return item.image_path
+    if isinstance(item, VGGSoundItem):
+        return item.video_path
+    return getattr(item, "image", None)
+
+
+def _media_files(folder: Path, kinds: tuple[str, ...]) -> list[Path]:
+    """Files of these kinds under ``folder``, recursively, hidden entries skipped, sorted."""
+    return [p for p in sorted(folder.rglob("*"))
+            if p.is_file() and media.media_kind(p) in kinds
+            and not any(s.startswith(".") for s in p.relative_to(folder).parts)]
+
+
+def _folder(path, what: str) -> Path:
+    path = Path(path)
+    if not path.is_dir():
+        raise MediaError(f"{path}: no such directory; expected {what}")
+    return path
+
+
+def _index(folder: Path, kinds: tuple[str, ...], what: str) -> dict[str, Path]:
+    """id -> file for a references or images folder; two files with one name are refused."""
+    files = _media_files(folder, kinds)
+    if not files:
+        raise MediaError(f"{folder}: no {' or '.join(kinds)} files found (recursively); "
+                         f"expected {what}")
+    found: dict[str, Path] = {}
+    for p in files:
+        ident = p.relative_to(folder).with_suffix("").as_posix()
+        if ident in found:
+            raise MediaError(f"{folder}: {found[ident].name} and {p.name} are both {ident!r}; "
+                             f"expected one file per name among the {what}")
+        found[ident] = p
+    return found
+
+
+def load_dataset(spec: str) -> EvalSet:
+    """``"vggsound:LIST:FOLDER"`` or ``"imagehear:FOLDER"`` -> the dataset's
+    :class:`~v2a_kit.datasets.EvalSet` (:func:`~v2a_kit.datasets.load_vggsound`,
+    :func:`~v2a_kit.datasets.load_imagehear`)."""
+    kind, _, rest = str(spec).partition(":")
+    if kind == "vggsound" and rest.count(":") >= 1:
+        listing, _, folder = rest.partition(":")
+        return load_vggsound(listing, folder)
+    if kind == "imagehear" and rest:
+        return load_imagehear(rest)
+    raise ConfigError(f"dataset={spec!r}; expected 'vggsound:LIST:FOLDER' (vggsound.csv or an id "
+                      "list, and the folder of clips) or 'imagehear:FOLDER'")
+
+
+def _check_inputs(generated, references, images, dataset, preset, extractors, random_init):
+    """Every bad combination, refused before anything is read or loaded."""
+    generated = _folder(generated, "a folder of generated audio")
+    if dataset is not None and (references is not None or images is not None):
+        raise ConfigError("dataset= gives the references and images; pass either dataset= or "
+                          "references= / images=, not both")
+    if extractors is not None:
+        if not isinstance(extractors, Extractors):
+            raise ConfigError(f"extractors is a {type(extractors).__name__}; expected "
+                              "v2a_kit.extractors.Extractors (load_extractors(preset))")
+        if preset is not None and preset != extractors.preset:
+            raise ConfigError(f"preset={preset!r} but extractors are the {extractors.preset!r} "
+                              "preset's; pass one of them")
+        if random_init:
+            raise ConfigError("random_init applies when evaluate() loads the extractors; the "
+                              "extractors given are already built")
+    if dataset is not None and not isinstance(dataset, (str, EvalSet)):
+        raise ConfigError(f"dataset is a {type(dataset).__name__}; expected an EvalSet "
+                          "(load_vggsound / load_imagehear) or 'vggsound:LIST:FOLDER' / "
+                          "'imagehear:FOLDER'")
+    references = None if references is None else _folder(
+        references, "a folder of reference audio (or videos with their soundtrack)")
+    images = None if images is None else _folder(images, "a folder of input images (or videos)")
+    return generated, references, images
+
+
+@dataclass
+class _Plan:
+    """What to read: generated files, reference files, (generated, image) pairs, KL pairs."""
+
+    generated: list[Path]
+    references: list[Path] = field(default_factory=list)
+    kl_pairs: list[tuple[int, int]] = field(default_factory=list)   # (generated, reference)
+    cs_pairs: list[tuple[int, Path]] = field(default_factory=list)  # (generated, image file)
+    unmatched: list[str] = field(default_factory=list)
+    missing_references: list[str] = field(default_factory=list)
+    missing_images: list[str] = field(default_factory=list)
+
+
+def _plan(generated: Path, items: list | None, where: str, want_refs: bool,
+          want_images: bool) -> _Plan:
+    """Pair the generated files with ``items`` (None: no pairing, IS only)."""
+    if items is None:
+        files = _media_files(generated, ("audio",))
+        if not files:
+            raise MediaError(f"{generated}: no audio files found (recursively); expected the "
+                             "generated sounds (.wav, .flac, ...)")
+        return _Plan(files)
+    try:
+        match = match_generated(items, generated)
+    except MediaError as e:
+        raise MediaError(f"{e} (names from {where})") from None
+    files = sorted({p for _, p in match.pairs} | set(match.unmatched))
+    index = {p: i for i, p in enumerate(files)}
+    plan = _Plan(files, unmatched=[p.relative_to(generated).as_posix() for p in match.unmatched])
+    ref_index: dict[str, int] = {}
+    if want_refs:
+        for item in items:
+            if (path := _reference_of(item)) is not None:
+                ref_index[item.id] = len(plan.references)
+                plan.references.append(path)
+    for item, path in match.pairs:
+        if want_refs and item.id in ref_index:
+            plan.kl_pairs.append((index[path], ref_index[item.id]))
+        if want_images and (image := _image_of(item)) is not None:
+            plan.cs_pairs.append((index[path], image))
+    paired = {item.id for item, _ in match.pairs}
+    plan.missing_references = [it.id for it in items if want_refs and it.id not in paired
+                               and _reference_of(it) is not None]
+    plan.missing_images = [it.id for it in items if want_images and it.id not in paired
+                           and _image_of(it) is not None]
+    if want_refs and not plan.kl_pairs:
+        raise MediaError(f"{generated}: none of its audio files matches a reference by name "
+                         f"(references: {where}); expected names such as "
+                         f"{PurePosixPath(next(iter(ref_index), '<id>')).name}.wav")
+    if want_images and not plan.cs_pairs:
+        raise MediaError(f"{generated}: none of its audio files matches an image by name "
+                         f"(images: {where})")
+    return plan
+
+
+# --------------------------------------------------------------------------------- reading
+
+def _read_audio(path: Path, sampling_rate: int, extractors, clip_samples: int | None
+                ) -> np.ndarray:
+    """Mono float32 at ``sampling_rate``: an audio file, or a video's soundtrack.
+    ``clip_samples``: the one length the extractors read (the pocket evaluators'), if any."""
+    if media.media_kind(path) == "video":
+        wave = media.read_video_audio(path, sampling_rate, allow_silence=True)
+        if wave is None:
+            raise MediaError(f"{path}: the video has no audio stream; expected a reference "
+                             "video with its soundtrack (or an audio file)")
+    else:  # a silent generated clip is a result to score, not an input error
+        wave = media.load_audio(path, sampling_rate, name=str(path), allow_silence=True)
+    if clip_samples is not None and len(wave) != clip_samples:
+        raise MediaError(f"{path}: {len(wave) / sampling_rate:.3f} s of audio; the pocket "
+                         f"evaluators read clips of exactly {clip_samples / sampling_rate:g} s "
+                         f"({clip_samples} samples at {sampling_rate} Hz), as the pocket world "
+                         "makes them. Cut or pad the clips (v2a_kit.media.fit_length), or use "
+                         "preset='paper'")
+    for ex in extractors:
+        if len(wave) < ex.min_samples:
+            raise MediaError(f"{path}: {len(wave) / sampling_rate:.3f} s of audio; {ex.name} "
+                             f"needs at least {ex.min_samples / sampling_rate:.3f} s")
+    return wave
+
+
+def _read_image(path: Path):
+    if media.media_kind(path) == "video":
+        return media.sample_video_frames(path, 1)[0]  # the middle frame
+    return media.load_image(path)
+
+
+def _audio_outputs(paths: list[Path], ex: Extractors, *, fad_rows: bool, cs: bool,
+                   batch_size: int, bar) -> dict[str, np.ndarray]:
+    """Extractor outputs of audio files, read ``batch_size`` at a time (never all at once:
+    the VGGSound test set is 40 h of audio)."""
+    sr = ex.fd.sampling_rate
+    used = [ex.fd] + [ex.fad] * fad_rows + [ex.cs] * cs
+    clip_samples = CLIP_SAMPLES if ex.preset == "pocket" else None
+    out: dict[str, list] = {"features": [], "logits": [], "fad": [], "cs": []}
+    for s in range(0, len(paths), batch_size):
+        chunk = paths[s:s + batch_size]
+        waves = [_read_audio(p, sr, used, clip_samples) for p in chunk]
+        features, logits = ex.fd.features_and_logits(waves, orig_sr=sr)
+        out["features"].append(features)
+        out["logits"].append(logits)
+        if fad_rows:
+            out["fad"].append(ex.fad.fd_features(waves, orig_sr=sr))
+        if cs:
+            out["cs"].append(ex.cs.embed_audio(waves, orig_sr=sr))
+        bar.update(len(chunk))
+    return {k: np.concatenate(v) for k, v in out.items() if v}
+
+
+def _extractor_info(ex: Extractors, roles: list[str]) -> dict[str, dict]:
+    info = {}
+    for role in roles:
+        e = getattr(ex, role)
+        entry = {"name": e.name, "source": dict(e.source)}
+        if role == "cs":
+            entry.update(audio_space=str(e.audio_space), image_space=str(e.space))
+        else:
+            entry["space"] = str(e.space)
+        info[role] = entry
+    return info
+
+
+# --------------------------------------------------------------------------------- evaluate
+
+def evaluate(generated: str | os.PathLike, *, references: str | os.PathLike | None = None,
+             images: str | os.PathLike | None = None, dataset: EvalSet | str | None = None,
+             preset: str | None = None, extractors: Extractors | None = None,
+             random_init: bool = False, weights=None, device=None, batch_size: int = 32,
+             progress: bool | None = None) -> EvalReport:
+    """Score the generated sounds in a folder: FD, FAD, KL, IS and CS where their inputs exist.
+
+    Args:
+        generated: a folder of generated audio (searched recursively; videos and other files
+            are ignored), e.g. the output of ``v2a-kit generate``.
+        references: a folder of the real sounds (audio files, or videos whose soundtrack is the
+            reference), paired with generated files by name. Enables FD, FAD (every clip of
+            both folders) and KL (name-paired clips).
+        images: a folder of the input images (or videos: their middle frame), paired by name.
+            Enables CS.
+        dataset: instead of the two folders, an :class:`~v2a_kit.datasets.EvalSet` (VGGSound:
+            references = the clips' audio, images = the middle frame of their videos;
+            ImageHear: images only) or a spec for :func:`load_dataset`.
+        preset: ``"pocket"`` or ``"paper"`` extractors (``None``: the default preset).
+        extractors: already loaded extractors (e.g. to score several folders); then ``preset``,
+            ``random_init``, ``weights`` and ``device`` are not used.
+        random_init: ``paper`` extractors at random init (offline; the numbers mean nothing).
+        weights: passed to :func:`~v2a_kit.extractors.load_extractors`.
+        device: where the extractors run (``None``: the best available).
+        batch_size: files read and scored at a time.
+        progress: a progress bar (``None``: when there is more than one batch).
+
+    Returns:
+        :class:`EvalReport`.
+
+    Raises:
+        MediaError: a missing or empty folder, no generated file matching a reference or image,
+            fewer than 2 clips on a side of FD, an unreadable or too-short file (named).
+        ConfigError: inconsistent arguments, an unknown preset or dataset spec.
+        WeightsNotFoundError: ``paper`` weights absent offline.
+    """
+    # 1. Check inputs and pair names, before loading any model
+    generated, references, images = _check_inputs(generated, references, images, dataset,
+                                                  preset, extractors, random_init)
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ConfigError(f"batch_size={batch_size!r}; expected an int ≥ 1")
+    notes, dataset_desc = [], None
+    if dataset is not None:
+        if isinstance(dataset, str):
+            dataset = load_dataset(dataset)
+        items = list(dataset)
+        dataset_desc = dataset.summary()
+        want_refs = any(_reference_of(it) is not None for it in items)
+        want_images = any(_image_of(it) is not None for it in items)
+        where = f"the {dataset.name} items in {dataset.folder}"
+    elif references is not None or images is not None:
+        ref_files = {} if references is None else _index(
+            references, ("audio", "video"), "reference sounds (audio, or videos)")
+        image_files = {} if images is None else _index(
+            images, ("image", "video"), "input images (or videos)")
+        items = [_FolderItem(i, ref_files.get(i), image_files.get(i))
+                 for i in sorted(ref_files.keys() | image_files.keys())]
+        want_refs, want_images = references is not None, images is not None
+        where = " and ".join(str(f) for f in (references, images) if f is not None)
+    else:
+        items, want_refs, want_images, where = None, False, False, ""
+    plan = _plan(generated, items, where, want_refs, want_images)
+    ref_folder = (str(references) if references is not None
+                  else str(dataset.folder) if want_refs else None)
+    if want_refs:
+        for side, count, folder in (("generated", len(plan.generated), generated),
+                                    ("reference", len(plan.references), ref_folder)):
+            if count < 2:
+                raise MediaError(f"{folder}: {count} {side} clip(s); FD and FAD fit a Gaussian "
+                                 "to each side and need at least 2 clips")
+
+    # 2. Load the extractors
+    if extractors is None:
+        extractors = load_extractors(preset, random_init=random_init, device=device,
+                                     weights=weights)
+    if random_init or "random-init" in str(extractors.fd.space.checkpoint):
+        notes.append("random-init extractors: the numbers exercise the code and measure nothing")
+
+    # 3. Run them over the generated and reference audio, then the paired images
+    total = len(plan.generated) + len(plan.references)
+    show = total > batch_size if progress is None else progress
+    with tqdm(total=total, desc="scoring audio", unit="clip", disable=not show) as bar:
+        gen = _audio_outputs(plan.generated, extractors, fad_rows=want_refs, cs=want_images,
+                             batch_size=batch_size, bar=bar)
+        ref = (_audio_outputs(plan.references, extractors, fad_rows=True, cs=False,
+                              batch_size=batch_size, bar=bar) if want_refs else None)
+    image_embed = None
+    if want_images:
+        chunks = []
+        paths = [p for _, p in plan.cs_pairs]
+        for s in range(0, len(paths), batch_size):
+            chunk = [_read_image(p) for p in paths[s:s + batch_size]]
+            chunks.append(extractors.cs.embed_images(chunk, progress=False))
+        image_embed = np.concatenate(chunks)
+
+    # 4. The metrics
+    groups = extractors.fd.logit_groups
+    n = len(plan.generated)
+    splits = min(IS_SPLITS, max(1, n // IS_MIN_CHUNK))
+    if splits < IS_SPLITS:
+        notes.append(f"IS over {splits} chunk(s) of {n // splits}+ clips, not the convention's "
+                     f"{IS_SPLITS} (that needs ≥ {IS_SPLITS * IS_MIN_CHUNK} clips); compare IS "
+                     "at equal n only")
+    inception = inception_score(gen["logits"], splits=splits, groups=groups)
+    fd = fad_score = kl = cs = None
+    if want_refs:
+        fd = frechet_distance(gen["features"], ref["features"])
+        fad_score = fad(gen["fad"], ref["fad"])
+        g, r = zip(*plan.kl_pairs)
+        kl = kl_divergence(gen["logits"][list(g)], ref["logits"][list(r)], groups=groups)
+        dim = extractors.fd.feature_dim
+        if min(n, len(plan.references)) <= dim:
+            notes.append(f"FD from {n} generated and {len(plan.references)} reference clips in "
+                         f"{dim} dimensions: the covariances are rank-deficient and FD is biased "
+                         "by n; compare FDs at equal n only")
+    if want_images:
+        rows = [g for g, _ in plan.cs_pairs]
+        cs = clip_score(gen["cs"][rows], image_embed)
+    roles = ["fd"] + ["fad"] * want_refs + ["cs"] * want_images
+    return EvalReport(
+        fd=fd, fad=fad_score, kl=kl, is_mean=inception.mean, is_std=inception.std, cs=cs, n=n,
+        counts={"references": len(plan.references), "kl_pairs": len(plan.kl_pairs),
+                "cs_pairs": len(plan.cs_pairs), "is_splits": splits},
+        extractors=_extractor_info(extractors, roles), preset=extractors.preset,
+        generated=str(generated), references=ref_folder,
+        images=(str(images) if images is not None
+                else str(dataset.folder) if want_images else None),
+        dataset=dataset_desc, unmatched=plan.unmatched,
+        missing_references=plan.missing_references, missing_images=plan.missing_images,
+        notes=notes)
