@@ -53,7 +53,7 @@ notebooks: setup
 	done
 
 lint: setup
-	$(VENV)/bin/ruff check v2a_kit tests benchmarks
+	$(VENV)/bin/ruff check v2a_kit tests benchmarks tools
 	$(if $(NOTEBOOKS),$(VENV)/bin/nbstripout --keep-output --keep-count --verify $(NOTEBOOKS))
 
 benchmark: setup

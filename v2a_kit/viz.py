@@ -17,7 +17,7 @@ import numpy as np
 __all__ = ["FIGURES_DIR", "figures_dir", "savefig", "save_numbers", "audio_player", "image_grid",
            "mel_image", "plot_mel_grid", "plot_accuracy_bars", "umap_2d", "plot_by_attribute",
            "plot_pair_lines", "plot_history", "plot_waveform", "plot_mel", "side_by_side",
-           "listen", "explorer", "plot_knobs"]
+           "listen", "explorer", "plot_knobs", "plot_systems"]
 
 _CHECKOUT = Path(__file__).resolve().parent.parent
 # figures/ of the source checkout (an editable install, the tutorial's case); else ./figures
@@ -356,5 +356,31 @@ def plot_knobs(knobs: dict[str, dict], metrics=("all four", "CS")):
             ax.set_ylabel(m, fontsize=8)
             if r == len(metrics) - 1:
                 ax.set_xlabel(knob, fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_systems(report: dict, metrics=("fd", "kl", "cs", "acc_all")):
+    """One panel per metric: each system's mean over seeds with the seeds' spread (± std) and
+    the per-seed values as dots. ``report``: :func:`v2a_kit.pocket.reproduce.reproduce`'s."""
+    from matplotlib.figure import Figure
+    systems = report["systems"]
+    names = list(systems)
+    fig = Figure(figsize=(3.3 * len(metrics), 3.0))
+    axes = fig.subplots(1, len(metrics), squeeze=False)[0]
+    for ax, m in zip(axes, metrics):
+        for k, name in enumerate(names):
+            stat = systems[name]["metrics"][m]
+            if stat["mean"] is None:
+                continue
+            ax.barh(k, stat["mean"], xerr=stat["std"] or 0, color="#9fb3c8" if k else "#c8b39f",
+                    edgecolor="#33547a", capsize=2)
+            seeds = [v for v in stat.get("per_seed", []) if v is not None]
+            ax.plot(seeds, [k] * len(seeds), "o", ms=2.5, color="#33547a")
+        ax.set_yticks(range(len(names)), names if ax is axes[0] else [""] * len(names),
+                      fontsize=7)
+        ax.invert_yaxis()
+        ax.set_title(m, fontsize=8)
+        ax.tick_params(labelsize=7)
     fig.tight_layout()
     return fig

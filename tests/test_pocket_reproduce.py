@@ -1,0 +1,161 @@
+"""The paper's comparison on the pocket world (v2a_kit.pocket.reproduce), on a small run."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import v2a_kit as vk
+from v2a_kit.pocket.mappers import MAPPER_SEED
+from v2a_kit.pocket.reproduce import (
+    ALL_BASELINES,
+    METRICS,
+    REPRODUCE_SEED,
+    audio_caption,
+    nearest_neighbours,
+    reproduce,
+    reproduction_table,
+    training_pool,
+)
+from v2a_kit.pocket.world import sample_world
+
+SMALL = dict(n=8, num_inference_steps=2, num_samples=2, num_train=128)
+
+
+def _ignores_the_image():
+    """A deliberately broken mapper: the shipped ridge map with its weights zeroed, so every
+    image gets the same CLAP embedding (its bias)."""
+    m = vk.load_mapper("pocket", kind="ridge", device="cpu")
+    with torch.no_grad():
+        m.linear.weight.zero_()
+    return m
+
+
+@pytest.fixture(scope="module")
+def report():
+    mappers = {name: vk.load_mapper("pocket", kind=kind, device="cpu")
+               for name, kind in (("regression", "regression"), ("generative", "diffusion"))}
+    mappers["ignores the image"] = _ignores_the_image()
+    return reproduce(seeds=(0, 1), mappers=mappers, baselines=ALL_BASELINES, keep_audio=True,
+                     **SMALL)
+
+
+def test_report_structure_is_finite_and_json_safe(report):
+    audio, images = report.pop("audio"), report.pop("images")
+    try:
+        back = json.loads(json.dumps(report, allow_nan=False))
+    finally:
+        report["audio"], report["images"] = audio, images
+    assert back["settings"]["n"] == 8 and back["settings"]["seeds"] == [0, 1]
+    assert back["settings"]["world_seed"] == REPRODUCE_SEED
+    systems = back["systems"]
+    assert list(systems) == ["real audio", "regression", "generative", "ignores the image",
+                             "nearest neighbour", "text bridge", "oracle"]
+    for name, row in systems.items():
+        assert set(row["metrics"]) == set(METRICS), name
+        for metric, stat in row["metrics"].items():
+            assert len(stat["per_seed"]) == 2, (name, metric)
+            assert all(math.isfinite(v) for v in stat["per_seed"]), (name, metric)
+            assert stat["mean"] == pytest.approx(np.mean(stat["per_seed"]), abs=1e-5)
+            assert stat["std"] == pytest.approx(np.std(stat["per_seed"], ddof=1), abs=1e-5)
+        assert len(row["seconds"]) == 2
+    for name, waves in audio.items():
+        assert waves.shape == (8, 2, 16000) and np.isfinite(waves).all(), name
+    assert images.shape == (8, 64, 64, 3)
+    # the prior's samples and the generator noise change with the seed
+    assert len(set(systems["generative"]["metrics"]["fd"]["per_seed"])) == 2
+
+
+def test_real_audio_is_the_floor_and_a_blind_mapper_is_worse(report):
+    systems = report["systems"]
+    fd = {k: r["metrics"]["fd"]["mean"] for k, r in systems.items()}
+    # other draws of the same images: the lowest FD, but not 0 (hidden onsets and pitch)
+    assert min(fd, key=fd.get) == "real audio" and fd["real audio"] > 0
+    assert systems["real audio"]["metrics"]["acc_all"]["mean"] == 1.0
+    # one embedding for every image retrieves each true one with probability exactly k / n
+    chance = report["settings"]["chance_recall_at_1"], report["settings"]["chance_recall_at_5"]
+    blind = systems["ignores the image"]["metrics"]
+    assert (blind["recall@1"]["mean"], blind["recall@5"]["mean"]) == pytest.approx(chance)
+    for k in ("recall@1", "recall@5"):
+        assert systems["regression"]["metrics"][k]["mean"] > blind[k]["mean"], k
+    assert systems["oracle"]["metrics"]["recall@1"]["mean"] == 1.0
+    cs = {k: r["metrics"]["cs"]["mean"] for k, r in systems.items()}
+    assert cs["regression"] > cs["ignores the image"]
+
+
+def test_nearest_neighbour_returns_real_training_sounds(report):
+    details = report["systems"]["nearest neighbour"]["details"]
+    assert details["world_seed"] == MAPPER_SEED and details["num_train"] == 128
+    train = sample_world(128, MAPPER_SEED)
+    idx = np.asarray(details["indices"][0])
+    # the first sound of each image is, sample for sample, the training pair's own audio
+    np.testing.assert_array_equal(report["audio"]["nearest neighbour"][:, 0], train.audio[idx])
+    # a half-pool of 64 cannot hold all 96 attribute combinations, but the nearest image mostly
+    # shares the shape (chance 1/4; ≈ 0.93 for all four at once with the full-mode pool)
+    held = sample_world(8, REPRODUCE_SEED)
+    assert np.mean(train.labels["shape"][idx] == held.labels["shape"]) >= 0.5
+
+
+def test_nearest_neighbours_searches_a_seeded_half_of_the_pool():
+    clip = vk.load_clip("pocket", device="cpu", dtype=torch.float32)
+    pool = training_pool(32, clip)
+    own = nearest_neighbours(pool.clip_embed.embeds[:5], pool, num_samples=2)
+    np.testing.assert_array_equal(own[:, 0], np.arange(5))  # each training image finds itself
+    a = nearest_neighbours(pool.clip_embed.embeds, pool, num_samples=2, seed=0)
+    b = nearest_neighbours(pool.clip_embed.embeds, pool, num_samples=2, seed=1)
+    assert a.shape == (32, 2) and len(np.unique(a)) <= 16 and len(np.unique(b)) <= 16
+    assert set(np.unique(a)) != set(np.unique(b))
+    np.testing.assert_array_equal(a, nearest_neighbours(pool.clip_embed.embeds, pool, 2, seed=0))
+
+
+def test_text_bridge_reads_the_right_caption(report):
+    details = report["systems"]["text bridge"]["details"]
+    # pocket-CLIP zero-shot is ≈ 0.99 on all four attributes (the quality gates)
+    assert details["caption_accuracy"]["all"] >= 0.75
+    held = sample_world(8, REPRODUCE_SEED)
+    truth = [audio_caption({a: int(y[i]) for a, y in held.labels.items()}) for i in range(8)]
+    assert np.mean([c == t for c, t in zip(details["audio_captions"], truth)]) >= 0.75
+    assert audio_caption(dict(shape=1, colour=3, count=1, size=1)) == \
+        "the sound of two loud shrill buzzes"
+
+
+def test_same_seed_same_numbers(report):
+    # seed 1 alone, with fewer systems: each system's numbers depend on its seed only
+    again = reproduce(seeds=(1,), mappers={"generative": vk.load_mapper(
+        "pocket", kind="diffusion", device="cpu")}, baselines=("nearest neighbour",), **SMALL)
+    for name in ("real audio", "generative", "nearest neighbour"):
+        first = report["systems"][name]["metrics"]
+        for metric, stat in again["systems"][name]["metrics"].items():
+            assert stat["per_seed"] == [first[metric]["per_seed"][1]], (name, metric)
+            assert stat["std"] is None
+
+
+def test_table_puts_real_audio_first(report):
+    table = reproduction_table(report)
+    lines = table.splitlines()
+    assert lines[0].startswith("| system | FD ↓ |") and lines[2].startswith("| real audio |")
+    assert "±" in lines[3] and len(lines) == 2 + 7 + 2
+    assert lines[-1].startswith("mean ± std over seeds 0, 1; n = 8 held-out images")
+    one = reproduction_table(report, columns=["acc_shape", "acc_all"])
+    assert one.splitlines()[0] == "| system | shape acc ↑ | acc (all) ↑ |"
+    with pytest.raises(vk.ConfigError, match="columns"):
+        reproduction_table(report, columns=["bleu"])
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(world_seed=MAPPER_SEED), "shipped mappers"),
+    (dict(world_seed=0), "foundation models"),
+    (dict(world_seed=10_000), "evaluators"),
+    (dict(seeds=(0, 0)), "seeds"),
+    (dict(seeds=()), "seeds"),
+    (dict(n=1), "n=1"),
+    (dict(baselines=("oracle", "retrieval")), "retrieval"),
+    (dict(scheduler="euler"), "scheduler"),
+    (dict(mappers={"oracle": None}), "clash"),
+    (dict(num_train=2, num_samples=2), "num_train"),
+])
+def test_bad_input_is_refused_before_any_work(kwargs, match):
+    with pytest.raises(vk.ConfigError, match=match):
+        reproduce(**kwargs)

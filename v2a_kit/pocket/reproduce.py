@@ -1,0 +1,476 @@
+"""The paper's comparison, reproduced on the pocket world (notebook 06).
+
+V2A-Mapper's Table 1 compares image-to-sound systems by fidelity (FD, FAD, KL, IS), relevance
+(CS) and variability. :func:`reproduce` runs that comparison on held-out pocket images
+(``sample_world(n, world_seed)``), with the pocket evaluators in the roles of PANNs, VGGish and
+Wav2CLIP (:func:`v2a_kit.extractors.load_extractors`), for these systems:
+
+- ``real audio``: other real sounds of the same images (``sample_audio_for``), the floor set
+  by the world's hidden audio factors (FD is not a trivial 0). A seed changes the draw.
+- ``regression``, ``generative``, ``ridge``: pocket-CLIP image embedding → the shipped MLP,
+  diffusion-prior or ridge mapper → pocket-CLAP embedding → pocket-AudioLDM. A seed changes the
+  prior's samples and the generator noise.
+- ``nearest neighbour``: the real sound of the training pair whose pocket-CLIP image embedding
+  is nearest (no generator; a strong baseline). A seed changes which half of the pool is
+  searched (:func:`nearest_neighbours`).
+- ``text bridge``: the best caption by pocket-CLIP zero-shot (:func:`pick_captions`) → the same
+  attributes as an audio caption → its pocket-CLAP text embedding → pocket-AudioLDM. A seed
+  changes the generator noise.
+- ``oracle`` (opt-in): the true pocket-CLAP audio embedding → pocket-AudioLDM, the generator's
+  ceiling: what a perfect mapper would reach.
+
+Every generating system of one seed starts from the **same** generator noise (common random
+numbers), so their differences are the conditioning's, not the noise's. The held-out images stay
+fixed across seeds; the spread over seeds is that of the systems' own randomness.
+
+Metrics, per system and seed, over the ``n · num_samples`` sounds (``num_samples`` per image):
+``fd`` (tagger features vs the real audio of the ``n`` images), ``fad`` (the audio→image
+evaluator's trunk features, the FAD view), ``kl`` (paired by clip: each sound against its image's
+real audio, one softmax per attribute), ``is`` (one split: see :func:`reproduce`), ``cs``
+(100 × cosine, audio→image evaluator vs pocket-CLIP image embedding), ``recall@1``/``@5`` (the
+true pocket-CLAP audio embedding of each image retrieved among the ``n`` from the system's CLAP
+embedding: the mapped one, the caption's text embedding, or the CLAP audio embedding of the
+retrieved or redrawn real sound; chance k/n), ``diversity`` (mean pairwise tagger-feature
+distance between the sounds of one image) and ``acc_<attribute>`` / ``acc_all`` (the tagger's
+attribute accuracy on the sounds, each and all four at once).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from ..errors import ConfigError
+from ..spaces import Embeddings
+from .world import ATTRIBUTES, AUDIO_WORDS, sample_audio_for, sample_world
+
+__all__ = ["REPRODUCE_SEED", "MAPPER_SYSTEMS", "BASELINES", "ALL_BASELINES", "METRICS",
+           "TABLE_COLUMNS", "FAST_SETTINGS", "TrainingPool", "training_pool",
+           "nearest_neighbours", "CaptionPick", "audio_caption", "pick_captions", "reproduce",
+           "reproduction_table"]
+
+REPRODUCE_SEED = 4000  # held-out world seed: no pocket model is trained, tuned or gated on it
+MAPPER_SYSTEMS = {"regression": "regression", "generative": "diffusion", "ridge": "ridge"}
+BASELINES = ("nearest neighbour", "text bridge")      # run by default
+ALL_BASELINES = (*BASELINES, "oracle")
+REAL = "real audio"
+METRICS = ("fd", "fad", "kl", "is", "cs", "recall@1", "recall@5", "diversity",
+           *(f"acc_{a}" for a in ATTRIBUTES), "acc_all")
+# What notebook 06 runs with FAST=1 (seconds): reproduce(**FAST_SETTINGS).
+FAST_SETTINGS = dict(n=8, seeds=(0,), num_inference_steps=2, num_samples=2, num_train=128)
+_HEADERS = {"fd": "FD ↓", "fad": "FAD ↓", "kl": "KL ↓", "is": "IS ↑", "cs": "CS ↑",
+            "recall@1": "R@1 ↑", "recall@5": "R@5 ↑", "diversity": "diversity",
+            **{f"acc_{a}": f"{a} acc ↑" for a in ATTRIBUTES}, "acc_all": "acc (all) ↑"}
+# Streams drawn from one seed: mapper sampling, generator noise, the nearest-neighbour half-pool.
+_MAPPER_STREAM, _NOISE_STREAM, _POOL_STREAM = 0, 1, 2
+TABLE_COLUMNS = ("fd", "fad", "kl", "is", "cs", "recall@1", "recall@5", "diversity", "acc_all")
+
+
+# --- the nearest-neighbour baseline -------------------------------------------------------------
+@dataclass
+class TrainingPool:
+    """Training pairs to retrieve from: the first ``len(audio)`` of the mappers' training world.
+
+    Attributes:
+        clip_embed: (m, d_clip) pocket-CLIP image embeddings.
+        audio: (m, 16000) float32, the paired real sounds.
+        labels: attr -> (m,) ints.
+        world_seed: the world they come from (``MAPPER_SEED``).
+    """
+
+    clip_embed: Embeddings
+    audio: np.ndarray
+    labels: dict[str, np.ndarray]
+    world_seed: int
+
+
+def training_pool(num_train: int, clip, progress: bool = False) -> TrainingPool:
+    """The first ``num_train`` pairs the shipped mappers were trained on (world ``MAPPER_SEED``),
+    with their images embedded by ``clip``: ≈ 1 ms per pair to draw and 5–15 ms to embed on 2
+    cores (``pocket_pairs`` would also CLAP-encode every sound, several times that, unneeded)."""
+    from .mappers import MAPPER_SEED
+    batch = sample_world(num_train, MAPPER_SEED)
+    embeds = clip.encode_images(list(batch.images), progress=progress)
+    return TrainingPool(embeds, batch.audio, batch.labels, MAPPER_SEED)
+
+
+def nearest_neighbours(clip_embed, pool: TrainingPool, num_samples: int = 1,
+                       seed: int | None = None) -> np.ndarray:
+    """Indices into ``pool`` of the ``num_samples`` training images nearest (cosine) each query.
+
+    Args:
+        clip_embed: (n, d_clip) query image embeddings (normalised here).
+        seed: ``None`` searches the whole pool; an int searches a random half of it, drawn by
+            the seed — the nearest-neighbour system's "other draw" of training data.
+    Returns:
+        (n, num_samples) int64, nearest first.
+    """
+    q = F.normalize(torch.as_tensor(clip_embed, dtype=torch.float32), dim=-1)
+    keys = pool.clip_embed.embeds
+    allowed = np.arange(len(keys))
+    if seed is not None:
+        rng = np.random.default_rng(np.random.SeedSequence([seed, _POOL_STREAM]))
+        allowed = np.sort(rng.permutation(len(keys))[:len(keys) // 2])
+    if num_samples > len(allowed):
+        raise ConfigError(f"num_samples={num_samples} but the pool searched holds "
+                          f"{len(allowed)} pairs")
+    sims = q @ keys[torch.from_numpy(allowed)].T
+    return allowed[sims.topk(num_samples, dim=1).indices.numpy()]
+
+
+# --- the text-bridge baseline -------------------------------------------------------------------
+@dataclass
+class CaptionPick:
+    """What pocket-CLIP zero-shot read off each image.
+
+    Attributes:
+        labels: attr -> (n,) value indices of the best-scoring caption (an attribute combination).
+        audio_captions: n strings: that combination in the audio captions' words.
+    """
+
+    labels: dict[str, np.ndarray]
+    audio_captions: list[str]
+
+
+def audio_caption(combo: dict[str, int]) -> str:
+    """An attribute combination in the audio captions' first words, e.g. ``"the sound of two
+    loud shrill buzzes"`` (the second template of :mod:`~v2a_kit.pocket.world`)."""
+    w = {a: AUDIO_WORDS[a][ATTRIBUTES[a][combo[a]]][0] for a in ATTRIBUTES}
+    shape = w["shape"][0 if ATTRIBUTES["count"][combo["count"]] == "one" else 1]
+    return f"the sound of {w['count']} {w['size']} {w['colour']} {shape}"
+
+
+@torch.no_grad()
+def pick_captions(clip_embed, clip) -> CaptionPick:
+    """Zero-shot caption choice: each of the 96 attribute combinations is one candidate caption,
+    represented by the mean pocket-CLIP text embedding of 8 image captions of it (prompt
+    ensembling, as the quality gates measure zero-shot accuracy); each image takes the nearest.
+
+    Args:
+        clip_embed: (n, d_clip) pocket-CLIP image embeddings; clip: the encoder that made them.
+    """
+    from .contrastive import combo_prompts
+    from .gates import _combo_captions
+    combos, prompts = combo_prompts(ATTRIBUTES, _combo_captions("image"))
+    text = clip.encode_text([p for ps in prompts for p in ps], progress=False).embeds
+    candidates = F.normalize(text.view(len(combos), -1, text.shape[1]).mean(1), dim=-1)
+    best = (F.normalize(torch.as_tensor(clip_embed), dim=-1) @ candidates.T).argmax(1).numpy()
+    labels = {a: np.array([combos[j][a] for j in best], np.int64) for a in ATTRIBUTES}
+    return CaptionPick(labels, [audio_caption(combos[j]) for j in best])
+
+
+# --- the comparison -------------------------------------------------------------------------------
+def _torch_generator(seed: int, stream: int) -> torch.Generator:
+    state = np.random.SeedSequence([seed, stream]).generate_state(1)[0]
+    return torch.Generator().manual_seed(int(state))
+
+
+def _check_inputs(n, seeds, world_seed, num_samples, num_train, mappers, baselines, trained_on,
+                  scheduler, steps):
+    from ..generation import SCHEDULERS
+
+    def is_int(v, low):
+        return not isinstance(v, bool) and isinstance(v, (int, np.integer)) and v >= low
+    for name, v, low in (("n", n, 2), ("world_seed", world_seed, 0),
+                         ("num_samples", num_samples, 1), ("num_train", num_train, 2)):
+        if not is_int(v, low):
+            raise ConfigError(f"{name}={v!r}; expected an int ≥ {low}")
+    seeds = tuple(seeds) if not isinstance(seeds, (str, bytes)) else seeds
+    if not isinstance(seeds, tuple) or not seeds or not all(is_int(s, 0) for s in seeds) \
+            or len(set(seeds)) != len(seeds):
+        raise ConfigError(f"seeds={seeds!r}; expected distinct ints ≥ 0 (one run each)")
+    if world_seed in trained_on:
+        raise ConfigError(f"world_seed={world_seed} is what {trained_on[world_seed]} trained on; "
+                          f"hold out another (default {REPRODUCE_SEED})")
+    from .evaluators import EVALUATOR_SEED
+    if world_seed >= EVALUATOR_SEED:
+        raise ConfigError(f"world_seed={world_seed}: the evaluators train on world seeds ≥ "
+                          f"{EVALUATOR_SEED}; hold out a lower one (default {REPRODUCE_SEED})")
+    if 2 * num_samples > num_train:
+        raise ConfigError(f"num_train={num_train}: each seed searches half the pool, which must "
+                          f"hold num_samples={num_samples} neighbours")
+    unknown = [b for b in baselines if b not in ALL_BASELINES]
+    clash = [m for m in mappers if m in (REAL, *ALL_BASELINES)]
+    if unknown or clash:
+        raise ConfigError(f"baselines {unknown} unknown (expected some of {ALL_BASELINES}); "
+                          f"mapper names {clash} clash with other rows")
+    from ..mappers import Mapper
+    wrong = {k: type(m).__name__ for k, m in mappers.items() if not isinstance(m, Mapper)}
+    if wrong:
+        raise ConfigError(f"mappers {wrong} are not v2a_kit Mappers (load_mapper, create_mapper)")
+    if not (scheduler in SCHEDULERS if isinstance(scheduler, str)
+            else hasattr(scheduler, "set_timesteps")):
+        raise ConfigError(f"scheduler={scheduler!r}; expected one of {sorted(SCHEDULERS)} or a "
+                          "diffusers scheduler instance")
+    if steps is not None and not is_int(steps, 1):
+        raise ConfigError(f"num_inference_steps={steps!r}; expected None or an int ≥ 1")
+    return seeds
+
+
+def _summary(values: list) -> dict:
+    if values[0] is None:
+        return {"mean": None, "std": None, "per_seed": values}
+    v = np.asarray(values, dtype=np.float64)
+    return {"mean": round(float(v.mean()), 6),
+            "std": round(float(v.std(ddof=1)), 6) if len(v) > 1 else None,
+            "per_seed": [round(float(x), 6) for x in v]}
+
+
+def reproduce(n: int = 48, seeds=(0, 1, 2), world_seed: int = REPRODUCE_SEED,
+              num_inference_steps: int | None = None, scheduler: str = "dpmsolver++",
+              num_samples: int = 2, progress: bool = False, *, num_train: int = 2048,
+              guidance_scale: float = 2.5, mapper_guidance: float = 1.0,
+              mappers: dict | None = None, baselines=BASELINES, keep_audio: bool = False,
+              weights=None) -> dict:
+    """Compare the systems of the module docstring on ``n`` held-out pocket images.
+
+    Cost on 2 CPU cores. Full mode (the defaults): 4 generating systems × 3 seeds × 96 sounds
+    = 1,152 sounds, each 10 DPM-Solver++ steps × ≈ 20 ms (pocket-AudioLDM with guidance, batch
+    64) plus ≈ 180 ms of Griffin-Lim vocoding (≈ 9 steps' worth, whatever the step count):
+    ≈ 7.5 min, plus ≈ 1 min to load the models, embed the 2,048-pair pool and score ≈ 1,700
+    sounds — ≈ 8.5 min at those rates. Measured on 2 cores shared with other jobs: 2.3 min
+    (≈ 9 s per generating system and seed) to 4.5 min (when the other jobs were busy).
+    ``reproduce(**FAST_SETTINGS)``: ≈ 13–17 s, most of it loading the models.
+
+    Args:
+        n: held-out images (``sample_world(n, world_seed)``), ≥ 2; fixed across seeds.
+        seeds: one run per seed: mapper sampling, generator noise, the real audio's redraw and
+            the nearest-neighbour pool's half (see :func:`nearest_neighbours`).
+        world_seed: the held-out world; seeds a pocket model trained on are refused.
+        num_inference_steps, scheduler, guidance_scale: pocket-AudioLDM's (``v2a_kit.generate``);
+            ``None`` steps = the scheduler's default (10 for DPM-Solver++).
+        num_samples: sounds per image (≥ 2 for ``diversity``, else it is None).
+        progress: a progress bar over seeds × systems.
+        num_train: pairs in the nearest-neighbour pool (each seed searches a random half).
+        mapper_guidance: the diffusion prior's classifier-free guidance (1 = none).
+        mappers: name -> :class:`~v2a_kit.mappers.Mapper` for the mapper rows; ``None`` = the
+            shipped ``regression``, ``generative`` (diffusion) and ``ridge``.
+        baselines: which of ``ALL_BASELINES`` to run (``"oracle"`` costs one more generating
+            system: +25 % time).
+        keep_audio: also return the sounds of the first seed (for listening), under ``"audio"``.
+        weights: a pocket build folder (``None`` = the shipped build).
+    Returns:
+        A JSON-safe dict (``json.dumps(report, allow_nan=False)``; with ``keep_audio``, pop
+        ``"audio"`` and ``"images"`` first):
+
+        - ``systems``: name -> ``{"metrics": metric -> {"mean", "std" (over seeds, ddof 1; None
+          for one seed), "per_seed"}, "seconds": per seed, to make the sounds from the
+          precomputed embeddings, "details"}``, ``real audio`` first. A metric a system lacks is
+          None (``diversity`` for one sample). ``details``: a mapper's kind and parameter count;
+          the text bridge's caption ``caption_accuracy`` (zero-shot picks vs the true labels) and
+          first ``audio_captions``; the nearest neighbour's per-seed ``label_match`` (retrieved
+          pairs showing all four attributes of the query) and first neighbours' ``indices`` into
+          ``sample_world(num_train, details["world_seed"])`` (``MAPPER_SEED``).
+        - ``settings``: every argument that shaped the numbers, the spaces, the chance recall
+          and ``total_seconds``.
+        - ``audio`` (``keep_audio`` only): name -> (n, num_samples, samples) float32, seed
+          ``seeds[0]``; ``images``: (n, 64, 64, 3) uint8.
+
+        IS is taken with one split: the convention's ten chunks of a few dozen clips each could
+        not estimate the marginal over 96 attribute combinations; its spread is the seeds'.
+    """
+    from ..encoders import load_clap
+    from ..evaluation import (
+        clip_score,
+        fad,
+        frechet_distance,
+        inception_score,
+        kl_divergence,
+        pairwise_diversity,
+        recall_at_k,
+    )
+    from ..extractors import load_extractors
+    from ..generation import SCHEDULERS, generate, load_audioldm
+    from ..mappers import load_mapper
+    from .gates import attribute_accuracy
+    from .loading import pocket_dir
+    from .mappers import MAPPER_SEED
+
+    t_start = time.perf_counter()
+    # 1. Check inputs (before anything is loaded)
+    folder = pocket_dir(weights)
+    build = json.loads((folder / "build.json").read_text())
+    trained_on = {int(build.get("seed", 0)): "the pocket foundation models",
+                  MAPPER_SEED: "the shipped mappers"}
+    baselines = tuple(baselines)
+    seeds = _check_inputs(n, seeds, world_seed, num_samples, num_train, mappers or {},
+                          baselines, trained_on, scheduler, num_inference_steps)
+    steps = num_inference_steps or SCHEDULERS.get(scheduler, 25)
+
+    # 2. Load the models; one pocket-CLIP serves the mappers, the text bridge and CS
+    ex = load_extractors("pocket", device="cpu", weights=weights)
+    clip = ex.cs.image_encoder
+    clap = load_clap("pocket", weights=weights, device="cpu")
+    audioldm = load_audioldm("pocket", weights=weights, device="cpu")
+    if mappers is None:
+        mappers = {name: load_mapper(folder / "mappers" / kind, kind=kind, device="cpu",
+                                     clip_space=clip.space, clap_space=clap.space)
+                   for name, kind in MAPPER_SYSTEMS.items()}
+
+    # 3. The held-out images, their real audio and what every system is scored against
+    batch = sample_world(n, world_seed)
+    img = clip.encode_images(list(batch.images), progress=progress)
+    true_clap = clap.encode_audio([(a, 16000) for a in batch.audio], progress=progress).embeds
+    groups = ex.fd.logit_groups
+    ref_feats, ref_logits = ex.fd.features_and_logits(batch.audio)
+    ref_fad = ex.fad.fd_features(batch.audio)
+    rep = np.repeat(np.arange(n), num_samples)  # sound row -> its image
+    labels_rep = {a: y[rep] for a, y in batch.labels.items()}
+
+    def score(waves: np.ndarray, clap_first) -> dict:
+        feats, logits = ex.fd.features_and_logits(waves)
+        out = {"fd": frechet_distance(feats, ref_feats),
+               "fad": fad(ex.fad.fd_features(waves), ref_fad),
+               "kl": kl_divergence(logits, ref_logits[rep], groups=groups),
+               "is": inception_score(logits, splits=1, groups=groups).mean,
+               "cs": clip_score(ex.cs.embed_audio(waves), img.embeds[rep]),
+               "recall@1": None, "recall@5": None,
+               "diversity": pairwise_diversity(feats, num_samples) if num_samples > 1 else None}
+        if clap_first is not None:
+            r = recall_at_k(clap_first, true_clap, ks=(1, 5))
+            out["recall@1"], out["recall@5"] = r[1], r[5]
+        pred = {a: logits[:, s].argmax(1) for a, s in groups.items()}
+        out.update({f"acc_{a}": v for a, v in attribute_accuracy(pred, labels_rep).items()})
+        return out
+
+    def generated(clap_embed, seed: int) -> np.ndarray:  # (n · num_samples, d) -> waveforms
+        g, waves = _torch_generator(seed, _NOISE_STREAM), []
+        for chunk in torch.as_tensor(clap_embed).split(64):
+            waves.append(generate(audioldm, chunk, num_inference_steps=steps,
+                                  scheduler=scheduler, guidance_scale=guidance_scale,
+                                  generator=g, progress=False).waveforms)
+        return np.concatenate(waves)
+
+    pool_clap: dict[int, torch.Tensor] = {}
+
+    def clap_of(audio: np.ndarray) -> torch.Tensor:
+        return clap.encode_audio([(a, 16000) for a in audio], progress=False).embeds
+
+    # 4. What does not depend on the seed: the bridge's captions, the pool, the samplers
+    details: dict[str, dict] = {REAL: {"draws": "sample_audio_for(labels, world_seed + 1 + "
+                                             "seed * num_samples + k), k < num_samples"}}
+    pick = pool = None
+    if "text bridge" in baselines:
+        pick = pick_captions(img.embeds, clip)
+        bridge_clap = clap.encode_text(pick.audio_captions, progress=False).embeds
+        details["text bridge"] = {"caption_accuracy": attribute_accuracy(pick.labels,
+                                                                         batch.labels),
+                                  "audio_captions": pick.audio_captions[:8]}
+    if "nearest neighbour" in baselines:
+        pool = training_pool(num_train, clip, progress=progress)
+        details["nearest neighbour"] = {"num_train": num_train, "world_seed": pool.world_seed,
+                                        "label_match": [], "indices": []}
+
+    def run_real(seed):
+        draws = [sample_audio_for(batch.labels, world_seed + 1 + seed * num_samples + k).audio
+                 for k in range(num_samples)]
+        return np.stack(draws, 1).reshape(n * num_samples, -1), clap_of(draws[0])
+
+    def run_nn(seed):
+        idx = nearest_neighbours(img.embeds, pool, num_samples, seed)
+        new = sorted({int(i) for i in idx[:, 0]} - set(pool_clap))
+        if new:
+            pool_clap.update(zip(new, clap_of(pool.audio[new])))
+        same = np.all([pool.labels[a][idx] == batch.labels[a][:, None] for a in ATTRIBUTES], 0)
+        details["nearest neighbour"]["label_match"].append(round(float(same.mean()), 6))
+        details["nearest neighbour"]["indices"].append(idx[:, 0].tolist())
+        return pool.audio[idx.ravel()], torch.stack([pool_clap[int(i)] for i in idx[:, 0]])
+
+    def run_mapper(mapper):
+        def run(seed):
+            pred = mapper.map(img, num_samples=num_samples, guidance_scale=mapper_guidance,
+                              generator=_torch_generator(seed, _MAPPER_STREAM)).embeds
+            return generated(pred, seed), pred[::num_samples]
+        return run
+
+    def run_bridge(seed):
+        return generated(bridge_clap.repeat_interleave(num_samples, 0), seed), bridge_clap
+
+    def run_oracle(seed):
+        return generated(true_clap.repeat_interleave(num_samples, 0), seed), true_clap
+
+    systems = {REAL: run_real, **{k: run_mapper(m) for k, m in mappers.items()}}
+    for name, m in mappers.items():
+        details[name] = {"kind": m.kind,
+                         "parameters": int(sum(p.numel() for p in m.parameters()))}
+    runners = {"nearest neighbour": run_nn, "text bridge": run_bridge, "oracle": run_oracle}
+    systems.update({b: runners[b] for b in ALL_BASELINES if b in baselines})
+
+    # 5. Each seed, each system: its sounds, scored
+    runs = {k: [] for k in systems}
+    seconds = {k: [] for k in systems}
+    audio = {}
+    bar = tqdm(total=len(seeds) * len(systems), desc="reproduce", disable=not progress)
+    for seed in seeds:
+        for name, run in systems.items():
+            bar.set_postfix_str(f"seed {seed}: {name}")
+            t0 = time.perf_counter()
+            waves, clap_first = run(seed)
+            seconds[name].append(round(time.perf_counter() - t0, 3))
+            runs[name].append(score(waves, clap_first))
+            if keep_audio and seed == seeds[0]:
+                audio[name] = waves.reshape(n, num_samples, -1)
+            bar.update()
+    bar.close()
+
+    # 6. Mean, spread and per-seed values
+    report = {"systems": {name: {"metrics": {m: _summary([r[m] for r in runs[name]])
+                                             for m in METRICS},
+                                 "seconds": seconds[name], "details": details.get(name, {})}
+                          for name in systems}}
+    report["settings"] = dict(
+        n=n, seeds=list(seeds), world_seed=world_seed, num_inference_steps=steps,
+        scheduler=scheduler if isinstance(scheduler, str) else type(scheduler).__name__,
+        guidance_scale=guidance_scale, mapper_guidance=mapper_guidance, num_samples=num_samples,
+        num_train=num_train if pool is not None else None,
+        is_splits=1, chance_recall_at_1=1 / n, chance_recall_at_5=min(1.0, 5 / n),
+        clip_space=clip.space.to_dict(), clap_space=clap.space.to_dict(),
+        weights=str(folder), total_seconds=round(time.perf_counter() - t_start, 1))
+    if keep_audio:
+        report["audio"], report["images"] = audio, batch.images
+    return report
+
+
+# --- the table -----------------------------------------------------------------------------------
+def _cell(stat: dict) -> str:
+    mean, std = stat["mean"], stat["std"]
+    if mean is None:
+        return "—"
+    # three significant digits for the mean; the std to the same decimal place
+    mag = math.floor(math.log10(abs(mean))) if mean else 0
+    digits = int(min(3, max(0, 2 - mag)))
+    return f"{mean:.{digits}f}" + ("" if std is None else f" ± {std:.{digits}f}")
+
+
+def reproduction_table(report: dict, columns=TABLE_COLUMNS) -> str:
+    """A markdown table of a :func:`reproduce` report: mean ± std over seeds, real audio first.
+
+    Args:
+        columns: metric names (``METRICS``); the default leaves out the per-attribute accuracies.
+    """
+    unknown = [c for c in columns if c not in METRICS]
+    if unknown:
+        raise ConfigError(f"columns {unknown} unknown; expected some of {METRICS}")
+    systems = report["systems"]
+    order = [REAL] * (REAL in systems) + [s for s in systems if s != REAL]
+    lines = ["| system | " + " | ".join(_HEADERS[c] for c in columns) + " |",
+             "|---|" + "---:|" * len(columns)]
+    for name in order:
+        cells = [_cell(systems[name]["metrics"][c]) for c in columns]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    s = report["settings"]
+    lines.append("")
+    seeds = ", ".join(str(x) for x in s["seeds"])
+    spread = f"mean ± std over seeds {seeds}" if len(s["seeds"]) > 1 else f"one seed ({seeds})"
+    lines.append(f"{spread}; n = {s['n']} held-out images "
+                 f"(world seed {s['world_seed']}), {s['num_samples']} sounds each, "
+                 f"{s['scheduler']} {s['num_inference_steps']} steps; recall chance "
+                 f"{s['chance_recall_at_1']:.3f} / {s['chance_recall_at_5']:.3f}.")
+    return "\n".join(lines)
