@@ -22,3 +22,15 @@ def test_the_default_sampler_is_the_one_the_measurement_chose():
     assert choose_default(report) == report["default"]
     scheduler, steps = report["default"].rsplit("-", 1)
     assert (DEFAULT_SCHEDULER, SCHEDULERS[DEFAULT_SCHEDULER]) == (scheduler, int(steps))
+
+
+def _block(text: str, name: str) -> str:
+    begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+    assert begin in text and end in text, f"README lacks the {name} block"
+    return text.split(begin, 1)[1].split(end, 1)[0].strip("\n")
+
+
+def test_readme_reproduction_table_is_notebook_06s():
+    from v2a_kit.pocket.reproduce import reproduction_table
+    report = json.loads((ROOT / "figures" / "06_reproduction.json").read_text())
+    assert _block((ROOT / "README.md").read_text(), "reproduction") == reproduction_table(report)
