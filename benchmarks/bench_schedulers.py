@@ -5,7 +5,7 @@ same mapped CLAP embeddings and initial noise) and prints seconds per clip, the 
 DDIM-200, tagger FD and CS against the real audio, and the default chosen by the rule "the
 fastest setting within noise of DDIM-200" (v2a_kit.pocket.schedulers). Writes the report to
 benchmarks/results/schedulers.json, from which the README's table is rendered
-and rewrites that table in README.md
+and rewrites that table in README.md (tools/update_readme.py)
 (tests/test_docs.py checks that they agree).
 
     python benchmarks/bench_schedulers.py [--n 96] [--fast]
@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 from v2a_kit.atomic import atomic_write
-from v2a_kit.pocket.schedulers import compare_schedulers, readme_block, scheduler_table
+from v2a_kit.pocket.schedulers import compare_schedulers, scheduler_table
 
 OUT = Path(__file__).parent / "results" / "schedulers.json"
-README = Path(__file__).parent.parent / "README.md"
+UPDATE_README = Path(__file__).parent.parent / "tools" / "update_readme.py"
 
 
 def main() -> None:
@@ -35,9 +37,8 @@ def main() -> None:
     else:
         report = compare_schedulers(n=args.n, progress=True)
         atomic_write(OUT, (json.dumps(report, indent=2) + "\n").encode())
-        _, text = readme_block(README.read_text(), report)
-        atomic_write(README, text.encode())
-        print(f"wrote {OUT} and the table in {README}")
+        print(f"wrote {OUT}")
+        subprocess.run([sys.executable, str(UPDATE_README)], check=True)
     print(scheduler_table(report))
     print(f"default: {report['default']}")
 

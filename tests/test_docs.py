@@ -5,7 +5,7 @@ from pathlib import Path
 
 from v2a_kit.generation import SCHEDULERS
 from v2a_kit.pipeline import DEFAULT_SCHEDULER
-from v2a_kit.pocket.schedulers import choose_default, readme_block, scheduler_table
+from v2a_kit.pocket.schedulers import choose_default, scheduler_table
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEDULER_REPORT = ROOT / "benchmarks" / "results" / "schedulers.json"
@@ -13,8 +13,7 @@ SCHEDULER_REPORT = ROOT / "benchmarks" / "results" / "schedulers.json"
 
 def test_readme_scheduler_table_is_the_benchmarks_report():
     report = json.loads(SCHEDULER_REPORT.read_text())
-    block, _ = readme_block((ROOT / "README.md").read_text())
-    assert block == scheduler_table(report)
+    assert _block((ROOT / "README.md").read_text(), "schedulers") == scheduler_table(report)
 
 
 def test_the_default_sampler_is_the_one_the_measurement_chose():

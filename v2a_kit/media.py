@@ -20,6 +20,7 @@ import os
 import re
 import struct
 import uuid
+import warnings
 import zlib
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager, suppress
@@ -676,11 +677,12 @@ def mux_audio_into_video(video_path: str | os.PathLike, wave: np.ndarray, sampli
 
 def list_media(folder_or_files: str | os.PathLike | Sequence[str | os.PathLike],
                kinds: Sequence[str] = ("image", "audio", "video"),
-               recursive: bool = True) -> list[Path]:
+               recursive: bool = True, warn_skipped: bool = False) -> list[Path]:
     """Media files of the given kinds.
 
     A folder is searched (recursively by default) by suffix, case-insensitively, skipping
     hidden files and folders (``.ipynb_checkpoints``, macOS ``._x.jpg``); the result is sorted.
+    With ``warn_skipped``, the other (non-hidden) files of the folder are named in a warning.
     A single file, or a list of files, passes through as given (each must exist).
 
     Returns:
@@ -707,10 +709,16 @@ def list_media(folder_or_files: str | os.PathLike | Sequence[str | os.PathLike],
         raise MediaError(f"{root}: no such file or directory")
     if root.is_file():
         return [root]
-    found = sorted(
+    visible = sorted(
         p for p in (root.rglob("*") if recursive else root.iterdir())
-        if p.suffix.lower() in exts and p.is_file()
-        and not any(part.startswith(".") for part in p.relative_to(root).parts))
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts))
+    found = [p for p in visible if p.suffix.lower() in exts]
+    skipped = [p for p in visible if p.suffix.lower() not in exts]
+    if warn_skipped and skipped:
+        names = ", ".join(str(p.relative_to(root)) for p in skipped[:10])
+        more = f" and {len(skipped) - 10} more" if len(skipped) > 10 else ""
+        warnings.warn(f"{root}: skipping {len(skipped)} file(s) that are not "
+                      f"{'/'.join(kinds)} files: {names}{more}", stacklevel=2)
     if not found:
         raise MediaError(f"{root}: no {'/'.join(kinds)} files found "
                          f"{'(recursively) ' if recursive else ''}with extensions "

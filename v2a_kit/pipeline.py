@@ -21,7 +21,6 @@ from __future__ import annotations
 import math
 import os
 import uuid
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -157,18 +156,8 @@ def _from_file(p: Path, rel, min_image_size: int) -> _Source:
 
 
 def _from_folder(root: Path, min_image_size: int) -> list[_Source]:
-    files = sorted(f for f in root.rglob("*") if f.is_file()
-                   and not any(part.startswith(".") for part in f.relative_to(root).parts))
-    keep = [f for f in files if media.media_kind(f) in ("image", "video")]
-    skipped = [f for f in files if f not in set(keep)]
-    if skipped:
-        names = ", ".join(str(f.relative_to(root)) for f in skipped[:10])
-        more = f" and {len(skipped) - 10} more" if len(skipped) > 10 else ""
-        warnings.warn(f"{root}: skipping {len(skipped)} file(s) that are not images or videos: "
-                      f"{names}{more}", stacklevel=3)
-    if not keep:
-        raise MediaError(f"{root}: no images or videos found (recursively)")
-    return [_from_file(f, f.relative_to(root), min_image_size) for f in keep]
+    files = media.list_media(root, kinds=("image", "video"), warn_skipped=True)
+    return [_from_file(f, f.relative_to(root), min_image_size) for f in files]
 
 
 def _segments(duration_s: float, max_len: float) -> list[tuple[float, float]]:

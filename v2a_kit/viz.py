@@ -72,20 +72,28 @@ def audio_player(waveform, sampling_rate: int = 16000, normalize: bool = False):
     return Audio(w, rate=sampling_rate, normalize=normalize)
 
 
+
+def _grid(n: int, ncols: int, width: float, height: float):
+    """A Figure with ``n`` panels in rows of ``ncols`` (``width`` × ``height`` inches each);
+    returns it and the flat list of axes, the unused ones switched off."""
+    from matplotlib.figure import Figure
+    nrows = max(1, -(-n // ncols))
+    fig = Figure(figsize=(width * ncols, height * nrows))
+    axes = list(fig.subplots(nrows, ncols, squeeze=False).flat)
+    for ax in axes[n:]:
+        ax.axis("off")
+    return fig, axes
+
 def image_grid(images, titles=None, ncols: int = 6, size: float = 1.6):
     """A grid of images (n, h, w, 3) uint8, each with an optional title; returns the Figure."""
-    from matplotlib.figure import Figure
     images = np.asarray(images)
     n = len(images)
-    nrows = max(1, -(-n // ncols))
-    fig = Figure(figsize=(size * ncols, size * nrows * 1.15))
-    axes = fig.subplots(nrows, ncols, squeeze=False)
-    for i, ax in enumerate(axes.flat):
+    fig, axes = _grid(n, ncols, size, size * 1.15)
+    for i, ax in enumerate(axes[:n]):
         ax.axis("off")
-        if i < n:
-            ax.imshow(images[i])
-            if titles is not None:
-                ax.set_title(_wrap(titles[i], 22), fontsize=7)
+        ax.imshow(images[i])
+        if titles is not None:
+            ax.set_title(_wrap(titles[i], 22), fontsize=7)
     fig.tight_layout()
     return fig
 
@@ -102,15 +110,9 @@ def mel_image(waveform, sampling_rate: int = 16000) -> np.ndarray:
 def plot_mel_grid(waveforms, titles=None, ncols: int = 4, sampling_rate: int = 16000,
                   vmin: float = -11.5, vmax: float = 6.0):
     """Log-mel spectrograms of several waveforms on one colour scale (so loudness compares)."""
-    from matplotlib.figure import Figure
     n = len(waveforms)
-    nrows = max(1, -(-n // ncols))
-    fig = Figure(figsize=(3.0 * ncols, 2.2 * nrows))
-    axes = fig.subplots(nrows, ncols, squeeze=False)
-    for i, ax in enumerate(axes.flat):
-        if i >= n:
-            ax.axis("off")
-            continue
+    fig, axes = _grid(n, ncols, 3.0, 2.2)
+    for i, ax in enumerate(axes[:n]):
         mel = mel_image(waveforms[i], sampling_rate)
         seconds = mel.shape[1] / 100
         ax.imshow(mel, origin="lower", aspect="auto", vmin=vmin, vmax=vmax, cmap="magma",
@@ -246,18 +248,11 @@ def _history_columns(h) -> dict:
 # --- listening: waveforms, spectrograms, players side by side ---------------------------------
 def plot_waveform(waveforms, titles=None, sampling_rate: int = 16000, ncols: int = 4):
     """Waveforms ((samples,) or (n, samples)) against time, on one amplitude scale [-1, 1]."""
-    from matplotlib.figure import Figure
     w = np.asarray(waveforms, dtype=np.float32)
     w = w[None] if w.ndim == 1 else w
     n = len(w)
-    ncols = min(ncols, n)
-    nrows = -(-n // ncols)
-    fig = Figure(figsize=(3.0 * ncols, 1.8 * nrows))
-    axes = fig.subplots(nrows, ncols, squeeze=False)
-    for i, ax in enumerate(axes.flat):
-        if i >= n:
-            ax.axis("off")
-            continue
+    fig, axes = _grid(n, min(ncols, n), 3.0, 1.8)
+    for i, ax in enumerate(axes[:n]):
         ax.plot(np.arange(w.shape[1]) / sampling_rate, w[i], lw=0.4, color="#33547a")
         ax.set_ylim(-1, 1)
         ax.set_xlabel("time (s)", fontsize=7)

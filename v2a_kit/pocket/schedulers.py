@@ -19,10 +19,7 @@ import time
 import numpy as np
 import torch
 
-__all__ = ["SETTINGS", "compare_schedulers", "choose_default", "scheduler_table",
-           "readme_block", "BEGIN", "END"]
-
-BEGIN, END = "<!-- schedulers:begin -->", "<!-- schedulers:end -->"
+__all__ = ["SETTINGS", "compare_schedulers", "choose_default", "scheduler_table"]
 
 # (scheduler, steps): the paper's DDIM-200, DDIM with fewer steps, DPM-Solver++ from 10 to 25
 SETTINGS = (("ddim", 200), ("ddim", 50), ("dpmsolver++", 25), ("dpmsolver++", 20),
@@ -158,13 +155,3 @@ def scheduler_table(report: dict) -> str:
                  f"Real audio's loudness: RMS {s['real_rms']:.3f}.")
     return "\n".join(lines)
 
-
-def readme_block(readme: str, report: dict | None = None) -> tuple[str, str]:
-    """(the text between the README's scheduler markers, the README with that block replaced by
-    :func:`scheduler_table` of ``report``)."""
-    head, sep, rest = readme.partition(BEGIN)
-    body, sep2, tail = rest.partition(END)
-    if not (sep and sep2):
-        raise ValueError(f"README has no {BEGIN} ... {END} block")
-    new = readme if report is None else f"{head}{BEGIN}\n{scheduler_table(report)}\n{END}{tail}"
-    return body.strip("\n"), new
