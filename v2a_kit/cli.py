@@ -269,8 +269,8 @@ def cmd_generate(args) -> int:
     manifest = {"settings": out.settings, "seconds": round(seconds, 2),
                 "inputs": [{"source": it.source, "kind": it.kind,
                             "duration_s": round(it.duration_s, 4),
-                            "segments": [list(map(lambda v: round(v, 4), s))
-                                         for s in it.segments]} for it in out],
+                            "segments": [[round(v, 4) for v in seg]
+                                         for seg in it.segments]} for it in out],
                 "written": [str(p.relative_to(args.outdir)) for p in written]}
     atomic_write(args.outdir / "generate.json", (json.dumps(manifest, indent=2) + "\n").encode())
     n_img = sum(it.kind == "image" for it in out)

@@ -309,12 +309,6 @@ def _read_vggsound_list(path: Path, split: str | None) -> tuple[list[VGGSoundIte
     return unique, notes
 
 
-def _visible_files(root: Path):
-    for p in sorted(root.rglob("*")):
-        if p.is_file() and not any(s.startswith(".") for s in p.relative_to(root).parts):
-            yield p
-
-
 def _check_folder(folder, what: str) -> Path:
     folder = Path(folder)
     if not folder.is_dir():
@@ -358,7 +352,7 @@ def load_vggsound(csv_or_ids: str | os.PathLike, folder: str | os.PathLike,
 
     found: dict[tuple[str, int], dict[str, list[Path]]] = {}
     num_other = 0
-    for p in _visible_files(folder):
+    for p in media.visible_files(folder):
         kind = media.media_kind(p)
         if kind not in ("video", "audio"):
             continue
@@ -451,7 +445,7 @@ def load_imagehear(folder: str | os.PathLike, ids: str | os.PathLike | Iterable[
         IncompleteDatasetWarning: not 101 images in 30 classes, or expected ids missing.
     """
     folder = _check_folder(folder, "the ImageHear folder (Im2Wav's Data/ImageHear)")
-    images = [p for p in _visible_files(folder) if media.media_kind(p) == "image"]
+    images = [p for p in media.visible_files(folder) if media.media_kind(p) == "image"]
     if not images:
         raise MediaError(f"{folder}: no images found (recursively); expected the ImageHear "
                          f"folder ({IMAGEHEAR_NUM_IMAGES} images such as dog1.jpg, from "
@@ -579,7 +573,7 @@ def match_generated(items: Iterable, generated_folder: str | os.PathLike) -> Gen
             return lookup[("clip", *clip)]
         return stem_owner.get(name)
 
-    files = [p for p in _visible_files(folder) if media.media_kind(p) == "audio"]
+    files = [p for p in media.visible_files(folder) if media.media_kind(p) == "audio"]
     if not files:
         raise MediaError(f"{folder}: no audio files found (recursively); expected generated "
                          f"sounds named after the items, e.g. {_example(items)}")

@@ -193,9 +193,7 @@ def _image_of(item) -> Path | None:
 
 def _media_files(folder: Path, kinds: tuple[str, ...]) -> list[Path]:
     """Files of these kinds under ``folder``, recursively, hidden entries skipped, sorted."""
-    return [p for p in sorted(folder.rglob("*"))
-            if p.is_file() and media.media_kind(p) in kinds
-            and not any(s.startswith(".") for s in p.relative_to(folder).parts)]
+    return [p for p in media.visible_files(folder) if media.media_kind(p) in kinds]
 
 
 def _folder(path, what: str) -> Path:

@@ -180,7 +180,7 @@ class Explorer:
                                 scheduler=ui["scheduler"].value, seed=ui["seed"].value,
                                 num_samples=ui["num_samples"].value,
                                 mapper_guidance_scale=ui["mapper_guidance"].value)
-        except (ValueError, MediaError) as e:
+        except ValueError as e:  # MediaError, ConfigError and bad settings are ValueErrors
             ui["status"].value = f"<span style='color:#b00'>error: {e}</span>"
             return None
         item = out[0]

@@ -37,7 +37,7 @@ from .errors import MediaError
 
 __all__ = ["IMAGE_EXTS", "AUDIO_EXTS", "VIDEO_EXTS", "media_kind", "load_image", "load_images",
            "load_audio", "fit_length", "VideoInfo", "probe_video", "sample_video_frames",
-           "read_video_audio", "write_wav", "mux_audio_into_video", "list_media"]
+           "read_video_audio", "write_wav", "mux_audio_into_video", "visible_files", "list_media"]
 
 IMAGE_EXTS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff",
                         ".ppm", ".pgm", ".pbm", ".pnm"})
@@ -675,6 +675,15 @@ def mux_audio_into_video(video_path: str | os.PathLike, wave: np.ndarray, sampli
 # ---------------------------------------------------------------------------------- listing
 
 
+def visible_files(root: str | os.PathLike, recursive: bool = True) -> list[Path]:
+    """The files under ``root``, sorted, without hidden files and folders (``.git``,
+    ``.ipynb_checkpoints``, macOS ``._x.jpg``): what every folder input of the kit reads."""
+    root = Path(root)
+    return sorted(p for p in (root.rglob("*") if recursive else root.iterdir())
+                  if p.is_file()
+                  and not any(part.startswith(".") for part in p.relative_to(root).parts))
+
+
 def list_media(folder_or_files: str | os.PathLike | Sequence[str | os.PathLike],
                kinds: Sequence[str] = ("image", "audio", "video"),
                recursive: bool = True, warn_skipped: bool = False) -> list[Path]:
@@ -709,9 +718,7 @@ def list_media(folder_or_files: str | os.PathLike | Sequence[str | os.PathLike],
         raise MediaError(f"{root}: no such file or directory")
     if root.is_file():
         return [root]
-    visible = sorted(
-        p for p in (root.rglob("*") if recursive else root.iterdir())
-        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts))
+    visible = visible_files(root, recursive)
     found = [p for p in visible if p.suffix.lower() in exts]
     skipped = [p for p in visible if p.suffix.lower() not in exts]
     if warn_skipped and skipped:
