@@ -89,7 +89,8 @@ def fake_audioldm_checkpoint(clap_state_dict) -> dict:
 def audioldm_ckpt(laion_model, tmp_path_factory):
     path = tmp_path_factory.mktemp("ckpt") / "audioldm-s-full.ckpt"
     torch.save(fake_audioldm_checkpoint(laion_model.state_dict()), path)
-    return path
+    yield path
+    path.unlink()  # 620 MB: gone when the module's tests are, not at the end of the session
 
 
 @pytest.fixture(scope="module")
