@@ -39,20 +39,25 @@ def _write_images(folder, images, names):
 
 
 def _write_video(path, image, wave, fps=10):
-    """A still image with ``wave`` as its soundtrack, in PCM: AAC would add priming samples,
-    and the pocket evaluators read exactly 1 s."""
+    """A still image with ``wave`` as its soundtrack: AAC in .mp4 (as VGGSound's clips are),
+    PCM otherwise. The pocket evaluators read exactly 1 s, so the AAC track must read back at
+    its true length, not padded to whole 1024-sample frames."""
+    aac = path.suffix == ".mp4"
     with av.open(str(path), "w") as c:
         v = c.add_stream("libx264", rate=fps)
         v.width, v.height, v.pix_fmt = image.shape[1], image.shape[0], "yuv420p"
-        a = c.add_stream("pcm_s16le", rate=SR)
+        a = c.add_stream("aac" if aac else "pcm_s16le", rate=SR)
         a.layout = "mono"
         for _ in range(round(len(wave) / SR * fps)):
             c.mux(v.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
         c.mux(v.encode(None))
-        pcm = np.round(np.clip(wave, -1, 1) * 32767).astype(np.int16)
-        for k in range(0, len(pcm), 1600):
-            f = av.AudioFrame.from_ndarray(pcm[None, k:k + 1600], format="s16", layout="mono")
-            f.sample_rate = SR
+        data = np.clip(wave, -1, 1).astype(np.float32)
+        fmt, step = ("fltp", 1024) if aac else ("s16", 1600)
+        if not aac:
+            data = np.round(data * 32767).astype(np.int16)
+        for k in range(0, len(data), step):
+            f = av.AudioFrame.from_ndarray(data[None, k:k + step], format=fmt, layout="mono")
+            f.sample_rate, f.pts = SR, k
             c.mux(a.encode(f))
         c.mux(a.encode(None))
     return path
@@ -125,8 +130,9 @@ def test_pairing_reports_strays_and_missing_and_videos_stand_in(pocket, world, t
     write_wav(gen / "stray.wav", batch.audio[7], SR)
     videos = tmp_path / "videos"
     videos.mkdir()
-    for i, name in enumerate(names[:4]):
-        _write_video(videos / f"{name}.mkv", batch.images[i], batch.audio[i])
+    for i, name in enumerate(names[:4]):  # PCM in mkv, and AAC in mp4
+        _write_video(videos / f"{name}.{'mkv' if i < 2 else 'mp4'}", batch.images[i],
+                     batch.audio[i])
     report = evaluate(gen, references=videos, images=videos, extractors=pocket)
     assert report.n == 7 and report.unmatched == ["stray.wav"]
     assert report.counts["kl_pairs"] == report.counts["cs_pairs"] == 6

@@ -338,12 +338,26 @@ def _decode_audio_av(path: Path, label: str, hint: str = "") -> tuple[np.ndarray
                 sr = frame.sample_rate or sr
                 chunks += [out.to_ndarray() for out in resampler.resample(frame)]
             chunks += [out.to_ndarray() for out in resampler.resample(None)]
+            exact = _exact_track_samples(container, stream, sr)
     except _AV_ERRORS as e:
         why = f"soundfile: {hint}; PyAV: {e}" if hint else str(e)
         raise MediaError(f"{label}: cannot decode audio ({why})") from e
     channels = stream.codec_context.channels or 1
     wave = np.concatenate(chunks, axis=1) if chunks else np.zeros((channels, 0), np.float32)
+    if exact is not None and wave.shape[1] > exact:
+        wave = wave[:, :exact]  # the codec's end padding (AAC: up to a 1024-sample frame)
     return wave.astype(np.float32, copy=False), sr
+
+
+def _exact_track_samples(container, stream, sr: float) -> int | None:
+    """The audio track's true length in samples where the container records it exactly, else
+    None. An AAC track in MP4/MOV decodes to whole 1024-sample frames; its edit list (which
+    FFmpeg reports as the stream's duration) says where the sound really ends. The start is
+    already right: FFmpeg drops the encoder's priming samples itself. Other containers (and
+    MP3's estimated durations) are left as decoded."""
+    if not container.format.name.startswith("mov") or not stream.duration or not stream.time_base:
+        return None
+    return round(float(stream.duration * stream.time_base) * sr)
 
 
 def fit_length(wave: np.ndarray, num_samples: int, mode: str = "pad") -> np.ndarray:
