@@ -239,7 +239,10 @@ _GATE_ROWS = (("clip_zero_shot", "pocket-CLIP zero-shot, held-out images"),
 
 def describe_build(report: dict) -> str:
     """The build folder's README.md: seed, command, gates and timings, from ``build.json``."""
+    from .gates import GATE_STEPS
     g, s = report["gates"], report["gates"]["settings"]
+    # null: a build made while the kit's default was the gates' 25 steps (before GATE_STEPS)
+    steps = s["num_inference_steps"] or GATE_STEPS
     attrs = [a for a in g["clip_zero_shot"] if a != "all"] + ["all"]
     fast = " (FAST: a few steps of everything)" if report["fast"] else ""
     lines = ["# A pocket build", "",
@@ -248,7 +251,7 @@ def describe_build(report: dict) -> str:
              f"- command: `{report['command']}`",
              f"- gates measured on {s['num_held_out']} held-out pairs of world seed "
              f"{s['held_out_seed']}; generation on the first {s['num_generate']} of them, "
-             f"{s['scheduler']} {s['num_inference_steps'] or 'default'} steps, guidance "
+             f"{s['scheduler']} {steps} steps, guidance "
              f"{s['guidance_scale']}, noise seed {s['generation_seed']}", "",
              "| gate | " + " | ".join(attrs) + " |", "|---" * (len(attrs) + 1) + "|"]
     for key, label in _GATE_ROWS:
