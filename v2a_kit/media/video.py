@@ -1,0 +1,265 @@
+"""Video, read and written with PyAV: :func:`probe_video` (:class:`VideoInfo`),
+:func:`sample_video_frames`, :func:`read_video_audio` (a video's own sound track) and
+:func:`mux_audio_into_video` (a copy of a video with a new sound track)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import librosa
+import numpy as np
+from PIL import Image
+
+from ..errors import MediaError
+from ._common import VIDEO_EXTS, _existing_file
+from .audio import _AV_ERRORS, _check_rate, _decode_audio_av, _finish_audio
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What :func:`probe_video` reads from a video's headers.
+
+    Attributes:
+        duration_s: length of the video stream in seconds.
+        fps: average frame rate.
+        num_frames: frame count from the header, or ``round(duration_s * fps)`` (an estimate).
+        width, height: frame size in pixels.
+        has_audio: whether the file has an audio stream.
+    """
+
+    duration_s: float
+    fps: float
+    num_frames: int
+    width: int
+    height: int
+    has_audio: bool
+
+
+@contextmanager
+def _open_video(path: str | os.PathLike):
+    path = _existing_file(path, "a video")
+    try:
+        container = av.open(str(path))
+    except _AV_ERRORS as e:
+        raise MediaError(f"{path}: cannot open video ({e}); expected a complete video file "
+                         f"such as {', '.join(sorted(VIDEO_EXTS))}") from e
+    try:
+        if not container.streams.video:
+            kinds = [s.type for s in container.streams] or ["none"]
+            raise MediaError(f"{path}: no video stream (streams: {', '.join(kinds)}); "
+                             "expected a video")
+        yield path, container, container.streams.video[0]
+    finally:
+        container.close()
+
+
+def _fps(stream) -> float:
+    rate = stream.average_rate or stream.guessed_rate or stream.base_rate
+    return float(rate) if rate else 0.0
+
+
+def _video_duration(path: Path, container, stream) -> tuple[float, bool]:
+    """(seconds, from_header). Falls back to demuxing the packets (mkv/webm often keep no
+    per-stream duration, and the container's own includes a longer audio track)."""
+    if stream.duration and stream.time_base:
+        return float(stream.duration * stream.time_base), True
+    stamps = []
+    with av.open(str(path)) as c:
+        s = c.streams.video[0]
+        time_base = s.time_base
+        fps = _fps(s)
+        # a packet without a duration (matroska SimpleBlocks often carry none) lasts one frame
+        frame_ticks = round(1 / (fps * time_base)) if fps and time_base else 0
+        for packet in c.demux(s):
+            ts = packet.pts if packet.pts is not None else packet.dts
+            if ts is not None:
+                stamps += [ts, ts + (packet.duration or frame_ticks)]
+    if stamps and time_base:
+        return float((max(stamps) - min(stamps)) * time_base), False
+    if container.duration:
+        return container.duration / av.time_base, False
+    fps = _fps(stream)
+    return (stream.frames / fps if fps and stream.frames else 0.0), False
+
+
+def probe_video(path: str | os.PathLike) -> VideoInfo:
+    """Read a video's duration, frame rate, frame count, size and whether it has audio.
+
+    Raises:
+        MediaError: missing, empty or corrupt file, or no video stream.
+    """
+    with _open_video(path) as (path, container, stream):
+        duration, _ = _video_duration(path, container, stream)
+        fps = _fps(stream)
+        num_frames = stream.frames or round(duration * fps)
+        return VideoInfo(duration_s=duration, fps=fps, num_frames=int(num_frames),
+                         width=stream.codec_context.width, height=stream.codec_context.height,
+                         has_audio=bool(container.streams.audio))
+
+
+def sample_video_frames(path: str | os.PathLike, num_frames: int) -> list[Image.Image]:
+    """``num_frames`` evenly spaced RGB frames: the frame nearest to the centre of each of N
+    equal segments of the clip, ``t_i = start + (i + 0.5) * duration / N`` (ties go to the
+    earlier frame).
+
+    Frames are decoded sequentially from the start and picked on the way (stopping after the
+    last target), rather than by seeking: seeking lands on keyframes and is unreliable across
+    containers, and decoding forward is fast enough for clips of up to a few minutes. Only the
+    picked frames are converted and kept. If the clip has fewer frames than requested, frames
+    repeat (each target still gets its nearest frame).
+
+    Args:
+        path: a video file readable by PyAV (mp4, mov, mkv, webm, avi, ...).
+        num_frames: N >= 1.
+
+    Returns:
+        list of N ``PIL.Image.Image`` in RGB, in time order.
+
+    Raises:
+        MediaError: missing/corrupt/truncated file, no video stream, no decodable frames,
+            ``num_frames < 1``.
+    """
+    if isinstance(num_frames, bool) or not isinstance(num_frames, (int, np.integer)) \
+            or num_frames < 1:
+        raise MediaError(f"{path}: num_frames={num_frames!r}; expected an integer >= 1")
+    with _open_video(path) as (path, container, stream):
+        stream.thread_type = "AUTO"
+        duration, from_header = _video_duration(path, container, stream)
+        fps = _fps(stream)
+        picked: list[Image.Image | None] = [None] * num_frames
+        targets, j, prev = None, 0, None  # prev: [time, frame, image or None]
+
+        def image(entry):  # convert each picked frame once, even if it is picked again
+            if entry[2] is None:
+                entry[2] = entry[1].to_image()
+            return entry[2]
+
+        try:
+            for k, frame in enumerate(container.decode(stream)):
+                t = frame.time if frame.time is not None else k / (fps or 1.0)
+                cur = [t, frame, None]
+                if targets is None:
+                    targets = t + (np.arange(num_frames) + 0.5) * duration / num_frames
+                while j < num_frames and t >= targets[j]:
+                    near_prev = prev is not None and targets[j] - prev[0] <= t - targets[j]
+                    picked[j] = image(prev if near_prev else cur)
+                    j += 1
+                if j == num_frames:
+                    break
+                prev = cur
+        except _AV_ERRORS as e:
+            raise MediaError(f"{path}: corrupt or truncated video stream ({e})") from e
+        if prev is None and j == 0:
+            raise MediaError(f"{path}: no decodable video frames")
+        if j < num_frames:
+            # Targets past the last frame. A gap of more than a frame or two against the
+            # header's duration means the file was cut short.
+            gap = float(targets[j] - prev[0])
+            if from_header and gap > max(0.5, 2.0 / (fps or 1.0)):
+                raise MediaError(f"{path}: truncated video: frames end at {prev[0]:.2f} s but "
+                                 f"the header says {duration:.2f} s")
+            picked[j:] = [image(prev)] * (num_frames - j)
+    return picked
+
+
+def read_video_audio(path: str | os.PathLike, sampling_rate: int, *,
+                     allow_silence: bool = False) -> np.ndarray | None:
+    """The audio track of a video as float32 mono ``(samples,)`` at ``sampling_rate``, or
+    ``None`` if the file has no audio stream. Errors as :func:`load_audio`."""
+    _check_rate(sampling_rate, "sampling_rate", str(path))
+    path = _existing_file(path, "a video")
+    decoded = _decode_audio_av(path, str(path))
+    if decoded is None:
+        return None
+    wave, sr = decoded
+    return _finish_audio(wave, sr, sampling_rate, True, str(path), allow_silence)
+
+
+# Audio codec per output container: what each container carries well and the bundled FFmpeg
+# can encode (PyAV's wheels ship aac, opus and pcm encoders).
+_MUX_AUDIO_CODEC = {".mp4": "aac", ".m4v": "aac", ".mov": "aac", ".mkv": "aac",
+                    ".webm": "libopus", ".avi": "pcm_s16le"}
+
+
+def mux_audio_into_video(video_path: str | os.PathLike, wave: np.ndarray, sampling_rate: int,
+                         out_path: str | os.PathLike) -> Path:
+    """Write a copy of ``video_path`` whose only audio track is ``wave``, to ``out_path``.
+
+    The video stream is copied packet by packet (no re-encoding: no quality loss, fast); the
+    original audio tracks, if any, are dropped; ``wave`` is encoded with the codec the output
+    container expects (AAC for mp4/m4v/mov/mkv, Opus for webm at 48 kHz, PCM for avi). The
+    output's suffix decides the container. Written atomically (temp file + rename), so an error
+    never leaves a partial video at ``out_path``.
+
+    Args:
+        video_path: the source video (any container PyAV reads).
+        wave: float ``(samples,)`` mono, in [-1, 1] (clipped otherwise).
+        sampling_rate: of ``wave``, Hz.
+        out_path: the new file; its suffix must be one of mp4, m4v, mov, mkv, webm, avi.
+
+    Raises:
+        MediaError: unreadable video, empty or non-finite audio, an unsupported output suffix,
+            a directory that cannot be written.
+    """
+    out_path = Path(out_path)
+    codec = _MUX_AUDIO_CODEC.get(out_path.suffix.lower())
+    if codec is None:
+        raise MediaError(f"{out_path}: cannot write a video with suffix {out_path.suffix!r}; "
+                         f"expected one of {', '.join(sorted(_MUX_AUDIO_CODEC))}")
+    _check_rate(sampling_rate, "sampling_rate", str(out_path))
+    wave = np.asarray(wave.detach().cpu().numpy() if hasattr(wave, "detach") else wave,
+                      dtype=np.float32)
+    if wave.ndim != 1 or wave.size == 0:
+        raise MediaError(f"{out_path}: audio of shape {wave.shape}; expected non-empty mono "
+                         "(samples,)")
+    if not np.isfinite(wave).all():
+        raise MediaError(f"{out_path}: audio contains NaN or inf; nothing written")
+    wave = np.clip(wave, -1.0, 1.0)
+    rate = int(sampling_rate)
+    if codec == "libopus" and rate != 48000:  # Opus encodes at 48 kHz only
+        wave = librosa.resample(wave, orig_sr=rate, target_sr=48000, res_type="soxr_hq")
+        wave, rate = np.clip(wave, -1.0, 1.0).astype(np.float32), 48000
+    if codec == "pcm_s16le":
+        fmt, data = "s16", (wave * 32767).round().astype(np.int16)[None]
+    else:
+        fmt, data = "fltp", wave[None]
+
+    parent = out_path.parent
+    tmp = parent / f".{out_path.stem}.{uuid.uuid4().hex[:8]}.tmp{out_path.suffix}"
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        with _open_video(video_path) as (src_path, src, v_in):
+            try:
+                with av.open(str(tmp), "w") as dst:
+                    v_out = dst.add_stream_from_template(v_in)
+                    a_out = dst.add_stream(codec, rate=rate)
+                    a_out.layout = "mono"
+                    for packet in src.demux(v_in):
+                        if packet.dts is None:  # the demuxer's flush packet
+                            continue
+                        packet.stream = v_out
+                        dst.mux(packet)
+                    step = a_out.codec_context.frame_size or 1024
+                    for k in range(0, data.shape[1], step):
+                        frame = av.AudioFrame.from_ndarray(
+                            np.ascontiguousarray(data[:, k:k + step]), format=fmt, layout="mono")
+                        frame.sample_rate = rate
+                        frame.pts = k
+                        dst.mux(a_out.encode(frame))
+                    dst.mux(a_out.encode(None))
+            except _AV_ERRORS as e:
+                raise MediaError(f"{src_path}: cannot copy its video stream into "
+                                 f"{out_path.name} ({e})") from e
+        os.replace(tmp, out_path)
+    except OSError as e:
+        raise MediaError(f"{parent}: cannot write {out_path.name} there ({e}); expected a "
+                         "writable directory") from e
+    finally:
+        with suppress(OSError):  # nothing to remove where nothing could be created
+            tmp.unlink(missing_ok=True)
+    return out_path
