@@ -39,12 +39,23 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import ConfigError
+from .render import _backgrounds, _draw_scene, _render
+from .synth import _clip_len, _synthesise
+from .vocab import (
+    ATTRIBUTES,
+    AUDIO_WORDS,
+    BACKGROUNDS,
+    BLOCK,
+    IMAGE_WORDS,
+    _captions,
+    audio_prompts,
+    image_prompts,
+)
 
 __all__ = ["ATTRIBUTES", "BACKGROUNDS", "VISUAL_ONLY", "AUDIO_ONLY", "IMAGE_WORDS", "AUDIO_WORDS",
            "WORLD_TABLE", "BLOCK", "WorldConfig", "PocketBatch", "PocketSounds", "sample_world",
@@ -52,53 +63,13 @@ __all__ = ["ATTRIBUTES", "BACKGROUNDS", "VISUAL_ONLY", "AUDIO_ONLY", "IMAGE_WORD
 
 WORLD_TABLE = __doc__[__doc__.index("| attribute"):__doc__.index("\n\nSources:")]
 
-ATTRIBUTES: dict[str, list[str]] = {
-    "shape": ["circle", "square", "triangle", "star"],
-    "colour": ["red", "green", "blue", "yellow"],
-    "count": ["one", "two", "three"],
-    "size": ["small", "large"],
-}
-BACKGROUNDS = ["grey", "white", "dark", "striped"]
+# The vocabulary (ATTRIBUTES, BACKGROUNDS, the caption words and prompts) is in .vocab, the
+# drawing in .render, the synthesis in .synth; this module draws the random factors and holds
+# the public API.
 VISUAL_ONLY = ("background", "positions", "radii_px")  # PocketBatch fields that are seen, not heard
 AUDIO_ONLY = ("onsets_s", "pitch_hz")                  # PocketBatch fields that are heard, not seen
-BLOCK = 256
 
-# Caption vocabularies: value -> synonyms (nouns as (singular, plural)). Audio words never name
-# what is only visible; captions pick one synonym per attribute with the caption stream.
-IMAGE_WORDS: dict[str, dict[str, list]] = {
-    "shape": {s: [(s, s + "s")] for s in ATTRIBUTES["shape"]},
-    "colour": {c: [c] for c in ATTRIBUTES["colour"]},
-    "count": {"one": ["one", "a single"], "two": ["two", "a pair of"], "three": ["three"]},
-    "size": {"small": ["small", "little"], "large": ["large", "big"]},
-    "background": {"grey": ["grey", "gray"], "white": ["white"], "dark": ["dark", "black"],
-                   "striped": ["striped"]},
-}
-AUDIO_WORDS: dict[str, dict[str, list]] = {
-    "shape": {"circle": [("hum", "hums"), ("humming tone", "humming tones")],
-              "square": [("buzz", "buzzes"), ("buzzing tone", "buzzing tones")],
-              "triangle": [("pluck", "plucks"), ("twang", "twangs")],
-              "star": [("rattle", "rattles"), ("noise burst", "noise bursts")]},
-    "colour": {"red": ["low-pitched", "deep"], "green": ["mid-pitched", "medium-pitched"],
-               "blue": ["high-pitched", "treble"], "yellow": ["shrill", "piercing"]},
-    "count": IMAGE_WORDS["count"],
-    "size": {"small": ["quiet", "faint"], "large": ["loud", "strong"]},
-}
-_IMAGE_TEMPLATES = ("{count} {size} {colour} {shape} on a {bg} background",
-                    "a picture of {count} {size} {colour} {shape}",
-                    "{count} {size} {colour} {objects} shaped like {like} on a {bg} background",
-                    "a {bg} background with {count} {size} {colour} {shape}")
-# Audio templates fill the same slots with sound words: size → loudness, colour → pitch,
-# shape → source; "objects" → "sound(s)".
-_AUDIO_TEMPLATES = ("{count} {size} {colour} {shape}",
-                    "the sound of {count} {size} {colour} {shape}",
-                    "{count} {size} {colour} {objects} like {like}",
-                    "{count} {colour} {shape}, {size}")
 
-_RGB = np.array([[215, 40, 40], [40, 170, 60], [45, 75, 225], [240, 205, 30]], np.uint8)
-_EXTENT = np.array([1.0, 1.2, 1.2, 1.25])  # bounding radius / radius, per shape (for placement)
-_STAR = 3
-_TRIES = 96        # candidate layouts per sample; the first non-overlapping one is kept
-_TABLE = 4096      # wavetable length (one period)
 _STREAMS = {"labels": 0, "scene": 1, "image_caption": 2, "sound": 3, "audio_caption": 4, "noise": 5}
 
 
@@ -315,36 +286,6 @@ def sample_audio_for(labels: Mapping[str, np.ndarray], seed: int,
     return PocketSounds(audio, captions, onsets, pitch, config.sampling_rate)
 
 
-def image_prompts(attribute: str) -> dict[str, str]:
-    """Zero-shot prompts in the image captions' words: value -> e.g. ``"a picture of red objects"``.
-
-    ``attribute`` is one of ``ATTRIBUTES`` or ``"background"``.
-    """
-    words = _vocab(IMAGE_WORDS, attribute, "visible")
-    first = {v: w[0] for v, w in words.items()}
-    if attribute == "shape":
-        return {v: f"a picture of {w[1]}" for v, w in first.items()}
-    if attribute == "background":
-        return {v: f"a picture of objects on a {w} background" for v, w in first.items()}
-    if attribute == "count":
-        return {v: f"a picture of {w} object{'' if v == 'one' else 's'}" for v, w in first.items()}
-    return {v: f"a picture of {w} objects" for v, w in first.items()}
-
-
-def audio_prompts(attribute: str) -> dict[str, str]:
-    """Zero-shot prompts in the audio captions' words: value -> e.g. ``"a low-pitched sound"``.
-
-    ``attribute`` is one of ``ATTRIBUTES`` (every one is audible).
-    """
-    words = _vocab(AUDIO_WORDS, attribute, "audible")
-    first = {v: w[0] for v, w in words.items()}
-    if attribute == "shape":
-        return {v: f"the sound of {w[1]}" for v, w in first.items()}
-    if attribute == "count":
-        return {v: f"{w} sound{'' if v == 'one' else 's'}" for v, w in first.items()}
-    return {v: f"a {w} sound" for v, w in first.items()}
-
-
 def save_examples(batch: PocketBatch, folder, n: int = 8, lossless: bool = False) -> list[Path]:
     """Write the first ``n`` samples as ``NNN.png`` + ``NNN.wav``, and ``examples.json``.
 
@@ -390,116 +331,8 @@ def _concat(values: list):
     return np.concatenate(values)
 
 
-def _vocab(table: dict, attribute: str, what: str) -> dict[str, list]:
-    if attribute not in table:
-        raise ConfigError(f"attribute={attribute!r} is not {what}; expected one of {list(table)}")
-    return table[attribute]
-
-
-def _draw_scene(rng: np.random.Generator, labels: dict, cfg: WorldConfig):
-    """Background, non-overlapping object centres (rejection over _TRIES layouts) and radii."""
-    m, size = len(labels["shape"]), cfg.image_size
-    background = rng.integers(0, len(BACKGROUNDS), BLOCK)[:m].astype(np.int64)
-    jitter = rng.uniform(-1.0, 1.0, (BLOCK, 3))[:m]
-    u = rng.random((BLOCK, _TRIES, 3, 2))[:m]
-    active = np.arange(3) < (labels["count"] + 1)[:, None]
-    radii = (np.asarray(cfg.radius_frac)[labels["size"]][:, None] * size
-             * (1.0 + cfg.radius_jitter * jitter))
-    ext = radii * _EXTENT[labels["shape"]][:, None]
-    lo = ext + 1.0
-    span = (size - 1.0 - ext) - lo
-    centres = lo[:, None, :, None] + u * span[:, None, :, None]        # (m, tries, 3, 2)
-    ok = np.ones(centres.shape[:2], bool)
-    for a, b in ((0, 1), (0, 2), (1, 2)):
-        d = np.linalg.norm(centres[:, :, a] - centres[:, :, b], axis=-1)
-        ok &= (d >= (ext[:, a] + ext[:, b] + 1.0)[:, None]) | ~active[:, b, None]
-    positions = centres[np.arange(m), ok.argmax(1)]
-    # When no try fits (≈ 1 sample in 10^5): a diagonal layout that fits three large objects.
-    positions[~ok.any(1)] = np.array([0.2, 0.5, 0.8])[:, None] * size
-    positions[~active] = np.nan
-    radii[~active] = np.nan
-    return background, positions, radii
-
-
-@lru_cache(maxsize=4)
-def _backgrounds(size: int) -> np.ndarray:
-    yy, xx = np.mgrid[0:size, 0:size]
-    stripes = np.where(((xx + yy) // 4 % 2 == 0)[..., None], 175, 95)
-    flat = [np.full((size, size, 3), v) for v in ((128, 128, 128), (240, 240, 240), (28, 28, 32))]
-    return np.stack([*flat, np.broadcast_to(stripes, (size, size, 3))]).astype(np.uint8)
-
-
-def _shape_mask(shape: int, dx: np.ndarray, dy: np.ndarray, r: np.ndarray) -> np.ndarray:
-    """Pixels inside an upright shape of radius ``r`` (k, 1, 1) at offsets dx, dy; y points down."""
-    if shape == 0:
-        return dx * dx + dy * dy <= r * r
-    if shape == 1:
-        return np.maximum(np.abs(dx), np.abs(dy)) <= 0.85 * r
-    if shape == 2:
-        rt = 1.2 * r
-        return (dy <= rt / 2) & (np.abs(dx) * math.sqrt(3) <= dy + rt)
-    # star: 10 sectors alternating outer/inner vertices; inside = origin side of the sector's edge
-    step = math.pi / 5
-    local = np.mod(np.arctan2(dy, dx) + math.pi / 2, 2 * math.pi)
-    sector = np.floor(local / step)
-    alpha = local - sector * step
-    outer, inner = 1.25 * r, 0.5 * r
-    even = sector % 2 == 0
-    ra, rb = np.where(even, outer, inner), np.where(even, inner, outer)
-    bx, by = rb * math.cos(step), rb * math.sin(step)
-    edge = by * ra / (by * np.cos(alpha) - (bx - ra) * np.sin(alpha))
-    return np.hypot(dx, dy) <= edge
-
-
-def _render(labels: dict, positions, radii, cfg: WorldConfig, images: np.ndarray) -> None:
-    """Paint the objects into ``images`` (m, S, S, 3), in place, one window per object."""
-    size = cfg.image_size
-    # Each object is drawn in a square window just larger than its bounding circle.
-    win = min(size, int(math.ceil(2 * max(cfg.radius_frac) * size * (1 + cfg.radius_jitter)
-                                  * _EXTENT.max())) + 2)
-    offsets = np.arange(win)
-    for slot in range(3):
-        for shape in range(len(ATTRIBUTES["shape"])):
-            rows = np.flatnonzero((labels["count"] >= slot) & (labels["shape"] == shape))
-            if len(rows) == 0:
-                continue
-            centre = positions[rows, slot]                                    # (k, 2) x, y
-            origin = np.clip(np.floor(centre - win / 2).astype(np.int64), 0, size - win)
-            xs = origin[:, 0, None] + offsets                                 # (k, win)
-            ys = origin[:, 1, None] + offsets
-            dx = (xs + 0.5 - centre[:, 0, None])[:, None, :]
-            dy = (ys + 0.5 - centre[:, 1, None])[:, :, None]
-            mask = _shape_mask(shape, dx, dy, radii[rows, slot, None, None])
-            index = (rows[:, None, None], ys[:, :, None], xs[:, None, :])
-            colour = _RGB[labels["colour"][rows]][:, None, None, :]
-            images[index] = np.where(mask[..., None], colour, images[index])
-
-
-def _captions(rng: np.random.Generator, labels: dict, kind: str, background=None) -> list[str]:
-    words, templates = ((IMAGE_WORDS, _IMAGE_TEMPLATES) if kind == "image"
-                        else (AUDIO_WORDS, _AUDIO_TEMPLATES))
-    m = len(labels["shape"])
-    picks = rng.integers(0, 1 << 30, (BLOCK, 6))[:m]
-    noun = "object" if kind == "image" else "sound"
-    out = []
-    for i in range(m):
-        v = {a: ATTRIBUTES[a][labels[a][i]] for a in ATTRIBUTES}
-        synonyms = {a: words[a][v[a]] for a in ATTRIBUTES}
-        pick = {a: synonyms[a][picks[i, k] % len(synonyms[a])] for k, a in enumerate(ATTRIBUTES)}
-        one = v["count"] == "one"
-        singular, plural = pick["shape"]
-        bg = None
-        if background is not None:
-            bg_words = IMAGE_WORDS["background"][BACKGROUNDS[background[i]]]
-            bg = bg_words[picks[i, 5] % len(bg_words)]
-        out.append(templates[picks[i, 4] % len(templates)].format(
-            count=pick["count"], size=pick["size"], colour=pick["colour"],
-            shape=singular if one else plural, bg=bg, objects=noun if one else noun + "s",
-            like=f"a {singular}" if one else plural))
-    return out
-
-
 # ----------------------------------------------------------------------------- sound
+# The draws stay here (they use _rng and _captions); the synthesis is in .synth.
 
 def _sounds(labels: dict, seed: int, block: int, cfg: WorldConfig, audio: np.ndarray):
     """Draw one block's hidden audio factors and synthesise its clips into ``audio`` (m, N).
@@ -522,95 +355,3 @@ def _sounds(labels: dict, seed: int, block: int, cfg: WorldConfig, audio: np.nda
     _synthesise(labels, pitch, onsets, phase, _rng(seed, block, "noise"), cfg, audio)
     captions = _captions(_rng(seed, block, "audio_caption"), labels, "audio")
     return captions, onsets, pitch
-
-
-def _clip_len(cfg: WorldConfig) -> int:
-    return int(round(cfg.duration_s * cfg.sampling_rate))
-
-
-def _note_len(cfg: WorldConfig) -> int:
-    return int(round(cfg.note_s * cfg.sampling_rate))
-
-
-@lru_cache(maxsize=4)
-def _envelopes(cfg: WorldConfig) -> np.ndarray:
-    """(4, L) amplitude envelopes: smooth bell, flat + abrupt end, pluck, percussive burst.
-
-    All have faded by 0.8 of the slot, leaving ≥ 64 ms of silence before the next onset, so
-    notes stay apart even in 4×4-pooled log-mels (40 ms frames).
-    """
-    x = np.arange(_note_len(cfg)) / _note_len(cfg)        # time as a fraction of the note slot
-    bell = np.where(x < 0.2, 0.5 - 0.5 * np.cos(np.pi * x / 0.2),
-                    0.5 + 0.5 * np.cos(np.pi * np.minimum((x - 0.2) / 0.55, 1.0)))
-    flat = np.clip(np.minimum(x / 0.023, (0.68 - x) / 0.04), 0.0, 1.0)
-    taper = np.clip((0.8 - x) / 0.15, 0.0, 1.0)
-    pluck = np.minimum(x / 0.01, 1.0) * np.exp(-x / 0.2) * taper
-    burst = np.minimum(x / 0.005, 1.0) * np.exp(-x / 0.09) * taper
-    return np.stack([bell, flat, pluck, burst]).astype(np.float32)
-
-
-@lru_cache(maxsize=4)
-def _wavetables(cfg: WorldConfig) -> np.ndarray:
-    """(shapes 0..2, registers, _TABLE + 1) one period each, band-limited per register."""
-    theta = 2 * np.pi * np.arange(_TABLE + 1) / _TABLE
-    tables = np.zeros((3, len(cfg.registers_hz), _TABLE + 1))
-    for r, f in enumerate(cfg.registers_hz):
-        top = max(1, int(cfg.max_partial_hz // (f * 2.0 ** cfg.pitch_jitter_oct)))
-        for k in range(1, top + 1):
-            partial = np.sin(k * theta) / k
-            tables[2, r] += partial                    # triangle: sawtooth-like, every harmonic
-            if k % 2:
-                tables[1, r] += partial                # square: odd harmonics only
-        tables[0, r] = np.sin(theta)                   # circle: pure sine
-    return tables.astype(np.float32)
-
-
-def _synthesise(labels, pitch, onsets, phase, noise_rng, cfg: WorldConfig,
-                audio: np.ndarray) -> None:
-    """Write the clips into ``audio`` (m, N). Tonal notes repeat one waveform per clip (same
-    phase); each star note gets fresh noise, drawn in row order so blocks stay prefix-stable."""
-    sr, length = cfg.sampling_rate, _note_len(cfg)
-    shape = labels["shape"]
-    level = np.asarray(cfg.loudness_rms, np.float32)[labels["size"]]
-    envelopes = _envelopes(cfg)
-    rows, slots = np.nonzero(~np.isnan(onsets))
-    notes = np.empty((len(rows), length), np.float32)
-    t = np.arange(length, dtype=np.float32) / sr
-
-    tonal = np.flatnonzero(shape != _STAR)
-    if len(tonal):
-        pos = np.mod(pitch[tonal, None].astype(np.float32) * t
-                     + phase[tonal, None].astype(np.float32), 1.0) * _TABLE
-        k = pos.astype(np.int64)
-        frac = pos - k
-        tables = _wavetables(cfg).reshape(-1)
-        base = ((shape[tonal] * len(cfg.registers_hz) + labels["colour"][tonal])
-                * (_TABLE + 1))[:, None]
-        wave = tables[base + k] * (1 - frac) + tables[base + k + 1] * frac
-        wave *= envelopes[shape[tonal]]
-        wave *= (level[tonal] / _peak_rms(wave, sr))[:, None]
-        which = np.full(len(shape), -1)
-        which[tonal] = np.arange(len(tonal))
-        is_tonal = shape[rows] != _STAR
-        notes[is_tonal] = wave[which[rows[is_tonal]]]
-
-    star = np.flatnonzero(shape[rows] == _STAR)
-    if len(star):
-        noise = noise_rng.standard_normal((len(star), length), np.float32)
-        freqs = np.fft.rfftfreq(length, 1 / sr)
-        octaves = np.log2(np.maximum(freqs, 1.0) / pitch[rows[star], None])
-        gain = np.exp(-0.5 * (octaves / cfg.noise_band_oct) ** 2)
-        wave = np.fft.irfft(np.fft.rfft(noise, axis=-1) * gain, n=length, axis=-1)
-        wave = wave.astype(np.float32) * envelopes[_STAR]
-        notes[star] = wave * (level[rows[star]] / _peak_rms(wave, sr))[:, None]
-
-    audio[:] = 0.0
-    start = np.round(onsets[rows, slots] * sr).astype(np.int64)
-    audio[rows[:, None], start[:, None] + np.arange(length)] = np.clip(notes, -1.0, 1.0)
-
-
-def _peak_rms(notes: np.ndarray, sr: int) -> np.ndarray:
-    """Loudness of each note: its loudest 20-ms block RMS (same meaning for every timbre)."""
-    hop = sr // 50
-    blocks = notes[:, : notes.shape[1] // hop * hop].reshape(len(notes), -1, hop)
-    return np.sqrt((blocks ** 2).mean(-1)).max(-1)

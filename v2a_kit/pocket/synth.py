@@ -1,0 +1,110 @@
+"""Synthesising the pocket world's sounds: note envelopes, band-limited wavetables, noise bursts.
+
+``v2a_kit.pocket.world._sounds`` draws the hidden audio factors (pitch, onsets, phase) with the
+world's random streams and calls :func:`_synthesise` to write the clips.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .world import WorldConfig
+
+_STAR = 3
+_TABLE = 4096      # wavetable length (one period)
+
+
+def _clip_len(cfg: WorldConfig) -> int:
+    return int(round(cfg.duration_s * cfg.sampling_rate))
+
+
+def _note_len(cfg: WorldConfig) -> int:
+    return int(round(cfg.note_s * cfg.sampling_rate))
+
+
+@lru_cache(maxsize=4)
+def _envelopes(cfg: WorldConfig) -> np.ndarray:
+    """(4, L) amplitude envelopes: smooth bell, flat + abrupt end, pluck, percussive burst.
+
+    All have faded by 0.8 of the slot, leaving ≥ 64 ms of silence before the next onset, so
+    notes stay apart even in 4×4-pooled log-mels (40 ms frames).
+    """
+    x = np.arange(_note_len(cfg)) / _note_len(cfg)        # time as a fraction of the note slot
+    bell = np.where(x < 0.2, 0.5 - 0.5 * np.cos(np.pi * x / 0.2),
+                    0.5 + 0.5 * np.cos(np.pi * np.minimum((x - 0.2) / 0.55, 1.0)))
+    flat = np.clip(np.minimum(x / 0.023, (0.68 - x) / 0.04), 0.0, 1.0)
+    taper = np.clip((0.8 - x) / 0.15, 0.0, 1.0)
+    pluck = np.minimum(x / 0.01, 1.0) * np.exp(-x / 0.2) * taper
+    burst = np.minimum(x / 0.005, 1.0) * np.exp(-x / 0.09) * taper
+    return np.stack([bell, flat, pluck, burst]).astype(np.float32)
+
+
+@lru_cache(maxsize=4)
+def _wavetables(cfg: WorldConfig) -> np.ndarray:
+    """(shapes 0..2, registers, _TABLE + 1) one period each, band-limited per register."""
+    theta = 2 * np.pi * np.arange(_TABLE + 1) / _TABLE
+    tables = np.zeros((3, len(cfg.registers_hz), _TABLE + 1))
+    for r, f in enumerate(cfg.registers_hz):
+        top = max(1, int(cfg.max_partial_hz // (f * 2.0 ** cfg.pitch_jitter_oct)))
+        for k in range(1, top + 1):
+            partial = np.sin(k * theta) / k
+            tables[2, r] += partial                    # triangle: sawtooth-like, every harmonic
+            if k % 2:
+                tables[1, r] += partial                # square: odd harmonics only
+        tables[0, r] = np.sin(theta)                   # circle: pure sine
+    return tables.astype(np.float32)
+
+
+def _synthesise(labels, pitch, onsets, phase, noise_rng, cfg: WorldConfig,
+                audio: np.ndarray) -> None:
+    """Write the clips into ``audio`` (m, N). Tonal notes repeat one waveform per clip (same
+    phase); each star note gets fresh noise, drawn in row order so blocks stay prefix-stable."""
+    sr, length = cfg.sampling_rate, _note_len(cfg)
+    shape = labels["shape"]
+    level = np.asarray(cfg.loudness_rms, np.float32)[labels["size"]]
+    envelopes = _envelopes(cfg)
+    rows, slots = np.nonzero(~np.isnan(onsets))
+    notes = np.empty((len(rows), length), np.float32)
+    t = np.arange(length, dtype=np.float32) / sr
+
+    tonal = np.flatnonzero(shape != _STAR)
+    if len(tonal):
+        pos = np.mod(pitch[tonal, None].astype(np.float32) * t
+                     + phase[tonal, None].astype(np.float32), 1.0) * _TABLE
+        k = pos.astype(np.int64)
+        frac = pos - k
+        tables = _wavetables(cfg).reshape(-1)
+        base = ((shape[tonal] * len(cfg.registers_hz) + labels["colour"][tonal])
+                * (_TABLE + 1))[:, None]
+        wave = tables[base + k] * (1 - frac) + tables[base + k + 1] * frac
+        wave *= envelopes[shape[tonal]]
+        wave *= (level[tonal] / _peak_rms(wave, sr))[:, None]
+        which = np.full(len(shape), -1)
+        which[tonal] = np.arange(len(tonal))
+        is_tonal = shape[rows] != _STAR
+        notes[is_tonal] = wave[which[rows[is_tonal]]]
+
+    star = np.flatnonzero(shape[rows] == _STAR)
+    if len(star):
+        noise = noise_rng.standard_normal((len(star), length), np.float32)
+        freqs = np.fft.rfftfreq(length, 1 / sr)
+        octaves = np.log2(np.maximum(freqs, 1.0) / pitch[rows[star], None])
+        gain = np.exp(-0.5 * (octaves / cfg.noise_band_oct) ** 2)
+        wave = np.fft.irfft(np.fft.rfft(noise, axis=-1) * gain, n=length, axis=-1)
+        wave = wave.astype(np.float32) * envelopes[_STAR]
+        notes[star] = wave * (level[rows[star]] / _peak_rms(wave, sr))[:, None]
+
+    audio[:] = 0.0
+    start = np.round(onsets[rows, slots] * sr).astype(np.int64)
+    audio[rows[:, None], start[:, None] + np.arange(length)] = np.clip(notes, -1.0, 1.0)
+
+
+def _peak_rms(notes: np.ndarray, sr: int) -> np.ndarray:
+    """Loudness of each note: its loudest 20-ms block RMS (same meaning for every timbre)."""
+    hop = sr // 50
+    blocks = notes[:, : notes.shape[1] // hop * hop].reshape(len(notes), -1, hop)
+    return np.sqrt((blocks ** 2).mean(-1)).max(-1)
