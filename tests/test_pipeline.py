@@ -202,6 +202,20 @@ def test_cli_generate_writes_sounds_videos_and_a_manifest(world, video, tmp_path
         assert (out / name).stat().st_size > 1000
 
 
+def test_cli_shows_a_skipped_file_as_one_warning_line(world, tmp_path, capsys):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    Image.fromarray(world.images[0]).save(folder / "dog.png")
+    (folder / "notes.txt").write_text("not media")
+    rc = main(["generate", str(folder), "-o", str(tmp_path / "out"), "--steps", "2",
+               "--no-progress"])
+    err = capsys.readouterr().err
+    assert rc == 0 and sorted(p.name for p in (tmp_path / "out").iterdir()) == \
+        ["dog.wav", "generate.json"]
+    assert "v2a-kit generate: warning: " in err and "notes.txt" in err
+    assert "UserWarning" not in err and "list_media(" not in err  # no source line, no class
+
+
 def test_cli_generate_bad_input_writes_nothing(world, tmp_path, capsys):
     Image.fromarray(world.images[0]).save(tmp_path / "ok.png")
     (tmp_path / "bad.jpg").write_bytes(b"\xff\xd8\xff\xe0 truncated")

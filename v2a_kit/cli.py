@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from pathlib import Path
 
 from .errors import V2AError
@@ -358,7 +359,6 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="v2a-kit", description="Vision-to-audio generation by connecting foundation models "
@@ -372,10 +372,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _kit_warnings_as_lines(command: str):
+    """showwarning for the command line: the kit's own warnings (a skipped file, an incomplete
+    dataset) as one ``v2a-kit CMD: warning: ...`` line, as errors are shown; other libraries'
+    warnings keep Python's format, which names their source."""
+    package = str(Path(__file__).resolve().parent)
+    default = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if str(Path(filename).resolve()).startswith(package):
+            print(f"v2a-kit {command}: warning: {message}", file=file or sys.stderr)
+        else:
+            default(message, category, filename, lineno, file, line)
+    return show
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _kit_warnings_as_lines(args.command)
+            return args.func(args)
     except V2AError as e:
         print(f"v2a-kit {args.command}: error: {e}", file=sys.stderr)
         return 2
