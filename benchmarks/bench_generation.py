@@ -7,8 +7,13 @@ pipeline's throughput.
    difference between their waveforms (they should be equal).
 2. ``V2APipeline`` on the pocket preset at its default settings: images -> sounds per second
    (CLIP + mapper + AudioLDM, batches of 16) on this machine.
-3. With a CUDA GPU only: the ``paper``-size AudioLDM-S at random init — seconds per 10 s clip,
-   fp16 vs fp32, DDIM-200 vs DPM-Solver++ 25.
+3. The ``paper`` sizes at random init (no download; the cost does not depend on the weights):
+   - with a CUDA GPU: AudioLDM-S, seconds per 10 s clip, fp16 vs fp32, DDIM-200 vs
+     DPM-Solver++ at the kit's default steps;
+   - on the CPU (always): the whole ``V2APipeline`` (CLIP ViT-L/14 -> paper-size generative
+     mapper -> AudioLDM-S) at the kit's defaults, seconds per image -> 10.24 s sound; and
+     DDIM-200 extrapolated from the measured cost of one UNet step (a 200-step run would take
+     minutes), stated as such.
 
     python benchmarks/bench_generation.py [--n 16] [--repeats 3]
 """
@@ -23,7 +28,7 @@ import numpy as np
 import torch
 
 import v2a_kit as vk
-from v2a_kit.generation import make_scheduler
+from v2a_kit.generation import SCHEDULERS, make_scheduler
 from v2a_kit.pocket.world import sample_world
 
 
@@ -84,10 +89,11 @@ def paper_on_gpu() -> None:
         print("paper-size AudioLDM-S on GPU: skipped (no CUDA device here)")
         return
     from v2a_kit.generation import build_paper_audioldm
+    fast = ("dpmsolver++", SCHEDULERS["dpmsolver++"])
     for dtype in (torch.float16, torch.float32):
         gen = build_paper_audioldm(device="cuda", dtype=dtype)
         e = torch.nn.functional.normalize(torch.randn(1, gen.space.dim), dim=-1)
-        for scheduler, steps in (("ddim", 200), ("dpmsolver++", 25)):
+        for scheduler, steps in (("ddim", 200), fast):
             vk.generate(gen, e, scheduler=scheduler, num_inference_steps=2, progress=False,
                         audio_length_in_s=10.0)
             torch.cuda.synchronize()
@@ -102,6 +108,35 @@ def paper_on_gpu() -> None:
         torch.cuda.empty_cache()
 
 
+def paper_on_cpu(repeats: int = 2) -> None:
+    """The whole paper-size pipeline on this machine's CPU, at the kit's defaults."""
+    from v2a_kit.generation import build_paper_audioldm
+    from v2a_kit.mappers import create_mapper
+    from v2a_kit.pipeline import V2APipeline
+    clip = vk.load_clip("paper", random_init=True, device="cpu")
+    gen = build_paper_audioldm(device="cpu")
+    pipe = V2APipeline(clip, create_mapper("diffusion-paper", clip.space, gen.space), gen)
+    image = sample_world(1, seed=9400).images[0]
+    length = pipe.max_audio_length_s
+
+    def run(steps=None, scheduler="dpmsolver++"):
+        return timed(lambda: pipe(image, num_inference_steps=steps, scheduler=scheduler,
+                                  audio_length_in_s=length, progress=False))[0]
+
+    run(2)  # warm-up
+    default = statistics.median(run() for _ in range(repeats))
+    few = statistics.median(run(2, "ddim") for _ in range(repeats))
+    many = statistics.median(run(6, "ddim") for _ in range(repeats))
+    per_step = (many - few) / 4
+    fixed = few - 2 * per_step
+    threads = torch.get_num_threads()
+    print(f"paper sizes (random init), CPU fp32, {threads} threads, one image -> {length} s: "
+          f"{default:.1f} s at the defaults (dpmsolver++ {SCHEDULERS['dpmsolver++']} steps); "
+          f"one guided UNet step {per_step:.2f} s, the rest (CLIP, mapper, VAE, vocoder) "
+          f"{fixed:.1f} s; DDIM-200 ≈ {fixed + 200 * per_step:.0f} s (extrapolated from 2- and "
+          f"6-step runs)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=16)
@@ -110,6 +145,7 @@ def main() -> None:
     kit_vs_diffusers(args.n, args.repeats)
     throughput(2 * args.n)
     paper_on_gpu()
+    paper_on_cpu()
 
 
 if __name__ == "__main__":
