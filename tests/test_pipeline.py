@@ -70,7 +70,8 @@ def test_images_to_sounds_seeded_and_batch_independent(pipe, world):
     # input i uses seed + i: alone with seed 7 it gives what it gave at position 2 of seed 5
     alone = pipe(world.images[2], num_samples=2, seed=7, batch_size=1, **FAST)
     np.testing.assert_allclose(alone[0].waveforms, out[2].waveforms, atol=1e-4)
-    again = pipe(list(world.images), num_samples=2, seed=5, batch_size=8, **FAST)
+    again = pipe(world.images, num_samples=2, seed=5, batch_size=8, **FAST)  # (n, h, w, 3)
+    assert [it.source for it in again] == [f"image #{i}" for i in range(4)]
     for a, b in zip(out, again):
         np.testing.assert_allclose(a.waveforms, b.waveforms, atol=1e-4)
     other = pipe(world.images[0], num_samples=1, seed=6, **FAST)

@@ -110,13 +110,16 @@ class V2AOutput:
 def collect_inputs(inputs, *, min_image_size: int = 8) -> list[_Source]:
     """Images (PIL, arrays, files), video files and folders -> a list of checked sources.
 
+    ``inputs`` is one of these or a list of them; an ``(n, h, w, c)`` array is ``n`` images.
+
     Folders are searched recursively; files in them that are not images or videos (audio,
     text, ...) are **skipped with a warning that names them**; hidden files are ignored. A file
     named explicitly must be an image or a video (``MediaError`` otherwise). Every image is
     opened and every video probed here, before any generation, so a corrupt or too-small input
     fails at once with its name and nothing is written.
     """
-    items = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+    batch = isinstance(inputs, np.ndarray) and inputs.ndim == 4  # (n, h, w, c), as CLIP takes
+    items = list(inputs) if isinstance(inputs, (list, tuple)) or batch else [inputs]
     if not items:
         raise MediaError("no inputs: give images, video files or folders")
     out: list[_Source] = []
@@ -271,7 +274,8 @@ class V2APipeline:
         """Sounds for images, image files, video files and folders of them.
 
         Args:
-            inputs: one input or a list: PIL images, arrays, paths (see :func:`collect_inputs`).
+            inputs: one input or a list: PIL images, arrays, paths; an (n, h, w, c) array is
+                n images (see :func:`collect_inputs`).
             num_samples: sounds per input. The generative mapper draws ``num_samples`` CLAP
                 embeddings; the regression mapper has one, and AudioLDM's noise varies.
             num_inference_steps: AudioLDM steps; ``None`` = the scheduler's default (10 for
