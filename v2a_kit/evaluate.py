@@ -331,7 +331,8 @@ def _read_audio(path: Path, sampling_rate: int, extractors, clip_samples: int | 
         raise MediaError(f"{path}: {len(wave) / sampling_rate:.3f} s of audio; the pocket "
                          f"evaluators read clips of exactly {clip_samples / sampling_rate:g} s "
                          f"({clip_samples} samples at {sampling_rate} Hz), as the pocket world "
-                         "makes them. Cut or pad the clips (v2a_kit.media.fit_length), or use "
+                         "makes them. Cut or pad the clips (v2a_kit.media.fit_length), move "
+                         "longer ones (a video's soundtrack) out of the folder, or use "
                          "preset='paper'")
     for ex in extractors:
         if len(wave) < ex.min_samples:
