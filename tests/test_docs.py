@@ -33,3 +33,15 @@ def test_readme_reproduction_table_is_notebook_06s():
     from v2a_kit.pocket.reproduce import reproduction_table
     report = json.loads((ROOT / "figures" / "06_reproduction.json").read_text())
     assert _block((ROOT / "README.md").read_text(), "reproduction") == reproduction_table(report)
+
+
+def test_readme_lists_every_notebook_with_its_own_title_and_run_time():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("update_readme",
+                                                  ROOT / "tools" / "update_readme.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    table = _block((ROOT / "README.md").read_text(), "notebooks")
+    assert table == tool.notebook_table()
+    notebooks = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    assert len(notebooks) >= 7 and all(f"notebooks/{nb.name}" in table for nb in notebooks)

@@ -3,7 +3,9 @@
     python tools/update_readme.py
 
 - ``schedulers``: benchmarks/results/schedulers.json (benchmarks/bench_schedulers.py);
-- ``reproduction``: figures/06_reproduction.json (notebook 06).
+- ``reproduction``: figures/06_reproduction.json (notebook 06);
+- ``notebooks``: the tutorial's table of contents, from each notebook's title cell (its heading
+  and its "**Run time**" line).
 
 tests/test_docs.py fails when the README and these files disagree.
 """
@@ -11,6 +13,7 @@ tests/test_docs.py fails when the README and these files disagree.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from v2a_kit.atomic import atomic_write
@@ -18,8 +21,28 @@ from v2a_kit.pocket.reproduce import reproduction_table
 from v2a_kit.pocket.schedulers import scheduler_table
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def notebook_table(folder: Path = ROOT / "notebooks") -> str:
+    """| notebook | what it covers | run time | from each numbered notebook's first cell."""
+    rows = ["| notebook | what it covers | run time on 2 CPU cores |", "|---|---|---|"]
+    for path in sorted(folder.glob("[0-9][0-9]_*.ipynb")):
+        first = json.loads(path.read_text())["cells"][0]
+        text = "".join(first["source"])
+        heading = re.match(r"# \d+ — (.+)", text.splitlines()[0])
+        run_time = re.search(r"\*\*Run time\*\* on 2 CPU cores: ([^\n]*(?:\n(?!\n)[^\n]*)*)",
+                             text)
+        if first["cell_type"] != "markdown" or not heading or not run_time:
+            raise SystemExit(f"{path}: its first cell needs a '# NN — title' heading and a "
+                             "'**Run time** on 2 CPU cores: ...' line")
+        when = " ".join(run_time.group(1).split()).rstrip(".")
+        rows.append(f"| [`{path.stem}`](notebooks/{path.name}) | {heading.group(1)} | {when} |")
+    return "\n".join(rows)
+
+
 BLOCKS = {"schedulers": (ROOT / "benchmarks" / "results" / "schedulers.json", scheduler_table),
-          "reproduction": (ROOT / "figures" / "06_reproduction.json", reproduction_table)}
+          "reproduction": (ROOT / "figures" / "06_reproduction.json", reproduction_table),
+          "notebooks": (ROOT / "notebooks", notebook_table)}
 
 
 def replace_block(text: str, name: str, body: str) -> str:
@@ -35,7 +58,8 @@ def main() -> None:
     readme = ROOT / "README.md"
     text = readme.read_text()
     for name, (path, render) in BLOCKS.items():
-        text = replace_block(text, name, render(json.loads(path.read_text())))
+        text = replace_block(text, name, render(path if path.is_dir() else
+                                                json.loads(path.read_text())))
     atomic_write(readme, text.encode())
     print(f"updated {', '.join(BLOCKS)} in {readme}")
 
