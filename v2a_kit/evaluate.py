@@ -105,8 +105,9 @@ class EvalReport:
     COLUMNS = (("fd", "FD ↓"), ("fad", "FAD ↓"), ("kl", "KL ↓"), ("is", "IS ↑"), ("cs", "CS ↑"))
 
     def _cell(self, key: str) -> str:
-        if key == "is":
-            return f"{self.is_mean:.3f} ± {self.is_std:.3f}"
+        if key == "is":  # the spread is over splits: with one split there is none to show
+            spread = f" ± {self.is_std:.3f}" if self.counts.get("is_splits", 0) > 1 else ""
+            return f"{self.is_mean:.3f}{spread}"
         value = getattr(self, key)
         return "–" if value is None else f"{value:.3f}"
 
