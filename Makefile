@@ -20,17 +20,26 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 PYTEST_ARGS ?=
 OFFLINE  := HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 
-.PHONY: setup tutorial test test-unit test-notebooks notebooks lint benchmark clean-venv
+.PHONY: setup git-filter tutorial test test-unit test-notebooks notebooks lint benchmark clean-venv
 
-setup: $(STAMP)
+setup: $(STAMP) git-filter
 
 $(STAMP): pyproject.toml $(CONSTR)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade "pip>=24"
 	$(PY) -m pip install --quiet -c $(CONSTR) -e ".[dev]"
 	$(PY) -m ipykernel install --sys-prefix --name v2a-kit --display-name "v2a-kit (.venv)" >/dev/null
-	$(VENV)/bin/nbstripout --install --keep-output --keep-count >/dev/null 2>&1 || true
 	@touch $(STAMP)
+
+# Commit notebooks with their outputs but without metadata. `nbstripout --install` records none of
+# its options, and its default filter strips outputs: set the commit (clean) and diff filters to
+# keep them. Outside a git checkout (an unpacked archive) there is nothing to set.
+git-filter:
+	@if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+	  $(VENV)/bin/nbstripout --install && \
+	  git config filter.nbstripout.clean "'$(abspath $(PY))' -m nbstripout --keep-output --keep-count" && \
+	  git config diff.ipynb.textconv "'$(abspath $(PY))' -m nbstripout -t --keep-output --keep-count"; \
+	fi
 
 tutorial: setup
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(ROOT_FLAG) $(JUPYTER_ARGS)

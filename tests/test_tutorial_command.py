@@ -71,3 +71,25 @@ def _stop(proc: subprocess.Popen) -> None:
             return
         except subprocess.TimeoutExpired:
             continue
+
+
+def test_make_setups_git_filter_commits_notebooks_with_their_outputs(tmp_path):
+    """`make setup` installs nbstripout as a git filter; committed notebooks must keep their
+    outputs (plots, players, tables) and lose only metadata."""
+    import json
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    nb = ROOT / "notebooks" / "00_quickstart.ipynb"
+    original = json.loads(nb.read_text())
+    original["metadata"]["widgets"] = {"state": "a widget's saved state, to be stripped"}
+    (repo / nb.name).write_text(json.dumps(original))
+    subprocess.run(["make", "-s", "-f", str(ROOT / "Makefile"), "git-filter",
+                    f"VENV={sys.prefix}"], cwd=repo, check=True, capture_output=True)
+    subprocess.run(["git", "add", nb.name], cwd=repo, check=True)
+    staged = json.loads(subprocess.run(["git", "show", f":{nb.name}"], cwd=repo, check=True,
+                                       capture_output=True, text=True).stdout)
+    outputs = [c.get("outputs") for c in original["cells"] if c["cell_type"] == "code"]
+    assert sum(map(len, outputs)) > 0
+    assert [c.get("outputs") for c in staged["cells"] if c["cell_type"] == "code"] == outputs
+    assert "widgets" not in staged["metadata"]
