@@ -40,9 +40,15 @@ def notebook_table(folder: Path = ROOT / "notebooks") -> str:
     return "\n".join(rows)
 
 
-BLOCKS = {"schedulers": (ROOT / "benchmarks" / "results" / "schedulers.json", scheduler_table),
-          "reproduction": (ROOT / "figures" / "06_reproduction.json", reproduction_table),
-          "notebooks": (ROOT / "notebooks", notebook_table)}
+def _from_json(path: Path, render):
+    return lambda: render(json.loads(path.read_text()))
+
+
+BLOCKS = {  # block name -> what renders its text
+    "schedulers": _from_json(ROOT / "benchmarks" / "results" / "schedulers.json", scheduler_table),
+    "reproduction": _from_json(ROOT / "figures" / "06_reproduction.json", reproduction_table),
+    "notebooks": notebook_table,
+}
 
 
 def replace_block(text: str, name: str, body: str) -> str:
@@ -57,9 +63,8 @@ def replace_block(text: str, name: str, body: str) -> str:
 def main() -> None:
     readme = ROOT / "README.md"
     text = readme.read_text()
-    for name, (path, render) in BLOCKS.items():
-        text = replace_block(text, name, render(path if path.is_dir() else
-                                                json.loads(path.read_text())))
+    for name, render in BLOCKS.items():
+        text = replace_block(text, name, render())
     atomic_write(readme, text.encode())
     print(f"updated {', '.join(BLOCKS)} in {readme}")
 

@@ -32,7 +32,6 @@ from pathlib import Path
 
 from ..errors import MediaError
 from ._common import _EXTS, AUDIO_EXTS, IMAGE_EXTS, VIDEO_EXTS, media_kind
-from ._common import _existing_file as _existing_file  # re-exported: media._existing_file
 from .audio import fit_length, load_audio, write_wav
 from .images import load_image, load_images
 from .video import (
