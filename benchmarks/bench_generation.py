@@ -88,10 +88,9 @@ def paper_on_gpu() -> None:
     if not torch.cuda.is_available():
         print("paper-size AudioLDM-S on GPU: skipped (no CUDA device here)")
         return
-    from v2a_kit.generation import build_paper_audioldm
     fast = ("dpmsolver++", SCHEDULERS["dpmsolver++"])
     for dtype in (torch.float16, torch.float32):
-        gen = build_paper_audioldm(device="cuda", dtype=dtype)
+        gen = vk.load_audioldm("paper", random_init=True, device="cuda", dtype=dtype)
         e = torch.nn.functional.normalize(torch.randn(1, gen.space.dim), dim=-1)
         for scheduler, steps in (("ddim", 200), fast):
             vk.generate(gen, e, scheduler=scheduler, num_inference_steps=2, progress=False,
@@ -110,11 +109,10 @@ def paper_on_gpu() -> None:
 
 def paper_on_cpu(repeats: int = 2) -> None:
     """The whole paper-size pipeline on this machine's CPU, at the kit's defaults."""
-    from v2a_kit.generation import build_paper_audioldm
     from v2a_kit.mappers import create_mapper
     from v2a_kit.pipeline import V2APipeline
     clip = vk.load_clip("paper", random_init=True, device="cpu")
-    gen = build_paper_audioldm(device="cpu")
+    gen = vk.load_audioldm("paper", random_init=True, device="cpu")
     pipe = V2APipeline(clip, create_mapper("diffusion-paper", clip.space, gen.space), gen)
     image = sample_world(1, seed=9400).images[0]
     length = pipe.max_audio_length_s

@@ -267,9 +267,8 @@ def test_paper_clap_offline_fails_fast_and_clearly(name, offline_env, monkeypatc
 
 def test_paper_spaces_agree_by_name():
     """load_clap('paper') and load_audioldm('paper') declare one conditioning space."""
-    from v2a_kit.encoders import PRETRAINED_CLAPS
-    from v2a_kit.generation import PAPER_CLAP_SPACE
     from v2a_kit.presets import get_preset
+    from v2a_kit.registry import PAPER_CLAP_SPACE, get_model_entry
     assert get_preset("paper").clap == "audioldm-s-full-clap"
-    assert PRETRAINED_CLAPS["audioldm-s-full-clap"] == (PAPER_CLAP_SPACE.model,
-                                                        PAPER_CLAP_SPACE.checkpoint)
+    assert get_model_entry("audioldm-s-full-clap", "clap").space == PAPER_CLAP_SPACE
+    assert get_model_entry(get_preset("paper").audioldm, "audioldm").space == PAPER_CLAP_SPACE

@@ -8,17 +8,15 @@ import pytest
 import torch
 
 from v2a_kit import ConfigError, EmbeddingError, SpaceMismatchError, WeightsNotFoundError
+from v2a_kit.configs import TINY_SEED
 from v2a_kit.generation import (
-    PAPER_CLAP_SPACE,
-    PAPER_REPO,
-    build_paper_audioldm,
     check_space,
     encode_prompt,
     generate,
-    load_audioldm,
     make_scheduler,
 )
-from v2a_kit.presets import TINY_SEED
+from v2a_kit.models.audioldm import PAPER_REPO
+from v2a_kit.registry import PAPER_CLAP_SPACE, load_audioldm
 from v2a_kit.spaces import Embeddings, Space
 from v2a_kit.weights import hub_reachable
 
@@ -256,7 +254,7 @@ def test_paper_loader_refuses_another_architecture(model, tmp_path, monkeypatch)
 
 @pytest.mark.slow
 def test_paper_architecture_at_random_init():
-    gen = build_paper_audioldm(device="cpu")
+    gen = load_audioldm("paper", random_init=True, device="cpu")
     n = {k: sum(p.numel() for p in getattr(gen, k).parameters()) / 1e6
          for k in ("unet", "vae", "vocoder", "text_encoder")}
     for k, expected in {"unet": 185.0, "vae": 55.4, "vocoder": 55.3, "text_encoder": 125.3}.items():

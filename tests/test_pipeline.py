@@ -291,10 +291,9 @@ def test_side_by_side_and_plots(pipe, world):
 def test_the_papers_parts_fit_together_at_random_init():
     """The paper's three parts at their real sizes, random init (no download): CLIP ViT-L/14
     (768-d) -> the paper-size generative mapper -> AudioLDM-S (512-d) make one image's sounds."""
-    from v2a_kit.generation import build_paper_audioldm
     from v2a_kit.mappers import create_mapper
     clip = vk.load_clip("paper", random_init=True, device="cpu")
-    gen = build_paper_audioldm(device="cpu")
+    gen = vk.load_audioldm("paper", random_init=True, device="cpu")
     pipe = V2APipeline(clip, create_mapper("diffusion-paper", clip.space, gen.space), gen)
     assert pipe.max_audio_length_s == pytest.approx(10.24)
     out = pipe(sample_world(1, seed=9300).images[0], num_samples=2, audio_length_in_s=1.28,

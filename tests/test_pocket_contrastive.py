@@ -7,7 +7,7 @@ import torch
 
 from v2a_kit.pocket.contrastive import combo_prompts, train_clap, train_clip, zero_shot_accuracy
 from v2a_kit.pocket.world import sample_world
-from v2a_kit.presets import load_config
+from v2a_kit.configs import load_config
 from v2a_kit.tokenizers import check_tokenizer, train_bpe_tokenizer
 
 
@@ -48,8 +48,8 @@ def _drops(losses, factor=0.7):
 def test_train_clip_fits_a_batch(batch):
     import open_clip
 
-    from v2a_kit.encoders import _register_configs
-    _register_configs()
+    from v2a_kit.models.clip import register_kit_configs
+    register_kit_configs()
     torch.manual_seed(0)
     model = open_clip.create_model("pocket-clip")
     tok = open_clip.get_tokenizer("pocket-clip")

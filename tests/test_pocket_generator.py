@@ -7,8 +7,10 @@ import torch
 from diffusers import DDIMScheduler
 
 from v2a_kit import generate
-from v2a_kit.encoders import build_tiny_clap, clap_text_tower, tiny_clap_space
-from v2a_kit.generation import _assemble, make_scheduler
+from v2a_kit.generation import make_scheduler
+from v2a_kit.models.audioldm import assemble
+from v2a_kit.models.clap import build_tiny_clap_model, clap_text_tower
+from v2a_kit.registry import TINY_CLAP_SPACE
 from v2a_kit.pocket.audio import log_mel, nearest_upsample, power_pool
 from v2a_kit.pocket.generator import (
     GriffinLimVocoder,
@@ -54,7 +56,7 @@ def test_vocoder_keeps_the_clip_length(mels):
 @pytest.fixture(scope="module")
 def trained(mels):
     """A few steps of training with the tiny CLAP standing in for pocket-CLAP."""
-    clap = build_tiny_clap()
+    clap = build_tiny_clap_model()
     d = clap.config.projection_dim
     vae = PowerPoolAutoencoder()
     latents = vae.encode(mels).latents
@@ -84,7 +86,7 @@ def test_assembled_generator_runs_like_audioldm(trained):
     parts = dict(unet=trained["ema"], vae=trained["vae"], vocoder=GriffinLimVocoder(n_iter=4),
                  text_encoder=clap_text_tower(clap), tokenizer=byte_level_roberta_tokenizer(),
                  scheduler=trained["sched"])
-    model = _assemble(parts, tiny_clap_space(clap), "cpu", torch.float32, "pocket-test", {})
+    model = assemble(parts, TINY_CLAP_SPACE, "cpu", torch.float32, "pocket-test", {})
     assert model.vae_scale_factor == 4 and model.sampling_rate == 16000
     out = generate(model, trained["cond"][:2], num_inference_steps=3, scheduler="ddim",
                    generator=torch.Generator().manual_seed(0), progress=False)

@@ -12,8 +12,6 @@ from .encoders import (
                        encode_images,
                        encode_text,
                        encode_video,
-                       load_clap,
-                       load_clip,
 )
 from .errors import (
                        CacheError,
@@ -31,18 +29,27 @@ from .generation import (
     check_space,
     encode_prompt,
     generate,
-    load_audioldm,
 )
-from .mappers import create_mapper, fit_ridge, list_mappers, load_mapper, save_mapper
+from .mappers import create_mapper, fit_ridge, list_mappers, save_mapper
 from .pipeline import V2AItem, V2AOutput, V2APipeline, write_outputs
 from .presets import default_preset, get_preset, list_presets
+from .registry import (
+    create_model,
+    list_models,
+    load_audioldm,
+    load_clap,
+    load_clip,
+    load_extractors,
+    load_mapper,
+)
 from .spaces import Embeddings, Space
 from .train import History, Pairs, TrainConfig, fit, make_pairs
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "best_device", "list_presets", "get_preset", "default_preset",
+    "best_device", "list_presets", "get_preset", "default_preset", "list_models", "create_model",
+    "load_extractors",
     "load_clip", "load_clap", "load_audioldm", "AudioLDMGenerator", "generate",
     "GenerationOutput", "encode_prompt", "check_space", "SpaceCheck", "ClipEncoder", "ClapEncoder",
     "encode_images", "encode_video", "encode_audio", "encode_text",

@@ -61,7 +61,7 @@ def _add_embed(sub) -> None:
 def cmd_embed(args) -> int:
     from .distributed import distributed_env, shard_device
     from .embeddings import extract_embeddings, save_embeddings
-    from .encoders import load_clap, load_clip
+    from .registry import load_clap, load_clip
 
     info = distributed_env()
     device = args.device or (shard_device(info) if info.world_size > 1 else None)

@@ -1,10 +1,10 @@
 """CLIP image/text and CLAP audio/text encoders -> L2-normalised float32 (n, d) embeddings.
 
-``load_clip`` returns a :class:`ClipEncoder` (an open_clip model and its preprocessing);
-``load_clap`` returns a :class:`ClapEncoder` (a transformers ``ClapModel`` with its feature
-extractor and tokenizer). Both encode in batches, without gradients, on the best device, with a
-progress bar for long inputs, and return :class:`~v2a_kit.spaces.Embeddings` that carry their
-space. The module-level ``encode_*`` functions are the same calls in functional form.
+``load_clip`` (:mod:`v2a_kit.registry`) returns a :class:`ClipEncoder` (an open_clip model and
+its preprocessing); ``load_clap`` returns a :class:`ClapEncoder` (a transformers ``ClapModel``
+with its feature extractor and tokenizer). Both encode in batches, without gradients, on the best
+device, with a progress bar for long inputs, and return :class:`~v2a_kit.spaces.Embeddings` that
+carry their space. The module-level ``encode_*`` functions are the same calls in functional form.
 """
 
 from __future__ import annotations
@@ -20,12 +20,10 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from . import media
-from .devices import default_dtype, resolve_device
 from .errors import ConfigError, MediaError
-from .presets import TINY_SEED, load_config, resolve_model_name
 from .spaces import Embeddings, Space
 
-__all__ = ["ClipEncoder", "ClapEncoder", "load_clip", "load_clap", "encode_images",
+__all__ = ["ClipEncoder", "ClapEncoder", "encode_images",
            "encode_video", "encode_audio", "encode_text", "AGGREGATORS"]
 
 
@@ -263,202 +261,3 @@ def encode_audio(encoder: ClapEncoder, audios, **kw) -> Embeddings:
 
 def encode_text(encoder: ClipEncoder | ClapEncoder, texts, **kw) -> Embeddings:
     return encoder.encode_text(texts, **kw)
-
-
-# --- loaders ---------------------------------------------------------------------------------
-def load_clip(preset_or_name: str | None = None, *, device=None, dtype: torch.dtype | None = None,
-              weights=None, random_init: bool = False) -> ClipEncoder:
-    """Load a CLIP encoder.
-
-    Args:
-        preset_or_name: a preset ('paper', 'tiny', ...) or an open_clip model as
-            ``"ARCH/TAG"`` (e.g. ``"ViT-B-32/openai"``); ``None`` = the default preset.
-        device: ``None`` = the best available (CUDA, MPS, CPU).
-        dtype: ``None`` = float16 on CUDA, float32 elsewhere.
-        weights: a local file (or folder holding it) to load instead of the hub's copy.
-        random_init: build the named architecture with random weights (seed ``TINY_SEED``)
-            instead of loading any: real shapes and code paths, offline, for tests and timing.
-    """
-    import open_clip
-
-    name = resolve_model_name(preset_or_name, "clip")
-    dev = resolve_device(device)
-    dt = dtype or default_dtype(dev)
-    if name == "pocket-clip":
-        from .pocket.loading import clip_parts
-        model, preprocess, tok, space, source = clip_parts(weights)
-        model = model.to(dev, dt).eval()
-        return ClipEncoder(model, preprocess, tok, space, dev, dt, source=source)
-    if name == "tiny-clip":
-        _register_configs()
-        arch = "v2a-tiny-ViT"
-        torch.manual_seed(TINY_SEED)
-        model, _, preprocess = open_clip.create_model_and_transforms(arch, pretrained=None)
-        space = Space("clip", f"open_clip/{arch}", f"random-init:seed={TINY_SEED}",
-                      model.text_projection.shape[1])
-        source = {"kind": "random-init", "seed": TINY_SEED}
-    elif "/" in name:
-        arch, tag = name.split("/", 1)
-        if arch not in open_clip.list_models():
-            raise ConfigError(f"unknown open_clip architecture {arch!r} in {name!r}")
-        cfg = open_clip.get_pretrained_cfg(arch, tag)
-        if not cfg:
-            raise ConfigError(f"open_clip has no pretrained tag {tag!r} for {arch}; known: "
-                              f"{open_clip.list_pretrained_tags_by_model(arch)}")
-        if random_init:
-            torch.manual_seed(TINY_SEED)
-            path, tag = None, f"random-init:seed={TINY_SEED}"
-        else:
-            path = _open_clip_weights(arch, tag, cfg, weights)
-        model, _, preprocess = open_clip.create_model_and_transforms(
-            arch, pretrained=str(path) if path else None,
-            force_quick_gelu=bool(cfg.get("quick_gelu", False)),
-            image_mean=cfg.get("mean"), image_std=cfg.get("std"),
-            image_interpolation=cfg.get("interpolation"),
-            image_resize_mode=cfg.get("resize_mode"))
-        space = Space("clip", f"open_clip/{arch}", tag,
-                      open_clip.get_model_config(arch)["embed_dim"])
-        source = ({"kind": "random-init", "seed": TINY_SEED} if path is None
-                  else {"kind": "pretrained", "file": str(path)})
-    else:
-        raise ConfigError(f"unknown CLIP {name!r}: give a preset or an open_clip 'ARCH/TAG'")
-    model = model.to(dev, dt).eval()
-    return ClipEncoder(model, preprocess, open_clip.get_tokenizer(
-        "v2a-tiny-ViT" if name == "tiny-clip" else name.split("/")[0]), space, dev, dt,
-        source=source)
-
-
-def _register_configs() -> None:
-    from importlib import resources
-
-    import open_clip
-    if "v2a-tiny-ViT" not in open_clip.list_models():
-        open_clip.add_model_config(Path(str(resources.files("v2a_kit") / "configs" / "open_clip")))
-
-
-def _open_clip_weights(arch: str, tag: str, cfg: dict, weights) -> Path:
-    from .weights import hub_file
-    hub = cfg.get("hf_hub", "")
-    what = f"CLIP {arch} ({tag})"
-    if not hub:
-        raise ConfigError(f"{what}: open_clip lists no hub copy; pass weights= a local file")
-    repo_id, filename = hub.rstrip("/"), "open_clip_model.safetensors"
-    if hub.count("/") >= 2 and not hub.endswith("/"):
-        repo_id, filename = hub.rsplit("/", 1)
-    return hub_file(repo_id, filename, what=what, local=weights)
-
-
-def load_clap(preset_or_name: str | None = None, *, device=None, weights=None,
-              random_init: bool = False) -> ClapEncoder:
-    """Load a CLAP encoder (transformers ``ClapModel``), float32 on every device.
-
-    Args:
-        preset_or_name: a preset, or one of ``"audioldm-s-full-clap"`` (the CLAP AudioLDM-S-full
-            was trained with: the ``paper`` preset's), ``"laion-630k-audioset-best"`` (LAION's
-            checkpoint of the same architecture: **another space**), ``"tiny-clap"``.
-        weights: a local copy of the checkpoint (file or folder).
-        random_init: build the named architecture with random weights, offline (the text is
-            then tokenised byte-wise: the real RoBERTa vocabulary is a download too).
-    """
-    from transformers import ClapFeatureExtractor
-
-    name = resolve_model_name(preset_or_name, "clap")
-    dev = resolve_device(device)
-    fe = ClapFeatureExtractor(truncation="rand_trunc", padding="repeatpad")
-    if name == "tiny-clap":
-        model = build_tiny_clap()
-        from .tokenizers import byte_level_roberta_tokenizer
-        tok = byte_level_roberta_tokenizer()
-        space = tiny_clap_space(model)
-        source = {"kind": "random-init", "seed": TINY_SEED}
-    elif name == "pocket-clap":
-        from .pocket.loading import clap_parts
-        model, fe, tok, space, source = clap_parts(weights)
-    elif name in PRETRAINED_CLAPS:
-        from .clap_convert import paper_clap_feature_extractor
-        model, tok, space, source = _load_pretrained_clap(name, weights, random_init)
-        fe = paper_clap_feature_extractor()
-    else:
-        raise ConfigError(f"unknown CLAP {name!r}: give a preset or one of "
-                          f"{sorted(PRETRAINED_CLAPS)}")
-    return ClapEncoder(model.to(dev).eval(), fe, tok, space, dev, torch.float32, source=source)
-
-
-# name -> (space model, space checkpoint, where the weights are published)
-PRETRAINED_CLAPS = {
-    "audioldm-s-full-clap": ("audioldm/clap-htsat-tiny", "audioldm-s-full"),
-    "laion-630k-audioset-best": ("laion/clap-htsat-tiny", "630k-audioset-best"),
-}
-
-
-def _load_pretrained_clap(name: str, weights, random_init: bool):
-    """HTSAT-tiny + RoBERTa CLAPs converted from laion_clap checkpoints (see clap_convert)."""
-    from transformers import AutoTokenizer, ClapModel
-
-    from .clap_convert import (
-        AUDIOLDM_S_FULL_CKPT,
-        LAION_630K_AUDIOSET_BEST,
-        load_clap_model_from_laion_checkpoint,
-        paper_clap_config,
-    )
-    from .generation import PAPER_CLAP_SPACE, PAPER_REPO
-    from .tokenizers import byte_level_roberta_tokenizer, check_tokenizer
-    from .weights import hub_file, hub_snapshot, url_file
-
-    model_id, ckpt = PRETRAINED_CLAPS[name]
-    if random_init:
-        torch.manual_seed(TINY_SEED)
-        model = ClapModel(paper_clap_config()).eval()
-        space = Space("clap", model_id, f"random-init:seed={TINY_SEED}", 512)
-        return (model, byte_level_roberta_tokenizer(), space,
-                {"kind": "random-init", "seed": TINY_SEED})
-    if name == "audioldm-s-full-clap":
-        path = url_file(AUDIOLDM_S_FULL_CKPT["url"], "audioldm-s-full.ckpt",
-                        what="the CLAP inside AudioLDM-S-full", local=weights)
-        # AudioLDM's own RoBERTa tokenizer, from the diffusers copy of the same model
-        tok_dir = hub_snapshot(PAPER_REPO, what="AudioLDM's RoBERTa tokenizer",
-                               allow_patterns=["tokenizer/*"],
-                               required=("tokenizer/tokenizer_config.json",)) / "tokenizer"
-        space = PAPER_CLAP_SPACE
-    else:
-        path = hub_file(LAION_630K_AUDIOSET_BEST["repo_id"], LAION_630K_AUDIOSET_BEST["filename"],
-                        what="LAION CLAP 630k-audioset-best", local=weights)
-        tok_dir = hub_snapshot("FacebookAI/roberta-base", what="the RoBERTa tokenizer",
-                               allow_patterns=["vocab.json", "merges.txt", "tokenizer*.json"],
-                               required=("vocab.json", "merges.txt"))
-        space = Space("clap", model_id, ckpt, 512)
-    model = load_clap_model_from_laion_checkpoint(path)
-    tok = AutoTokenizer.from_pretrained(str(tok_dir))
-    tok.model_max_length = 77  # laion_clap's text length
-    check_tokenizer(tok, f"tokenizer at {tok_dir}")
-    return model, tok, space, {"kind": "pretrained", "file": str(path)}
-
-
-def tiny_clap_space(model) -> Space:
-    """The space of the `tiny` CLAP (shared by the tiny AudioLDM, whose text tower it is)."""
-    return Space("clap", "transformers/ClapModel-tiny", f"random-init:seed={TINY_SEED}",
-                 model.config.projection_dim)
-
-
-def clap_text_tower(clap) -> torch.nn.Module:
-    """A ``ClapTextModelWithProjection`` holding ``clap``'s text tower (copied weights).
-
-    This is the class of AudioLDM's ``text_encoder`` in diffusers: a generator whose text
-    encoder is its CLAP's own tower embeds prompts in that CLAP's space.
-    """
-    from transformers import ClapTextModelWithProjection
-    text = ClapTextModelWithProjection(clap.config.text_config)
-    tower = {k: v for k, v in clap.state_dict().items()
-             if k.startswith(("text_model.", "text_projection."))}
-    text.load_state_dict(tower, strict=True)
-    return text.eval()
-
-
-def build_tiny_clap() -> torch.nn.Module:
-    """The `tiny` preset's ClapModel, random init with :data:`TINY_SEED` (deterministic)."""
-    from transformers import ClapConfig, ClapModel
-    c = load_config("clap-tiny.json")
-    cfg = ClapConfig(text_config=c["text_config"], audio_config=c["audio_config"],
-                     projection_dim=c["projection_dim"])
-    torch.manual_seed(TINY_SEED)
-    return ClapModel(cfg).eval()

@@ -21,6 +21,10 @@ from . import media
 from .errors import ConfigError, MediaError
 from .generation import SCHEDULERS
 from .pipeline import DEFAULT_SCHEDULER, V2AOutput, V2APipeline
+from .pocket.world import sample_world
+from .presets import default_preset
+from .registry import load_audioldm, load_clip, load_mapper
+from .viz import side_by_side
 
 __all__ = ["Explorer", "pocket_gallery"]
 
@@ -29,7 +33,6 @@ KINDS = ("diffusion", "regression")
 
 def pocket_gallery(n: int = 12, seed: int = 4242) -> dict[str, Image.Image]:
     """``n`` pocket-world images from a held-out world seed, named by their captions."""
-    from .pocket.world import sample_world
     batch = sample_world(n, seed=seed)
     names: dict[str, Image.Image] = {}
     for k, (im, cap) in enumerate(zip(batch.images, batch.image_captions)):
@@ -61,17 +64,13 @@ class Explorer:
                     device=None) -> Explorer:
         """The preset's CLIP and AudioLDM, its shipped mappers (loaded when first chosen) and,
         for ``pocket``, a gallery of held-out pocket-world images."""
-        from .encoders import load_clip
-        from .generation import load_audioldm
-        from .mappers import load_mapper
-        from .presets import default_preset
         preset = preset or default_preset()
         clip = load_clip(preset, device=device)
         audioldm = load_audioldm(preset, device=device)
         mappers = {k: (lambda k=k: load_mapper(preset, kind=k, clip_space=clip.space,
                                                clap_space=audioldm.space)) for k in KINDS}
-        if gallery is None and preset == "pocket":
-            gallery = pocket_gallery()
+        if gallery is None and clip.space.model == "open_clip/pocket-clip":
+            gallery = pocket_gallery()  # a CLIP that knows only the pocket world
         return cls(clip, audioldm, mappers, gallery)
 
     @property
@@ -122,8 +121,6 @@ class Explorer:
         number of samples; press *generate* to see and hear the results."""
         import ipywidgets as w
         from IPython.display import display
-
-        from .viz import side_by_side
 
         names = list(self.gallery)
         ui = dict(

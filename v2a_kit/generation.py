@@ -1,11 +1,11 @@
-"""AudioLDM conditioned on CLAP embeddings: CLAP embedding -> waveform (DESIGN.md §1-2).
+"""AudioLDM conditioned on CLAP embeddings: CLAP embedding -> waveform.
 
-``load_audioldm`` returns an :class:`AudioLDMGenerator` (the diffusers/transformers components of
-an AudioLDM and the CLAP :class:`~v2a_kit.spaces.Space` its conditioning lives in); ``generate``
-runs a short denoising loop over them. The loop follows diffusers' ``AudioLDMPipeline``
-(``pipelines/deprecated/audioldm/pipeline_audioldm.py``, deprecated since diffusers 0.33 but
-equivalent: ``tests/test_generation.py`` checks the two give the same audio), with CLAP embeddings
-as the only input: AudioLDM feeds them to the UNet as ``class_labels`` (a "simple_projection"
+``load_audioldm`` (:mod:`v2a_kit.registry`) returns an :class:`AudioLDMGenerator` (the
+diffusers/transformers components of an AudioLDM and the CLAP :class:`~v2a_kit.spaces.Space` its
+conditioning lives in); ``generate`` runs a short denoising loop over them. The loop follows
+diffusers' ``AudioLDMPipeline`` (``pipelines/deprecated/audioldm/pipeline_audioldm.py``,
+deprecated since diffusers 0.33 but equivalent: ``tests/test_generation.py`` checks the two give
+the same audio), with CLAP embeddings as the only input: AudioLDM feeds them to the UNet as ``class_labels`` (a "simple_projection"
 FiLM embedding), not through cross-attention. ``check_space`` tells whether a CLAP encoder and a
 generator share a space.
 """
@@ -22,21 +22,14 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from .devices import default_dtype, resolve_device
 from .errors import ConfigError, EmbeddingError, SpaceMismatchError
-from .presets import TINY_SEED, load_config, resolve_model_name
 from .spaces import Embeddings, Space, check_same_space, validate_embeds
 
-__all__ = ["AudioLDMGenerator", "GenerationOutput", "SpaceCheck", "load_audioldm",
-           "build_paper_audioldm", "generate", "encode_prompt", "make_scheduler", "check_space",
-           "PAPER_REPO", "PAPER_CLAP_SPACE", "TINY_NAME", "SCHEDULERS", "DEFAULT_PROMPTS",
+__all__ = ["AudioLDMGenerator", "GenerationOutput", "SpaceCheck", "generate", "encode_prompt",
+           "make_scheduler", "check_space", "SCHEDULERS", "DEFAULT_PROMPTS",
            "SPACE_AGREEMENT_THRESHOLD", "MAX_AUDIO_LENGTH_S", "max_audio_length_s"]
 
 PAPER_REPO = "cvssp/audioldm-s-full-v2"
-TINY_NAME = "tiny-audioldm"
-# The space of AudioLDM-S-full's own CLAP (HTSAT-tiny audio + RoBERTa text). load_clap("paper")
-# reports this same value, so that its embeddings are accepted by the paper generator.
-PAPER_CLAP_SPACE = Space("clap", "audioldm/clap-htsat-tiny", "audioldm-s-full", 512)
 # num_inference_steps when none is given: DDIM-200 is the paper's setting; DPM-Solver++ (the
 # default) with 10 steps is the fastest setting within noise of DDIM-200 on the pocket world
 # (benchmarks/bench_schedulers.py, README; measured on pocket-AudioLDM only, not on AudioLDM-S).
@@ -96,137 +89,6 @@ class GenerationOutput:
 
     waveforms: np.ndarray
     sampling_rate: int
-
-
-# --- building and loading --------------------------------------------------------------------
-def _build(cfg: dict, text_encoder, tokenizer, seed: int):
-    from diffusers import AutoencoderKL, DDIMScheduler, UNet2DConditionModel
-    from transformers import SpeechT5HifiGan, SpeechT5HifiGanConfig
-    torch.manual_seed(seed)
-    unet = UNet2DConditionModel(**cfg["unet"])
-    vae = AutoencoderKL(**cfg["vae"])
-    vocoder = SpeechT5HifiGan(SpeechT5HifiGanConfig(**cfg["vocoder"]))
-    return dict(unet=unet, vae=vae, vocoder=vocoder, text_encoder=text_encoder,
-                tokenizer=tokenizer, scheduler=DDIMScheduler(**cfg["scheduler"]))
-
-
-def _tiny_parts() -> tuple[dict, Space]:
-    """The `tiny` AudioLDM; its text encoder is the tiny CLAP's own text tower (same weights)."""
-    from .encoders import build_tiny_clap, clap_text_tower, tiny_clap_space
-    from .tokenizers import byte_level_roberta_tokenizer
-    clap = build_tiny_clap()
-    cfg = load_config("audioldm-tiny.json")
-    cfg["unet"]["projection_class_embeddings_input_dim"] = clap.config.projection_dim
-    return (_build(cfg, clap_text_tower(clap), byte_level_roberta_tokenizer(), TINY_SEED),
-            tiny_clap_space(clap))
-
-
-def build_paper_audioldm(random_init: bool = True, *, device=None, dtype=None,
-                         weights=None) -> AudioLDMGenerator:
-    """AudioLDM-S-full-v2: the real architecture (configs/audioldm-s.json).
-
-    ``random_init=True`` builds it offline at random init (seed ``TINY_SEED``): real shapes,
-    sizes and code paths, noise out; its space is *not* ``PAPER_CLAP_SPACE``. Otherwise it is
-    ``load_audioldm(PAPER_REPO, weights=weights)``.
-    """
-    if not random_init:
-        return load_audioldm(PAPER_REPO, device=device, dtype=dtype, weights=weights)
-    from transformers import ClapTextConfig, ClapTextModelWithProjection
-
-    from .tokenizers import byte_level_roberta_tokenizer
-    cfg = load_config("audioldm-s.json")
-    torch.manual_seed(TINY_SEED)
-    text = ClapTextModelWithProjection(ClapTextConfig(**cfg["text_encoder"]))
-    space = Space("clap", PAPER_CLAP_SPACE.model, f"random-init:seed={TINY_SEED}",
-                  PAPER_CLAP_SPACE.dim)
-    parts = _build(cfg, text, byte_level_roberta_tokenizer(), TINY_SEED)
-    return _assemble(parts, space, device, dtype, PAPER_REPO,
-                     {"kind": "random-init", "seed": TINY_SEED})
-
-
-def _load_paper(weights) -> dict:
-    from diffusers import AutoencoderKL, DDIMScheduler, UNet2DConditionModel
-    from transformers import AutoTokenizer, ClapTextModelWithProjection, SpeechT5HifiGan
-
-    from .tokenizers import check_tokenizer
-    from .weights import hub_snapshot
-    folder = hub_snapshot(PAPER_REPO, what="AudioLDM-S-full-v2", local=weights, required=(
-        "unet/config.json", "vae/config.json", "vocoder/config.json", "text_encoder/config.json",
-        "scheduler/scheduler_config.json", "tokenizer/tokenizer_config.json"))
-    # Refuse another AudioLDM (m, l, v1...) placed where AudioLDM-S-full-v2 was expected.
-    expected = load_config("audioldm-s.json")["unet"]
-    got = UNet2DConditionModel.load_config(folder, subfolder="unet")
-    diff = {k: got.get(k) for k in ("in_channels", "block_out_channels", "class_embed_type",
-                                    "projection_class_embeddings_input_dim")
-            if np.atleast_1d(got.get(k)).tolist() != np.atleast_1d(expected[k]).tolist()}
-    if diff:
-        raise ConfigError(f"the AudioLDM at {folder} is not AudioLDM-S (configs/audioldm-s.json): "
-                          f"its UNet differs in {diff}")
-    kw = {"local_files_only": True}
-    tok = AutoTokenizer.from_pretrained(folder, subfolder="tokenizer", **kw)
-    check_tokenizer(tok, f"tokenizer of {PAPER_REPO}")
-    return dict(
-        unet=UNet2DConditionModel.from_pretrained(folder, subfolder="unet", **kw),
-        vae=AutoencoderKL.from_pretrained(folder, subfolder="vae", **kw),
-        vocoder=SpeechT5HifiGan.from_pretrained(folder, subfolder="vocoder", **kw),
-        text_encoder=ClapTextModelWithProjection.from_pretrained(folder, subfolder="text_encoder",
-                                                                 **kw),
-        tokenizer=tok, scheduler=DDIMScheduler.from_pretrained(folder, subfolder="scheduler"),
-        folder=str(folder))
-
-
-def _assemble(parts: dict, space: Space, device, dtype, name: str,
-              source: dict) -> AudioLDMGenerator:
-    dev = resolve_device(device)
-    # One dtype for every component, as diffusers runs the pipeline (float16 on CUDA); the
-    # pipeline only casts the waveform back to float32, which generate() does too.
-    dt = dtype or default_dtype(dev)
-    for k in ("unet", "vae", "vocoder", "text_encoder"):
-        # nn.Module.to: diffusers' own to(dtype) warns about an empty list of fp32 modules
-        parts[k] = torch.nn.Module.to(parts[k], dev, dt).eval().requires_grad_(False)
-    unet_dim = parts["unet"].config.projection_class_embeddings_input_dim
-    if unet_dim != space.dim or parts["unet"].config.class_embed_type != "simple_projection":
-        raise ConfigError(f"{name}: the UNet takes {unet_dim}-d 'simple_projection' class labels, "
-                          f"its CLAP space {space} is {space.dim}-d")
-    vae_scale_factor = 2 ** (len(parts["vae"].config.block_out_channels) - 1)
-    return AudioLDMGenerator(
-        parts["unet"], parts["vae"], parts["vocoder"], parts["text_encoder"], parts["tokenizer"],
-        parts["scheduler"], space, dev, dt, int(parts["vocoder"].config.sampling_rate),
-        vae_scale_factor, name, source)
-
-
-def load_audioldm(preset_or_name: str | None = None, *, device=None,
-                  dtype: torch.dtype | None = None, weights=None,
-                  random_init: bool = False) -> AudioLDMGenerator:
-    """Load an AudioLDM generator.
-
-    Args:
-        preset_or_name: a preset ('paper', 'tiny', ...) or ``"cvssp/audioldm-s-full-v2"`` /
-            ``"tiny-audioldm"``; ``None`` = the default preset.
-        device: ``None`` = the best available (CUDA, MPS, CPU).
-        dtype: ``None`` = float16 on CUDA, float32 elsewhere.
-        weights: a local copy of the diffusers snapshot (the folder with unet/, vae/, ...).
-        random_init: the paper's architecture at random init (see ``build_paper_audioldm``).
-
-    Raises:
-        WeightsNotFoundError: paper weights neither local, cached nor downloadable (in seconds).
-    """
-    name = resolve_model_name(preset_or_name, "audioldm")
-    if name == TINY_NAME:
-        parts, space = _tiny_parts()
-        source = {"kind": "random-init", "seed": TINY_SEED}
-    elif name == PAPER_REPO:
-        if random_init:
-            return build_paper_audioldm(device=device, dtype=dtype)
-        parts, space = _load_paper(weights), PAPER_CLAP_SPACE
-        source = {"kind": "pretrained", "folder": parts.pop("folder")}
-    elif name == "pocket-audioldm":
-        from .pocket.loading import audioldm_parts
-        parts, space, source = audioldm_parts(weights)
-    else:
-        raise ConfigError(f"unknown AudioLDM {name!r}: give a preset or one of "
-                          f"{[PAPER_REPO, TINY_NAME, 'pocket-audioldm']}")
-    return _assemble(parts, space, device, dtype, name, source)
 
 
 def max_audio_length_s(model: AudioLDMGenerator) -> float:
@@ -469,7 +331,7 @@ def check_space(clap_encoder, model: AudioLDMGenerator,
     """Does ``clap_encoder`` embed into the space ``model`` is conditioned in?
 
     Compares ``clap_encoder.encode_text(prompts)`` with the generator's own text encoder on the
-    same prompts (DESIGN.md §1: ~1.0 when the spaces agree). Run it once for the ``paper`` preset.
+    same prompts (~1.0 when the spaces agree). Run it once for the ``paper`` preset.
     """
     prompts = [prompts] if isinstance(prompts, str) else list(prompts)
     a = clap_encoder.encode_text(prompts)

@@ -1,4 +1,4 @@
-"""Embedding spaces and the embeddings that travel with them (DESIGN.md §3).
+"""Embedding spaces and the embeddings that travel with them.
 
 An embedding is float32, shape (n, d), L2-normalised, and always carries the identity of the
 model that made it: its :class:`Space`. Two embeddings are comparable only when their spaces are
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 import torch
@@ -46,6 +46,10 @@ class Space:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def with_checkpoint(self, checkpoint: str) -> Space:
+        """The same architecture with other weights: another space."""
+        return replace(self, checkpoint=checkpoint)
 
     @classmethod
     def from_dict(cls, d: dict) -> Space:

@@ -17,7 +17,7 @@ import numpy as np
 __all__ = ["FIGURES_DIR", "figures_dir", "savefig", "save_numbers", "audio_player", "image_grid",
            "mel_image", "plot_mel_grid", "plot_accuracy_bars", "umap_2d", "plot_by_attribute",
            "plot_pair_lines", "plot_history", "plot_waveform", "plot_mel", "side_by_side",
-           "listen", "explorer", "plot_knobs", "plot_systems"]
+           "listen", "plot_knobs", "plot_systems"]
 
 _CHECKOUT = Path(__file__).resolve().parent.parent
 # figures/ of the source checkout (an editable install, the tutorial's case); else ./figures
@@ -326,12 +326,6 @@ def listen(output, max_items: int = 8):
     return side_by_side([it.image for it in items], [it.waveforms for it in items],
                         [f"{Path(it.source).name} ({it.duration_s:.2f} s)" for it in items],
                         sampling_rate=items[0].sampling_rate if items else 16000)
-
-
-def explorer(*args, **kwargs):
-    """The interactive explorer (see :class:`v2a_kit.explorer.Explorer`): returns its widget."""
-    from .explorer import Explorer
-    return Explorer.from_preset(*args, **kwargs).widget()
 
 
 def plot_knobs(knobs: dict[str, dict], metrics=("all four", "CS")):

@@ -30,7 +30,7 @@ def list_configs() -> list[str]:
 
 def get_config(name: str) -> dict:
     """A named config: ``{"kind", "about", "mapper": {...}, "train": {...} | None}``."""
-    from ..presets import load_config
+    from ..configs import load_config
     if name not in list_configs():
         raise ConfigError(f"unknown mapper config {name!r}; available: "
                           f"{', '.join(list_configs())}")

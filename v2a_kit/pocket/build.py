@@ -39,7 +39,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..presets import load_config
+from ..configs import load_config
 from .world import sample_world
 
 __all__ = ["BuildConfig", "get_build_config", "build", "describe_build", "HELD_OUT_OFFSET"]
@@ -103,7 +103,8 @@ def build(out_dir, seed: int = 0, fast: bool = False, progress: bool = True) -> 
     from diffusers import DDIMScheduler
     from transformers import ClapConfig, ClapFeatureExtractor, ClapModel
 
-    from ..encoders import _register_configs, clap_text_tower
+    from ..models.clap import clap_text_tower
+    from ..models.clip import register_kit_configs
     from ..tokenizers import train_bpe_tokenizer
     from .audio import log_mel
     from .contrastive import train_clap, train_clip
@@ -132,7 +133,7 @@ def build(out_dir, seed: int = 0, fast: bool = False, progress: bool = True) -> 
 
         # 1. pocket-CLIP
         t0 = time.perf_counter()
-        _register_configs()
+        register_kit_configs()
         torch.manual_seed(seed)
         clip = open_clip.create_model("pocket-clip")
         clip_tok = open_clip.get_tokenizer("pocket-clip")

@@ -86,8 +86,8 @@ def measure_gates(weights=None, *, held_out: PocketBatch | None = None, num_held
         a dict of gate name -> {attribute: accuracy, "all": ...} (see the module docstring),
         plus ``settings``: what was measured and how.
     """
-    from ..encoders import load_clap, load_clip
-    from ..generation import generate, load_audioldm
+    from ..generation import generate
+    from ..registry import load_audioldm, load_clap, load_clip
     from .loading import load_audio_to_image, load_tagger
 
     held = held_out if held_out is not None else sample_world(num_held_out, held_out_seed)

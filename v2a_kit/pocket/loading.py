@@ -1,8 +1,8 @@
-"""Loading a pocket build (the folder ``v2a-kit pocket build`` writes) through the kit's loaders.
+"""Building the pocket models from a pocket build (the folder ``v2a-kit pocket build`` writes).
 
 ``load_clip("pocket-clip", weights=DIR)``, ``load_clap("pocket-clap", weights=DIR)`` and
-``load_audioldm("pocket-audioldm", weights=DIR)`` end here. ``DIR`` defaults to the weights
-shipped inside the package (``v2a_kit/pocket/weights``) once they exist.
+``load_audioldm("pocket-audioldm", weights=DIR)`` end here, through :mod:`v2a_kit.registry`.
+``DIR`` defaults to the weights shipped inside the package (``v2a_kit/pocket/weights``).
 
 A pocket model's space is named by its build: ``pocket-build:<sha256 of its weights file>`` —
 two builds are two spaces, so a cache or a mapper from one is never used with the other.
@@ -17,11 +17,19 @@ from pathlib import Path
 
 import torch
 
+from ..devices import default_dtype, resolve_device, seeded
+from ..encoders import ClapEncoder, ClipEncoder
 from ..errors import WeightsNotFoundError
+from ..generation import AudioLDMGenerator
+from ..models.audioldm import assemble
+from ..models.clap import clap_text_tower
+from ..models.clip import register_kit_configs
 from ..spaces import Space
+from ..tokenizers import check_tokenizer
+from .generator import GriffinLimVocoder, PowerPoolAutoencoder
 
-__all__ = ["pocket_dir", "clip_parts", "clap_parts", "audioldm_parts", "load_tagger",
-           "load_audio_to_image"]
+__all__ = ["pocket_dir", "build_pocket_clip", "build_pocket_clap", "build_pocket_audioldm",
+           "load_tagger", "load_audio_to_image"]
 
 
 def pocket_dir(weights=None) -> Path:
@@ -41,24 +49,25 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 
-def clip_parts(weights=None):
-    """(model, preprocess, tokenizer, space, source) of pocket-CLIP."""
+def build_pocket_clip(*, weights=None, device=None, dtype=None) -> ClipEncoder:
+    """pocket-CLIP (open_clip, ``configs/open_clip/pocket-clip.json``) of the build in
+    ``weights`` (the shipped build when None)."""
     import open_clip
-
-    from ..encoders import _register_configs
-    _register_configs()
+    register_kit_configs()
     file = pocket_dir(weights) / "clip" / "open_clip_model.safetensors"
     checkpoint = f"pocket-build:{_digest(file)}"
-    model, _, preprocess = open_clip.create_model_and_transforms("pocket-clip",
-                                                                 pretrained=str(file))
+    with seeded(0):  # the random init is overwritten by the file; the caller's RNG is untouched
+        model, _, preprocess = open_clip.create_model_and_transforms("pocket-clip",
+                                                                     pretrained=str(file))
     space = Space("clip", "open_clip/pocket-clip", checkpoint, model.text_projection.shape[1])
-    return model, preprocess, open_clip.get_tokenizer("pocket-clip"), space, {"file": str(file)}
+    dev = resolve_device(device)
+    dt = dtype or default_dtype(dev)
+    return ClipEncoder(model.to(dev, dt).eval(), preprocess, open_clip.get_tokenizer("pocket-clip"),
+                       space, dev, dt, source={"file": str(file)})
 
 
 def _clap_tokenizer(folder: Path):
     from transformers import PreTrainedTokenizerFast
-
-    from ..tokenizers import check_tokenizer
     tok = PreTrainedTokenizerFast(tokenizer_file=str(folder / "tokenizer.json"), bos_token="<s>",
                                   eos_token="</s>", pad_token="<pad>", unk_token="<unk>",
                                   mask_token="<mask>", model_max_length=77)
@@ -66,8 +75,8 @@ def _clap_tokenizer(folder: Path):
     return tok
 
 
-def clap_parts(weights=None):
-    """(model, feature_extractor, tokenizer, space, source) of pocket-CLAP."""
+def _clap_parts(weights):
+    """(ClapModel, feature extractor, tokenizer, space, source) of pocket-CLAP."""
     from safetensors.torch import load_file
     from transformers import ClapConfig, ClapFeatureExtractor, ClapModel
 
@@ -85,21 +94,28 @@ def clap_parts(weights=None):
     return model, fe, _clap_tokenizer(folder), space, {"file": str(file)}
 
 
-def audioldm_parts(weights=None):
-    """(parts dict for generation._assemble, space, source) of pocket-AudioLDM."""
-    from diffusers import DDIMScheduler, UNet2DConditionModel
+def build_pocket_clap(*, weights=None, device=None) -> ClapEncoder:
+    """pocket-CLAP (transformers ``ClapModel``) of the build in ``weights``, float32."""
+    model, fe, tok, space, source = _clap_parts(weights)
+    dev = resolve_device(device)
+    return ClapEncoder(model.to(dev).eval(), fe, tok, space, dev, torch.float32, source=source)
 
-    from ..encoders import clap_text_tower
-    from .generator import GriffinLimVocoder, PowerPoolAutoencoder
+
+def build_pocket_audioldm(name: str, *, weights=None, device=None,
+                          dtype=None) -> AudioLDMGenerator:
+    """pocket-AudioLDM of the build in ``weights``: its UNet, the power-pool autoencoder and the
+    Griffin-Lim vocoder, with pocket-CLAP's text tower as its text encoder (so it is conditioned
+    in pocket-CLAP's space)."""
+    from diffusers import DDIMScheduler, UNet2DConditionModel
     folder = pocket_dir(weights) / "audioldm"
-    clap, _, tok, space, _ = clap_parts(weights)
+    clap, _, tok, space, _ = _clap_parts(weights)
     parts = dict(
         unet=UNet2DConditionModel.from_pretrained(folder / "unet"),
         vae=PowerPoolAutoencoder.from_config(PowerPoolAutoencoder.load_config(folder / "vae")),
         vocoder=GriffinLimVocoder.from_config(GriffinLimVocoder.load_config(folder / "vocoder")),
         text_encoder=clap_text_tower(clap), tokenizer=tok,
         scheduler=DDIMScheduler.from_config(DDIMScheduler.load_config(folder / "scheduler")))
-    return parts, space, {"folder": str(folder)}
+    return assemble(parts, space, device, dtype, name, {"folder": str(folder)})
 
 
 def load_tagger(weights=None):

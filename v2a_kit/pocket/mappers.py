@@ -49,7 +49,7 @@ def train_pocket_mappers(out_dir, weights=None, seed: int = 0, fast: bool = Fals
     ``out_dir/<kind>/`` and write ``out_dir/mappers.json``: the command, seeds, the equivalent
     ``v2a-kit`` command lines, each mapper's training summary and its recall@1/5 on the test
     world seed. Returns that report."""
-    from ..encoders import load_clap, load_clip
+    from ..registry import load_clap, load_clip
 
     if fast:
         num_train, num_val, num_test = 256, 64, 64
@@ -111,9 +111,9 @@ def measure_tradeoff(mappers: dict, n: int = 200, num_samples: int = 3, world_se
       the pocket-CLIP embedding of the image (the CS role; higher = more relevant);
     - ``attributes``: the tagger's accuracy on the image's four attributes (first sample).
     """
-    from ..encoders import load_clap, load_clip
     from ..evaluation import clip_score, frechet_distance, pairwise_diversity
-    from ..generation import SCHEDULERS, generate, load_audioldm
+    from ..generation import SCHEDULERS, generate
+    from ..registry import load_audioldm, load_clap, load_clip
     from .gates import attribute_accuracy
     from .loading import load_audio_to_image, load_tagger
     from .world import sample_audio_for

@@ -7,14 +7,10 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .vocab import ATTRIBUTES, BACKGROUNDS, BLOCK
-
-if TYPE_CHECKING:
-    from .world import WorldConfig
+from .vocab import ATTRIBUTES, BACKGROUNDS, BLOCK, WorldConfig
 
 _RGB = np.array([[215, 40, 40], [40, 170, 60], [45, 75, 225], [240, 205, 30]], np.uint8)
 _EXTENT = np.array([1.0, 1.2, 1.2, 1.25])  # bounding radius / radius, per shape (for placement)

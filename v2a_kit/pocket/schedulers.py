@@ -43,10 +43,9 @@ def compare_schedulers(n: int = 96, settings=SETTINGS, world_seed: int = 7000,
     ``noise`` (fd/cs: the larger of the seed-to-seed difference and 2 bootstrap standard errors
     of the reference), ``default`` (:func:`choose_default`).
     """
-    from ..encoders import load_clip
     from ..evaluation import clip_score, frechet_distance
-    from ..generation import generate, load_audioldm
-    from ..mappers import load_mapper
+    from ..generation import generate
+    from ..registry import load_audioldm, load_clip, load_mapper
     from .gates import attribute_accuracy
     from .loading import load_audio_to_image, load_tagger
     from .world import sample_world

@@ -7,12 +7,10 @@ world's random streams and calls :func:`_synthesise` to write the clips.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from .world import WorldConfig
+from .vocab import WorldConfig
 
 _STAR = 3
 _TABLE = 4096      # wavetable length (one period)

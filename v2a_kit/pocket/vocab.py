@@ -1,11 +1,14 @@
 """The pocket world's vocabulary: its attributes and their values, the backgrounds, the words
-its captions are made of, the caption templates, and the zero-shot prompts built from them.
+its captions are made of, the caption templates, the zero-shot prompts built from them, and the
+world's knobs (:class:`WorldConfig`), which the drawing and the synthesis read.
 
 ``BLOCK`` lives here too: every random draw of the world is made ``BLOCK`` rows at a time, so a
 sample never depends on how many are drawn with it (see :mod:`v2a_kit.pocket.world`).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -113,3 +116,41 @@ def _captions(rng: np.random.Generator, labels: dict, kind: str, background=None
             shape=singular if one else plural, bg=bg, objects=noun if one else noun + "s",
             like=f"a {singular}" if one else plural))
     return out
+
+
+@dataclass(frozen=True)
+class WorldConfig:
+    """Knobs of the pocket world. The defaults are what the pocket models are trained on."""
+
+    image_size: int = 64               # pixels per side; radii scale with it
+    radius_frac: tuple[float, float] = (0.07, 0.133)  # (small, large) radius / image_size
+    radius_jitter: float = 0.08        # ± relative radius per object: visible, not audible
+    sampling_rate: int = 16000         # Hz; pocket.audio's log-mel and vocoder assume 16 kHz
+    duration_s: float = 1.0            # clip length: 100 log-mel frames
+    note_s: float = 0.22               # one note's slot; every envelope has ended inside it
+    min_gap_s: float = 0.24            # onset-to-onset minimum; > note_s, so notes never overlap
+    edge_s: float = 0.02               # silence kept at both ends of the clip
+    registers_hz: tuple[float, ...] = (150.0, 320.0, 680.0, 1450.0)  # red, green, blue, yellow
+    pitch_jitter_oct: float = 0.2      # ± octave, one per clip: registers stay ≥ 0.69 oct apart
+    loudness_rms: tuple[float, float] = (0.045, 0.18)  # (quiet, loud) peak 20-ms RMS of each note
+    noise_band_oct: float = 0.15       # star: σ of the Gaussian band-pass around the pitch, octaves
+    max_partial_hz: float = 7000.0     # harmonics above are dropped: no aliasing below 8 kHz
+
+    def check(self) -> None:
+        """Raise ConfigError naming the first field that cannot make a valid world."""
+        if not (isinstance(self.image_size, int) and self.image_size >= 32):
+            raise ConfigError(f"WorldConfig.image_size={self.image_size!r}; expected an int ≥ 32")
+        if not (isinstance(self.sampling_rate, int) and self.sampling_rate > 0):
+            raise ConfigError(f"WorldConfig.sampling_rate={self.sampling_rate!r}; expected int > 0")
+        if not 0 < self.max_partial_hz < self.sampling_rate / 2:
+            raise ConfigError(f"WorldConfig.max_partial_hz={self.max_partial_hz}; expected below "
+                              f"Nyquist ({self.sampling_rate / 2} Hz)")
+        if len(self.registers_hz) != len(ATTRIBUTES["colour"]):
+            raise ConfigError(f"WorldConfig.registers_hz has {len(self.registers_hz)} values; "
+                              f"expected one per colour ({len(ATTRIBUTES['colour'])})")
+        if self.min_gap_s < self.note_s:
+            raise ConfigError(f"WorldConfig.min_gap_s={self.min_gap_s} < note_s={self.note_s}: "
+                              "notes would overlap")
+        if 2 * self.edge_s + 2 * self.min_gap_s + self.note_s > self.duration_s:
+            raise ConfigError(f"WorldConfig.duration_s={self.duration_s} cannot hold three notes "
+                              f"{self.min_gap_s} s apart with {self.edge_s} s edges")

@@ -52,6 +52,7 @@ from .vocab import (
     BACKGROUNDS,
     BLOCK,
     IMAGE_WORDS,
+    WorldConfig,
     _captions,
     audio_prompts,
     image_prompts,
@@ -71,44 +72,6 @@ AUDIO_ONLY = ("onsets_s", "pitch_hz")                  # PocketBatch fields that
 
 
 _STREAMS = {"labels": 0, "scene": 1, "image_caption": 2, "sound": 3, "audio_caption": 4, "noise": 5}
-
-
-@dataclass(frozen=True)
-class WorldConfig:
-    """Knobs of the pocket world. The defaults are what the pocket models are trained on."""
-
-    image_size: int = 64               # pixels per side; radii scale with it
-    radius_frac: tuple[float, float] = (0.07, 0.133)  # (small, large) radius / image_size
-    radius_jitter: float = 0.08        # ± relative radius per object: visible, not audible
-    sampling_rate: int = 16000         # Hz; pocket.audio's log-mel and vocoder assume 16 kHz
-    duration_s: float = 1.0            # clip length: 100 log-mel frames
-    note_s: float = 0.22               # one note's slot; every envelope has ended inside it
-    min_gap_s: float = 0.24            # onset-to-onset minimum; > note_s, so notes never overlap
-    edge_s: float = 0.02               # silence kept at both ends of the clip
-    registers_hz: tuple[float, ...] = (150.0, 320.0, 680.0, 1450.0)  # red, green, blue, yellow
-    pitch_jitter_oct: float = 0.2      # ± octave, one per clip: registers stay ≥ 0.69 oct apart
-    loudness_rms: tuple[float, float] = (0.045, 0.18)  # (quiet, loud) peak 20-ms RMS of each note
-    noise_band_oct: float = 0.15       # star: σ of the Gaussian band-pass around the pitch, octaves
-    max_partial_hz: float = 7000.0     # harmonics above are dropped: no aliasing below 8 kHz
-
-    def check(self) -> None:
-        """Raise ConfigError naming the first field that cannot make a valid world."""
-        if not (isinstance(self.image_size, int) and self.image_size >= 32):
-            raise ConfigError(f"WorldConfig.image_size={self.image_size!r}; expected an int ≥ 32")
-        if not (isinstance(self.sampling_rate, int) and self.sampling_rate > 0):
-            raise ConfigError(f"WorldConfig.sampling_rate={self.sampling_rate!r}; expected int > 0")
-        if not 0 < self.max_partial_hz < self.sampling_rate / 2:
-            raise ConfigError(f"WorldConfig.max_partial_hz={self.max_partial_hz}; expected below "
-                              f"Nyquist ({self.sampling_rate / 2} Hz)")
-        if len(self.registers_hz) != len(ATTRIBUTES["colour"]):
-            raise ConfigError(f"WorldConfig.registers_hz has {len(self.registers_hz)} values; "
-                              f"expected one per colour ({len(ATTRIBUTES['colour'])})")
-        if self.min_gap_s < self.note_s:
-            raise ConfigError(f"WorldConfig.min_gap_s={self.min_gap_s} < note_s={self.note_s}: "
-                              "notes would overlap")
-        if 2 * self.edge_s + 2 * self.min_gap_s + self.note_s > self.duration_s:
-            raise ConfigError(f"WorldConfig.duration_s={self.duration_s} cannot hold three notes "
-                              f"{self.min_gap_s} s apart with {self.edge_s} s edges")
 
 
 @dataclass
