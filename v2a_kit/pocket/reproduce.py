@@ -3,7 +3,7 @@
 V2A-Mapper's Table 1 compares image-to-sound systems by fidelity (FD, FAD, KL, IS), relevance
 (CS) and variability. :func:`reproduce` runs that comparison on held-out pocket images
 (``sample_world(n, world_seed)``), with the pocket evaluators in the roles of PANNs, VGGish and
-Wav2CLIP (:func:`v2a_kit.extractors.load_extractors`), for these systems:
+Wav2CLIP (:func:`v2a_kit.registry.load_extractors`), for these systems:
 
 - ``real audio``: other real sounds of the same images (``sample_audio_for``), the floor set
   by the world's hidden audio factors (FD is not a trivial 0). A seed changes the draw.
@@ -286,7 +286,7 @@ def reproduce(n: int = 48, seeds=(0, 1, 2), world_seed: int = REPRODUCE_SEED,
         pairwise_diversity,
         recall_at_k,
     )
-    from ..extractors import load_extractors
+    from ..registry import load_extractors
     from ..generation import SCHEDULERS, generate, load_audioldm
     from ..mappers import load_mapper
     from .gates import attribute_accuracy
