@@ -264,6 +264,46 @@ def _check_inputs(generated, references, images, dataset, preset, extractors, ra
 
 
 @dataclass
+class _Sources:
+    """Where the references and images come from: name-keyed items, and their descriptions."""
+
+    items: list | None         # dataset items or _FolderItems; None: no pairing (IS only)
+    want_refs: bool = False
+    want_images: bool = False
+    where: str = ""            # for messages
+    references: str | None = None
+    images: str | None = None
+    dataset: str | None = None
+
+
+def _sources(references: Path | None, images: Path | None, dataset) -> _Sources:
+    """Index the references / images folders, or read the dataset (checked already)."""
+    if dataset is not None:
+        if isinstance(dataset, str):
+            dataset = load_dataset(dataset)
+        items = list(dataset)
+        want_refs = any(_reference_of(it) is not None for it in items)
+        want_images = any(_image_of(it) is not None for it in items)
+        folder = str(dataset.folder)
+        return _Sources(items, want_refs, want_images,
+                        f"the {dataset.name} items in {dataset.folder}",
+                        folder if want_refs else None, folder if want_images else None,
+                        dataset.summary())
+    if references is None and images is None:
+        return _Sources(None)
+    ref_files = {} if references is None else _index(
+        references, ("audio", "video"), "reference sounds (audio, or videos)")
+    image_files = {} if images is None else _index(
+        images, ("image", "video"), "input images (or videos)")
+    items = [_FolderItem(i, ref_files.get(i), image_files.get(i))
+             for i in sorted(ref_files.keys() | image_files.keys())]
+    return _Sources(items, references is not None, images is not None,
+                    " and ".join(str(f) for f in (references, images) if f is not None),
+                    None if references is None else str(references),
+                    None if images is None else str(images))
+
+
+@dataclass
 class _Plan:
     """What to read: generated files, reference files, (generated, image) pairs, KL pairs."""
 
@@ -374,6 +414,21 @@ def _image_embeds(paths: list[Path], ex: Extractors, batch_size: int) -> Embeddi
     return Embeddings(torch.from_numpy(np.concatenate(chunks)), ex.cs.space)
 
 
+def _run_extractors(plan: _Plan, ex: Extractors, want_refs: bool, want_images: bool,
+                    batch_size: int, progress: bool | None):
+    """(generated outputs, reference outputs or None, image embeddings or None)."""
+    total = len(plan.generated) + len(plan.references)
+    show = total > batch_size if progress is None else progress
+    with tqdm(total=total, desc="scoring audio", unit="clip", disable=not show) as bar:
+        gen = _audio_outputs(plan.generated, ex, fad_rows=want_refs, cs=want_images,
+                             batch_size=batch_size, bar=bar)
+        ref = (_audio_outputs(plan.references, ex, fad_rows=True, cs=False,
+                              batch_size=batch_size, bar=bar) if want_refs else None)
+    images = (_image_embeds([p for _, p in plan.cs_pairs], ex, batch_size)
+              if want_images else None)
+    return gen, ref, images
+
+
 def _extractor_info(ex: Extractors, roles: list[str]) -> dict[str, dict]:
     info = {}
     for role in roles:
@@ -430,32 +485,12 @@ def evaluate(generated: str | os.PathLike, *, references: str | os.PathLike | No
                                                   preset, extractors, random_init)
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ConfigError(f"batch_size={batch_size!r}; expected an int ≥ 1")
-    dataset_desc = None
-    if dataset is not None:
-        if isinstance(dataset, str):
-            dataset = load_dataset(dataset)
-        items = list(dataset)
-        dataset_desc = dataset.summary()
-        want_refs = any(_reference_of(it) is not None for it in items)
-        want_images = any(_image_of(it) is not None for it in items)
-        where = f"the {dataset.name} items in {dataset.folder}"
-    elif references is not None or images is not None:
-        ref_files = {} if references is None else _index(
-            references, ("audio", "video"), "reference sounds (audio, or videos)")
-        image_files = {} if images is None else _index(
-            images, ("image", "video"), "input images (or videos)")
-        items = [_FolderItem(i, ref_files.get(i), image_files.get(i))
-                 for i in sorted(ref_files.keys() | image_files.keys())]
-        want_refs, want_images = references is not None, images is not None
-        where = " and ".join(str(f) for f in (references, images) if f is not None)
-    else:
-        items, want_refs, want_images, where = None, False, False, ""
-    plan = _plan(generated, items, where, want_refs, want_images)
-    ref_folder = (str(references) if references is not None
-                  else str(dataset.folder) if want_refs else None)
+    src = _sources(references, images, dataset)
+    want_refs, want_images = src.want_refs, src.want_images
+    plan = _plan(generated, src.items, src.where, want_refs, want_images)
     if want_refs:
         for side, count, folder in (("generated", len(plan.generated), generated),
-                                    ("reference", len(plan.references), ref_folder)):
+                                    ("reference", len(plan.references), src.references)):
             if count < 2:
                 raise MediaError(f"{folder}: {count} {side} clip(s); FD and FAD fit a Gaussian "
                                  "to each side and need at least 2 clips")
@@ -466,15 +501,8 @@ def evaluate(generated: str | os.PathLike, *, references: str | os.PathLike | No
                                      weights=weights)
 
     # 3. Run them over the generated and reference audio, then the paired images
-    total = len(plan.generated) + len(plan.references)
-    show = total > batch_size if progress is None else progress
-    with tqdm(total=total, desc="scoring audio", unit="clip", disable=not show) as bar:
-        gen = _audio_outputs(plan.generated, extractors, fad_rows=want_refs, cs=want_images,
-                             batch_size=batch_size, bar=bar)
-        ref = (_audio_outputs(plan.references, extractors, fad_rows=True, cs=False,
-                              batch_size=batch_size, bar=bar) if want_refs else None)
-    images_embed = (_image_embeds([p for _, p in plan.cs_pairs], extractors, batch_size)
-                    if want_images else None)
+    gen, ref, images_embed = _run_extractors(plan, extractors, want_refs, want_images,
+                                             batch_size, progress)
 
     # 4. The metrics, over the name pairs (the images were read in cs_pairs order)
     scores = score(extractors, gen, ref, images_embed,
@@ -487,9 +515,7 @@ def evaluate(generated: str | os.PathLike, *, references: str | os.PathLike | No
         is_std=scores.is_std, cs=scores.cs, n=len(plan.generated),
         counts={k: scores.counts[k] for k in ("references", "kl_pairs", "cs_pairs", "is_splits")},
         extractors=_extractor_info(extractors, roles), preset=extractors.preset,
-        generated=str(generated), references=ref_folder,
-        images=(str(images) if images is not None
-                else str(dataset.folder) if want_images else None),
-        dataset=dataset_desc, unmatched=plan.unmatched,
+        generated=str(generated), references=src.references, images=src.images,
+        dataset=src.dataset, unmatched=plan.unmatched,
         missing_references=plan.missing_references, missing_images=plan.missing_images,
         notes=scores.notes)
