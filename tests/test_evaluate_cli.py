@@ -15,10 +15,10 @@ from PIL import Image
 from v2a_kit.cli import main
 from v2a_kit.datasets import IncompleteDatasetWarning
 from v2a_kit.errors import ConfigError, MediaError
-from v2a_kit.evaluate import EvalReport, evaluate
-from v2a_kit.extractors import load_extractors
+from v2a_kit.evaluation.folder import EvalReport, evaluate
 from v2a_kit.media import write_wav
 from v2a_kit.pocket.world import sample_audio_for, sample_world
+from v2a_kit.registry import load_extractors
 
 N, SR = 16, 16000
 COLUMNS = ("FD ↓", "FAD ↓", "KL ↓", "IS ↑", "CS ↑")

@@ -7,22 +7,23 @@ import pytest
 import torch
 
 from v2a_kit import evaluation as ev
-from v2a_kit import extractors as X
 from v2a_kit.errors import ConfigError, MediaError, WeightsNotFoundError
+from v2a_kit.evaluation import extractors as X
 from v2a_kit.media import load_audio, write_wav
 from v2a_kit.pocket.world import ATTRIBUTES, sample_audio_for, sample_world
+from v2a_kit.registry import load_extractors
 
 SR = 16000
 
 
 @pytest.fixture(scope="module")
 def paper():
-    return X.load_extractors("paper", random_init=True, device="cpu")
+    return load_extractors("paper", random_init=True, device="cpu")
 
 
 @pytest.fixture(scope="module")
 def pocket():
-    return X.load_extractors("pocket", device="cpu")
+    return load_extractors("pocket", device="cpu")
 
 
 @pytest.fixture(scope="module")
@@ -213,7 +214,7 @@ def test_paper_offline_fails_without_touching_the_network_naming_every_file(
     monkeypatch.setattr(socket, "create_connection", refuse("socket"))
     monkeypatch.setattr(torch.hub, "download_url_to_file", refuse("download"))
     with pytest.raises(WeightsNotFoundError) as info:
-        X.load_extractors("paper", device="cpu")
+        load_extractors("paper", device="cpu")
     assert calls == []
     msg = str(info.value)
     for name in (X.PANNS_CNN14_16K.filename, X.VGGISH.filename, X.WAV2CLIP.filename,
@@ -272,6 +273,6 @@ def test_bad_input_is_refused_by_name(paper):
     with pytest.raises(ConfigError, match="no classifier"):
         paper.fad.logits([_noise(1.0)])
     with pytest.raises(ConfigError, match="preset"):
-        X.load_extractors("tiny")
+        load_extractors("tiny")
     with pytest.raises(ConfigError, match="random_init"):
-        X.load_extractors("pocket", random_init=True)
+        load_extractors("pocket", random_init=True)

@@ -6,9 +6,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from v2a_kit import ConfigError, EmbeddingError, SpaceMismatchError, WeightsNotFoundError
+from v2a_kit import (
+    ConfigError,
+    EmbeddingError,
+    SpaceMismatchError,
+    WeightsNotFoundError,
+    load_mapper,
+)
 from v2a_kit.evaluation import recall_at_k
-from v2a_kit import load_mapper
 from v2a_kit.mappers import create_mapper, fit_ridge, list_mappers, save_mapper
 from v2a_kit.spaces import Embeddings, Space
 from v2a_kit.train import Pairs, TrainConfig, fit, make_pairs

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import torch
 
+from v2a_kit.configs import load_config
 from v2a_kit.pocket.contrastive import combo_prompts, train_clap, train_clip, zero_shot_accuracy
 from v2a_kit.pocket.world import sample_world
-from v2a_kit.configs import load_config
 from v2a_kit.tokenizers import check_tokenizer, train_bpe_tokenizer
 
 

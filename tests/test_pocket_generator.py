@@ -10,7 +10,6 @@ from v2a_kit import generate
 from v2a_kit.generation import make_scheduler
 from v2a_kit.models.audioldm import assemble
 from v2a_kit.models.clap import build_tiny_clap_model, clap_text_tower
-from v2a_kit.registry import TINY_CLAP_SPACE
 from v2a_kit.pocket.audio import log_mel, nearest_upsample, power_pool
 from v2a_kit.pocket.generator import (
     GriffinLimVocoder,
@@ -19,6 +18,7 @@ from v2a_kit.pocket.generator import (
     train_generator,
 )
 from v2a_kit.pocket.world import sample_world
+from v2a_kit.registry import TINY_CLAP_SPACE
 from v2a_kit.tokenizers import byte_level_roberta_tokenizer
 
 

@@ -6,7 +6,8 @@
 Every ``import`` / ``from ... import`` of a ``v2a_kit`` module counts, wherever it is written:
 at the top of a module, inside a function, or under ``if TYPE_CHECKING`` — an import moved into
 a function to dodge a cycle is still an edge of the cycle. ``from . import x`` is an edge to the
-module ``x`` when ``x`` is a module, else to the package. A package's ``__init__`` is the node
+module ``x`` when ``x`` is a module, else to the package; an import of ``a.b.c`` is also an edge
+to the package ``a.b``, whose ``__init__`` Python runs first. A package's ``__init__`` is the node
 of the package itself; the edges *from* ``v2a_kit/__init__.py`` (the public facade, which
 re-exports from below) are left out, since every module imports it implicitly.
 """
@@ -58,8 +59,12 @@ def edges(mods: dict[str, Path]) -> dict[str, set[str]]:
             for t in targets:
                 while t and t not in mods:  # a name inside a module -> the module
                     t = t.rpartition(".")[0]
-                if t and t != name and t.startswith(PACKAGE):
-                    graph[name].add(t)
+                # importing a.b.c runs a/b/__init__ first: an edge to every enclosing package
+                # (but the root's facade, which every module would otherwise reach)
+                while t and t != PACKAGE:
+                    if t != name and not name.startswith(t + "."):
+                        graph[name].add(t)
+                    t = t.rpartition(".")[0]
     return graph
 
 
@@ -97,7 +102,7 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 def long_functions(mods: dict[str, Path], limit: int) -> list[tuple[int, str]]:
     found = []
-    for name, path in mods.items():
+    for _name, path in mods.items():
         tree = ast.parse(path.read_text(), str(path))
         for node in ast.walk(tree):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):

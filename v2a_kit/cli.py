@@ -329,7 +329,7 @@ def cmd_evaluate(args) -> int:
     from .atomic import atomic_write
     from .datasets import load_imagehear, load_vggsound, published_table
     from .errors import ConfigError
-    from .evaluate import evaluate
+    from .evaluation.folder import evaluate
 
     if (args.vggsound is None) != (args.folder is None):
         raise ConfigError("--vggsound CSV and --folder DIR go together")

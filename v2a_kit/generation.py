@@ -5,9 +5,9 @@ diffusers/transformers components of an AudioLDM and the CLAP :class:`~v2a_kit.s
 conditioning lives in); ``generate`` runs a short denoising loop over them. The loop follows
 diffusers' ``AudioLDMPipeline`` (``pipelines/deprecated/audioldm/pipeline_audioldm.py``,
 deprecated since diffusers 0.33 but equivalent: ``tests/test_generation.py`` checks the two give
-the same audio), with CLAP embeddings as the only input: AudioLDM feeds them to the UNet as ``class_labels`` (a "simple_projection"
-FiLM embedding), not through cross-attention. ``check_space`` tells whether a CLAP encoder and a
-generator share a space.
+the same audio), with CLAP embeddings as the only input: AudioLDM feeds them to the UNet as
+``class_labels`` (a "simple_projection" FiLM embedding), not through cross-attention.
+``check_space`` tells whether a CLAP encoder and a generator share a space.
 """
 
 from __future__ import annotations

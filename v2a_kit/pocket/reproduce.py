@@ -3,7 +3,7 @@
 V2A-Mapper's Table 1 compares image-to-sound systems by fidelity (FD, FAD, KL, IS), relevance
 (CS) and variability. :func:`reproduce` runs that comparison on held-out pocket images
 (``sample_world(n, world_seed)``), with the pocket evaluators in the roles of PANNs, VGGish and
-Wav2CLIP (:func:`v2a_kit.extractors.load_extractors`), for these systems:
+Wav2CLIP (:func:`v2a_kit.registry.load_extractors`), for these systems:
 
 - ``real audio``: other real sounds of the same images (``sample_audio_for``), the floor set
   by the world's hidden audio factors (FD is not a trivial 0). A seed changes the draw.
@@ -19,6 +19,12 @@ Wav2CLIP (:func:`v2a_kit.extractors.load_extractors`), for these systems:
 - ``oracle`` (opt-in): the true pocket-CLAP audio embedding → pocket-AudioLDM, the generator's
   ceiling: what a perfect mapper would reach.
 
+Each system's ``details`` in the report: a mapper's kind and parameter count; the text bridge's
+caption ``caption_accuracy`` (zero-shot picks vs the true labels) and first ``audio_captions``;
+the nearest neighbour's per-seed ``label_match`` (retrieved pairs showing all four attributes of
+the query) and first neighbours' ``indices`` into ``sample_world(num_train,
+details["world_seed"])`` (``MAPPER_SEED``); how real audio is redrawn.
+
 Every generating system of one seed starts from the **same** generator noise (common random
 numbers), so their differences are the conditioning's, not the noise's. The held-out images stay
 fixed across seeds; the spread over seeds is that of the systems' own randomness.
@@ -26,13 +32,24 @@ fixed across seeds; the spread over seeds is that of the systems' own randomness
 Metrics, per system and seed, over the ``n · num_samples`` sounds (``num_samples`` per image):
 ``fd`` (tagger features vs the real audio of the ``n`` images), ``fad`` (the audio→image
 evaluator's trunk features, the FAD view), ``kl`` (paired by clip: each sound against its image's
-real audio, one softmax per attribute), ``is`` (one split: see :func:`reproduce`), ``cs``
+real audio, one softmax per attribute), ``is`` (one split: the convention's ten chunks of a
+few dozen clips each could not estimate the marginal over 96 attribute combinations; its spread
+is the seeds'), ``cs``
 (100 × cosine, audio→image evaluator vs pocket-CLIP image embedding), ``recall@1``/``@5`` (the
 true pocket-CLAP audio embedding of each image retrieved among the ``n`` from the system's CLAP
 embedding: the mapped one, the caption's text embedding, or the CLAP audio embedding of the
 retrieved or redrawn real sound; chance k/n), ``diversity`` (mean pairwise tagger-feature
 distance between the sounds of one image) and ``acc_<attribute>`` / ``acc_all`` (the tagger's
-attribute accuracy on the sounds, each and all four at once).
+attribute accuracy on the sounds, each and all four at once). FD, FAD, KL, IS and CS come from
+:func:`v2a_kit.evaluation.score`, each sound paired with its image and that image's real audio.
+
+Cost on 2 CPU cores. Full mode (the defaults): 4 generating systems × 3 seeds × 96 sounds
+= 1,152 sounds, each 10 DPM-Solver++ steps × ≈ 20 ms (pocket-AudioLDM with guidance, batch
+64) plus ≈ 180 ms of Griffin-Lim vocoding (≈ 9 steps' worth, whatever the step count):
+≈ 7.5 min, plus ≈ 1 min to load the models, embed the 2,048-pair pool and score ≈ 1,700
+sounds — ≈ 8.5 min at those rates. Measured on 2 cores shared with other jobs: 2.3 min
+(≈ 9 s per generating system and seed) to 4.5 min (when the other jobs were busy).
+``reproduce(**FAST_SETTINGS)``: ≈ 13–17 s, most of it loading the models.
 """
 
 from __future__ import annotations
@@ -40,16 +57,27 @@ from __future__ import annotations
 import json
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from ..encoders import load_clap
 from ..errors import ConfigError
+from ..evaluation import AudioOutputs, Extractors, extract, pairwise_diversity, recall_at_k, score
+from ..generation import SCHEDULERS, generate, load_audioldm
+from ..mappers import Mapper, load_mapper
+from ..registry import load_extractors
 from ..spaces import Embeddings
-from .world import ATTRIBUTES, AUDIO_WORDS, sample_audio_for, sample_world
+from .contrastive import combo_prompts
+from .evaluators import EVALUATOR_SEED
+from .gates import _combo_captions, attribute_accuracy
+from .loading import pocket_dir
+from .mappers import MAPPER_SEED
+from .world import ATTRIBUTES, AUDIO_WORDS, PocketBatch, sample_audio_for, sample_world
 
 __all__ = ["REPRODUCE_SEED", "MAPPER_SYSTEMS", "BASELINES", "ALL_BASELINES", "METRICS",
            "TABLE_COLUMNS", "FAST_SETTINGS", "TrainingPool", "training_pool",
@@ -95,7 +123,6 @@ def training_pool(num_train: int, clip, progress: bool = False) -> TrainingPool:
     """The first ``num_train`` pairs the shipped mappers were trained on (world ``MAPPER_SEED``),
     with their images embedded by ``clip``: ≈ 1 ms per pair to draw and 5–15 ms to embed on 2
     cores (``pocket_pairs`` would also CLAP-encode every sound, several times that, unneeded)."""
-    from .mappers import MAPPER_SEED
     batch = sample_world(num_train, MAPPER_SEED)
     embeds = clip.encode_images(list(batch.images), progress=progress)
     return TrainingPool(embeds, batch.audio, batch.labels, MAPPER_SEED)
@@ -156,8 +183,6 @@ def pick_captions(clip_embed, clip) -> CaptionPick:
     Args:
         clip_embed: (n, d_clip) pocket-CLIP image embeddings; clip: the encoder that made them.
     """
-    from .contrastive import combo_prompts
-    from .gates import _combo_captions
     combos, prompts = combo_prompts(ATTRIBUTES, _combo_captions("image"))
     text = clip.encode_text([p for ps in prompts for p in ps], progress=False).embeds
     candidates = F.normalize(text.view(len(combos), -1, text.shape[1]).mean(1), dim=-1)
@@ -166,52 +191,61 @@ def pick_captions(clip_embed, clip) -> CaptionPick:
     return CaptionPick(labels, [audio_caption(combos[j]) for j in best])
 
 
-# --- the comparison -------------------------------------------------------------------------------
+# --- the comparison: checks ---------------------------------------------------------------------
 def _torch_generator(seed: int, stream: int) -> torch.Generator:
     state = np.random.SeedSequence([seed, stream]).generate_state(1)[0]
     return torch.Generator().manual_seed(int(state))
 
 
+def _is_int(v, low: int) -> bool:
+    return not isinstance(v, bool) and isinstance(v, (int, np.integer)) and v >= low
+
+
 def _check_inputs(n, seeds, world_seed, num_samples, num_train, mappers, baselines, trained_on,
                   scheduler, steps):
-    from ..generation import SCHEDULERS
-
-    def is_int(v, low):
-        return not isinstance(v, bool) and isinstance(v, (int, np.integer)) and v >= low
     for name, v, low in (("n", n, 2), ("world_seed", world_seed, 0),
                          ("num_samples", num_samples, 1), ("num_train", num_train, 2)):
-        if not is_int(v, low):
+        if not _is_int(v, low):
             raise ConfigError(f"{name}={v!r}; expected an int ≥ {low}")
     seeds = tuple(seeds) if not isinstance(seeds, (str, bytes)) else seeds
-    if not isinstance(seeds, tuple) or not seeds or not all(is_int(s, 0) for s in seeds) \
+    if not isinstance(seeds, tuple) or not seeds or not all(_is_int(s, 0) for s in seeds) \
             or len(set(seeds)) != len(seeds):
         raise ConfigError(f"seeds={seeds!r}; expected distinct ints ≥ 0 (one run each)")
     if world_seed in trained_on:
         raise ConfigError(f"world_seed={world_seed} is what {trained_on[world_seed]} trained on; "
                           f"hold out another (default {REPRODUCE_SEED})")
-    from .evaluators import EVALUATOR_SEED
     if world_seed >= EVALUATOR_SEED:
         raise ConfigError(f"world_seed={world_seed}: the evaluators train on world seeds ≥ "
                           f"{EVALUATOR_SEED}; hold out a lower one (default {REPRODUCE_SEED})")
     if 2 * num_samples > num_train:
         raise ConfigError(f"num_train={num_train}: each seed searches half the pool, which must "
                           f"hold num_samples={num_samples} neighbours")
+    _check_systems(mappers, baselines)
+    if not (scheduler in SCHEDULERS if isinstance(scheduler, str)
+            else hasattr(scheduler, "set_timesteps")):
+        raise ConfigError(f"scheduler={scheduler!r}; expected one of {sorted(SCHEDULERS)} or a "
+                          "diffusers scheduler instance")
+    if steps is not None and not _is_int(steps, 1):
+        raise ConfigError(f"num_inference_steps={steps!r}; expected None or an int ≥ 1")
+    return seeds
+
+
+def _check_systems(mappers: dict, baselines: tuple) -> None:
     unknown = [b for b in baselines if b not in ALL_BASELINES]
     clash = [m for m in mappers if m in (REAL, *ALL_BASELINES)]
     if unknown or clash:
         raise ConfigError(f"baselines {unknown} unknown (expected some of {ALL_BASELINES}); "
                           f"mapper names {clash} clash with other rows")
-    from ..mappers import Mapper
     wrong = {k: type(m).__name__ for k, m in mappers.items() if not isinstance(m, Mapper)}
     if wrong:
         raise ConfigError(f"mappers {wrong} are not v2a_kit Mappers (load_mapper, create_mapper)")
-    if not (scheduler in SCHEDULERS if isinstance(scheduler, str)
-            else hasattr(scheduler, "set_timesteps")):
-        raise ConfigError(f"scheduler={scheduler!r}; expected one of {sorted(SCHEDULERS)} or a "
-                          "diffusers scheduler instance")
-    if steps is not None and not is_int(steps, 1):
-        raise ConfigError(f"num_inference_steps={steps!r}; expected None or an int ≥ 1")
-    return seeds
+
+
+def _trained_on(folder) -> dict[int, str]:
+    """World seed -> which shipped models trained on it (refused as held-out worlds)."""
+    build = json.loads((folder / "build.json").read_text())
+    return {int(build.get("seed", 0)): "the pocket foundation models",
+            MAPPER_SEED: "the shipped mappers"}
 
 
 def _summary(values: list) -> dict:
@@ -223,21 +257,201 @@ def _summary(values: list) -> dict:
             "per_seed": [round(float(x), 6) for x in v]}
 
 
+# --- the comparison: what every system shares ----------------------------------------------------
+@dataclass
+class _Run:
+    """The models, the held-out images and what every system is scored against, for one call.
+
+    ``pairs`` pairs each sound (row ``i`` of a system's ``n · num_samples``) with its image and
+    that image's real audio (row ``i // num_samples``), for KL and CS.
+    """
+
+    ex: Extractors
+    clip: object                     # pocket-CLIP ClipEncoder (also ``ex.cs.image_encoder``)
+    clap: object                     # pocket-CLAP ClapEncoder
+    audioldm: object                 # pocket-AudioLDM
+    batch: PocketBatch               # the held-out images, their labels and real audio
+    img: Embeddings                  # their pocket-CLIP embeddings
+    true_clap: torch.Tensor          # (n, d) pocket-CLAP embeddings of their real audio
+    references: AudioOutputs         # the extractors' outputs on their real audio
+    pairs: np.ndarray                # (n · num_samples, 2): sound row -> image row
+    world_seed: int
+    num_samples: int
+    steps: int
+    scheduler: object
+    guidance_scale: float
+    mapper_guidance: float
+    details: dict = field(default_factory=dict)      # system -> details for the report
+    bridge_clap: torch.Tensor | None = None          # text bridge: caption CLAP embeddings
+    pool: TrainingPool | None = None                 # nearest neighbour: the training pairs
+    pool_clap: dict = field(default_factory=dict)    # pool index -> CLAP audio embedding
+
+    @property
+    def n(self) -> int:
+        return len(self.batch.audio)
+
+
+def _load_run(n, world_seed, weights, steps, scheduler, guidance_scale, mapper_guidance,
+              num_samples, progress) -> _Run:
+    """Load the models (one pocket-CLIP serves the mappers, the text bridge and CS), draw the
+    held-out images and score their real audio once."""
+    ex = load_extractors("pocket", device="cpu", weights=weights)
+    clip = ex.cs.image_encoder
+    clap = load_clap("pocket", weights=weights, device="cpu")
+    audioldm = load_audioldm("pocket", weights=weights, device="cpu")
+    batch = sample_world(n, world_seed)
+    img = clip.encode_images(list(batch.images), progress=progress)
+    true_clap = clap.encode_audio([(a, 16000) for a in batch.audio], progress=progress).embeds
+    references = extract(ex, batch.audio, fad_rows=True, cs=False, what="real audio")
+    rep = np.repeat(np.arange(n), num_samples)  # sound row -> its image
+    return _Run(ex, clip, clap, audioldm, batch, img, true_clap, references,
+                np.stack([np.arange(len(rep)), rep], 1), world_seed, num_samples, steps, scheduler,
+                guidance_scale, mapper_guidance,
+                details={REAL: {"draws": "sample_audio_for(labels, world_seed + 1 + "
+                                         "seed * num_samples + k), k < num_samples"}})
+
+
+def _prepare_baselines(run: _Run, baselines: tuple, num_train: int, progress: bool) -> None:
+    """What does not depend on the seed: the bridge's captions, the nearest-neighbour pool."""
+    if "text bridge" in baselines:
+        pick = pick_captions(run.img.embeds, run.clip)
+        run.bridge_clap = run.clap.encode_text(pick.audio_captions, progress=False).embeds
+        run.details["text bridge"] = {
+            "caption_accuracy": attribute_accuracy(pick.labels, run.batch.labels),
+            "audio_captions": pick.audio_captions[:8]}
+    if "nearest neighbour" in baselines:
+        run.pool = training_pool(num_train, run.clip, progress=progress)
+        run.details["nearest neighbour"] = {"num_train": num_train,
+                                            "world_seed": run.pool.world_seed,
+                                            "label_match": [], "indices": []}
+
+
+# --- the comparison: the systems, (run, seed) -> (sounds, first CLAP embedding per image) ------
+def _clap_of(run: _Run, audio: np.ndarray) -> torch.Tensor:
+    return run.clap.encode_audio([(a, 16000) for a in audio], progress=False).embeds
+
+
+def _generated(run: _Run, clap_embed, seed: int) -> np.ndarray:
+    """(n · num_samples, d) CLAP embeddings -> waveforms, from the seed's generator noise."""
+    g, waves = _torch_generator(seed, _NOISE_STREAM), []
+    for chunk in torch.as_tensor(clap_embed).split(64):
+        waves.append(generate(run.audioldm, chunk, num_inference_steps=run.steps,
+                              scheduler=run.scheduler, guidance_scale=run.guidance_scale,
+                              generator=g, progress=False).waveforms)
+    return np.concatenate(waves)
+
+
+def _run_real(run: _Run, seed: int):
+    draws = [sample_audio_for(run.batch.labels,
+                              run.world_seed + 1 + seed * run.num_samples + k).audio
+             for k in range(run.num_samples)]
+    return np.stack(draws, 1).reshape(run.n * run.num_samples, -1), _clap_of(run, draws[0])
+
+def _run_nearest(run: _Run, seed: int):
+    pool, num_samples = run.pool, run.num_samples
+    idx = nearest_neighbours(run.img.embeds, pool, num_samples, seed)
+    new = sorted({int(i) for i in idx[:, 0]} - set(run.pool_clap))
+    if new:
+        run.pool_clap.update(zip(new, _clap_of(run, pool.audio[new])))
+    same = np.all([pool.labels[a][idx] == run.batch.labels[a][:, None] for a in ATTRIBUTES], 0)
+    details = run.details["nearest neighbour"]
+    details["label_match"].append(round(float(same.mean()), 6))
+    details["indices"].append(idx[:, 0].tolist())
+    return pool.audio[idx.ravel()], torch.stack([run.pool_clap[int(i)] for i in idx[:, 0]])
+
+
+def _run_mapper(mapper, run: _Run, seed: int):
+    pred = mapper.map(run.img, num_samples=run.num_samples, guidance_scale=run.mapper_guidance,
+                      generator=_torch_generator(seed, _MAPPER_STREAM)).embeds
+    return _generated(run, pred, seed), pred[::run.num_samples]
+
+
+def _run_bridge(run: _Run, seed: int):
+    clap = run.bridge_clap
+    return _generated(run, clap.repeat_interleave(run.num_samples, 0), seed), clap
+
+
+def _run_oracle(run: _Run, seed: int):
+    clap = run.true_clap
+    return _generated(run, clap.repeat_interleave(run.num_samples, 0), seed), clap
+
+
+_BASELINE_RUNNERS = {"nearest neighbour": _run_nearest, "text bridge": _run_bridge,
+                     "oracle": _run_oracle}
+
+
+def _systems(run: _Run, mappers: dict, baselines: tuple) -> dict:
+    """name -> runner(run, seed), in the report's order: real audio, mappers, baselines."""
+    systems = {REAL: _run_real, **{k: partial(_run_mapper, m) for k, m in mappers.items()}}
+    for name, m in mappers.items():
+        run.details[name] = {"kind": m.kind,
+                             "parameters": int(sum(p.numel() for p in m.parameters()))}
+    systems.update({b: _BASELINE_RUNNERS[b] for b in ALL_BASELINES if b in baselines})
+    return systems
+
+
+# --- the comparison: scoring --------------------------------------------------------------------
+def _score(run: _Run, waves: np.ndarray, clap_first) -> dict:
+    """Every metric of ``METRICS`` for one system's sounds (row i: image ``i // num_samples``)."""
+    gen = extract(run.ex, waves, what="generated")
+    # one IS split: the convention's ten chunks of a few dozen clips each could not estimate the
+    # marginal over 96 attribute combinations
+    paper = score(run.ex, gen, run.references, run.img, reference_pairs=run.pairs,
+                  image_pairs=run.pairs, is_splits=1)
+    out = {"fd": paper.fd, "fad": paper.fad, "kl": paper.kl, "is": paper.is_mean, "cs": paper.cs,
+           "recall@1": None, "recall@5": None,
+           "diversity": (pairwise_diversity(gen.features, run.num_samples)
+                         if run.num_samples > 1 else None)}
+    if clap_first is not None:
+        r = recall_at_k(clap_first, run.true_clap, ks=(1, 5))
+        out["recall@1"], out["recall@5"] = r[1], r[5]
+    pred = {a: gen.logits[:, s].argmax(1) for a, s in run.ex.fd.logit_groups.items()}
+    labels = {a: y[run.pairs[:, 1]] for a, y in run.batch.labels.items()}
+    out.update({f"acc_{a}": v for a, v in attribute_accuracy(pred, labels).items()})
+    return out
+
+
+def _run_systems(run: _Run, systems: dict, seeds: tuple, keep_audio: bool, progress: bool):
+    """Each seed, each system: its sounds, scored. Returns (scores, seconds, audio): name ->
+    per-seed metric dicts, per-seed seconds, and (keep_audio) the first seed's sounds."""
+    runs = {k: [] for k in systems}
+    seconds = {k: [] for k in systems}
+    audio = {}
+    bar = tqdm(total=len(seeds) * len(systems), desc="reproduce", disable=not progress)
+    for seed in seeds:
+        for name, runner in systems.items():
+            bar.set_postfix_str(f"seed {seed}: {name}")
+            t0 = time.perf_counter()
+            waves, clap_first = runner(run, seed)
+            seconds[name].append(round(time.perf_counter() - t0, 3))
+            runs[name].append(_score(run, waves, clap_first))
+            if keep_audio and seed == seeds[0]:
+                audio[name] = waves.reshape(run.n, run.num_samples, -1)
+            bar.update()
+    bar.close()
+    return runs, seconds, audio
+
+
+def _settings(run: _Run, seeds: tuple, num_train: int, folder, t_start: float) -> dict:
+    scheduler = run.scheduler
+    return dict(
+        n=run.n, seeds=list(seeds), world_seed=run.world_seed, num_inference_steps=run.steps,
+        scheduler=scheduler if isinstance(scheduler, str) else type(scheduler).__name__,
+        guidance_scale=run.guidance_scale, mapper_guidance=run.mapper_guidance,
+        num_samples=run.num_samples, num_train=num_train if run.pool is not None else None,
+        is_splits=1, chance_recall_at_1=1 / run.n, chance_recall_at_5=min(1.0, 5 / run.n),
+        clip_space=run.clip.space.to_dict(), clap_space=run.clap.space.to_dict(),
+        weights=str(folder), total_seconds=round(time.perf_counter() - t_start, 1))
+
+
 def reproduce(n: int = 48, seeds=(0, 1, 2), world_seed: int = REPRODUCE_SEED,
               num_inference_steps: int | None = None, scheduler: str = "dpmsolver++",
               num_samples: int = 2, progress: bool = False, *, num_train: int = 2048,
               guidance_scale: float = 2.5, mapper_guidance: float = 1.0,
               mappers: dict | None = None, baselines=BASELINES, keep_audio: bool = False,
               weights=None) -> dict:
-    """Compare the systems of the module docstring on ``n`` held-out pocket images.
-
-    Cost on 2 CPU cores. Full mode (the defaults): 4 generating systems × 3 seeds × 96 sounds
-    = 1,152 sounds, each 10 DPM-Solver++ steps × ≈ 20 ms (pocket-AudioLDM with guidance, batch
-    64) plus ≈ 180 ms of Griffin-Lim vocoding (≈ 9 steps' worth, whatever the step count):
-    ≈ 7.5 min, plus ≈ 1 min to load the models, embed the 2,048-pair pool and score ≈ 1,700
-    sounds — ≈ 8.5 min at those rates. Measured on 2 cores shared with other jobs: 2.3 min
-    (≈ 9 s per generating system and seed) to 4.5 min (when the other jobs were busy).
-    ``reproduce(**FAST_SETTINGS)``: ≈ 13–17 s, most of it loading the models.
+    """Compare the systems of the module docstring on ``n`` held-out pocket images (its cost:
+    there too).
 
     Args:
         n: held-out images (``sample_world(n, world_seed)``), ≥ 2; fixed across seeds.
@@ -263,178 +477,36 @@ def reproduce(n: int = 48, seeds=(0, 1, 2), world_seed: int = REPRODUCE_SEED,
         - ``systems``: name -> ``{"metrics": metric -> {"mean", "std" (over seeds, ddof 1; None
           for one seed), "per_seed"}, "seconds": per seed, to make the sounds from the
           precomputed embeddings, "details"}``, ``real audio`` first. A metric a system lacks is
-          None (``diversity`` for one sample). ``details``: a mapper's kind and parameter count;
-          the text bridge's caption ``caption_accuracy`` (zero-shot picks vs the true labels) and
-          first ``audio_captions``; the nearest neighbour's per-seed ``label_match`` (retrieved
-          pairs showing all four attributes of the query) and first neighbours' ``indices`` into
-          ``sample_world(num_train, details["world_seed"])`` (``MAPPER_SEED``).
+          None (``diversity`` for one sample). ``details``: see the module docstring.
         - ``settings``: every argument that shaped the numbers, the spaces, the chance recall
           and ``total_seconds``.
         - ``audio`` (``keep_audio`` only): name -> (n, num_samples, samples) float32, seed
           ``seeds[0]``; ``images``: (n, 64, 64, 3) uint8.
-
-        IS is taken with one split: the convention's ten chunks of a few dozen clips each could
-        not estimate the marginal over 96 attribute combinations; its spread is the seeds'.
     """
-    from ..encoders import load_clap
-    from ..evaluation import (
-        clip_score,
-        fad,
-        frechet_distance,
-        inception_score,
-        kl_divergence,
-        pairwise_diversity,
-        recall_at_k,
-    )
-    from ..extractors import load_extractors
-    from ..generation import SCHEDULERS, generate, load_audioldm
-    from ..mappers import load_mapper
-    from .gates import attribute_accuracy
-    from .loading import pocket_dir
-    from .mappers import MAPPER_SEED
-
     t_start = time.perf_counter()
     # 1. Check inputs (before anything is loaded)
-    folder = pocket_dir(weights)
-    build = json.loads((folder / "build.json").read_text())
-    trained_on = {int(build.get("seed", 0)): "the pocket foundation models",
-                  MAPPER_SEED: "the shipped mappers"}
-    baselines = tuple(baselines)
+    folder, baselines = pocket_dir(weights), tuple(baselines)
     seeds = _check_inputs(n, seeds, world_seed, num_samples, num_train, mappers or {},
-                          baselines, trained_on, scheduler, num_inference_steps)
+                          baselines, _trained_on(folder), scheduler, num_inference_steps)
     steps = num_inference_steps or SCHEDULERS.get(scheduler, 25)
-
-    # 2. Load the models; one pocket-CLIP serves the mappers, the text bridge and CS
-    ex = load_extractors("pocket", device="cpu", weights=weights)
-    clip = ex.cs.image_encoder
-    clap = load_clap("pocket", weights=weights, device="cpu")
-    audioldm = load_audioldm("pocket", weights=weights, device="cpu")
+    # 2. The models, the held-out images and their real audio; what the baselines precompute
+    run = _load_run(n, world_seed, weights, steps, scheduler, guidance_scale, mapper_guidance,
+                    num_samples, progress)
     if mappers is None:
         mappers = {name: load_mapper(folder / "mappers" / kind, kind=kind, device="cpu",
-                                     clip_space=clip.space, clap_space=clap.space)
+                                     clip_space=run.clip.space, clap_space=run.clap.space)
                    for name, kind in MAPPER_SYSTEMS.items()}
-
-    # 3. The held-out images, their real audio and what every system is scored against
-    batch = sample_world(n, world_seed)
-    img = clip.encode_images(list(batch.images), progress=progress)
-    true_clap = clap.encode_audio([(a, 16000) for a in batch.audio], progress=progress).embeds
-    groups = ex.fd.logit_groups
-    ref_feats, ref_logits = ex.fd.features_and_logits(batch.audio)
-    ref_fad = ex.fad.fd_features(batch.audio)
-    rep = np.repeat(np.arange(n), num_samples)  # sound row -> its image
-    labels_rep = {a: y[rep] for a, y in batch.labels.items()}
-
-    def score(waves: np.ndarray, clap_first) -> dict:
-        feats, logits = ex.fd.features_and_logits(waves)
-        out = {"fd": frechet_distance(feats, ref_feats),
-               "fad": fad(ex.fad.fd_features(waves), ref_fad),
-               "kl": kl_divergence(logits, ref_logits[rep], groups=groups),
-               "is": inception_score(logits, splits=1, groups=groups).mean,
-               "cs": clip_score(ex.cs.embed_audio(waves), img.embeds[rep]),
-               "recall@1": None, "recall@5": None,
-               "diversity": pairwise_diversity(feats, num_samples) if num_samples > 1 else None}
-        if clap_first is not None:
-            r = recall_at_k(clap_first, true_clap, ks=(1, 5))
-            out["recall@1"], out["recall@5"] = r[1], r[5]
-        pred = {a: logits[:, s].argmax(1) for a, s in groups.items()}
-        out.update({f"acc_{a}": v for a, v in attribute_accuracy(pred, labels_rep).items()})
-        return out
-
-    def generated(clap_embed, seed: int) -> np.ndarray:  # (n · num_samples, d) -> waveforms
-        g, waves = _torch_generator(seed, _NOISE_STREAM), []
-        for chunk in torch.as_tensor(clap_embed).split(64):
-            waves.append(generate(audioldm, chunk, num_inference_steps=steps,
-                                  scheduler=scheduler, guidance_scale=guidance_scale,
-                                  generator=g, progress=False).waveforms)
-        return np.concatenate(waves)
-
-    pool_clap: dict[int, torch.Tensor] = {}
-
-    def clap_of(audio: np.ndarray) -> torch.Tensor:
-        return clap.encode_audio([(a, 16000) for a in audio], progress=False).embeds
-
-    # 4. What does not depend on the seed: the bridge's captions, the pool, the samplers
-    details: dict[str, dict] = {REAL: {"draws": "sample_audio_for(labels, world_seed + 1 + "
-                                             "seed * num_samples + k), k < num_samples"}}
-    pick = pool = None
-    if "text bridge" in baselines:
-        pick = pick_captions(img.embeds, clip)
-        bridge_clap = clap.encode_text(pick.audio_captions, progress=False).embeds
-        details["text bridge"] = {"caption_accuracy": attribute_accuracy(pick.labels,
-                                                                         batch.labels),
-                                  "audio_captions": pick.audio_captions[:8]}
-    if "nearest neighbour" in baselines:
-        pool = training_pool(num_train, clip, progress=progress)
-        details["nearest neighbour"] = {"num_train": num_train, "world_seed": pool.world_seed,
-                                        "label_match": [], "indices": []}
-
-    def run_real(seed):
-        draws = [sample_audio_for(batch.labels, world_seed + 1 + seed * num_samples + k).audio
-                 for k in range(num_samples)]
-        return np.stack(draws, 1).reshape(n * num_samples, -1), clap_of(draws[0])
-
-    def run_nn(seed):
-        idx = nearest_neighbours(img.embeds, pool, num_samples, seed)
-        new = sorted({int(i) for i in idx[:, 0]} - set(pool_clap))
-        if new:
-            pool_clap.update(zip(new, clap_of(pool.audio[new])))
-        same = np.all([pool.labels[a][idx] == batch.labels[a][:, None] for a in ATTRIBUTES], 0)
-        details["nearest neighbour"]["label_match"].append(round(float(same.mean()), 6))
-        details["nearest neighbour"]["indices"].append(idx[:, 0].tolist())
-        return pool.audio[idx.ravel()], torch.stack([pool_clap[int(i)] for i in idx[:, 0]])
-
-    def run_mapper(mapper):
-        def run(seed):
-            pred = mapper.map(img, num_samples=num_samples, guidance_scale=mapper_guidance,
-                              generator=_torch_generator(seed, _MAPPER_STREAM)).embeds
-            return generated(pred, seed), pred[::num_samples]
-        return run
-
-    def run_bridge(seed):
-        return generated(bridge_clap.repeat_interleave(num_samples, 0), seed), bridge_clap
-
-    def run_oracle(seed):
-        return generated(true_clap.repeat_interleave(num_samples, 0), seed), true_clap
-
-    systems = {REAL: run_real, **{k: run_mapper(m) for k, m in mappers.items()}}
-    for name, m in mappers.items():
-        details[name] = {"kind": m.kind,
-                         "parameters": int(sum(p.numel() for p in m.parameters()))}
-    runners = {"nearest neighbour": run_nn, "text bridge": run_bridge, "oracle": run_oracle}
-    systems.update({b: runners[b] for b in ALL_BASELINES if b in baselines})
-
-    # 5. Each seed, each system: its sounds, scored
-    runs = {k: [] for k in systems}
-    seconds = {k: [] for k in systems}
-    audio = {}
-    bar = tqdm(total=len(seeds) * len(systems), desc="reproduce", disable=not progress)
-    for seed in seeds:
-        for name, run in systems.items():
-            bar.set_postfix_str(f"seed {seed}: {name}")
-            t0 = time.perf_counter()
-            waves, clap_first = run(seed)
-            seconds[name].append(round(time.perf_counter() - t0, 3))
-            runs[name].append(score(waves, clap_first))
-            if keep_audio and seed == seeds[0]:
-                audio[name] = waves.reshape(n, num_samples, -1)
-            bar.update()
-    bar.close()
-
-    # 6. Mean, spread and per-seed values
+    _prepare_baselines(run, baselines, num_train, progress)
+    # 3. Each seed, each system: its sounds, scored; then mean, spread and per-seed values
+    systems = _systems(run, mappers, baselines)
+    runs, seconds, audio = _run_systems(run, systems, seeds, keep_audio, progress)
     report = {"systems": {name: {"metrics": {m: _summary([r[m] for r in runs[name]])
                                              for m in METRICS},
-                                 "seconds": seconds[name], "details": details.get(name, {})}
-                          for name in systems}}
-    report["settings"] = dict(
-        n=n, seeds=list(seeds), world_seed=world_seed, num_inference_steps=steps,
-        scheduler=scheduler if isinstance(scheduler, str) else type(scheduler).__name__,
-        guidance_scale=guidance_scale, mapper_guidance=mapper_guidance, num_samples=num_samples,
-        num_train=num_train if pool is not None else None,
-        is_splits=1, chance_recall_at_1=1 / n, chance_recall_at_5=min(1.0, 5 / n),
-        clip_space=clip.space.to_dict(), clap_space=clap.space.to_dict(),
-        weights=str(folder), total_seconds=round(time.perf_counter() - t_start, 1))
+                                 "seconds": seconds[name], "details": run.details.get(name, {})}
+                          for name in systems},
+              "settings": _settings(run, seeds, num_train, folder, t_start)}
     if keep_audio:
-        report["audio"], report["images"] = audio, batch.images
+        report["audio"], report["images"] = audio, run.batch.images
     return report
 
 

@@ -1,4 +1,4 @@
-"""Evaluation metrics: pure functions over arrays (DESIGN.md §5).
+"""Evaluation metrics: pure functions over arrays (features, logits, embeddings).
 
 - :func:`frechet_distance` (FD / FAD on any audio features): the Fréchet distance between two
   Gaussians fitted to two feature sets (Heusel et al. 2017; AudioLDM's FD uses PANNs features,
@@ -9,9 +9,10 @@
   paper), in the conventions of AudioLDM's evaluation toolbox (``audioldm_eval``), whose
   inception score is SpecVQGAN's. ``groups=`` lets a multi-head tagger (the pocket tagger: one
   softmax per attribute) count each head as its own distribution.
-- The features, logits and embeddings these take come from :mod:`v2a_kit.extractors`
-  (``load_extractors(preset)``: PANNs, VGGish, Wav2CLIP + CLIP for ``paper``; the pocket
-  evaluators for ``pocket``).
+- The features, logits and embeddings these take come from the extractors of
+  :mod:`v2a_kit.evaluation.extractors` (``v2a_kit.registry.load_extractors(preset)``: PANNs,
+  VGGish, Wav2CLIP + CLIP for ``paper``; the pocket evaluators for ``pocket``);
+  :func:`v2a_kit.evaluation.score` runs them and assembles FD, FAD, KL, IS and CS.
 - :func:`clip_score`: CS = 100 × cosine between an audio embedding in the image space and the
   image's embedding (Wav2CLIP + CLIP in the paper; the pocket audio→image evaluator here).
 - :func:`recall_at_k`: retrieval of true CLAP embeddings from mapped ones.
@@ -29,8 +30,8 @@ import numpy as np
 import torch
 from scipy.special import expit, log_softmax, xlogy
 
-from .errors import EmbeddingError
-from .spaces import validate_embeds
+from ..errors import EmbeddingError
+from ..spaces import validate_embeds
 
 __all__ = ["recall_at_k", "frechet_distance", "fad", "gaussian_stats", "clip_score",
            "kl_divergence", "inception_score", "InceptionScore", "pairwise_diversity",

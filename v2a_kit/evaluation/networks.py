@@ -3,7 +3,8 @@
 PANNs CNN14 at 16 kHz (Kong et al. 2020; ``Cnn14_16k``), VGGish (Hershey et al. 2017; the
 torchvggish port of Google's model) and Wav2CLIP (Wu et al. 2022). Parameter and buffer names
 are identical to the published checkpoints, so those load with strict key checking
-(:mod:`v2a_kit.extractors` says why they are not imported from their packages, and loads them).
+(:mod:`v2a_kit.evaluation.extractors` says why they are not imported from their packages, and
+loads them).
 """
 
 from __future__ import annotations

@@ -1,27 +1,31 @@
-"""Audio feature extractors for the paper's metrics, behind one interface (DESIGN.md §5).
+"""Audio feature extractors for the paper's metrics, behind one interface, and the paper's.
 
-Three roles, as in the paper's evaluation (AudioLDM / Im2Wav conventions):
+Three roles, as in the paper's evaluation (AudioLDM / Im2Wav conventions), gathered in
+:class:`Extractors`; :func:`build_paper_extractors` fills them with the paper's networks:
 
-====  =====================  ==========================================  ========================
-role  metric                 ``paper`` preset                            ``pocket`` preset
-====  =====================  ==========================================  ========================
-fd    FD; KL and IS          PANNs CNN14, 16 kHz (``Cnn14_16k``):        pocket tagger: 128-d
-                             2048-d features, 527 AudioSet logits        features, 13 logits
-fad   FAD                    VGGish: 128-d per 0.96 s example            pocket audio→image
-                                                                         evaluator's 128-d trunk
-cs    CS                     Wav2CLIP audio → CLIP ViT-B/32 image        pocket audio→image
-                             space + open_clip ViT-B-32 (openai)         evaluator + pocket-CLIP
-====  =====================  ==========================================  ========================
+====  =====================  ==========================================
+role  metric                 the paper's extractor
+====  =====================  ==========================================
+fd    FD; KL and IS          PANNs CNN14, 16 kHz (``Cnn14_16k``):
+                             2048-d features, 527 AudioSet logits
+fad   FAD                    VGGish: 128-d per 0.96 s example
+cs    CS                     Wav2CLIP audio → CLIP ViT-B/32 image
+                             space + open_clip ViT-B-32 (openai)
+====  =====================  ==========================================
+
+Other builders fill the same roles with other models (the pocket evaluators:
+:func:`v2a_kit.pocket.extractors.build_pocket_extractors`); ``v2a_kit.registry.load_extractors``
+picks the builder of a preset. An extractor says what clips it reads: ``min_samples`` (the
+shortest) and ``clip_samples`` (``None``: any length; else exactly that many samples).
 
 Every extractor takes waveforms the same way (a (n, samples) array or tensor, a list of clips of
 any lengths, paths, or ``(array, sr)`` tuples; other rates are resampled by
-:func:`v2a_kit.media.load_audio`) and returns float32 NumPy arrays. :func:`load_extractors` is
-what the rest of the kit calls.
+:func:`v2a_kit.media.load_audio`) and returns float32 NumPy arrays.
 
-**Why the three `paper` networks are written out** (in :mod:`v2a_kit.eval_networks`) rather
-than imported: ``panns_inference`` downloads at import (a labels CSV) and at construction (the
-32 kHz CNN14, by ``wget``) and has no 16 kHz model; ``torchvggish``'s ``VGGish`` downloads its
-PCA parameters in the constructor even with post-processing off and loads through
+**Why the three `paper` networks are written out** (in :mod:`v2a_kit.evaluation.networks`)
+rather than imported: ``panns_inference`` downloads at import (a labels CSV) and at construction
+(the 32 kHz CNN14, by ``wget``) and has no 16 kHz model; ``torchvggish``'s ``VGGish`` downloads
+its PCA parameters in the constructor even with post-processing off and loads through
 ``torch.hub`` (unrestricted pickle);
 ``wav2clip.get_model`` downloads through ``torch.hub`` too and needs torchaudio for one STFT.
 None can be pointed at a local file or fail fast offline. So each architecture is written out
@@ -30,17 +34,10 @@ unchanged with ``strict`` key checking, through :mod:`v2a_kit.weights` (a local 
 ``$V2A_KIT_WEIGHTS``, the kit's cache, then the URL), and only with
 ``torch.load(weights_only=True)``. CNN14's STFT and mel filterbank are torchlibrosa's, as in
 PANNs (their weights are in the checkpoint).
-
-**The pocket FAD view.** VGGish is a second network, trained apart from PANNs on another task.
-The pocket analogue is the audio→image evaluator's trunk: another network than the tagger,
-trained on the evaluator seeds with another objective (regressing pocket-CLIP image embeddings).
-pocket-CLAP was rejected for this role: the mapper is trained to predict its embeddings and the
-generator is conditioned on them, so it would be judge and party.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -51,17 +48,19 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from . import media
-from .devices import resolve_device
-from .errors import ConfigError, MediaError, WeightsNotFoundError
-from .eval_networks import Cnn14, VGGish, Wav2CLIP, vggish_examples
-from .presets import TINY_SEED, default_preset
-from .spaces import Space
+from .. import media
+from ..configs import TINY_SEED
+from ..devices import resolve_device, seeded
+from ..errors import ConfigError, MediaError, WeightsNotFoundError
+from ..models.clip import build_open_clip, open_clip_weights
+from ..spaces import Space
+from ..weights import url_file
+from .networks import Cnn14, VGGish, Wav2CLIP, vggish_examples
 
 __all__ = ["PublishedWeights", "PANNS_CNN14_16K", "VGGISH", "WAV2CLIP", "CS_IMAGE_CLIP",
            "Cnn14", "VGGish", "Wav2CLIP", "vggish_examples", "prepare_waves", "load_checkpoint",
            "AudioExtractor", "ClipScoreExtractor", "Extractors", "load_panns_cnn14",
-           "load_vggish", "load_wav2clip", "load_pocket_extractors", "load_extractors"]
+           "load_vggish", "load_wav2clip", "build_paper_extractors"]
 
 
 @dataclass(frozen=True)
@@ -137,14 +136,12 @@ def _load_into(model: nn.Module, state: dict, path, what: str,
 
 
 def _locate(spec: PublishedWeights, local) -> Path:
-    from .weights import url_file
     return url_file(spec.url, spec.filename, what=spec.what, local=local)
 
 
 def _build(cls: type[nn.Module]) -> nn.Module:
     """``cls()`` at the kit's random-init seed, without touching the global RNG."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(TINY_SEED)
+    with seeded(TINY_SEED):
         return cls()
 
 
@@ -159,7 +156,8 @@ def _is_pair(x) -> bool:
 
 
 def prepare_waves(waves, sampling_rate: int, orig_sr: float | None = None, *,
-                  min_samples: int = 1, what: str = "audio") -> list[np.ndarray]:
+                  min_samples: int = 1, clip_samples: int | None = None, what: str = "audio",
+                  label: str = "clip") -> list[np.ndarray]:
     """Waveforms in any accepted form → a list of float32 mono ``(samples,)`` at the rate.
 
     Args:
@@ -169,9 +167,12 @@ def prepare_waves(waves, sampling_rate: int, orig_sr: float | None = None, *,
         orig_sr: the rate of bare arrays and tensors; ``None`` = already ``sampling_rate``.
             Paths and ``(array, sr)`` tuples carry their own.
         min_samples: shortest clip the model can take, after resampling.
+        clip_samples: the one length the model reads, after resampling (``None``: any).
         what: the model's name, for messages.
+        label: how messages name an array clip: ``f"{label} #{i}"`` (paths name themselves).
     Raises:
-        MediaError: naming the clip: unreadable, NaN/inf, not mono, empty, too short.
+        MediaError: naming the clip: unreadable, NaN/inf, not mono, empty, too short, not
+            ``clip_samples`` long.
     """
     if _is_path(waves) or _is_pair(waves):
         items = [waves]
@@ -186,18 +187,22 @@ def prepare_waves(waves, sampling_rate: int, orig_sr: float | None = None, *,
         raise MediaError(f"no audio given to {what}")
     clips = []
     for i, x in enumerate(items):
-        label = str(x) if _is_path(x) else f"clip #{i}"
+        name = str(x) if _is_path(x) else f"{label} #{i}"
         if _is_path(x) or _is_pair(x):
-            wave = media.load_audio(x, sampling_rate, name=label, allow_silence=True)
+            wave = media.load_audio(x, sampling_rate, name=name, allow_silence=True)
         else:
             a = x.detach().cpu().numpy() if isinstance(x, Tensor) else np.asarray(x)
             if a.ndim != 1:
-                raise MediaError(f"{label} has shape {a.shape}; expected mono (samples,)")
-            wave = media.load_audio(a, sampling_rate, name=label, allow_silence=True,
+                raise MediaError(f"{name} has shape {a.shape}; expected mono (samples,)")
+            wave = media.load_audio(a, sampling_rate, name=name, allow_silence=True,
                                     orig_sr=orig_sr or sampling_rate)
         if len(wave) < min_samples:
-            raise MediaError(f"{label} has {len(wave)} samples at {sampling_rate} Hz; {what} needs "
+            raise MediaError(f"{name} has {len(wave)} samples at {sampling_rate} Hz; {what} needs "
                              f"at least {min_samples} ({min_samples / sampling_rate:.3f} s)")
+        if clip_samples is not None and len(wave) != clip_samples:
+            raise MediaError(f"{name} has {len(wave)} samples at {sampling_rate} Hz; {what} reads "
+                             f"clips of exactly {clip_samples} ({clip_samples / sampling_rate:g} "
+                             "s): cut or pad them (v2a_kit.media.fit_length)")
         clips.append(wave)
     return clips
 
@@ -205,21 +210,32 @@ def prepare_waves(waves, sampling_rate: int, orig_sr: float | None = None, *,
 # ----------------------------------------------------------------------------- extractors
 
 class _Runner:
-    """Batched, gradient-free inference of one audio model on clips of any lengths."""
+    """Batched, gradient-free inference of one audio model on clips of any lengths, or of
+    exactly ``clip_samples`` samples when the model reads only that length."""
 
     def __init__(self, name: str, model: nn.Module, sampling_rate: int, device,
-                 min_samples: int = 1, batch_size: int = 16, source: dict | None = None):
+                 min_samples: int = 1, batch_size: int = 16, source: dict | None = None,
+                 clip_samples: int | None = None):
+        if clip_samples is not None and clip_samples < min_samples:
+            raise ConfigError(f"{name}: clip_samples={clip_samples} < min_samples={min_samples}")
         self.name, self.sampling_rate, self.min_samples = name, sampling_rate, min_samples
+        self.clip_samples = clip_samples
         self.device = resolve_device(device)
         self.model = model.to(self.device).float().eval()
         self.batch_size, self.source = batch_size, source or {}
+
+    def prepare(self, waves, orig_sr: float | None = None, label: str = "clip"
+                ) -> list[np.ndarray]:
+        """:func:`prepare_waves` with this model's rate, ``min_samples`` and ``clip_samples``:
+        the clips as the model will read them, or a :class:`MediaError` naming the bad one."""
+        return prepare_waves(waves, self.sampling_rate, orig_sr, min_samples=self.min_samples,
+                             clip_samples=self.clip_samples, what=self.name, label=label)
 
     @torch.no_grad()
     def _map(self, waves, orig_sr, fn: Callable[[Tensor], Tensor]) -> list[Tensor]:
         """fn((b, samples) on the device) → (b, ...); one CPU result per clip, in input order.
         Clips of equal length are batched together."""
-        clips = prepare_waves(waves, self.sampling_rate, orig_sr, min_samples=self.min_samples,
-                              what=self.name)
+        clips = self.prepare(waves, orig_sr)
         by_len: dict[int, list[int]] = {}
         for i, c in enumerate(clips):
             by_len.setdefault(len(c), []).append(i)
@@ -244,6 +260,9 @@ class AudioExtractor(_Runner):
         sampling_rate: Hz the model reads; other rates are resampled.
         space: identity of the feature space (family ``"audio-features"``): two extractors with
             other weights give incomparable features.
+        min_samples: the shortest clip it reads, in samples at ``sampling_rate``.
+        clip_samples: ``None`` = clips of any length (from ``min_samples``); else the model
+            reads clips of exactly this many samples and refuses others, naming them.
         num_classes: logit columns (0 when the model has no classifier).
         logit_groups: ``None`` = one softmax over all classes (PANNs); else name → slice, one
             categorical head each (pass to :func:`~v2a_kit.evaluation.kl_divergence`).
@@ -378,7 +397,6 @@ def load_wav2clip(*, weights=None, clip_weights=None, image_encoder=None,
             be ViT-B-32; ``clip_weights`` is then unused).
         random_init: both models at random init, offline.
     """
-    from .encoders import load_clip
     model, ckpt_id, source, path = _model_or_weights(Wav2CLIP, WAV2CLIP, weights, random_init)
     if path is not None:
         state = load_checkpoint(path, WAV2CLIP.what)
@@ -387,8 +405,9 @@ def load_wav2clip(*, weights=None, clip_weights=None, image_encoder=None,
                  and not k.startswith("audio_encoder.fc.")}
         _load_into(model, state, path, WAV2CLIP.what,
                    ignore_missing=("audio_encoder.spectrogram.window",))
-    image = image_encoder or load_clip(CS_IMAGE_CLIP, device=device, dtype=torch.float32,
-                                       weights=clip_weights, random_init=random_init)
+    image = image_encoder or build_open_clip(CS_IMAGE_CLIP, None, device=device,
+                                             dtype=torch.float32, weights=clip_weights,
+                                             random_init=random_init, seed=TINY_SEED)
     if image.space.model != f"open_clip/{CS_IMAGE_CLIP.split('/')[0]}":
         raise ConfigError(f"image_encoder is {image.space}; Wav2CLIP maps audio into CLIP "
                           f"ViT-B-32's image space")
@@ -398,60 +417,17 @@ def load_wav2clip(*, weights=None, clip_weights=None, image_encoder=None,
                               batch_size=batch_size, source=source)
 
 
-def load_pocket_extractors(weights=None, device=None) -> Extractors:
-    """The pocket evaluators (DESIGN.md §4) in the three roles, from a pocket build folder
-    (``weights``; the build shipped with the package when None)."""
-    from .encoders import load_clip
-    from .pocket.evaluators import _check_audio
-    from .pocket.loading import load_audio_to_image, load_tagger, pocket_dir
-    from .pocket.world import ATTRIBUTES
-
-    folder = pocket_dir(weights) / "evaluators"
-    tagger, a2i = load_tagger(weights), load_audio_to_image(weights)
-
-    def build_id(kind: str) -> str:
-        data = (folder / kind / "model.safetensors").read_bytes()
-        return f"pocket-build:{hashlib.sha256(data).hexdigest()[:16]}"
-
-    def tagger_forward(x):
-        out = tagger(x)
-        return out.features, torch.cat([out.logits[a] for a in ATTRIBUTES], dim=1)
-
-    def a2i_trunk(x):  # the audio→image evaluator's features, before its projection
-        return a2i.trunk(a2i.log_mel(_check_audio(x))), None
-
-    sizes = np.cumsum([0] + [len(v) for v in ATTRIBUTES.values()])
-    groups = {a: slice(int(sizes[i]), int(sizes[i + 1])) for i, a in enumerate(ATTRIBUTES)}
-    source = {"kind": "pocket-build", "folder": str(folder)}
-    fd = AudioExtractor(
-        "pocket-tagger", tagger,
-        Space("audio-features", "pocket/tagger", build_id("tagger"), tagger.config.feature_dim),
-        16000, forward=tagger_forward, num_classes=int(sizes[-1]), logit_groups=groups,
-        device=device, source=source)
-    fad = AudioExtractor(
-        "pocket-audio-to-image-trunk", a2i,
-        Space("audio-features", "pocket/audio_to_image-trunk", build_id("audio_to_image"),
-              a2i.config.feature_dim),
-        16000, forward=a2i_trunk, device=device, source=source)
-    image = load_clip("pocket", device=device, dtype=torch.float32, weights=weights)
-    cs = ClipScoreExtractor(
-        "pocket-audio-to-image", a2i,
-        Space("audio-to-clip", "pocket/audio_to_image", build_id("audio_to_image"),
-              a2i.config.embed_dim),
-        image, 16000, audio_fn=a2i, device=device, source=source)
-    return Extractors(fd=fd, fad=fad, cs=cs, preset="pocket")
-
-
 @dataclass
 class Extractors:
-    """The evaluation roles of one preset.
+    """The three evaluation roles, filled by one builder.
 
     Attributes:
         fd: features for FD (``fd_features``) and logits for KL / IS (``logits``,
             ``logit_groups``).
         fad: features for FAD (``fd_features``).
         cs: ``embed_audio`` and ``embed_images`` for CS.
-        preset: ``"paper"`` or ``"pocket"``.
+        preset: a name for reports and messages (``"paper"``, ``"pocket"``); nothing
+            depends on it.
     """
 
     fd: AudioExtractor
@@ -459,13 +435,31 @@ class Extractors:
     cs: ClipScoreExtractor
     preset: str
 
+    def __post_init__(self):
+        rates = {e.sampling_rate for e in self}
+        lengths = {e.clip_samples for e in self} - {None}
+        if len(rates) > 1 or len(lengths) > 1:
+            raise ConfigError(f"the {self.preset} extractors read audio at {sorted(rates)} Hz in "
+                              f"clips of {sorted(lengths)} samples; the three roles must agree")
+
+    def __iter__(self):
+        return iter((self.fd, self.fad, self.cs))
+
+    @property
+    def sampling_rate(self) -> int:
+        """The rate all three roles read (other rates are resampled)."""
+        return self.fd.sampling_rate
+
+    @property
+    def clip_samples(self) -> int | None:
+        """The one clip length the roles read, or ``None`` (any length)."""
+        return next((e.clip_samples for e in self if e.clip_samples is not None), None)
+
 
 def _paper_weights(weights) -> dict:
     """``weights`` (None, a folder, or a mapping role -> path) -> per-model local paths, all
     looked up first, so one error names every missing file."""
     import open_clip
-
-    from .encoders import _open_clip_weights
     names = ("panns", "vggish", "wav2clip", "clip")
     if isinstance(weights, Mapping):
         unknown = set(weights) - set(names)
@@ -479,7 +473,7 @@ def _paper_weights(weights) -> dict:
     lookups = {"panns": lambda: _locate(PANNS_CNN14_16K, local["panns"]),
                "vggish": lambda: _locate(VGGISH, local["vggish"]),
                "wav2clip": lambda: _locate(WAV2CLIP, local["wav2clip"]),
-               "clip": lambda: _open_clip_weights(
+               "clip": lambda: open_clip_weights(
                    arch, tag, open_clip.get_pretrained_cfg(arch, tag), local["clip"])}
     for name, find in lookups.items():
         try:
@@ -494,29 +488,21 @@ def _paper_weights(weights) -> dict:
     return found
 
 
-def load_extractors(preset: str | None = None, *, random_init: bool = False, device=None,
-                    weights=None) -> Extractors:
-    """The FD, FAD and CS extractors of a preset: what evaluation code calls.
+def build_paper_extractors(*, weights=None, random_init: bool = False,
+                           device=None) -> Extractors:
+    """The paper's evaluators in the three roles: PANNs CNN14 (``fd``), VGGish (``fad``),
+    Wav2CLIP + CLIP ViT-B/32 (``cs``).
 
     Args:
-        preset: ``"pocket"`` (the shipped evaluators, offline) or ``"paper"`` (PANNs CNN14,
-            VGGish, Wav2CLIP + CLIP ViT-B/32); ``None`` = the default preset.
-        random_init: ``paper`` only: the real architectures at random init, offline.
+        weights: a folder holding the published files, or a mapping with keys ``"panns"``,
+            ``"vggish"``, ``"wav2clip"``, ``"clip"``; ``None``: ``$V2A_KIT_WEIGHTS``, the kit's
+            cache, then the authors' URLs (when online).
+        random_init: the real architectures at random init, offline (``weights`` unused).
         device: ``None`` = the best available.
-        weights: ``pocket``: a build folder. ``paper``: a folder holding the published files,
-            or a mapping with keys ``"panns"``, ``"vggish"``, ``"wav2clip"``, ``"clip"``.
     Raises:
-        WeightsNotFoundError: ``paper`` weights absent offline, in seconds, naming every
-            missing file, where it was looked for, and what to do.
+        WeightsNotFoundError: weights absent offline, in seconds, naming every missing file,
+            where it was looked for, and what to do.
     """
-    preset = preset or default_preset()
-    if preset == "pocket":
-        if random_init:
-            raise ConfigError("random_init=True applies to the paper architectures; the pocket "
-                              "evaluators are trained and ship with the package")
-        return load_pocket_extractors(weights, device)
-    if preset != "paper":
-        raise ConfigError(f"no evaluators for preset {preset!r}; expected 'paper' or 'pocket'")
     paths = {} if random_init else _paper_weights(weights)
     kw = dict(random_init=random_init, device=device)
     return Extractors(fd=load_panns_cnn14(weights=paths.get("panns"), **kw),

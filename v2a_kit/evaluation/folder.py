@@ -1,8 +1,10 @@
-"""Score a folder of generated sounds as the paper's table does (DESIGN.md §1, §5, §8).
+"""Score a folder of generated sounds as the paper's table does: behind ``v2a-kit evaluate``.
 
 :func:`evaluate` reads the generated audio, the real audio it should resemble and the images it
-was made from, pairs them by name, runs the preset's extractors (:mod:`v2a_kit.extractors`) and
-returns an :class:`EvalReport` with the paper's columns:
+was made from, pairs them by name, runs the extractors over them in batches
+(:func:`~v2a_kit.evaluation.scoring.extract`) and hands the outputs and the pairs to
+:func:`~v2a_kit.evaluation.scoring.score`; it returns an :class:`EvalReport` with the paper's
+columns:
 
 ======  =============================================  ====================  ==================
 column  what                                           needs                 rows
@@ -20,6 +22,7 @@ The paper reports FD, FAD and CS; KL and IS are AudioLDM's and come free with th
 FD and FAD treat the two folders as two distributions (AudioLDM's toolbox does the same), so
 every generated and every reference clip counts; KL and CS are per clip and need pairs. With
 the ``pocket`` preset the pocket tagger and the pocket audio→image evaluator play those roles.
+The extractors come from ``v2a_kit.registry.load_extractors(preset)``, or are passed in.
 
 Pairing: a generated file belongs to a reference or image when its name does (the rules of
 :func:`v2a_kit.datasets.match_generated`: the same relative path or stem, ignoring a ``_s{k}``
@@ -28,7 +31,7 @@ files or videos (their soundtrack); images may be images or videos (their middle
 Instead of folders, a dataset (VGGSound or ImageHear, :mod:`v2a_kit.datasets`) supplies both.
 
 Nothing is written; nothing is repaired: an unreadable file, a clip too short for an extractor
-(or, with ``pocket``, not the 1 s its evaluators read), a folder without audio or without a
+(or not the length it reads: the pocket evaluators' 1 s), a folder without audio or without a
 single match is an error naming it.
 """
 
@@ -39,10 +42,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 
 import numpy as np
+import torch
 from tqdm.auto import tqdm
 
-from . import media
-from .datasets import (
+from .. import media
+from ..datasets import (
     EvalSet,
     ImageHearItem,
     VGGSoundItem,
@@ -50,15 +54,14 @@ from .datasets import (
     load_vggsound,
     match_generated,
 )
-from .errors import ConfigError, MediaError
-from .evaluation import clip_score, fad, frechet_distance, inception_score, kl_divergence
-from .extractors import Extractors, load_extractors
-from .pocket.evaluators import CLIP_SAMPLES
+from ..errors import ConfigError, MediaError
+from ..registry import load_extractors
+from ..spaces import Embeddings
+from .extractors import Extractors
+from .scoring import AudioOutputs, extract, score
 
-__all__ = ["EvalReport", "evaluate", "load_dataset", "IS_SPLITS", "IS_MIN_CHUNK"]
+__all__ = ["EvalReport", "evaluate", "load_dataset"]
 
-IS_SPLITS = 10     # AudioLDM's and SpecVQGAN's number of IS chunks
-IS_MIN_CHUNK = 10  # fewer splits on small sets: a chunk of one clip scores 1 by construction
 _SHOW = 5          # names shown in notes
 
 
@@ -243,7 +246,7 @@ def _check_inputs(generated, references, images, dataset, preset, extractors, ra
     if extractors is not None:
         if not isinstance(extractors, Extractors):
             raise ConfigError(f"extractors is a {type(extractors).__name__}; expected "
-                              "v2a_kit.extractors.Extractors (load_extractors(preset))")
+                              "v2a_kit.evaluation.Extractors (load_extractors(preset))")
         if preset is not None and preset != extractors.preset:
             raise ConfigError(f"preset={preset!r} but extractors are the {extractors.preset!r} "
                               "preset's; pass one of them")
@@ -258,6 +261,46 @@ def _check_inputs(generated, references, images, dataset, preset, extractors, ra
         references, "a folder of reference audio (or videos with their soundtrack)")
     images = None if images is None else _folder(images, "a folder of input images (or videos)")
     return generated, references, images
+
+
+@dataclass
+class _Sources:
+    """Where the references and images come from: name-keyed items, and their descriptions."""
+
+    items: list | None         # dataset items or _FolderItems; None: no pairing (IS only)
+    want_refs: bool = False
+    want_images: bool = False
+    where: str = ""            # for messages
+    references: str | None = None
+    images: str | None = None
+    dataset: str | None = None
+
+
+def _sources(references: Path | None, images: Path | None, dataset) -> _Sources:
+    """Index the references / images folders, or read the dataset (checked already)."""
+    if dataset is not None:
+        if isinstance(dataset, str):
+            dataset = load_dataset(dataset)
+        items = list(dataset)
+        want_refs = any(_reference_of(it) is not None for it in items)
+        want_images = any(_image_of(it) is not None for it in items)
+        folder = str(dataset.folder)
+        return _Sources(items, want_refs, want_images,
+                        f"the {dataset.name} items in {dataset.folder}",
+                        folder if want_refs else None, folder if want_images else None,
+                        dataset.summary())
+    if references is None and images is None:
+        return _Sources(None)
+    ref_files = {} if references is None else _index(
+        references, ("audio", "video"), "reference sounds (audio, or videos)")
+    image_files = {} if images is None else _index(
+        images, ("image", "video"), "input images (or videos)")
+    items = [_FolderItem(i, ref_files.get(i), image_files.get(i))
+             for i in sorted(ref_files.keys() | image_files.keys())]
+    return _Sources(items, references is not None, images is not None,
+                    " and ".join(str(f) for f in (references, images) if f is not None),
+                    None if references is None else str(references),
+                    None if images is None else str(images))
 
 
 @dataclass
@@ -317,10 +360,10 @@ def _plan(generated: Path, items: list | None, where: str, want_refs: bool,
 
 # --------------------------------------------------------------------------------- reading
 
-def _read_audio(path: Path, sampling_rate: int, extractors, clip_samples: int | None
-                ) -> np.ndarray:
-    """Mono float32 at ``sampling_rate``: an audio file, or a video's soundtrack.
-    ``clip_samples``: the one length the extractors read (the pocket evaluators'), if any."""
+def _read_audio(path: Path, extractors: Extractors, used) -> np.ndarray:
+    """Mono float32 at the extractors' rate: an audio file, or a video's soundtrack, checked
+    against what the ``used`` extractors read (``clip_samples``, ``min_samples``)."""
+    sampling_rate, clip_samples = extractors.sampling_rate, extractors.clip_samples
     if media.media_kind(path) == "video":
         wave = media.read_video_audio(path, sampling_rate, allow_silence=True)
         if wave is None:
@@ -329,13 +372,13 @@ def _read_audio(path: Path, sampling_rate: int, extractors, clip_samples: int | 
     else:  # a silent generated clip is a result to score, not an input error
         wave = media.load_audio(path, sampling_rate, name=str(path), allow_silence=True)
     if clip_samples is not None and len(wave) != clip_samples:
-        raise MediaError(f"{path}: {len(wave) / sampling_rate:.3f} s of audio; the pocket "
-                         f"evaluators read clips of exactly {clip_samples / sampling_rate:g} s "
-                         f"({clip_samples} samples at {sampling_rate} Hz), as the pocket world "
-                         "makes them. Cut or pad the clips (v2a_kit.media.fit_length), move "
-                         "longer ones (a video's soundtrack) out of the folder, or use "
-                         "preset='paper'")
-    for ex in extractors:
+        raise MediaError(f"{path}: {len(wave) / sampling_rate:.3f} s of audio; the "
+                         f"{extractors.preset} evaluators read clips of exactly "
+                         f"{clip_samples / sampling_rate:g} s ({clip_samples} samples at "
+                         f"{sampling_rate} Hz). Cut or pad the clips (v2a_kit.media.fit_length), "
+                         "move longer ones (a video's soundtrack) out of the folder, or use "
+                         "extractors that read any length (preset='paper')")
+    for ex in used:
         if len(wave) < ex.min_samples:
             raise MediaError(f"{path}: {len(wave) / sampling_rate:.3f} s of audio; {ex.name} "
                              f"needs at least {ex.min_samples / sampling_rate:.3f} s")
@@ -349,25 +392,41 @@ def _read_image(path: Path):
 
 
 def _audio_outputs(paths: list[Path], ex: Extractors, *, fad_rows: bool, cs: bool,
-                   batch_size: int, bar) -> dict[str, np.ndarray]:
+                   batch_size: int, bar) -> AudioOutputs:
     """Extractor outputs of audio files, read ``batch_size`` at a time (never all at once:
     the VGGSound test set is 40 h of audio)."""
-    sr = ex.fd.sampling_rate
     used = [ex.fd] + [ex.fad] * fad_rows + [ex.cs] * cs
-    clip_samples = CLIP_SAMPLES if ex.preset == "pocket" else None
-    out: dict[str, list] = {"features": [], "logits": [], "fad": [], "cs": []}
+    parts = []
     for s in range(0, len(paths), batch_size):
         chunk = paths[s:s + batch_size]
-        waves = [_read_audio(p, sr, used, clip_samples) for p in chunk]
-        features, logits = ex.fd.features_and_logits(waves, orig_sr=sr)
-        out["features"].append(features)
-        out["logits"].append(logits)
-        if fad_rows:
-            out["fad"].append(ex.fad.fd_features(waves, orig_sr=sr))
-        if cs:
-            out["cs"].append(ex.cs.embed_audio(waves, orig_sr=sr))
+        waves = [_read_audio(p, ex, used) for p in chunk]
+        parts.append(extract(ex, waves, fad_rows=fad_rows, cs=cs))
         bar.update(len(chunk))
-    return {k: np.concatenate(v) for k, v in out.items() if v}
+    return AudioOutputs.concat(parts)
+
+
+def _image_embeds(paths: list[Path], ex: Extractors, batch_size: int) -> Embeddings:
+    """The ``cs`` image embeddings of image files (or videos' middle frames), in batches."""
+    chunks = []
+    for s in range(0, len(paths), batch_size):
+        chunk = [_read_image(p) for p in paths[s:s + batch_size]]
+        chunks.append(ex.cs.embed_images(chunk, progress=False))
+    return Embeddings(torch.from_numpy(np.concatenate(chunks)), ex.cs.space)
+
+
+def _run_extractors(plan: _Plan, ex: Extractors, want_refs: bool, want_images: bool,
+                    batch_size: int, progress: bool | None):
+    """(generated outputs, reference outputs or None, image embeddings or None)."""
+    total = len(plan.generated) + len(plan.references)
+    show = total > batch_size if progress is None else progress
+    with tqdm(total=total, desc="scoring audio", unit="clip", disable=not show) as bar:
+        gen = _audio_outputs(plan.generated, ex, fad_rows=want_refs, cs=want_images,
+                             batch_size=batch_size, bar=bar)
+        ref = (_audio_outputs(plan.references, ex, fad_rows=True, cs=False,
+                              batch_size=batch_size, bar=bar) if want_refs else None)
+    images = (_image_embeds([p for _, p in plan.cs_pairs], ex, batch_size)
+              if want_images else None)
+    return gen, ref, images
 
 
 def _extractor_info(ex: Extractors, roles: list[str]) -> dict[str, dict]:
@@ -407,7 +466,7 @@ def evaluate(generated: str | os.PathLike, *, references: str | os.PathLike | No
         extractors: already loaded extractors (e.g. to score several folders); then ``preset``,
             ``random_init``, ``weights`` and ``device`` are not used.
         random_init: ``paper`` extractors at random init (offline; the numbers mean nothing).
-        weights: passed to :func:`~v2a_kit.extractors.load_extractors`.
+        weights: passed to :func:`~v2a_kit.registry.load_extractors`.
         device: where the extractors run (``None``: the best available).
         batch_size: files read and scored at a time.
         progress: a progress bar (``None``: when there is more than one batch).
@@ -426,32 +485,12 @@ def evaluate(generated: str | os.PathLike, *, references: str | os.PathLike | No
                                                   preset, extractors, random_init)
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ConfigError(f"batch_size={batch_size!r}; expected an int ≥ 1")
-    notes, dataset_desc = [], None
-    if dataset is not None:
-        if isinstance(dataset, str):
-            dataset = load_dataset(dataset)
-        items = list(dataset)
-        dataset_desc = dataset.summary()
-        want_refs = any(_reference_of(it) is not None for it in items)
-        want_images = any(_image_of(it) is not None for it in items)
-        where = f"the {dataset.name} items in {dataset.folder}"
-    elif references is not None or images is not None:
-        ref_files = {} if references is None else _index(
-            references, ("audio", "video"), "reference sounds (audio, or videos)")
-        image_files = {} if images is None else _index(
-            images, ("image", "video"), "input images (or videos)")
-        items = [_FolderItem(i, ref_files.get(i), image_files.get(i))
-                 for i in sorted(ref_files.keys() | image_files.keys())]
-        want_refs, want_images = references is not None, images is not None
-        where = " and ".join(str(f) for f in (references, images) if f is not None)
-    else:
-        items, want_refs, want_images, where = None, False, False, ""
-    plan = _plan(generated, items, where, want_refs, want_images)
-    ref_folder = (str(references) if references is not None
-                  else str(dataset.folder) if want_refs else None)
+    src = _sources(references, images, dataset)
+    want_refs, want_images = src.want_refs, src.want_images
+    plan = _plan(generated, src.items, src.where, want_refs, want_images)
     if want_refs:
         for side, count, folder in (("generated", len(plan.generated), generated),
-                                    ("reference", len(plan.references), ref_folder)):
+                                    ("reference", len(plan.references), src.references)):
             if count < 2:
                 raise MediaError(f"{folder}: {count} {side} clip(s); FD and FAD fit a Gaussian "
                                  "to each side and need at least 2 clips")
@@ -460,58 +499,23 @@ def evaluate(generated: str | os.PathLike, *, references: str | os.PathLike | No
     if extractors is None:
         extractors = load_extractors(preset, random_init=random_init, device=device,
                                      weights=weights)
-    if random_init or "random-init" in str(extractors.fd.space.checkpoint):
-        notes.append("random-init extractors: the numbers exercise the code and measure nothing")
 
     # 3. Run them over the generated and reference audio, then the paired images
-    total = len(plan.generated) + len(plan.references)
-    show = total > batch_size if progress is None else progress
-    with tqdm(total=total, desc="scoring audio", unit="clip", disable=not show) as bar:
-        gen = _audio_outputs(plan.generated, extractors, fad_rows=want_refs, cs=want_images,
-                             batch_size=batch_size, bar=bar)
-        ref = (_audio_outputs(plan.references, extractors, fad_rows=True, cs=False,
-                              batch_size=batch_size, bar=bar) if want_refs else None)
-    image_embed = None
-    if want_images:
-        chunks = []
-        paths = [p for _, p in plan.cs_pairs]
-        for s in range(0, len(paths), batch_size):
-            chunk = [_read_image(p) for p in paths[s:s + batch_size]]
-            chunks.append(extractors.cs.embed_images(chunk, progress=False))
-        image_embed = np.concatenate(chunks)
+    gen, ref, images_embed = _run_extractors(plan, extractors, want_refs, want_images,
+                                             batch_size, progress)
 
-    # 4. The metrics
-    groups = extractors.fd.logit_groups
-    n = len(plan.generated)
-    splits = min(IS_SPLITS, max(1, n // IS_MIN_CHUNK))
-    if splits < IS_SPLITS:
-        notes.append(f"IS over {splits} chunk(s) of {n // splits}+ clips, not the convention's "
-                     f"{IS_SPLITS} (that needs ≥ {IS_SPLITS * IS_MIN_CHUNK} clips); compare IS "
-                     "at equal n only")
-    inception = inception_score(gen["logits"], splits=splits, groups=groups)
-    fd = fad_score = kl = cs = None
-    if want_refs:
-        fd = frechet_distance(gen["features"], ref["features"])
-        fad_score = fad(gen["fad"], ref["fad"])
-        g, r = zip(*plan.kl_pairs)
-        kl = kl_divergence(gen["logits"][list(g)], ref["logits"][list(r)], groups=groups)
-        dim = extractors.fd.feature_dim
-        if min(n, len(plan.references)) <= dim:
-            notes.append(f"FD from {n} generated and {len(plan.references)} reference clips in "
-                         f"{dim} dimensions: the covariances are rank-deficient and FD is biased "
-                         "by n; compare FDs at equal n only")
-    if want_images:
-        rows = [g for g, _ in plan.cs_pairs]
-        cs = clip_score(gen["cs"][rows], image_embed)
+    # 4. The metrics, over the name pairs (the images were read in cs_pairs order)
+    scores = score(extractors, gen, ref, images_embed,
+                   reference_pairs=plan.kl_pairs if want_refs else None,
+                   image_pairs=([(g, j) for j, (g, _) in enumerate(plan.cs_pairs)]
+                                if want_images else None))
     roles = ["fd"] + ["fad"] * want_refs + ["cs"] * want_images
     return EvalReport(
-        fd=fd, fad=fad_score, kl=kl, is_mean=inception.mean, is_std=inception.std, cs=cs, n=n,
-        counts={"references": len(plan.references), "kl_pairs": len(plan.kl_pairs),
-                "cs_pairs": len(plan.cs_pairs), "is_splits": splits},
+        fd=scores.fd, fad=scores.fad, kl=scores.kl, is_mean=scores.is_mean,
+        is_std=scores.is_std, cs=scores.cs, n=len(plan.generated),
+        counts={k: scores.counts[k] for k in ("references", "kl_pairs", "cs_pairs", "is_splits")},
         extractors=_extractor_info(extractors, roles), preset=extractors.preset,
-        generated=str(generated), references=ref_folder,
-        images=(str(images) if images is not None
-                else str(dataset.folder) if want_images else None),
-        dataset=dataset_desc, unmatched=plan.unmatched,
+        generated=str(generated), references=src.references, images=src.images,
+        dataset=src.dataset, unmatched=plan.unmatched,
         missing_references=plan.missing_references, missing_images=plan.missing_images,
-        notes=notes)
+        notes=scores.notes)
