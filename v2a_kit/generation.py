@@ -1,4 +1,4 @@
-"""AudioLDM conditioned on CLAP embeddings: CLAP embedding -> waveform (DESIGN.md §1-2).
+"""AudioLDM conditioned on CLAP embeddings: CLAP embedding -> waveform.
 
 ``load_audioldm`` returns an :class:`AudioLDMGenerator` (the diffusers/transformers components of
 an AudioLDM and the CLAP :class:`~v2a_kit.spaces.Space` its conditioning lives in); ``generate``
@@ -30,7 +30,7 @@ from .spaces import Embeddings, Space, check_same_space, validate_embeds
 __all__ = ["AudioLDMGenerator", "GenerationOutput", "SpaceCheck", "load_audioldm",
            "build_paper_audioldm", "generate", "encode_prompt", "make_scheduler", "check_space",
            "PAPER_REPO", "PAPER_CLAP_SPACE", "TINY_NAME", "SCHEDULERS", "DEFAULT_PROMPTS",
-           "SPACE_AGREEMENT_THRESHOLD", "MAX_AUDIO_LENGTH_S", "max_audio_length_s"]
+           "SPACE_AGREEMENT_THRESHOLD", "MAX_AUDIO_LENGTH_S"]
 
 PAPER_REPO = "cvssp/audioldm-s-full-v2"
 TINY_NAME = "tiny-audioldm"
@@ -67,6 +67,9 @@ class AudioLDMGenerator:
         space: the CLAP space of the conditioning embeddings.
         sampling_rate: of the output waveforms (16 kHz for AudioLDM).
         vae_scale_factor: mel frames (and bins) per latent frame.
+
+    Its facts, asked of it rather than recomputed: :attr:`default_length_s`,
+    :attr:`min_length_s`, :attr:`max_length_s` and :meth:`default_steps`.
     """
 
     unet: torch.nn.Module
@@ -88,6 +91,30 @@ class AudioLDMGenerator:
     def seconds_per_frame(self) -> float:
         """Seconds of audio per mel frame (the pipeline's ``vocoder_upsample_factor``)."""
         return np.prod(self.vocoder.config.upsample_rates) / self.vocoder.config.sampling_rate
+
+    @property
+    def min_length_s(self) -> float:
+        """The shortest sound: one latent frame (``vae_scale_factor`` mel frames)."""
+        return self.seconds_per_frame * self.vae_scale_factor
+
+    @property
+    def default_length_s(self) -> float:
+        """The length its UNet's ``sample_size`` stands for, what it was trained on (5.12 s
+        for AudioLDM-S, 1.0 s for pocket-AudioLDM): ``generate``'s default."""
+        return self.unet.config.sample_size * self.vae_scale_factor * self.seconds_per_frame
+
+    @property
+    def max_length_s(self) -> float:
+        """The longest sound it generates in one piece: ``MAX_AUDIO_LENGTH_S`` for its name
+        (10.24 s for AudioLDM-S), else :attr:`default_length_s`."""
+        return float(MAX_AUDIO_LENGTH_S.get(self.name, self.default_length_s))
+
+    @staticmethod
+    def default_steps(scheduler="dpmsolver++") -> int:
+        """Denoising steps when none are given: ``SCHEDULERS[scheduler]`` (10 for DPM-Solver++,
+        200 for DDIM, the paper's); 25 for a scheduler instance or a name it does not know
+        (which ``generate`` then refuses)."""
+        return SCHEDULERS.get(scheduler, 25) if isinstance(scheduler, str) else 25
 
 
 @dataclass
@@ -229,13 +256,6 @@ def load_audioldm(preset_or_name: str | None = None, *, device=None,
     return _assemble(parts, space, device, dtype, name, source)
 
 
-def max_audio_length_s(model: AudioLDMGenerator) -> float:
-    """The longest sound ``model`` generates in one piece (``MAX_AUDIO_LENGTH_S``, else the
-    length its UNet's ``sample_size`` stands for — what it was trained on)."""
-    default = model.unet.config.sample_size * model.vae_scale_factor * model.seconds_per_frame
-    return float(MAX_AUDIO_LENGTH_S.get(model.name, default))
-
-
 # --- text prompts and schedulers -------------------------------------------------------------
 @torch.no_grad()
 def encode_prompt(model: AudioLDMGenerator, prompts) -> Embeddings:
@@ -320,8 +340,8 @@ def check_inputs(model, clap_embed, negative_clap_embed, num_inference_steps, gu
     # Like the pipeline, guidance applies only above 1; below 1 would silently mean 1.
     _check_real("guidance_scale", guidance_scale, 1.0, "(1 = no classifier-free guidance)")
     _check_real("eta", eta, 0.0, "(DDIM's eta; 0 = deterministic)", high=1.0)
-    min_len = model.seconds_per_frame * model.vae_scale_factor
-    _check_real("audio_length_in_s", audio_length_in_s, min_len, "s (one latent frame)")
+    _check_real("audio_length_in_s", audio_length_in_s, model.min_length_s,
+                "s (one latent frame)")
     if not (scheduler in SCHEDULERS if isinstance(scheduler, str) else
             hasattr(scheduler, "set_timesteps") and hasattr(scheduler, "step")):
         raise ConfigError(f"scheduler must be one of {sorted(SCHEDULERS)} or a diffusers "
@@ -359,13 +379,11 @@ def generate(model: AudioLDMGenerator, clap_embed, *, num_inference_steps: int |
     Returns:
         GenerationOutput with waveforms (b * num_waveforms_per_prompt, samples) float32.
     """
-    steps = num_inference_steps
-    if steps is None:
-        steps = SCHEDULERS.get(scheduler, 25) if isinstance(scheduler, str) else 25
+    steps = model.default_steps(scheduler) if num_inference_steps is None else num_inference_steps
     # 0. Convert audio length from seconds to spectrogram frames, as the pipeline does
     spf = model.seconds_per_frame
     if audio_length_in_s is None:
-        audio_length_in_s = model.unet.config.sample_size * model.vae_scale_factor * spf
+        audio_length_in_s = model.default_length_s
 
     # 1. Check inputs
     embeds, neg = check_inputs(model, clap_embed, negative_clap_embed, steps, guidance_scale,
@@ -469,7 +487,7 @@ def check_space(clap_encoder, model: AudioLDMGenerator,
     """Does ``clap_encoder`` embed into the space ``model`` is conditioned in?
 
     Compares ``clap_encoder.encode_text(prompts)`` with the generator's own text encoder on the
-    same prompts (DESIGN.md §1: ~1.0 when the spaces agree). Run it once for the ``paper`` preset.
+    same prompts (~1.0 when the spaces agree). Run it once for the ``paper`` preset.
     """
     prompts = [prompts] if isinstance(prompts, str) else list(prompts)
     a = clap_encoder.encode_text(prompts)

@@ -9,11 +9,11 @@ batch: input ``i``'s sounds come from the generator seeded with ``seed + i``.
 
 Videos: ``num_frames`` evenly spaced frames per segment are embedded and averaged (the paper's
 follow-up code uses 64 frames over a 10 s clip). A video no longer than the generator's limit
-(:func:`max_audio_length_s`: 10.24 s for AudioLDM-S, the trained 1.0 s for pocket-AudioLDM) is
-one segment and gets one sound of its own length; a longer one is cut into equal segments, each
-mapped from its own frames, generated, and joined with short crossfades — so the soundtrack
-follows what is on screen. :func:`write_outputs` writes wav files for everything and, for each
-video, a copy with the generated soundtrack muxed in.
+(``AudioLDMGenerator.max_length_s``: 10.24 s for AudioLDM-S, the trained 1.0 s for
+pocket-AudioLDM) is one segment and gets one sound of its own length; a longer one is cut into
+equal segments, each mapped from its own frames, generated, and joined with short crossfades —
+so the soundtrack follows what is on screen. :func:`write_outputs` writes wav files for
+everything and, for each video, a copy with the generated soundtrack muxed in.
 """
 
 from __future__ import annotations
@@ -39,7 +39,6 @@ from .generation import (
     _check_int,
     _check_real,
     generate,
-    max_audio_length_s,
 )
 from .spaces import check_same_space
 
@@ -236,7 +235,7 @@ class V2APipeline:
 
     @property
     def max_audio_length_s(self) -> float:
-        return max_audio_length_s(self.audioldm)
+        return self.audioldm.max_length_s
 
     def describe(self) -> dict:
         return {"clip": str(self.clip.space), "mapper": self.mapper.kind,
@@ -261,9 +260,8 @@ class V2APipeline:
         if not isinstance(scheduler, str) or scheduler not in SCHEDULERS:
             raise ConfigError(f"scheduler must be one of {sorted(SCHEDULERS)}, got {scheduler!r}")
         if audio_length_in_s is not None:
-            lo = self.audioldm.seconds_per_frame * self.audioldm.vae_scale_factor
-            _check_real("audio_length_in_s", audio_length_in_s, lo, "s (the generator's range)",
-                        high=self.max_audio_length_s)
+            _check_real("audio_length_in_s", audio_length_in_s, self.audioldm.min_length_s,
+                        "s (the generator's range)", high=self.audioldm.max_length_s)
 
     @torch.no_grad()
     def __call__(self, inputs, *, num_samples: int = 1, num_inference_steps: int | None = None,
@@ -297,10 +295,8 @@ class V2APipeline:
                           mapper_guidance_scale, num_frames, batch_size, seed, audio_length_in_s)
         sources = collect_inputs(inputs)
         sr, gen = self.sampling_rate, self.audioldm
-        default_len = gen.unet.config.sample_size * gen.vae_scale_factor * gen.seconds_per_frame
-        image_len = float(audio_length_in_s or default_len)
-        max_len = self.max_audio_length_s
-        min_len = gen.seconds_per_frame * gen.vae_scale_factor
+        image_len = float(audio_length_in_s or gen.default_length_s)
+        max_len, min_len = gen.max_length_s, gen.min_length_s
         fade_s = CROSSFADE_S
 
         # 2. CLIP: one embedding per image, one per video segment (mean of its frames)
@@ -378,7 +374,7 @@ class V2APipeline:
                                  np.stack(rows).astype(np.float32), sr, dur,
                                  seg if s.kind == "video" else [], s.path, s.rel))
         settings = dict(num_samples=num_samples, num_inference_steps=num_inference_steps or
-                        SCHEDULERS[scheduler], guidance_scale=guidance_scale,
+                        gen.default_steps(scheduler), guidance_scale=guidance_scale,
                         scheduler=scheduler, mapper_guidance_scale=mapper_guidance_scale,
                         num_frames=num_frames, seed=int(seed), audio_length_in_s=image_len,
                         **self.describe())
