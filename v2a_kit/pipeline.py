@@ -421,6 +421,7 @@ class V2APipeline:
         out = []
         for p, e in zip(prepared, embedded):
             g = torch.Generator().manual_seed(int(seed) + p.index)
+            # batch_size: all the input's rows in one sample() call, one draw from its generator
             clap = self.mapper.map(e.clip, batch_size=len(e.clip), num_samples=num_samples,
                                    generator=g, guidance_scale=guidance_scale)
             jobs = [Job(p.index, j, k, p.piece_s,
