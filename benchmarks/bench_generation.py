@@ -78,8 +78,8 @@ def throughput(n: int) -> None:
     dt, _ = timed(lambda: pipe(images, progress=False))
     s = pipe.audioldm
     print(f"V2APipeline, pocket, defaults ({vk.pipeline.DEFAULT_SCHEDULER} "
-          f"{vk.generation.SCHEDULERS[vk.pipeline.DEFAULT_SCHEDULER]} steps, 1 sound of "
-          f"{s.unet.config.sample_size * s.vae_scale_factor * s.seconds_per_frame:g} s per image): "
+          f"{s.default_steps(vk.pipeline.DEFAULT_SCHEDULER)} steps, 1 sound of "
+          f"{s.default_length_s:g} s per image): "
           f"{n} images in {dt:.1f} s = {n / dt:.2f} images -> sounds per second "
           f"({torch.get_num_threads()} threads)")
 

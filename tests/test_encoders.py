@@ -121,6 +121,24 @@ def test_clip_video_aggregators(tiny_clip, tmp_path):
         tiny_clip.encode_video(corrupt)
 
 
+def test_clip_frame_groups_share_batches_and_aggregate_each_group(tiny_clip, tmp_path):
+    from v2a_kit import media
+    video = tmp_path / "clip.mp4"
+    _write_video(video)
+    frames = media.sample_video_frames(video, 6)
+    groups = (g for g in (frames[:4], frames[4:5], frames[5:]))  # a generator, read once
+    out = tiny_clip.encode_frame_groups(groups, "median", batch_size=3, sources=["a", "b", "c"])
+    assert out.shape == (3, tiny_clip.space.dim) and out.sources == ["a", "b", "c"]
+    single = tiny_clip.encode_images(frames)
+    median = torch.nn.functional.normalize(single.embeds[:4].median(0).values, dim=0)
+    assert torch.allclose(out.embeds[0], median, atol=1e-5)
+    assert torch.allclose(out.embeds[1:], single.embeds[4:], atol=1e-5)  # one frame: itself
+    with pytest.raises(MediaError, match="frame group #1 is empty"):
+        tiny_clip.encode_frame_groups([frames[:1], []])
+    with pytest.raises(ConfigError, match="aggregate must be one of .*'max'"):
+        tiny_clip.encode_frame_groups([frames], "max")
+
+
 def test_clap_audio_rates_and_channels(tiny_clap, tmp_path):
     sr = 22050
     t = np.arange(int(1.5 * sr)) / sr

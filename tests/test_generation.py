@@ -55,6 +55,20 @@ def pipeline(model, scheduler):
 
 
 # --- the tiny generator ----------------------------------------------------------------------
+def test_the_generator_answers_its_own_facts(model, clap_embed):
+    pocket = load_audioldm("pocket", device="cpu")
+    for gen, latent_frame_s in ((model, 0.02), (pocket, 0.04)):
+        assert gen.min_length_s == pytest.approx(latent_frame_s)  # one latent frame
+        assert gen.default_length_s == pytest.approx(1.0)         # its UNet's sample_size
+        assert gen.max_length_s == pytest.approx(1.0)             # = default: no longer limit
+        assert (gen.default_steps("dpmsolver++"), gen.default_steps("ddim")) == (10, 200)
+        assert gen.default_steps(make_scheduler("ddim", gen.scheduler.config)) == 25
+    # generate() uses them: the default length, and nothing under one latent frame
+    assert run(model, clap_embed[:1]).waveforms.shape == (1, round(model.default_length_s * 16000))
+    with pytest.raises(ValueError, match=r"audio_length_in_s must be .* >= 0.02"):
+        run(model, clap_embed[:1], audio_length_in_s=0.015)
+
+
 def test_tiny_generator_is_conditioned_in_the_tiny_clap_space(model, tiny_clap):
     assert model.space == tiny_clap.space
     assert model.unet.config.class_embed_type == "simple_projection"
@@ -261,7 +275,8 @@ def test_paper_architecture_at_random_init():
         assert n[k] == pytest.approx(expected, rel=0.01), (k, n[k])
     assert gen.space.dim == 512 and gen.space != PAPER_CLAP_SPACE  # random init: another space
     assert (gen.sampling_rate, gen.vae_scale_factor) == (16000, 4)
-    assert gen.unet.config.sample_size * gen.vae_scale_factor * gen.seconds_per_frame == 5.12
+    assert (gen.default_length_s, gen.max_length_s) == (5.12, 10.24)  # trained on 10.24 s clips
+    assert gen.min_length_s == pytest.approx(0.04)
     latents = torch.randn(1, 8, 16, 16, generator=seed())  # 16 latent frames = 0.64 s
     with torch.no_grad():
         out = gen.unet(latents, 500, encoder_hidden_states=None,

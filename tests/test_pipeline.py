@@ -17,12 +17,32 @@ from v2a_kit.cli import main
 from v2a_kit.errors import ConfigError, MediaError, SpaceMismatchError
 from v2a_kit.explorer import Explorer
 from v2a_kit.media import probe_video, read_video_audio
-from v2a_kit.pipeline import V2APipeline, output_names, write_outputs
+from v2a_kit.pipeline import (
+    EmbeddedInput,
+    Job,
+    MappedInput,
+    PreparedInput,
+    V2APipeline,
+    output_names,
+    write_outputs,
+)
 from v2a_kit.pocket.video import write_scene_video
 from v2a_kit.pocket.world import sample_world
 
 FAST = dict(num_inference_steps=2, progress=False)
 NOW = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+
+
+def assert_same_sounds(a: np.ndarray, b: np.ndarray, min_snr_db: float = 60.0) -> None:
+    """Equal up to the float rounding of batched forwards: on the CPU a batch of another size
+    rounds a row differently — a CLIP row by up to ~3e-7 (the frames of all inputs are embedded
+    together), an AudioLDM waveform by ~1e-5 — and the sampler turns that into sounds ~70-90 dB
+    apart (measured on the pocket preset; max |difference| up to ~4e-4); another seed or input
+    gives ~0 dB."""
+    assert a.shape == b.shape
+    snr = 10 * np.log10((a.astype(np.float64) ** 2).sum()
+                        / max(((a.astype(np.float64) - b) ** 2).sum(), 1e-30))
+    assert snr > min_snr_db, f"the sounds differ: SNR {snr:.1f} dB"
 
 
 @pytest.fixture(scope="module")
@@ -68,14 +88,84 @@ def test_images_to_sounds_seeded_and_batch_independent(pipe, world):
         assert it.pred_clap_embed.shape == (2, 1, 48)
         assert torch.allclose(it.pred_clap_embed.norm(dim=-1), torch.ones(2, 1), atol=1e-5)
     # input i uses seed + i: alone with seed 7 it gives what it gave at position 2 of seed 5
+    # (up to CLIP's rounding: alone, its image is a CLIP batch of one, there of four)
     alone = pipe(world.images[2], num_samples=2, seed=7, batch_size=1, **FAST)
-    np.testing.assert_allclose(alone[0].waveforms, out[2].waveforms, atol=1e-4)
+    torch.testing.assert_close(alone[0].clip_embed, out[2].clip_embed, atol=1e-6, rtol=0)
+    assert_same_sounds(alone[0].waveforms, out[2].waveforms)
     again = pipe(world.images, num_samples=2, seed=5, batch_size=8, **FAST)  # (n, h, w, 3)
     assert [it.source for it in again] == [f"image #{i}" for i in range(4)]
     for a, b in zip(out, again):
-        np.testing.assert_allclose(a.waveforms, b.waveforms, atol=1e-4)
+        assert torch.equal(a.clip_embed, b.clip_embed)  # the same CLIP batch: the same rows
+        assert_same_sounds(a.waveforms, b.waveforms)    # AudioLDM batches of 3 vs one of 8
     other = pipe(world.images[0], num_samples=1, seed=6, **FAST)
     assert np.abs(other[0].waveforms[0] - out[0].waveforms[0]).max() > 1e-3
+
+
+def test_an_inputs_sounds_do_not_depend_on_the_other_inputs(pipe, world, video):
+    a = pipe([world.images[0], world.images[1]], num_samples=2, seed=3, **FAST)
+    b = pipe([world.images[3], world.images[1], str(video)], num_samples=2, seed=3,
+             num_frames=2, batch_size=2, **FAST)
+    torch.testing.assert_close(a[1].clip_embed, b[1].clip_embed, atol=1e-6, rtol=0)
+    torch.testing.assert_close(a[1].pred_clap_embed, b[1].pred_clap_embed, atol=1e-5, rtol=0)
+    assert_same_sounds(a[1].waveforms, b[1].waveforms)
+    assert np.abs(a[0].waveforms - b[0].waveforms).max() > 1e-3  # another image: other sounds
+
+
+def test_the_steps_pass_typed_records_and_make_what_a_call_makes(pipe, world, video):
+    kw = dict(num_inference_steps=2, guidance_scale=2.5, scheduler="dpmsolver++",
+              batch_size=16, progress=False)
+    prepared = pipe.prepare_inputs([world.images[0], str(video)], 1.0)
+    assert all(isinstance(p, PreparedInput) for p in prepared)
+    image, vid = prepared
+    assert (image.index, image.kind, image.segments, image.duration_s, image.piece_s) == \
+        (0, "image", [(0.0, 1.0)], 1.0, 1.0)
+    assert (vid.index, vid.kind, len(vid.segments)) == (1, "video", 3)
+    assert vid.piece_s == pytest.approx(vid.duration_s / 3 + pipeline.CROSSFADE_S, abs=1e-6)
+
+    embedded = pipe.embed(prepared, num_frames=2, aggregate="mean")
+    assert all(isinstance(e, EmbeddedInput) for e in embedded)
+    assert [e.clip.shape for e in embedded] == [(1, 64), (3, 64)]
+    assert all(e.clip.space == pipe.clip.space for e in embedded)  # the Space is kept
+    assert embedded[1].clip.sources[0].startswith(str(video))
+
+    mapped = pipe.map(prepared, embedded, num_samples=2, seed=4, guidance_scale=1.0)
+    assert all(isinstance(m, MappedInput) for m in mapped)
+    assert [m.clap.shape for m in mapped] == [(2, 48), (6, 48)]
+    assert all(m.clap.space == pipe.audioldm.space for m in mapped)
+    assert [m.pred.shape for m in mapped] == [(2, 1, 48), (2, 3, 48)]
+    jobs = mapped[1].jobs
+    assert all(isinstance(j, Job) for j in jobs)
+    assert [(j.input, j.sample, j.segment) for j in jobs] == \
+        [(1, s, k) for s in range(2) for k in range(3)]
+    assert {j.length_s for j in jobs} == {vid.piece_s}
+    assert len({j.noise_seed for m in mapped for j in m.jobs}) == 8
+    torch.testing.assert_close(mapped[1].condition(jobs[4]), mapped[1].pred[1, 1])
+
+    waves = pipe.generate(mapped, **kw)
+    assert set(waves) == {j for m in mapped for j in m.jobs}
+    assert waves[jobs[0]].shape == (round(vid.piece_s * 16000),)
+    items = pipe.assemble(prepared, embedded, mapped, waves)
+    out = pipe([world.images[0], str(video)], num_samples=2, seed=4, num_frames=2,
+               audio_length_in_s=1.0, **kw)
+    for mine, theirs in zip(items, out):
+        assert np.array_equal(mine.waveforms, theirs.waveforms)
+        assert torch.equal(mine.pred_clap_embed, theirs.pred_clap_embed)
+        assert mine.segments == theirs.segments and mine.duration_s == theirs.duration_s
+
+
+def test_the_aggregate_of_video_frames_is_honoured(pipe, tmp_path):
+    path = tmp_path / "cuts.mp4"  # three scenes in one segment: its frames differ
+    write_scene_video(path, num_scenes=3, seconds_per_scene=0.3, fps=10, with_audio=False)
+    median = pipe([str(path)], num_frames=5, aggregate="median", **FAST)
+    assert median.settings["aggregate"] == "median"
+    assert median[0].clip_embed.shape == (1, 64)
+    mean = pipe.embed(pipe.prepare_inputs([str(path)], 1.0), num_frames=5, aggregate="mean")
+    assert (median[0].clip_embed - mean[0].clip.embeds).abs().max() > 1e-3
+    for agg, row in (("median", median[0].clip_embed), ("mean", mean[0].clip.embeds)):
+        torch.testing.assert_close(row, pipe.clip.encode_video(path, 5, agg).embeds,
+                                   atol=1e-6, rtol=0)  # the encoder's own aggregator
+    with pytest.raises(ConfigError, match=r"aggregate must be one of .*'max-pool'"):
+        pipe([str(path)], aggregate="max-pool", **FAST)
 
 
 def test_regression_mapper_gives_one_embedding_and_varied_noise(parts, world):
@@ -161,6 +251,7 @@ def test_a_video_shorter_than_one_frame_interval_is_refused(pipe, tmp_path):
     (dict(scheduler="euler"), "scheduler"),
     (dict(audio_length_in_s=30.0), "audio_length_in_s"),
     (dict(mapper_guidance_scale=0.0), "mapper_guidance_scale"),
+    (dict(aggregate="max"), "aggregate must be one of .*'max'"),
 ])
 def test_bad_settings_name_the_argument(pipe, world, kw, match):
     with pytest.raises(ValueError, match=match):

@@ -78,6 +78,11 @@ AGGREGATORS = {
 }
 
 
+def _check_aggregate(aggregate) -> None:
+    if not isinstance(aggregate, str) or aggregate not in AGGREGATORS:
+        raise ConfigError(f"aggregate must be one of {sorted(AGGREGATORS)}, got {aggregate!r}")
+
+
 @dataclass
 class ClipEncoder:
     """An open_clip model with its image preprocessing and tokenizer.
@@ -138,20 +143,60 @@ class ClipEncoder:
         Returns:
             Embeddings (n_videos, d_clip).
         """
-        if aggregate not in AGGREGATORS:
-            raise ConfigError(f"aggregate must be one of {sorted(AGGREGATORS)}, got {aggregate!r}")
+        _check_aggregate(aggregate)
         paths = _as_list(videos)
         if not paths:
             raise MediaError("no videos to encode (got an empty list)")
-        rows = []
-        for p in tqdm(paths, desc="CLIP video", disable=not (len(paths) > 1 if progress is None
-                                                              else progress), leave=False):
-            frames = media.sample_video_frames(p, num_frames)
-            pix = torch.stack([self.preprocess(f) for f in frames])
-            feats = torch.cat([self._image_features(pix[i:i + self.batch_size])
-                               for i in range(0, len(pix), self.batch_size)])
-            rows.append(F.normalize(AGGREGATORS[aggregate](feats), dim=-1))
-        return Embeddings(torch.stack(rows), self.space, [str(p) for p in paths])
+        rows = [self.encode_frame_groups([media.sample_video_frames(p, num_frames)], aggregate,
+                                         progress=False).embeds
+                for p in tqdm(paths, desc="CLIP video", leave=False,
+                              disable=not (len(paths) > 1 if progress is None else progress))]
+        return Embeddings(torch.cat(rows), self.space, [str(p) for p in paths])
+
+    @torch.no_grad()
+    def encode_frame_groups(self, groups, aggregate: str = "mean", batch_size: int | None = None,
+                            progress: bool | None = None,
+                            sources: list[str] | None = None) -> Embeddings:
+        """One embedding per group of frames (a video, a segment of one, an image alone).
+
+        The frames of all groups are embedded together, ``batch_size`` at a time across group
+        boundaries, and each group is reduced by ``aggregate`` and L2-normalised again; a group
+        of one frame is that frame's embedding, unchanged.
+
+        Args:
+            groups: an iterable of non-empty sequences of frames (PIL images, arrays or paths,
+                as :func:`v2a_kit.media.load_image` reads them); read one group at a time, so a
+                generator keeps only one group's frames in memory.
+            aggregate: one of :data:`AGGREGATORS` ('mean', 'median', 'middle').
+            batch_size: frames per forward pass (``None``: the encoder's ``batch_size``).
+            progress: a progress bar over the groups (``None``: when there is more than one
+                and their number is known).
+            sources: a name per group for the result.
+        Returns:
+            Embeddings (n_groups, d_clip).
+        """
+        _check_aggregate(aggregate)
+        batch_size = batch_size or self.batch_size
+        total = len(groups) if hasattr(groups, "__len__") else None
+        show = (total or 0) > 1 if progress is None else progress
+        sizes, pending, feats = [], [], []
+        for group in tqdm(groups, total=total, desc="CLIP frames", disable=not show, leave=False):
+            frames = list(group)
+            if not frames:
+                raise MediaError(f"frame group #{len(sizes)} is empty; need at least one frame")
+            sizes.append(len(frames))
+            for f in frames:
+                pending.append(self.preprocess(media.load_image(f, min_size=1)))
+                if len(pending) == batch_size:
+                    feats.append(self._image_features(torch.stack(pending)))
+                    pending = []
+        if not sizes:
+            raise MediaError("no frames to encode (got no groups)")
+        if pending:
+            feats.append(self._image_features(torch.stack(pending)))
+        rows = [f[0] if len(f) == 1 else F.normalize(AGGREGATORS[aggregate](f), dim=-1)
+                for f in torch.cat(feats).split(sizes)]
+        return Embeddings(torch.stack(rows), self.space, sources)
 
     @torch.no_grad()
     def encode_text(self, texts, batch_size: int | None = None,

@@ -135,7 +135,8 @@ class Explorer:
                                           description="mapper w"),
             scheduler=w.Dropdown(options=sorted(SCHEDULERS), value=DEFAULT_SCHEDULER,
                                  description="scheduler"),
-            steps=w.IntSlider(value=SCHEDULERS[DEFAULT_SCHEDULER], min=2, max=200,
+            steps=w.IntSlider(value=self.audioldm.default_steps(DEFAULT_SCHEDULER), min=2,
+                              max=200,
                               description="steps"),
             seed=w.BoundedIntText(value=0, min=0, max=2**31 - 1, description="seed"),
             num_samples=w.IntSlider(value=2, min=1, max=4, description="samples"),
@@ -145,7 +146,7 @@ class Explorer:
         )
 
         def on_scheduler(change):
-            ui["steps"].value = SCHEDULERS[change["new"]]
+            ui["steps"].value = self.audioldm.default_steps(change["new"])
 
         def on_upload(change):
             if change["new"]:

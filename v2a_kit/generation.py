@@ -27,18 +27,13 @@ from .spaces import Embeddings, Space, check_same_space, validate_embeds
 
 __all__ = ["AudioLDMGenerator", "GenerationOutput", "SpaceCheck", "generate", "encode_prompt",
            "make_scheduler", "check_space", "SCHEDULERS", "DEFAULT_PROMPTS",
-           "SPACE_AGREEMENT_THRESHOLD", "MAX_AUDIO_LENGTH_S", "max_audio_length_s"]
+           "SPACE_AGREEMENT_THRESHOLD"]
 
-PAPER_REPO = "cvssp/audioldm-s-full-v2"
 # num_inference_steps when none is given: DDIM-200 is the paper's setting; DPM-Solver++ (the
 # default) with 10 steps is the fastest setting within noise of DDIM-200 on the pocket world
 # (benchmarks/bench_schedulers.py, README; measured on pocket-AudioLDM only, not on AudioLDM-S).
 SCHEDULERS = {"dpmsolver++": 10, "ddim": 200}
 SPACE_AGREEMENT_THRESHOLD = 0.99
-# The longest sound a generator is asked for in one go: AudioLDM-S was trained on 10.24 s clips
-# (the paper generates 10 s); pocket-AudioLDM on its default length (1.0 s). Longer videos are
-# generated in segments (pipeline.py).
-MAX_AUDIO_LENGTH_S = {PAPER_REPO: 10.24}
 DEFAULT_PROMPTS = ("a dog barks", "rain falls on a tin roof", "a man speaks", "a piano melody",
                    "a car engine revs", "birds chirp in a forest", "a bell rings",
                    "applause from a crowd")
@@ -60,6 +55,9 @@ class AudioLDMGenerator:
         space: the CLAP space of the conditioning embeddings.
         sampling_rate: of the output waveforms (16 kHz for AudioLDM).
         vae_scale_factor: mel frames (and bins) per latent frame.
+
+    Its facts, asked of it rather than recomputed: :attr:`default_length_s`,
+    :attr:`min_length_s`, :attr:`max_length_s` and :meth:`default_steps`.
     """
 
     unet: torch.nn.Module
@@ -75,12 +73,40 @@ class AudioLDMGenerator:
     vae_scale_factor: int
     name: str = ""
     source: dict = field(default_factory=dict)
+    # The longest sound it is asked for in one go, where that is not default_length_s: the
+    # registry's entry says (AudioLDM-S: 10.24 s, the clips it was trained on; the paper
+    # generates 10 s). Longer videos are generated in segments (pipeline.py).
+    length_limit_s: float | None = None
     _empty_prompt_embed: torch.Tensor | None = field(default=None, repr=False)
 
     @property
     def seconds_per_frame(self) -> float:
         """Seconds of audio per mel frame (the pipeline's ``vocoder_upsample_factor``)."""
         return np.prod(self.vocoder.config.upsample_rates) / self.vocoder.config.sampling_rate
+
+    @property
+    def min_length_s(self) -> float:
+        """The shortest sound: one latent frame (``vae_scale_factor`` mel frames)."""
+        return self.seconds_per_frame * self.vae_scale_factor
+
+    @property
+    def default_length_s(self) -> float:
+        """The length its UNet's ``sample_size`` stands for, what it was trained on (5.12 s
+        for AudioLDM-S, 1.0 s for pocket-AudioLDM): ``generate``'s default."""
+        return self.unet.config.sample_size * self.vae_scale_factor * self.seconds_per_frame
+
+    @property
+    def max_length_s(self) -> float:
+        """The longest sound it generates in one piece: ``length_limit_s`` where its registry
+        entry sets one (10.24 s for AudioLDM-S), else :attr:`default_length_s`."""
+        return float(self.length_limit_s or self.default_length_s)
+
+    @staticmethod
+    def default_steps(scheduler="dpmsolver++") -> int:
+        """Denoising steps when none are given: ``SCHEDULERS[scheduler]`` (10 for DPM-Solver++,
+        200 for DDIM, the paper's); 25 for a scheduler instance or a name it does not know
+        (which ``generate`` then refuses)."""
+        return SCHEDULERS.get(scheduler, 25) if isinstance(scheduler, str) else 25
 
 
 @dataclass
@@ -89,13 +115,6 @@ class GenerationOutput:
 
     waveforms: np.ndarray
     sampling_rate: int
-
-
-def max_audio_length_s(model: AudioLDMGenerator) -> float:
-    """The longest sound ``model`` generates in one piece (``MAX_AUDIO_LENGTH_S``, else the
-    length its UNet's ``sample_size`` stands for — what it was trained on)."""
-    default = model.unet.config.sample_size * model.vae_scale_factor * model.seconds_per_frame
-    return float(MAX_AUDIO_LENGTH_S.get(model.name, default))
 
 
 # --- text prompts and schedulers -------------------------------------------------------------
@@ -182,8 +201,8 @@ def check_inputs(model, clap_embed, negative_clap_embed, num_inference_steps, gu
     # Like the pipeline, guidance applies only above 1; below 1 would silently mean 1.
     _check_real("guidance_scale", guidance_scale, 1.0, "(1 = no classifier-free guidance)")
     _check_real("eta", eta, 0.0, "(DDIM's eta; 0 = deterministic)", high=1.0)
-    min_len = model.seconds_per_frame * model.vae_scale_factor
-    _check_real("audio_length_in_s", audio_length_in_s, min_len, "s (one latent frame)")
+    _check_real("audio_length_in_s", audio_length_in_s, model.min_length_s,
+                "s (one latent frame)")
     if not (scheduler in SCHEDULERS if isinstance(scheduler, str) else
             hasattr(scheduler, "set_timesteps") and hasattr(scheduler, "step")):
         raise ConfigError(f"scheduler must be one of {sorted(SCHEDULERS)} or a diffusers "
@@ -221,13 +240,11 @@ def generate(model: AudioLDMGenerator, clap_embed, *, num_inference_steps: int |
     Returns:
         GenerationOutput with waveforms (b * num_waveforms_per_prompt, samples) float32.
     """
-    steps = num_inference_steps
-    if steps is None:
-        steps = SCHEDULERS.get(scheduler, 25) if isinstance(scheduler, str) else 25
+    steps = model.default_steps(scheduler) if num_inference_steps is None else num_inference_steps
     # 0. Convert audio length from seconds to spectrogram frames, as the pipeline does
     spf = model.seconds_per_frame
     if audio_length_in_s is None:
-        audio_length_in_s = model.unet.config.sample_size * model.vae_scale_factor * spf
+        audio_length_in_s = model.default_length_s
 
     # 1. Check inputs
     embeds, neg = check_inputs(model, clap_embed, negative_clap_embed, steps, guidance_scale,

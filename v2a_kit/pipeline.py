@@ -1,19 +1,28 @@
-"""From images and videos to sounds in one call: :class:`V2APipeline` (DESIGN.md §1, §3).
+"""From images and videos to sounds in one call: :class:`V2APipeline`.
 
     image / video frames ──CLIP──▶ clip_embed ──mapper──▶ pred_clap_embed ──AudioLDM──▶ waveform
 
 The pipeline holds the three parts of one preset, checks at construction that they share their
 spaces (the mapper reads the CLIP encoder's space and writes the generator's), and runs them in
 batches, seeded so that a result does not depend on the batch size or on what else was in the
-batch: input ``i``'s sounds come from the generator seeded with ``seed + i``.
+call: input ``i``'s sounds come from the generator seeded with ``seed + i`` — up to the float
+rounding of batched forward passes (CLIP embeds the frames of all inputs together; a batch of
+another size can round a CLIP row differently by ~1e-7, far below anything audible).
 
-Videos: ``num_frames`` evenly spaced frames per segment are embedded and averaged (the paper's
+A call runs named steps, as diffusers' pipelines do: :meth:`~V2APipeline.check_inputs` (the
+settings), :meth:`~V2APipeline.prepare_inputs` (open every input: :class:`PreparedInput`),
+:meth:`~V2APipeline.embed` (CLIP: :class:`EmbeddedInput`), :meth:`~V2APipeline.map` (the
+mapper: :class:`MappedInput` and its :class:`Job` s), :meth:`~V2APipeline.generate` (AudioLDM:
+a waveform per job) and :meth:`~V2APipeline.assemble` (one :class:`V2AItem` per input).
+
+Videos: ``num_frames`` evenly spaced frames per segment are embedded and reduced to one
+embedding by an aggregator of ``encoders.AGGREGATORS`` (the mean by default; the paper's
 follow-up code uses 64 frames over a 10 s clip). A video no longer than the generator's limit
-(:func:`max_audio_length_s`: 10.24 s for AudioLDM-S, the trained 1.0 s for pocket-AudioLDM) is
-one segment and gets one sound of its own length; a longer one is cut into equal segments, each
-mapped from its own frames, generated, and joined with short crossfades — so the soundtrack
-follows what is on screen. :func:`write_outputs` writes wav files for everything and, for each
-video, a copy with the generated soundtrack muxed in.
+(``AudioLDMGenerator.max_length_s``: 10.24 s for AudioLDM-S, the trained 1.0 s for
+pocket-AudioLDM) is one segment and gets one sound of its own length; a longer one is cut into
+equal segments, each mapped from its own frames, generated, and joined with short crossfades —
+so the soundtrack follows what is on screen. :func:`write_outputs` writes wav files for
+everything and, for each video, a copy with the generated soundtrack muxed in.
 """
 
 from __future__ import annotations
@@ -26,25 +35,22 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from PIL import Image
 from tqdm.auto import tqdm
 
 from . import media
 from .devices import resolve_device
+from .encoders import _check_aggregate
 from .errors import ConfigError, MediaError
-from .generation import (
-    SCHEDULERS,
-    AudioLDMGenerator,
-    _check_int,
-    _check_real,
-    generate,
-    max_audio_length_s,
-)
-from .spaces import check_same_space
+from .generation import SCHEDULERS, AudioLDMGenerator, _check_int, _check_real, generate
+from .mappers.common import MAPPER_KINDS
+from .presets import default_preset
+from .registry import load_audioldm, load_clip, load_mapper
+from .spaces import Embeddings, check_same_space
 
 __all__ = ["V2APipeline", "V2AItem", "V2AOutput", "collect_inputs", "write_outputs",
-           "DEFAULT_SCHEDULER", "CROSSFADE_S"]
+           "PreparedInput", "EmbeddedInput", "MappedInput", "Job", "DEFAULT_SCHEDULER",
+           "CROSSFADE_S"]
 
 DEFAULT_SCHEDULER = "dpmsolver++"  # benchmarks/bench_schedulers.py: within noise of DDIM-200
 CROSSFADE_S = 0.05                  # overlap between the sounds of consecutive video segments
@@ -183,6 +189,60 @@ def _join(waves: list[np.ndarray], hop: int, total: int, fade: int) -> np.ndarra
     return out[:total]
 
 
+# --- the records passed between the pipeline's steps ------------------------------------------
+@dataclass
+class PreparedInput:
+    """An input after :meth:`V2APipeline.prepare_inputs`: opened, and cut into the stretches
+    that get a CLIP embedding and a sound each (one for an image)."""
+
+    index: int                            # its position in the call; its seed is seed + index
+    source: _Source
+    segments: list[tuple[float, float]]   # [(start_s, end_s)]; [(0, length)] for an image
+    duration_s: float                     # its sound's length (a video's own length)
+    piece_s: float                        # the length each segment's sound is generated at
+
+    @property
+    def kind(self) -> str:
+        return self.source.kind
+
+
+@dataclass
+class EmbeddedInput:
+    """An input after :meth:`V2APipeline.embed`."""
+
+    clip: Embeddings                      # (num_segments, d_clip) in the CLIP encoder's space
+    image: Image.Image                    # the image, or the video's middle sampled frame
+
+
+@dataclass(frozen=True)
+class Job:
+    """One waveform to generate: sample ``sample`` of segment ``segment`` of input ``input``."""
+
+    input: int
+    sample: int
+    segment: int
+    length_s: float                       # jobs of one length are generated together
+    noise_seed: int                       # seeds the generator of its initial noise
+
+
+@dataclass
+class MappedInput:
+    """An input after :meth:`V2APipeline.map`: the mapper's CLAP embeddings and its jobs."""
+
+    clap: Embeddings                      # (num_segments * num_samples, d_clap), by segment
+    num_samples: int
+    jobs: list[Job]                       # sample by sample, segment by segment
+
+    @property
+    def pred(self) -> torch.Tensor:
+        """(num_samples, num_segments, d_clap)."""
+        return self.clap.embeds.view(-1, self.num_samples, self.clap.shape[1]).transpose(0, 1)
+
+    def condition(self, job: Job) -> torch.Tensor:
+        """The CLAP embedding ``job`` is generated from."""
+        return self.clap.embeds[job.segment * self.num_samples + job.sample]
+
+
 # --- the pipeline ------------------------------------------------------------------------------
 class V2APipeline:
     """CLIP encoder + V2A-Mapper + AudioLDM generator of one preset.
@@ -215,11 +275,6 @@ class V2APipeline:
         ``device=None``: the best available; ``dtype=None``: float16 on CUDA for CLIP and
         AudioLDM (the mapper stays float32: it is small and its sampler sums many steps).
         """
-        from .encoders import load_clip
-        from .generation import load_audioldm
-        from .mappers import load_mapper
-        from .mappers.common import MAPPER_KINDS
-        from .presets import default_preset
         preset = preset or default_preset()
         clip = load_clip(preset, device=device, dtype=dtype)
         audioldm = load_audioldm(preset, device=device, dtype=dtype)
@@ -236,7 +291,8 @@ class V2APipeline:
 
     @property
     def max_audio_length_s(self) -> float:
-        return max_audio_length_s(self.audioldm)
+        """The longest sound generated in one piece (the generator's ``max_length_s``)."""
+        return self.audioldm.max_length_s
 
     def describe(self) -> dict:
         return {"clip": str(self.clip.space), "mapper": self.mapper.kind,
@@ -246,7 +302,7 @@ class V2APipeline:
     # ------------------------------------------------------------------------------------------
     def check_inputs(self, num_samples, num_inference_steps, guidance_scale, scheduler,
                      mapper_guidance_scale, num_frames, batch_size, seed,
-                     audio_length_in_s) -> None:
+                     audio_length_in_s, aggregate="mean") -> None:
         """Refuse bad settings before any input is read, each error naming its argument."""
         for name, v in (("num_samples", num_samples), ("num_frames", num_frames),
                         ("batch_size", batch_size)):
@@ -260,17 +316,17 @@ class V2APipeline:
             raise ValueError(f"seed must be a non-negative int, got {seed!r}")
         if not isinstance(scheduler, str) or scheduler not in SCHEDULERS:
             raise ConfigError(f"scheduler must be one of {sorted(SCHEDULERS)}, got {scheduler!r}")
+        _check_aggregate(aggregate)
         if audio_length_in_s is not None:
-            lo = self.audioldm.seconds_per_frame * self.audioldm.vae_scale_factor
-            _check_real("audio_length_in_s", audio_length_in_s, lo, "s (the generator's range)",
-                        high=self.max_audio_length_s)
+            _check_real("audio_length_in_s", audio_length_in_s, self.audioldm.min_length_s,
+                        "s (the generator's range)", high=self.audioldm.max_length_s)
 
     @torch.no_grad()
     def __call__(self, inputs, *, num_samples: int = 1, num_inference_steps: int | None = None,
                  guidance_scale: float = 2.5, scheduler: str = DEFAULT_SCHEDULER,
-                 mapper_guidance_scale: float = 1.0, num_frames: int = 8, seed: int = 0,
-                 audio_length_in_s: float | None = None, batch_size: int = 16,
-                 progress: bool | None = None) -> V2AOutput:
+                 mapper_guidance_scale: float = 1.0, num_frames: int = 8,
+                 aggregate: str = "mean", seed: int = 0, audio_length_in_s: float | None = None,
+                 batch_size: int = 16, progress: bool | None = None) -> V2AOutput:
         """Sounds for images, image files, video files and folders of them.
 
         Args:
@@ -278,111 +334,146 @@ class V2APipeline:
                 n images (see :func:`collect_inputs`).
             num_samples: sounds per input. The generative mapper draws ``num_samples`` CLAP
                 embeddings; the regression mapper has one, and AudioLDM's noise varies.
-            num_inference_steps: AudioLDM steps; ``None`` = the scheduler's default (10 for
-                DPM-Solver++, 200 for DDIM, the paper's setting; see ``SCHEDULERS``).
+            num_inference_steps: AudioLDM steps; ``None`` = the scheduler's default
+                (``AudioLDMGenerator.default_steps``: 10 for DPM-Solver++, 200 for DDIM).
             guidance_scale: AudioLDM's classifier-free guidance (the paper: 2.5).
-            scheduler: ``"dpmsolver++"`` (default, fast) or ``"ddim"``.
+            scheduler: ``"dpmsolver++"`` (default, fast) or ``"ddim"`` (the paper's).
             mapper_guidance_scale: the generative mapper's guidance (ignored by regression).
-            num_frames: frames per video segment, averaged into one CLIP embedding.
+            num_frames: frames per video segment, reduced to one CLIP embedding by
+                ``aggregate``: one of ``encoders.AGGREGATORS`` ("mean", the paper's).
             seed: input ``i`` uses ``torch.Generator().manual_seed(seed + i)``.
             audio_length_in_s: for images; ``None`` = the generator's default length. A
                 video's sound always has the video's length.
             batch_size: waveforms denoised together.
-            progress: progress bars (``None``: when there is more than one batch).
+            progress: progress bars (``None``: when there is more than one input or batch).
         Returns:
             :class:`V2AOutput`: one :class:`V2AItem` per input, in input order.
         """
-        # 1. Check settings, then every input (nothing is generated if one is bad)
         self.check_inputs(num_samples, num_inference_steps, guidance_scale, scheduler,
-                          mapper_guidance_scale, num_frames, batch_size, seed, audio_length_in_s)
-        sources = collect_inputs(inputs)
-        sr, gen = self.sampling_rate, self.audioldm
-        default_len = gen.unet.config.sample_size * gen.vae_scale_factor * gen.seconds_per_frame
-        image_len = float(audio_length_in_s or default_len)
-        max_len = self.max_audio_length_s
-        min_len = gen.seconds_per_frame * gen.vae_scale_factor
-        fade_s = CROSSFADE_S
-
-        # 2. CLIP: one embedding per image, one per video segment (mean of its frames)
-        show = len(sources) > 1 if progress is None else progress
-        clip_rows, segs, display = [], [], []
-        for s in tqdm(sources, desc="CLIP", disable=not show, leave=False):
-            if s.kind == "image":
-                clip_rows.append(self.clip.encode_images([s.image], progress=False).embeds)
-                segs.append([(0.0, image_len)])
-                display.append(s.image)
-                continue
-            seg = _segments(s.duration_s, max_len)
-            frames = media.sample_video_frames(s.path, num_frames * len(seg))
-            e = self.clip.encode_images(frames, progress=False).embeds
-            clip_rows.append(F.normalize(e.view(len(seg), num_frames, -1).mean(1), dim=-1))
-            segs.append(seg)
-            display.append(frames[len(frames) // 2])
-
-        # 3. Map: input i's draws come from generator (seed + i), after which the same
-        #    generator gives the seeds of its waveforms' initial noise
-        gens = [torch.Generator().manual_seed(int(seed) + i) for i in range(len(sources))]
-        preds = []
-        for i, x in enumerate(clip_rows):
-            y = self.mapper.sample(x.to(self.mapper.device, torch.float32),
-                                   num_samples=num_samples, generator=gens[i],
-                                   guidance_scale=mapper_guidance_scale).float().cpu()
-            preds.append(y.view(len(x), num_samples, -1).transpose(0, 1))  # (samples, segs, d)
-
-        # 4. Jobs: one waveform per (input, sample, segment), grouped by length for batching
-        jobs = []  # (length_s, input, sample, segment, noise seed)
-        for i, seg in enumerate(segs):
-            n_seg = len(seg)
-            length = seg[0][1] - seg[0][0] + (fade_s if n_seg > 1 else 0.0)
-            length = max(length, min_len)  # a one-frame video: generate the shortest, cut
-            for j in range(num_samples):
-                for k in range(n_seg):
-                    noise_seed = int(torch.randint(0, 2**62, (1,), generator=gens[i]))
-                    jobs.append((round(length, 6), i, j, k, noise_seed))
-        waves: dict[tuple[int, int, int], np.ndarray] = {}
-        by_len: dict[float, list] = {}
-        for job in jobs:
-            by_len.setdefault(job[0], []).append(job)
-        num_batches = sum(math.ceil(len(v) / batch_size) for v in by_len.values())
-        bar = tqdm(total=len(jobs), desc="AudioLDM", disable=not (num_batches > 1 if progress
-                                                                 is None else progress),
-                   leave=False)
-        for length, group in by_len.items():
-            for b in range(0, len(group), batch_size):
-                batch = group[b:b + batch_size]
-                cond = torch.stack([preds[i][j, k] for _, i, j, k, _ in batch])
-                out = generate(gen, cond, num_inference_steps=num_inference_steps,
-                               guidance_scale=guidance_scale, scheduler=scheduler,
-                               audio_length_in_s=length, progress=False,
-                               generator=[torch.Generator().manual_seed(s) for *_, s in batch])
-                for (_, i, j, k, _), w in zip(batch, out.waveforms):
-                    waves[i, j, k] = w
-                bar.update(len(batch))
-        bar.close()
-
-        # 5. Assemble: one waveform per (input, sample); video segments joined by crossfades
-        items = []
-        for i, s in enumerate(sources):
-            seg = segs[i]
-            if s.kind == "image":
-                dur = image_len
-                rows = [waves[i, j, 0] for j in range(num_samples)]
-            else:
-                dur = s.duration_s
-                hop = round((seg[0][1] - seg[0][0]) * sr)
-                total = round(dur * sr)
-                fade = round(fade_s * sr) if len(seg) > 1 else 0
-                rows = [_join([waves[i, j, k] for k in range(len(seg))], hop, total, fade)
-                        for j in range(num_samples)]
-            items.append(V2AItem(s.name, s.kind, display[i], clip_rows[i], preds[i],
-                                 np.stack(rows).astype(np.float32), sr, dur,
-                                 seg if s.kind == "video" else [], s.path, s.rel))
+                          mapper_guidance_scale, num_frames, batch_size, seed, audio_length_in_s,
+                          aggregate)
+        image_length_s = float(audio_length_in_s or self.audioldm.default_length_s)
+        prepared = self.prepare_inputs(inputs, image_length_s)
+        embedded = self.embed(prepared, num_frames, aggregate,
+                              progress=len(prepared) > 1 if progress is None else progress)
+        mapped = self.map(prepared, embedded, num_samples, seed, mapper_guidance_scale)
+        waves = self.generate(mapped, num_inference_steps=num_inference_steps,
+                              guidance_scale=guidance_scale, scheduler=scheduler,
+                              batch_size=batch_size, progress=progress)
         settings = dict(num_samples=num_samples, num_inference_steps=num_inference_steps or
-                        SCHEDULERS[scheduler], guidance_scale=guidance_scale,
+                        self.audioldm.default_steps(scheduler), guidance_scale=guidance_scale,
                         scheduler=scheduler, mapper_guidance_scale=mapper_guidance_scale,
-                        num_frames=num_frames, seed=int(seed), audio_length_in_s=image_len,
-                        **self.describe())
-        return V2AOutput(items, settings)
+                        num_frames=num_frames, aggregate=aggregate, seed=int(seed),
+                        audio_length_in_s=image_length_s, **self.describe())
+        return V2AOutput(self.assemble(prepared, embedded, mapped, waves), settings)
+
+    def prepare_inputs(self, inputs, image_length_s: float) -> list[PreparedInput]:
+        """Collect and open every input (:func:`collect_inputs`: nothing is generated if one is
+        bad) and cut each video no longer than the generator's ``max_length_s`` into equal
+        segments; a sound of ``image_length_s`` for each image."""
+        gen, out = self.audioldm, []
+        for i, s in enumerate(collect_inputs(inputs)):
+            if s.kind == "image":
+                duration, segments = image_length_s, [(0.0, image_length_s)]
+            else:
+                duration, segments = s.duration_s, _segments(s.duration_s, gen.max_length_s)
+            piece = segments[0][1] - segments[0][0] + (CROSSFADE_S if len(segments) > 1 else 0.0)
+            piece = max(piece, gen.min_length_s)  # a one-frame video: the shortest sound, cut
+            out.append(PreparedInput(i, s, segments, duration, round(piece, 6)))
+        return out
+
+    def embed(self, prepared: list[PreparedInput], num_frames: int = 8, aggregate: str = "mean",
+              progress: bool = False) -> list[EmbeddedInput]:
+        """One CLIP embedding per image and per video segment (``num_frames`` evenly spaced
+        frames reduced by ``aggregate``), all frames of all inputs embedded together in batches
+        of the encoder's ``batch_size`` (:meth:`~v2a_kit.encoders.ClipEncoder.encode_frame_groups`).
+        """
+        shown: dict[int, Image.Image] = {}
+
+        def groups():  # one input's frames at a time
+            for p in tqdm(prepared, desc="CLIP", disable=not progress, leave=False):
+                if p.kind == "image":
+                    shown[p.index] = p.source.image
+                    yield [p.source.image]
+                    continue
+                frames = media.sample_video_frames(p.source.path, num_frames * len(p.segments))
+                shown[p.index] = frames[len(frames) // 2]
+                for k in range(len(p.segments)):
+                    yield frames[k * num_frames:(k + 1) * num_frames]
+
+        names = [p.source.name if p.kind == "image" else f"{p.source.name} [{a:g}, {b:g}] s"
+                 for p in prepared for a, b in p.segments]
+        clip = self.clip.encode_frame_groups(groups(), aggregate, progress=False, sources=names)
+        rows = clip.embeds.split([len(p.segments) for p in prepared])
+        starts = np.cumsum([0] + [len(p.segments) for p in prepared])
+        return [EmbeddedInput(Embeddings(x, clip.space, names[a:a + len(x)]), shown[p.index])
+                for p, x, a in zip(prepared, rows, starts)]
+
+    def map(self, prepared: list[PreparedInput], embedded: list[EmbeddedInput],
+            num_samples: int = 1, seed: int = 0,
+            guidance_scale: float = 1.0) -> list[MappedInput]:
+        """``num_samples`` CLAP embeddings per CLIP row (``mapper.map``, in the generator's
+        space) and the input's jobs. Input ``i``'s draws come from the generator seeded with
+        ``seed + i``, which then gives the seeds of its waveforms' initial noise — so no other
+        input of the call changes an input's draws."""
+        out = []
+        for p, e in zip(prepared, embedded):
+            g = torch.Generator().manual_seed(int(seed) + p.index)
+            # batch_size: all the input's rows in one sample() call, one draw from its generator
+            clap = self.mapper.map(e.clip, batch_size=len(e.clip), num_samples=num_samples,
+                                   generator=g, guidance_scale=guidance_scale)
+            jobs = [Job(p.index, j, k, p.piece_s,
+                        int(torch.randint(0, 2**62, (1,), generator=g)))
+                    for j in range(num_samples) for k in range(len(p.segments))]
+            out.append(MappedInput(clap, num_samples, jobs))
+        return out
+
+    def generate(self, mapped: list[MappedInput], *, num_inference_steps: int | None = None,
+                 guidance_scale: float = 2.5, scheduler: str = DEFAULT_SCHEDULER,
+                 batch_size: int = 16, progress: bool | None = None) -> dict[Job, np.ndarray]:
+        """Every job's waveform: jobs of one length in batches of ``batch_size``, each with the
+        initial noise of its own seed (so a result does not depend on its batch, up to float
+        rounding)."""
+        by_length: dict[float, list[Job]] = {}
+        for job in (job for m in mapped for job in m.jobs):
+            by_length.setdefault(job.length_s, []).append(job)
+        num_jobs = sum(len(v) for v in by_length.values())
+        num_batches = sum(math.ceil(len(v) / batch_size) for v in by_length.values())
+        show = num_batches > 1 if progress is None else progress
+        waves: dict[Job, np.ndarray] = {}
+        with tqdm(total=num_jobs, desc="AudioLDM", disable=not show, leave=False) as bar:
+            for length, group in by_length.items():
+                for b in range(0, len(group), batch_size):
+                    batch = group[b:b + batch_size]
+                    cond = Embeddings(torch.stack([mapped[j.input].condition(j) for j in batch]),
+                                      self.mapper.clap_space)
+                    out = generate(self.audioldm, cond, num_inference_steps=num_inference_steps,
+                                   guidance_scale=guidance_scale, scheduler=scheduler,
+                                   audio_length_in_s=length, progress=False, generator=[
+                                       torch.Generator().manual_seed(j.noise_seed) for j in batch])
+                    waves.update(zip(batch, out.waveforms))
+                    bar.update(len(batch))
+        return waves
+
+    def assemble(self, prepared: list[PreparedInput], embedded: list[EmbeddedInput],
+                 mapped: list[MappedInput], waves: dict[Job, np.ndarray]) -> list[V2AItem]:
+        """One :class:`V2AItem` per input, one waveform per sample; a video's segments joined
+        with crossfades of ``CROSSFADE_S``."""
+        sr, items = self.sampling_rate, []
+        for p, e, m in zip(prepared, embedded, mapped):
+            pieces = [[waves[job] for job in m.jobs if job.sample == j]
+                      for j in range(m.num_samples)]
+            if p.kind == "image":
+                rows = [w[0] for w in pieces]
+            else:
+                hop = round((p.segments[0][1] - p.segments[0][0]) * sr)
+                fade = round(CROSSFADE_S * sr) if len(p.segments) > 1 else 0
+                rows = [_join(w, hop, round(p.duration_s * sr), fade) for w in pieces]
+            s = p.source
+            items.append(V2AItem(s.name, s.kind, e.image, e.clip.embeds, m.pred,
+                                 np.stack(rows).astype(np.float32), sr, p.duration_s,
+                                 p.segments if s.kind == "video" else [], s.path, s.rel))
+        return items
 
 
 # --- writing -----------------------------------------------------------------------------------

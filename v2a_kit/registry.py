@@ -132,7 +132,7 @@ def _laion_clap(e, **kw):
     return build_laion_clap(e.name, e.space, seed=TINY_SEED, **kw)
 
 
-def _paper_audioldm(e, *, max_length_s, **kw):
+def _paper_audioldm(e, **kw):
     return build_paper_audioldm(e.space, seed=TINY_SEED, **kw)
 
 
@@ -195,7 +195,7 @@ for _entry in (
                about="AudioLDM trained on the pocket world (power-pool latents, Griffin-Lim)"),
     ModelEntry(PAPER_REPO, "audioldm", "paper", PAPER_CLAP_SPACE, _paper_audioldm, True,
                about="AudioLDM-S-full-v2 (diffusers snapshot), trained on 10.24-s clips",
-               options={"max_length_s": 10.24}),
+               options={"length_limit_s": 10.24}),
     # --- mappers shipped with a preset (any trained checkpoint folder loads too)
     *(ModelEntry(f"pocket-{k}", "mapper", "pocket", None, _pocket_mapper,
                  about=f"the {k} mapper trained on pocket pairs", options={"mapper_kind": k})

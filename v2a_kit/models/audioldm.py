@@ -36,11 +36,12 @@ def _components(cfg: dict, text_encoder, tokenizer, seed: int) -> dict:
                 tokenizer=tokenizer, scheduler=DDIMScheduler(**cfg["scheduler"]))
 
 
-def assemble(parts: dict, space: Space, device, dtype, name: str,
-             source: dict) -> AudioLDMGenerator:
+def assemble(parts: dict, space: Space, device, dtype, name: str, source: dict,
+             length_limit_s: float | None = None) -> AudioLDMGenerator:
     """Components (``unet``, ``vae``, ``vocoder``, ``text_encoder``, ``tokenizer``,
     ``scheduler``) -> an :class:`AudioLDMGenerator` on ``device`` in ``dtype``, checked to take
-    ``space``'s embeddings."""
+    ``space``'s embeddings; ``length_limit_s``: the longest sound it makes in one piece, when
+    not the length its UNet's ``sample_size`` stands for."""
     dev = resolve_device(device)
     # One dtype for every component, as diffusers runs the pipeline (float16 on CUDA); the
     # pipeline only casts the waveform back to float32, which generate() does too.
@@ -56,7 +57,7 @@ def assemble(parts: dict, space: Space, device, dtype, name: str,
     return AudioLDMGenerator(
         parts["unet"], parts["vae"], parts["vocoder"], parts["text_encoder"], parts["tokenizer"],
         parts["scheduler"], space, dev, dt, int(parts["vocoder"].config.sampling_rate),
-        vae_scale_factor, name, source)
+        vae_scale_factor, name, source, length_limit_s)
 
 
 def build_tiny_audioldm(name: str, space: Space, *, seed: int = 0, device=None,
@@ -70,14 +71,14 @@ def build_tiny_audioldm(name: str, space: Space, *, seed: int = 0, device=None,
     return assemble(parts, space, device, dtype, name, {"kind": "random-init", "seed": seed})
 
 
-def _paper_random_init(space: Space, seed: int, device, dtype) -> AudioLDMGenerator:
+def _paper_random_init(space: Space, seed: int, device, dtype, limit) -> AudioLDMGenerator:
     from transformers import ClapTextConfig, ClapTextModelWithProjection
     cfg = load_config("audioldm-s.json")
     with seeded(seed):
         text = ClapTextModelWithProjection(ClapTextConfig(**cfg["text_encoder"]))
     parts = _components(cfg, text, byte_level_roberta_tokenizer(), seed)
     return assemble(parts, space.with_checkpoint(f"random-init:seed={seed}"), device, dtype,
-                    PAPER_REPO, {"kind": "random-init", "seed": seed})
+                    PAPER_REPO, {"kind": "random-init", "seed": seed}, limit)
 
 
 def _check_is_audioldm_s(folder) -> None:
@@ -93,7 +94,7 @@ def _check_is_audioldm_s(folder) -> None:
                           f"its UNet differs in {diff}")
 
 
-def _paper_pretrained(space: Space, weights, device, dtype) -> AudioLDMGenerator:
+def _paper_pretrained(space: Space, weights, device, dtype, limit) -> AudioLDMGenerator:
     from diffusers import AutoencoderKL, DDIMScheduler, UNet2DConditionModel
     from transformers import AutoTokenizer, ClapTextModelWithProjection, SpeechT5HifiGan
     folder = hub_snapshot(PAPER_REPO, what="AudioLDM-S-full-v2", local=weights, required=(
@@ -111,11 +112,12 @@ def _paper_pretrained(space: Space, weights, device, dtype) -> AudioLDMGenerator
                                                                  **kw),
         tokenizer=tok, scheduler=DDIMScheduler.from_pretrained(folder, subfolder="scheduler"))
     return assemble(parts, space, device, dtype, PAPER_REPO,
-                    {"kind": "pretrained", "folder": str(folder)})
+                    {"kind": "pretrained", "folder": str(folder)}, limit)
 
 
 def build_paper_audioldm(space: Space, *, weights=None, random_init: bool = False, seed: int = 0,
-                         device=None, dtype: torch.dtype | None = None) -> AudioLDMGenerator:
+                         length_limit_s: float | None = None, device=None,
+                         dtype: torch.dtype | None = None) -> AudioLDMGenerator:
     """AudioLDM-S-full-v2 (``configs/audioldm-s.json``).
 
     Args:
@@ -124,7 +126,8 @@ def build_paper_audioldm(space: Space, *, weights=None, random_init: bool = Fals
         random_init: the real architecture built offline at random init from ``seed``: real
             shapes, sizes and code paths, noise out; its space is ``space`` with checkpoint
             ``random-init:seed=N`` (another space).
+        length_limit_s: the longest sound it is asked for in one piece.
     """
     if random_init:
-        return _paper_random_init(space, seed, device, dtype)
-    return _paper_pretrained(space, weights, device, dtype)
+        return _paper_random_init(space, seed, device, dtype, length_limit_s)
+    return _paper_pretrained(space, weights, device, dtype, length_limit_s)
