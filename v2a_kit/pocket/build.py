@@ -28,9 +28,6 @@ the gates are measured on world seed ``seed + HELD_OUT_OFFSET``, which no model 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -39,6 +36,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..atomic import atomic_folder
 from ..presets import load_config
 from .world import sample_world
 
@@ -119,12 +117,10 @@ def build(out_dir, seed: int = 0, fast: bool = False, progress: bool = True) -> 
 
     cfg = get_build_config(fast)
     out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".pocket-build-", dir=out_dir.parent))
     timings, report = {}, {"seed": seed, "fast": fast, "config": asdict(cfg),
                            "command": f"v2a-kit pocket build -o {out_dir} --seed {seed}"
                                       + (" --fast" if fast else "")}
-    try:
+    with atomic_folder(out_dir) as tmp:
         t0 = time.perf_counter()
         train = sample_world(cfg.num_train, seed)
         held = sample_world(cfg.num_held_out, seed + HELD_OUT_OFFSET)
@@ -220,12 +216,6 @@ def build(out_dir, seed: int = 0, fast: bool = False, progress: bool = True) -> 
         report["timings_s"] = timings
         (tmp / "build.json").write_text(json.dumps(report, indent=2))
         (tmp / "README.md").write_text(describe_build(report))
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        os.replace(tmp, out_dir)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
     return report
 
 
