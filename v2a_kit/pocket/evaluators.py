@@ -1,4 +1,4 @@
-"""The pocket evaluators: stand-ins for PANNs and Wav2CLIP, in the same roles (DESIGN.md §4–5).
+"""The pocket evaluators: stand-ins for PANNs and Wav2CLIP, in the same roles.
 
 - :class:`PocketTagger` (the PANNs role): a small CNN on the shared log-mel that reads the four
   audible attributes. Its penultimate ``features`` feed FD, its per-attribute ``class_probs``
@@ -10,8 +10,8 @@
 Both take raw 16 kHz waveforms, (b, 16000) for the world's 1 s clips, and compute the log-mel
 inside. Both are trained on real audio *and* its re-synthesis through the generator's own
 decoding (4×4 power pooling → nearest upsampling → :class:`GriffinLim`), because generated audio
-is vocoded that way and a tagger trained on clean audio reads vocoded timbre at ≈ 51 %
-(shared/POCKET_SPIKE.md). The vocoded copies are made once per training set.
+is vocoded that way, and a tagger trained on clean audio only read vocoded timbre at ≈ 51 % when
+this was measured. The vocoded copies are made once per training set.
 
 Seeds: evaluators are trained on world seeds ≥ ``EVALUATOR_SEED`` (10,000) and judge data of
 seeds below it (``v2a-kit pocket build`` uses its seed and seed + 1000), so nothing an evaluator
@@ -26,8 +26,6 @@ shape / colour / count / size / all four = 1.00 / 1.00 / 1.00 / 1.00 / 1.00 on r
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -37,8 +35,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..atomic import atomic_write
-from ..errors import ConfigError, EmbeddingError, MediaError, WeightsNotFoundError
+from ..checkpoints import CONFIG, EVALUATOR_FORMAT, WEIGHTS, read_config, read_weights, save_module
+from ..errors import ConfigError, EmbeddingError, MediaError
 from .audio import SAMPLING_RATE, GriffinLim, LogMel, log_mel, nearest_upsample, power_pool
 from .contrastive import _loop
 from .world import ATTRIBUTES, sample_world
@@ -333,26 +331,19 @@ def train_audio_to_image(clip_image_embeds: Tensor, audio: np.ndarray,
 
 _CLASSES = {"PocketTagger": (PocketTagger, TaggerConfig),
             "PocketAudioToImage": (PocketAudioToImage, AudioToImageConfig)}
-WEIGHTS, CONFIG = "model.safetensors", "config.json"
 
 
 def save_evaluator(model: PocketTagger | PocketAudioToImage, folder) -> Path:
-    """Write ``folder/model.safetensors`` then ``folder/config.json`` (each atomically); the
-    config records the class, its config and the weights' sha256, so a mismatched pair is caught.
+    """Write ``folder/model.safetensors`` + ``folder/config.json`` as a whole (atomically), in
+    the ``v2a-kit-evaluator-1`` format of :mod:`v2a_kit.checkpoints`: the config records the
+    class, its config, the attributes and the weights' sha256, so a mismatched pair is caught.
     """
-    from safetensors.torch import save
-
     name = type(model).__name__
     if name not in _CLASSES:
         raise ConfigError(f"model is a {name}; expected one of {list(_CLASSES)}")
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    data = save({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()})
-    atomic_write(folder / WEIGHTS, data)
-    meta = {"class": name, "config": asdict(model.config), "attributes": ATTRIBUTES,
-            "sha256": hashlib.sha256(data).hexdigest()}
-    atomic_write(folder / CONFIG, json.dumps(meta, indent=2).encode())
-    return folder
+    return save_module(folder, model.state_dict(), {
+        "class": name, "config": asdict(model.config), "attributes": ATTRIBUTES},
+        format=EVALUATOR_FORMAT)
 
 
 def load_evaluator(folder, kind: str | None = None) -> PocketTagger | PocketAudioToImage:
@@ -364,34 +355,27 @@ def load_evaluator(folder, kind: str | None = None) -> PocketTagger | PocketAudi
         WeightsNotFoundError: a file is missing. ConfigError: a config of another kind or an
         unreadable one, or weights that are truncated or do not match it (names the file).
     """
-    from safetensors.torch import load_file
-
     if kind is not None and kind not in _CLASSES:
         raise ConfigError(f"kind={kind!r}; expected one of {list(_CLASSES)} or None")
     folder = Path(folder)
-    config_file, weights_file = folder / CONFIG, folder / WEIGHTS
-    for f in (config_file, weights_file):
-        if not f.is_file():
-            raise WeightsNotFoundError(f"{f} is missing; save an evaluator with save_evaluator")
+    meta = read_config(folder, format=EVALUATOR_FORMAT, what="evaluator")
+    config_file = folder / CONFIG
     try:
-        meta = json.loads(config_file.read_text())
         cls, config_cls = _CLASSES[meta["class"]]
         config = config_cls(**{k: tuple(v) if isinstance(v, list) else v
                                for k, v in meta["config"].items()})
-    except (ValueError, KeyError, TypeError) as e:
+    except (ValueError, KeyError, TypeError, AttributeError) as e:
         raise ConfigError(f"{config_file} is not a pocket evaluator config ({type(e).__name__}: "
                           f"{e})") from None
     if kind is not None and meta["class"] != kind:
         raise ConfigError(f"{config_file} holds a {meta['class']}; expected a {kind}")
     if meta.get("attributes") not in (None, ATTRIBUTES):
         raise ConfigError(f"{config_file} was trained on other attributes: {meta['attributes']}")
-    if hashlib.sha256(weights_file.read_bytes()).hexdigest() != meta.get("sha256"):
-        raise ConfigError(f"{weights_file} does not match {config_file} (sha256 differs): "
-                          "truncated, or written by another save")
+    state = read_weights(folder, meta)
     model = cls(config)
     try:
-        model.load_state_dict(load_file(str(weights_file)), strict=True)
-    except Exception as e:  # safetensors header errors, missing or mis-shaped tensors
-        raise ConfigError(f"{weights_file} does not fit a {meta['class']} with {config}: "
+        model.load_state_dict(state, strict=True)
+    except Exception as e:  # missing or mis-shaped tensors
+        raise ConfigError(f"{folder / WEIGHTS} does not fit a {meta['class']} with {config}: "
                           f"{e}") from None
     return model.eval()
