@@ -38,6 +38,7 @@ import torch.nn.functional as F
 
 from ..atomic import atomic_folder
 from ..presets import load_config
+from ..seeding import seeded
 from .world import sample_world
 
 __all__ = ["BuildConfig", "get_build_config", "build", "describe_build", "HELD_OUT_OFFSET"]
@@ -129,8 +130,8 @@ def build(out_dir, seed: int = 0, fast: bool = False, progress: bool = True) -> 
         # 1. pocket-CLIP
         t0 = time.perf_counter()
         _register_configs()
-        torch.manual_seed(seed)
-        clip = open_clip.create_model("pocket-clip")
+        with seeded(seed):
+            clip = open_clip.create_model("pocket-clip")
         clip_tok = open_clip.get_tokenizer("pocket-clip")
         train_clip(clip, _clip_prep, clip_tok, train.images, train.image_captions,
                    steps=cfg.clip_steps, batch_size=cfg.clip_batch, lr=cfg.clip_lr, seed=seed,
@@ -148,9 +149,10 @@ def build(out_dir, seed: int = 0, fast: bool = False, progress: bool = True) -> 
         c = load_config("pocket/clap.json")
         tok = train_bpe_tokenizer(train.audio_captions, vocab_size=cfg.clap_vocab)
         c["text_config"]["vocab_size"] = len(tok)
-        torch.manual_seed(seed)
-        clap = ClapModel(ClapConfig(text_config=c["text_config"], audio_config=c["audio_config"],
-                                    projection_dim=c["projection_dim"]))
+        with seeded(seed):
+            clap = ClapModel(ClapConfig(text_config=c["text_config"],
+                                        audio_config=c["audio_config"],
+                                        projection_dim=c["projection_dim"]))
         fe = ClapFeatureExtractor(**c["feature_extractor"])
         feats = _clap_features(fe, train.audio)
         train_clap(clap, feats, tok, train.audio_captions, steps=cfg.clap_steps,

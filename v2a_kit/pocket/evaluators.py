@@ -37,6 +37,7 @@ from torch import Tensor, nn
 
 from ..checkpoints import CONFIG, EVALUATOR_FORMAT, WEIGHTS, read_config, read_weights, save_module
 from ..errors import ConfigError, EmbeddingError, MediaError
+from ..seeding import seeded
 from .audio import SAMPLING_RATE, GriffinLim, LogMel, log_mel, nearest_upsample, power_pool
 from .contrastive import _loop
 from .world import ATTRIBUTES, sample_world
@@ -265,15 +266,15 @@ def train_tagger(config: TaggerConfig | None = None, seed: int = EVALUATOR_SEED,
     data = data or evaluator_data(num_clips, seed, vocoder)
     batch, mels, vocode_s = data.batch, data.mels, data.vocode_s
     labels = {a: torch.from_numpy(np.tile(y, 2)) for a, y in batch.labels.items()}
-    torch.manual_seed(seed)
-    model = PocketTagger(config)
+    with seeded(seed):  # the caller's global random state is left as it was
+        model = PocketTagger(config)
 
-    def loss_fn(idx):
-        logits = model.forward_mel(mels[idx]).logits
-        return sum(F.cross_entropy(logits[a], labels[a][idx]) for a in ATTRIBUTES)
+        def loss_fn(idx):
+            logits = model.forward_mel(mels[idx]).logits
+            return sum(F.cross_entropy(logits[a], labels[a][idx]) for a in ATTRIBUTES)
 
-    return _fit(model, loss_fn, mels, vocode_s, seed, "pocket tagger", steps=steps,
-                batch_size=batch_size, lr=lr, progress=progress)
+        return _fit(model, loss_fn, mels, vocode_s, seed, "pocket tagger", steps=steps,
+                    batch_size=batch_size, lr=lr, progress=progress)
 
 
 def train_audio_to_image(clip_image_embeds: Tensor, audio: np.ndarray,
@@ -317,14 +318,14 @@ def train_audio_to_image(clip_image_embeds: Tensor, audio: np.ndarray,
     else:
         vocode_s = 0.0
     target = torch.cat([target, target]).float()
-    torch.manual_seed(seed)
-    model = PocketAudioToImage(config)
+    with seeded(seed):  # the caller's global random state is left as it was
+        model = PocketAudioToImage(config)
 
-    def loss_fn(idx):
-        return 1 - (model.forward_mel(mels[idx]) * target[idx]).sum(-1).mean()
+        def loss_fn(idx):
+            return 1 - (model.forward_mel(mels[idx]) * target[idx]).sum(-1).mean()
 
-    return _fit(model, loss_fn, mels, vocode_s, seed, "pocket audio→image", steps=steps,
-                batch_size=batch_size, lr=lr, progress=progress)
+        return _fit(model, loss_fn, mels, vocode_s, seed, "pocket audio→image", steps=steps,
+                    batch_size=batch_size, lr=lr, progress=progress)
 
 
 # ----------------------------------------------------------------------------- save / load
@@ -372,7 +373,8 @@ def load_evaluator(folder, kind: str | None = None) -> PocketTagger | PocketAudi
     if meta.get("attributes") not in (None, ATTRIBUTES):
         raise ConfigError(f"{config_file} was trained on other attributes: {meta['attributes']}")
     state = read_weights(folder, meta)
-    model = cls(config)
+    with seeded():  # the random initial weights, overwritten next, leave the caller's RNG alone
+        model = cls(config)
     try:
         model.load_state_dict(state, strict=True)
     except Exception as e:  # missing or mis-shaped tensors

@@ -34,6 +34,7 @@ from diffusers.configuration_utils import register_to_config
 from diffusers.models.autoencoders.vae import DecoderOutput
 from tqdm.auto import tqdm
 
+from ..seeding import seeded
 from .audio import GriffinLim, nearest_upsample, power_pool
 
 __all__ = ["PowerPoolAutoencoder", "GriffinLimVocoder", "EncoderOutput", "build_unet",
@@ -110,9 +111,9 @@ def build_unet(clap_dim: int, latent_frames: int = 25, seed: int = 0):
     from it (25 latent frames × 4 × 10 ms = 1 s).
     """
     from diffusers import UNet2DConditionModel
-    torch.manual_seed(seed)
-    return UNet2DConditionModel(sample_size=latent_frames,
-                                projection_class_embeddings_input_dim=clap_dim, **UNET_CONFIG)
+    with seeded(seed):  # the caller's global random state is left as it was
+        return UNet2DConditionModel(sample_size=latent_frames,
+                                    projection_class_embeddings_input_dim=clap_dim, **UNET_CONFIG)
 
 
 def train_generator(unet, scheduler, latents: torch.Tensor, clap_embeds: torch.Tensor,
