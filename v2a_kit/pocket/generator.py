@@ -11,7 +11,7 @@ the same interfaces:
 
 - :class:`PowerPoolAutoencoder` — AudioLDM's VAE role without parameters: average the mel's
   *power* over 4×4 tiles and take the log (``log(avgpool(exp(logmel)))``), decode by
-  nearest-neighbour upsampling. shared/POCKET_SPIKE.md measured this keeping all four audible
+  nearest-neighbour upsampling. When the pocket world was designed, this kept all four audible
   attributes on 83 % of clips after vocoding, against 26 % for a small AutoencoderKL after the
   same training budget. A learned VAE is worth its cost only if trained long enough to keep the
   attributes; on a 2-core budget it is not.
