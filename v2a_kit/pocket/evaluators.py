@@ -10,8 +10,9 @@
 Both take raw 16 kHz waveforms, (b, 16000) for the world's 1 s clips, and compute the log-mel
 inside. Both are trained on real audio *and* its re-synthesis through the generator's own
 decoding (4×4 power pooling → nearest upsampling → :class:`GriffinLim`), because generated audio
-is vocoded that way, and a tagger trained on clean audio only read vocoded timbre at ≈ 51 % when
-this was measured. The vocoded copies are made once per training set.
+is vocoded that way: a tagger trained on clean audio alone read the timbre of vocoded audio at
+≈ 51 % (measured when the pocket world was designed). The vocoded copies are made once per
+training set.
 
 Seeds: evaluators are trained on world seeds ≥ ``EVALUATOR_SEED`` (10,000) and judge data of
 seeds below it (``v2a-kit pocket build`` uses its seed and seed + 1000), so nothing an evaluator
