@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import torch
 
-__all__ = ["best_device", "resolve_device", "default_dtype"]
+__all__ = ["best_device", "resolve_device", "default_dtype", "seeded"]
 
 
 def best_device() -> torch.device:
@@ -33,3 +35,15 @@ def default_dtype(device: torch.device, half_safe: bool = True) -> torch.dtype:
     if half_safe and device.type == "cuda":
         return torch.float16
     return torch.float32
+
+
+@contextlib.contextmanager
+def seeded(seed: int):
+    """Run a block with torch's CPU RNG seeded to ``seed``, then give the caller's RNG back.
+
+    Models built at random init use it, so that the same seed gives the same weights and
+    building one never reseeds (or advances) the caller's global random stream.
+    """
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield

@@ -27,10 +27,10 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from .devices import seeded
 from .errors import ConfigError, EmbeddingError
 from .evaluation import recall_at_k
 from .mappers import Mapper, save_mapper
-from .seeding import seeded
 from .spaces import Embeddings, check_same_space, validate_embeds
 
 __all__ = ["Pairs", "TrainConfig", "History", "fit", "make_pairs", "train_named"]

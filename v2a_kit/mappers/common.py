@@ -23,8 +23,8 @@ import torch
 from torch import nn
 
 from ..checkpoints import CONFIG, MAPPER_FORMAT, WEIGHTS, read_config, read_weights, save_module
+from ..devices import seeded
 from ..errors import ConfigError, EmbeddingError, WeightsNotFoundError
-from ..seeding import seeded
 from ..spaces import Embeddings, Space, check_same_space, validate_embeds
 
 __all__ = ["Mapper", "save_mapper", "load_mapper", "load_mapper_folder", "MAPPER_KINDS"]
@@ -184,7 +184,7 @@ def load_mapper_folder(folder, *, kind: str | None = None, clip_space: Space | N
     if clap_space is not None:
         check_same_space(clap_space, spaces[1], f"mapper {folder} writes CLAP embeddings that")
     state = read_weights(folder, meta)
-    with seeded():  # the random initial weights, overwritten next, leave the caller's RNG alone
+    with seeded(0):  # the random initial weights, overwritten next, leave the caller's RNG alone
         mapper = cls(config, *spaces)
     try:
         mapper.load_state_dict(state, strict=True)

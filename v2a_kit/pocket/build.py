@@ -37,8 +37,8 @@ import torch
 import torch.nn.functional as F
 
 from ..atomic import atomic_folder
+from ..devices import seeded
 from ..presets import load_config
-from ..seeding import seeded
 from .world import sample_world
 
 __all__ = ["BuildConfig", "get_build_config", "build", "describe_build", "HELD_OUT_OFFSET"]

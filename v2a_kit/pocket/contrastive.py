@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from ..seeding import seeded
+from ..devices import seeded
 
 __all__ = ["train_clip", "train_clap", "zero_shot_accuracy", "combo_prompts"]
 

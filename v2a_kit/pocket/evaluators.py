@@ -37,8 +37,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..checkpoints import CONFIG, EVALUATOR_FORMAT, WEIGHTS, read_config, read_weights, save_module
+from ..devices import seeded
 from ..errors import ConfigError, EmbeddingError, MediaError
-from ..seeding import seeded
 from .audio import SAMPLING_RATE, GriffinLim, LogMel, log_mel, nearest_upsample, power_pool
 from .contrastive import _loop
 from .world import ATTRIBUTES, sample_world
@@ -374,7 +374,7 @@ def load_evaluator(folder, kind: str | None = None) -> PocketTagger | PocketAudi
     if meta.get("attributes") not in (None, ATTRIBUTES):
         raise ConfigError(f"{config_file} was trained on other attributes: {meta['attributes']}")
     state = read_weights(folder, meta)
-    with seeded():  # the random initial weights, overwritten next, leave the caller's RNG alone
+    with seeded(0):  # the random initial weights, overwritten next, leave the caller's RNG alone
         model = cls(config)
     try:
         model.load_state_dict(state, strict=True)

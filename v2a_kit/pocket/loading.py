@@ -18,7 +18,6 @@ from pathlib import Path
 import torch
 
 from ..errors import WeightsNotFoundError
-from ..seeding import seeded
 from ..spaces import Space
 
 __all__ = ["pocket_dir", "clip_parts", "clap_parts", "audioldm_parts", "load_tagger",
@@ -50,9 +49,8 @@ def clip_parts(weights=None):
     _register_configs()
     file = pocket_dir(weights) / "clip" / "open_clip_model.safetensors"
     checkpoint = f"pocket-build:{_digest(file)}"
-    with seeded():  # the random initial weights, overwritten, leave the caller's RNG alone
-        model, _, preprocess = open_clip.create_model_and_transforms("pocket-clip",
-                                                                     pretrained=str(file))
+    model, _, preprocess = open_clip.create_model_and_transforms("pocket-clip",
+                                                                 pretrained=str(file))
     space = Space("clip", "open_clip/pocket-clip", checkpoint, model.text_projection.shape[1])
     return model, preprocess, open_clip.get_tokenizer("pocket-clip"), space, {"file": str(file)}
 
@@ -95,10 +93,8 @@ def audioldm_parts(weights=None):
     from .generator import GriffinLimVocoder, PowerPoolAutoencoder
     folder = pocket_dir(weights) / "audioldm"
     clap, _, tok, space, _ = clap_parts(weights)
-    with seeded():  # the caller's RNG is left alone, whether or not diffusers initialises
-        unet = UNet2DConditionModel.from_pretrained(folder / "unet")
     parts = dict(
-        unet=unet,
+        unet=UNet2DConditionModel.from_pretrained(folder / "unet"),
         vae=PowerPoolAutoencoder.from_config(PowerPoolAutoencoder.load_config(folder / "vae")),
         vocoder=GriffinLimVocoder.from_config(GriffinLimVocoder.load_config(folder / "vocoder")),
         text_encoder=clap_text_tower(clap), tokenizer=tok,
