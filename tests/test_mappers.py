@@ -154,11 +154,11 @@ def test_interrupted_save_keeps_the_old_checkpoint(tmp_path, monkeypatch):
     folder = save_mapper(m, tmp_path / "ckpt")
     before = (folder / "model.safetensors").read_bytes()
     torch.nn.init.ones_(m.net[0].weight)
-    import v2a_kit.mappers.common as common
+    import v2a_kit.atomic as atomic
 
     def boom(*a, **k):
         raise OSError("disk full")
-    monkeypatch.setattr(common.os, "replace", boom)
+    monkeypatch.setattr(atomic.os, "replace", boom)
     with pytest.raises(OSError, match="disk full"):
         save_mapper(m, folder)
     monkeypatch.undo()

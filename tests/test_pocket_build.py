@@ -33,7 +33,7 @@ def test_build_writes_a_complete_folder(build_dir):
               "audioldm/unet/diffusion_pytorch_model.safetensors", "audioldm/vae/config.json",
               "evaluators/tagger/model.safetensors", "evaluators/audio_to_image/config.json"):
         assert (build_dir / f).is_file(), f
-    assert not list(build_dir.parent.glob(".pocket-build-*"))  # no temporary folder left
+    assert not list(build_dir.parent.glob(".tmp~*"))  # no temporary folder left
 
 
 def test_pocket_models_load_through_the_kit(build_dir):

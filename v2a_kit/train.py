@@ -27,6 +27,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from .devices import seeded
 from .errors import ConfigError, EmbeddingError
 from .evaluation import recall_at_k
 from .mappers import Mapper, save_mapper
@@ -243,24 +244,25 @@ def train_named(pairs: Pairs, config: str, out=None, *, num_val: int, seed: int 
 
     named = get_config(config)
     train, val = pairs.split(num_val, seed=seed)
-    torch.manual_seed(seed)
-    mapper = create_mapper(config, pairs.clip.space, pairs.clap.space)
-    t0 = time.perf_counter()
-    summary = {"config": config, "kind": named["kind"], "mapper": named["mapper"],
-               "parameters": mapper.num_parameters(), "num_train": len(train),
-               "num_val": len(val), "seed": seed}
-    if named["train"] is None:
-        fit_ridge(mapper, train.clip.embeds, train.clap.embeds)
-    else:
-        tc = TrainConfig(**{**named["train"], **train_overrides, "seed": seed,
-                            "progress": progress})
-        tc.batch_size = min(tc.batch_size, len(train))
-        hist = fit(mapper, train, val, tc)
-        summary.update(epochs_run=len(hist.epochs), best_epoch=hist.best_epoch,
-                       stopped_early=hist.stopped_early, best=hist.epochs[hist.best_epoch],
-                       train_config={k: v for k, v in asdict(tc).items() if k != "progress"},
-                       history={k: hist.column(k).round(5).tolist()
-                                for k in ("train_loss", "val_loss", "recall@1", "recall@5")})
+    with seeded(seed):  # initialisation and dropout; the caller's random state is left alone
+        mapper = create_mapper(config, pairs.clip.space, pairs.clap.space)
+        t0 = time.perf_counter()
+        summary = {"config": config, "kind": named["kind"], "mapper": named["mapper"],
+                   "parameters": mapper.num_parameters(), "num_train": len(train),
+                   "num_val": len(val), "seed": seed}
+        if named["train"] is None:
+            fit_ridge(mapper, train.clip.embeds, train.clap.embeds)
+        else:
+            tc = TrainConfig(**{**named["train"], **train_overrides, "seed": seed,
+                                "progress": progress})
+            tc.batch_size = min(tc.batch_size, len(train))
+            hist = fit(mapper, train, val, tc)
+            summary.update(
+                epochs_run=len(hist.epochs), best_epoch=hist.best_epoch,
+                stopped_early=hist.stopped_early, best=hist.epochs[hist.best_epoch],
+                train_config={k: v for k, v in asdict(tc).items() if k != "progress"},
+                history={k: hist.column(k).round(5).tolist()
+                         for k in ("train_loss", "val_loss", "recall@1", "recall@5")})
     summary["train_s"] = time.perf_counter() - t0
     if out is not None:
         from .mappers import save_mapper

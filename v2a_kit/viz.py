@@ -36,17 +36,14 @@ def figures_dir(fast: bool | None = None) -> Path:
 
 def savefig(fig, name: str, fast: bool | None = None, dpi: int = 120) -> Path:
     """Save ``fig`` as ``<figures_dir>/<name>.png`` (atomically) and return the path."""
-    import io
-
-    from .atomic import atomic_write
+    from .atomic import atomic_path
 
     if not name or "/" in name or name.startswith("."):
         raise ValueError(f"figure name {name!r}: expected a plain file stem like '01_world'")
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
     path = figures_dir(fast) / f"{name}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, buf.getvalue())
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight")
     return path
 
 

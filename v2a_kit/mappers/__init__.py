@@ -1,15 +1,16 @@
-"""V2A-Mappers: CLIP embedding -> CLAP embedding (DESIGN.md §1, §3).
+"""V2A-Mappers: CLIP embedding -> CLAP embedding.
 
 ``create_mapper("regression" | "diffusion" | "ridge", clip_space, clap_space, **config)``;
 all share one interface (:class:`Mapper`): ``loss = mapper(clip_embed, clap_embed)``,
 ``mapper.sample(clip_embed, ...)``, ``mapper.map(embeddings)``; checkpoints through
-:func:`save_mapper` / :func:`load_mapper`.
+:func:`save_mapper` / :func:`load_mapper_folder` (``v2a_kit.load_mapper`` also resolves
+presets and the shipped mappers).
 """
 
 from __future__ import annotations
 
 from ..errors import ConfigError
-from .common import MAPPER_KINDS, Mapper, load_mapper, save_mapper
+from .common import MAPPER_KINDS, Mapper, load_mapper_folder, save_mapper
 from .diffusion import DiffusionConfig, DiffusionMapper, PriorNetwork
 from .linear import RidgeConfig, RidgeMapper, fit_ridge
 from .regression import RegressionConfig, RegressionMapper
@@ -17,7 +18,7 @@ from .regression import RegressionConfig, RegressionMapper
 __all__ = ["list_configs", "get_config", "Mapper", "RegressionMapper", "RegressionConfig",
            "DiffusionMapper", "DiffusionConfig",
            "PriorNetwork", "RidgeMapper", "RidgeConfig", "fit_ridge", "create_mapper",
-           "list_mappers", "save_mapper", "load_mapper", "MAPPER_KINDS"]
+           "list_mappers", "save_mapper", "load_mapper_folder", "MAPPER_KINDS"]
 
 
 def list_configs() -> list[str]:

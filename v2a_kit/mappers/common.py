@@ -1,4 +1,4 @@
-"""What every V2A-Mapper shares: spaces, the one interface, checkpoints (DESIGN.md §3).
+"""What every V2A-Mapper shares: spaces, the one interface, checkpoints.
 
 Both mapper kinds are ``nn.Module`` subclasses of :class:`Mapper`:
 
@@ -8,31 +8,28 @@ Both mapper kinds are ``nn.Module`` subclasses of :class:`Mapper`:
 - ``mapper.map(clip: Embeddings, ...) -> Embeddings`` in the mapper's CLAP space, refusing
   embeddings of any other CLIP space.
 
-A mapper records the CLIP space it reads and the CLAP space it writes. Checkpoints are a folder
-``model.safetensors`` + ``config.json`` (kind, config, both spaces, the weights' sha256), written
-as a whole (temporary folder + rename): an interrupted save leaves the previous checkpoint intact.
+A mapper records the CLIP space it reads and the CLAP space it writes. Checkpoints are
+:mod:`v2a_kit.checkpoints` folders of format ``v2a-kit-mapper-1``: ``model.safetensors`` +
+``config.json`` (kind, config, both spaces, extra facts, the weights' sha256), written as a whole:
+an interrupted save leaves the previous checkpoint intact.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import shutil
-import tempfile
 from dataclasses import asdict, fields
 from pathlib import Path
 
 import torch
 from torch import nn
 
-from ..errors import ConfigError, EmbeddingError, WeightsNotFoundError
+from ..checkpoints import CONFIG, MAPPER_FORMAT, WEIGHTS, read_config, read_weights, save_module
+from ..devices import seeded
+from ..errors import ConfigError, EmbeddingError
 from ..spaces import Embeddings, Space, check_same_space, validate_embeds
 
-__all__ = ["Mapper", "save_mapper", "load_mapper", "MAPPER_KINDS"]
+__all__ = ["Mapper", "save_mapper", "load_mapper_folder", "MAPPER_KINDS"]
 
 MAPPER_KINDS: dict[str, type] = {}   # kind -> class, filled by the modules that define them
-WEIGHTS, CONFIG = "model.safetensors", "config.json"
 
 
 class Mapper(nn.Module):
@@ -126,67 +123,30 @@ def save_mapper(mapper: Mapper, folder, extra: dict | None = None) -> Path:
     Args:
         extra: JSON-able facts to keep beside the config (training history, command, data).
     """
-    from safetensors.torch import save
-
     if not isinstance(mapper, Mapper):
         raise ConfigError(f"save_mapper takes a Mapper, got {type(mapper).__name__}")
-    folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    data = save({k: v.detach().cpu().contiguous() for k, v in mapper.state_dict().items()})
-    meta = {**mapper.describe(), "sha256": hashlib.sha256(data).hexdigest(),
-            "format": "v2a-kit-mapper-1", "extra": extra or {}}
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
-    try:
-        (tmp / WEIGHTS).write_bytes(data)
-        (tmp / CONFIG).write_text(json.dumps(meta, indent=2) + "\n")
-        old = folder.parent / f".{folder.name}-old-{os.getpid()}"
-        if folder.exists():
-            os.replace(folder, old)
-        os.replace(tmp, folder)
-        shutil.rmtree(old, ignore_errors=True)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-    return folder
+    return save_module(folder, mapper.state_dict(), {**mapper.describe(), "extra": extra or {}},
+                       format=MAPPER_FORMAT)
 
 
-def _preset_mapper_dir(preset: str, kind: str | None) -> Path:
-    if preset != "pocket":
-        raise WeightsNotFoundError(
-            f"no mapper ships with preset {preset!r} (the paper's mapper weights are not "
-            "published); train one: `v2a-kit embed` your pairs, then `v2a-kit train`")
-    if kind not in MAPPER_KINDS:
-        raise ConfigError(f"load_mapper({preset!r}) needs kind= one of {sorted(MAPPER_KINDS)}")
-    from ..pocket.loading import pocket_dir
-    return pocket_dir() / "mappers" / kind
-
-
-def load_mapper(folder, *, kind: str | None = None, clip_space: Space | None = None,
-                clap_space: Space | None = None, device=None) -> Mapper:
-    """Load a mapper checkpoint, in eval mode.
+def load_mapper_folder(folder, *, kind: str | None = None, clip_space: Space | None = None,
+                       clap_space: Space | None = None, device=None) -> Mapper:
+    """Load the mapper checkpoint in ``folder``, in eval mode. (Presets and the shipped mappers
+    are resolved by ``v2a_kit.registry.load_mapper``, which ends here.)
 
     Args:
-        folder: a checkpoint folder (:func:`save_mapper`, ``v2a-kit train``), or ``"pocket"``
-            for the mapper of ``kind`` shipped with the pocket preset.
-        kind: insist on ``"regression"`` or ``"diffusion"``.
+        folder: a checkpoint folder (:func:`save_mapper`, ``v2a-kit train``).
+        kind: insist on ``"regression"``, ``"diffusion"`` or ``"ridge"``.
         clip_space, clap_space: the spaces you will use it with (e.g. ``clip.space`` of your
             encoder); a checkpoint trained for other spaces is refused, naming both.
     Raises:
         WeightsNotFoundError: files missing. ConfigError: another kind, an unreadable config,
         or weights that are truncated or do not match it. SpaceMismatchError: other spaces.
     """
-    from safetensors.torch import load
-
-    from ..presets import list_presets
-    if isinstance(folder, str) and folder in list_presets():
-        folder = _preset_mapper_dir(folder, kind)
     folder = Path(folder)
-    cfg_file, w_file = folder / CONFIG, folder / WEIGHTS
-    for f in (cfg_file, w_file):
-        if not f.is_file():
-            raise WeightsNotFoundError(f"mapper checkpoint file {f} is missing")
+    meta = read_config(folder, format=MAPPER_FORMAT, what="mapper")
+    cfg_file = folder / CONFIG
     try:
-        meta = json.loads(cfg_file.read_text())
         cls = MAPPER_KINDS[meta["kind"]]
         config = _config_from_dict(cls.config_class, meta["config"], cfg_file)
         spaces = Space.from_dict(meta["clip_space"]), Space.from_dict(meta["clap_space"])
@@ -199,16 +159,14 @@ def load_mapper(folder, *, kind: str | None = None, clip_space: Space | None = N
         check_same_space(clip_space, spaces[0], f"mapper {folder} reads CLIP embeddings that")
     if clap_space is not None:
         check_same_space(clap_space, spaces[1], f"mapper {folder} writes CLAP embeddings that")
-    data = w_file.read_bytes()
-    if hashlib.sha256(data).hexdigest() != meta.get("sha256"):
-        raise ConfigError(f"{w_file} does not match {cfg_file} (sha256 differs): truncated, "
-                          "or written by another save")
-    mapper = cls(config, *spaces)
+    state = read_weights(folder, meta)
+    with seeded(0):  # the random initial weights, overwritten next, leave the caller's RNG alone
+        mapper = cls(config, *spaces)
     try:
-        mapper.load_state_dict(load(data), strict=True)
+        mapper.load_state_dict(state, strict=True)
     except Exception as e:
-        raise ConfigError(f"{w_file} does not fit a {meta['kind']} mapper with {config}: "
-                          f"{e}") from None
+        raise ConfigError(f"{folder / WEIGHTS} does not fit a {meta['kind']} mapper with "
+                          f"{config}: {e}") from None
     mapper.extra = meta.get("extra", {})
     if device is not None:
         mapper.to(device)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import uuid
 from pathlib import Path
 
 import av
@@ -13,6 +12,7 @@ import librosa
 import numpy as np
 import soundfile as sf
 
+from ..atomic import atomic_path
 from ..errors import MediaError
 from ._common import _existing_file
 
@@ -209,8 +209,8 @@ def fit_length(wave: np.ndarray, num_samples: int, mode: str = "pad") -> np.ndar
 
 
 def write_wav(path: str | os.PathLike, wave: np.ndarray, sampling_rate: int) -> Path:
-    """Write 16-bit PCM WAV atomically: a temp file in the same directory, then ``os.replace``,
-    so a crash never leaves a partial file at ``path``. Missing parent directories are created.
+    """Write 16-bit PCM WAV atomically (:func:`v2a_kit.atomic.atomic_path`), so a crash never
+    leaves a partial file at ``path``. Missing parent directories are created.
 
     Args:
         path: output file.
@@ -234,22 +234,11 @@ def write_wav(path: str | os.PathLike, wave: np.ndarray, sampling_rate: int) -> 
     if not np.isfinite(wave).all():
         raise MediaError(f"{path}: audio contains NaN or inf; nothing written")
     pcm = np.clip(wave, -1.0, 1.0).T  # libsndfile wraps around, not clips, on overflow
-    parent = path.parent
-    tmp = parent / f".{path.name}.{uuid.uuid4().hex[:8]}.tmp"
-    created = False
     try:
-        parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "xb") as f:
-            created = True
-            sf.write(f, pcm, int(sampling_rate), subtype="PCM_16", format="WAV")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-        created = False
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(path) as tmp:
+            sf.write(tmp, pcm, int(sampling_rate), subtype="PCM_16", format="WAV")
     except (OSError, sf.SoundFileError) as e:
-        raise MediaError(f"{parent}: cannot write {path.name} there ({e}); expected a writable "
-                         "directory") from e
-    finally:
-        if created:
-            tmp.unlink(missing_ok=True)
+        raise MediaError(f"{path.parent}: cannot write {path.name} there ({e}); expected a "
+                         "writable directory") from e
     return path

@@ -5,8 +5,7 @@
 from __future__ import annotations
 
 import os
-import uuid
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import librosa
 import numpy as np
 from PIL import Image
 
+from ..atomic import atomic_path
 from ..errors import MediaError
 from ._common import VIDEO_EXTS, _existing_file
 from .audio import _AV_ERRORS, _check_rate, _decode_audio_av, _finish_audio
@@ -193,8 +193,9 @@ def mux_audio_into_video(video_path: str | os.PathLike, wave: np.ndarray, sampli
     The video stream is copied packet by packet (no re-encoding: no quality loss, fast); the
     original audio tracks, if any, are dropped; ``wave`` is encoded with the codec the output
     container expects (AAC for mp4/m4v/mov/mkv, Opus for webm at 48 kHz, PCM for avi). The
-    output's suffix decides the container. Written atomically (temp file + rename), so an error
-    never leaves a partial video at ``out_path``.
+    output's suffix decides the container. Written atomically
+    (:func:`v2a_kit.atomic.atomic_path`), so an error never leaves a partial video at
+    ``out_path``.
 
     Args:
         video_path: the source video (any container PyAV reads).
@@ -230,10 +231,9 @@ def mux_audio_into_video(video_path: str | os.PathLike, wave: np.ndarray, sampli
         fmt, data = "fltp", wave[None]
 
     parent = out_path.parent
-    tmp = parent / f".{out_path.stem}.{uuid.uuid4().hex[:8]}.tmp{out_path.suffix}"
     try:
         parent.mkdir(parents=True, exist_ok=True)
-        with _open_video(video_path) as (src_path, src, v_in):
+        with _open_video(video_path) as (src_path, src, v_in), atomic_path(out_path) as tmp:
             try:
                 with av.open(str(tmp), "w") as dst:
                     v_out = dst.add_stream_from_template(v_in)
@@ -255,11 +255,7 @@ def mux_audio_into_video(video_path: str | os.PathLike, wave: np.ndarray, sampli
             except _AV_ERRORS as e:
                 raise MediaError(f"{src_path}: cannot copy its video stream into "
                                  f"{out_path.name} ({e})") from e
-        os.replace(tmp, out_path)
     except OSError as e:
         raise MediaError(f"{parent}: cannot write {out_path.name} there ({e}); expected a "
                          "writable directory") from e
-    finally:
-        with suppress(OSError):  # nothing to remove where nothing could be created
-            tmp.unlink(missing_ok=True)
     return out_path

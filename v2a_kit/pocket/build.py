@@ -28,9 +28,6 @@ the gates are measured on world seed ``seed + HELD_OUT_OFFSET``, which no model 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -39,7 +36,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..atomic import atomic_folder
 from ..configs import load_config
+from ..devices import seeded
 from .world import sample_world
 
 __all__ = ["BuildConfig", "get_build_config", "build", "describe_build", "HELD_OUT_OFFSET"]
@@ -120,12 +119,10 @@ def build(out_dir, seed: int = 0, fast: bool = False, progress: bool = True) -> 
 
     cfg = get_build_config(fast)
     out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".pocket-build-", dir=out_dir.parent))
     timings, report = {}, {"seed": seed, "fast": fast, "config": asdict(cfg),
                            "command": f"v2a-kit pocket build -o {out_dir} --seed {seed}"
                                       + (" --fast" if fast else "")}
-    try:
+    with atomic_folder(out_dir) as tmp:
         t0 = time.perf_counter()
         train = sample_world(cfg.num_train, seed)
         held = sample_world(cfg.num_held_out, seed + HELD_OUT_OFFSET)
@@ -134,8 +131,8 @@ def build(out_dir, seed: int = 0, fast: bool = False, progress: bool = True) -> 
         # 1. pocket-CLIP
         t0 = time.perf_counter()
         register_kit_configs()
-        torch.manual_seed(seed)
-        clip = open_clip.create_model("pocket-clip")
+        with seeded(seed):
+            clip = open_clip.create_model("pocket-clip")
         clip_tok = open_clip.get_tokenizer("pocket-clip")
         train_clip(clip, _clip_prep, clip_tok, train.images, train.image_captions,
                    steps=cfg.clip_steps, batch_size=cfg.clip_batch, lr=cfg.clip_lr, seed=seed,
@@ -153,9 +150,10 @@ def build(out_dir, seed: int = 0, fast: bool = False, progress: bool = True) -> 
         c = load_config("pocket/clap.json")
         tok = train_bpe_tokenizer(train.audio_captions, vocab_size=cfg.clap_vocab)
         c["text_config"]["vocab_size"] = len(tok)
-        torch.manual_seed(seed)
-        clap = ClapModel(ClapConfig(text_config=c["text_config"], audio_config=c["audio_config"],
-                                    projection_dim=c["projection_dim"]))
+        with seeded(seed):
+            clap = ClapModel(ClapConfig(text_config=c["text_config"],
+                                        audio_config=c["audio_config"],
+                                        projection_dim=c["projection_dim"]))
         fe = ClapFeatureExtractor(**c["feature_extractor"])
         feats = _clap_features(fe, train.audio)
         train_clap(clap, feats, tok, train.audio_captions, steps=cfg.clap_steps,
@@ -221,12 +219,6 @@ def build(out_dir, seed: int = 0, fast: bool = False, progress: bool = True) -> 
         report["timings_s"] = timings
         (tmp / "build.json").write_text(json.dumps(report, indent=2))
         (tmp / "README.md").write_text(describe_build(report))
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        os.replace(tmp, out_dir)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
     return report
 
 

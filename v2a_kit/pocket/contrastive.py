@@ -18,6 +18,8 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from ..devices import seeded
+
 __all__ = ["train_clip", "train_clap", "zero_shot_accuracy", "combo_prompts"]
 
 
@@ -71,9 +73,9 @@ def train_clip(model, preprocess_batch: Callable, tokenizer, images: np.ndarray,
         img_f, txt_f, scale = model(preprocess_batch(images[idx]), tokens[idx])[:3]
         return clip_loss(img_f, txt_f, scale)
 
-    torch.manual_seed(seed)
-    return _loop(model, loss_fn, len(captions), steps=steps, batch_size=batch_size, lr=lr,
-                 seed=seed, desc="pocket-CLIP", progress=progress)
+    with seeded(seed):  # dropout draws from it; the caller's random state is left as it was
+        return _loop(model, loss_fn, len(captions), steps=steps, batch_size=batch_size, lr=lr,
+                     seed=seed, desc="pocket-CLIP", progress=progress)
 
 
 def train_clap(model, input_features: torch.Tensor, tokenizer, captions: list[str], *,
@@ -93,9 +95,9 @@ def train_clap(model, input_features: torch.Tensor, tokenizer, captions: list[st
                     input_features=input_features[idx], return_loss=True)
         return out.loss
 
-    torch.manual_seed(seed)
-    return _loop(model, loss_fn, len(captions), steps=steps, batch_size=batch_size, lr=lr,
-                 seed=seed, desc="pocket-CLAP", progress=progress)
+    with seeded(seed):  # dropout draws from it; the caller's random state is left as it was
+        return _loop(model, loss_fn, len(captions), steps=steps, batch_size=batch_size, lr=lr,
+                     seed=seed, desc="pocket-CLAP", progress=progress)
 
 
 def combo_prompts(attributes: dict[str, list[str]], caption_fn: Callable[[dict], list[str]]):

@@ -1,4 +1,4 @@
-"""The pocket evaluators: stand-ins for PANNs and Wav2CLIP, in the same roles (DESIGN.md §4–5).
+"""The pocket evaluators: stand-ins for PANNs and Wav2CLIP, in the same roles.
 
 - :class:`PocketTagger` (the PANNs role): a small CNN on the shared log-mel that reads the four
   audible attributes. Its penultimate ``features`` feed FD, its per-attribute ``class_probs``
@@ -10,8 +10,9 @@
 Both take raw 16 kHz waveforms, (b, 16000) for the world's 1 s clips, and compute the log-mel
 inside. Both are trained on real audio *and* its re-synthesis through the generator's own
 decoding (4×4 power pooling → nearest upsampling → :class:`GriffinLim`), because generated audio
-is vocoded that way and a tagger trained on clean audio reads vocoded timbre at ≈ 51 %
-(shared/POCKET_SPIKE.md). The vocoded copies are made once per training set.
+is vocoded that way: a tagger trained on clean audio alone read the timbre of vocoded audio at
+≈ 51 % (measured when the pocket world was designed). The vocoded copies are made once per
+training set.
 
 Seeds: evaluators are trained on world seeds ≥ ``EVALUATOR_SEED`` (10,000) and judge data of
 seeds below it (``v2a-kit pocket build`` uses its seed and seed + 1000), so nothing an evaluator
@@ -26,8 +27,6 @@ shape / colour / count / size / all four = 1.00 / 1.00 / 1.00 / 1.00 / 1.00 on r
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -37,8 +36,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..atomic import atomic_write
-from ..errors import ConfigError, EmbeddingError, MediaError, WeightsNotFoundError
+from ..checkpoints import CONFIG, EVALUATOR_FORMAT, WEIGHTS, read_config, read_weights, save_module
+from ..devices import seeded
+from ..errors import ConfigError, EmbeddingError, MediaError
 from .audio import SAMPLING_RATE, GriffinLim, LogMel, log_mel, nearest_upsample, power_pool
 from .contrastive import _loop
 from .world import ATTRIBUTES, sample_world
@@ -267,15 +267,15 @@ def train_tagger(config: TaggerConfig | None = None, seed: int = EVALUATOR_SEED,
     data = data or evaluator_data(num_clips, seed, vocoder)
     batch, mels, vocode_s = data.batch, data.mels, data.vocode_s
     labels = {a: torch.from_numpy(np.tile(y, 2)) for a, y in batch.labels.items()}
-    torch.manual_seed(seed)
-    model = PocketTagger(config)
+    with seeded(seed):  # the caller's global random state is left as it was
+        model = PocketTagger(config)
 
-    def loss_fn(idx):
-        logits = model.forward_mel(mels[idx]).logits
-        return sum(F.cross_entropy(logits[a], labels[a][idx]) for a in ATTRIBUTES)
+        def loss_fn(idx):
+            logits = model.forward_mel(mels[idx]).logits
+            return sum(F.cross_entropy(logits[a], labels[a][idx]) for a in ATTRIBUTES)
 
-    return _fit(model, loss_fn, mels, vocode_s, seed, "pocket tagger", steps=steps,
-                batch_size=batch_size, lr=lr, progress=progress)
+        return _fit(model, loss_fn, mels, vocode_s, seed, "pocket tagger", steps=steps,
+                    batch_size=batch_size, lr=lr, progress=progress)
 
 
 def train_audio_to_image(clip_image_embeds: Tensor, audio: np.ndarray,
@@ -319,40 +319,33 @@ def train_audio_to_image(clip_image_embeds: Tensor, audio: np.ndarray,
     else:
         vocode_s = 0.0
     target = torch.cat([target, target]).float()
-    torch.manual_seed(seed)
-    model = PocketAudioToImage(config)
+    with seeded(seed):  # the caller's global random state is left as it was
+        model = PocketAudioToImage(config)
 
-    def loss_fn(idx):
-        return 1 - (model.forward_mel(mels[idx]) * target[idx]).sum(-1).mean()
+        def loss_fn(idx):
+            return 1 - (model.forward_mel(mels[idx]) * target[idx]).sum(-1).mean()
 
-    return _fit(model, loss_fn, mels, vocode_s, seed, "pocket audio→image", steps=steps,
-                batch_size=batch_size, lr=lr, progress=progress)
+        return _fit(model, loss_fn, mels, vocode_s, seed, "pocket audio→image", steps=steps,
+                    batch_size=batch_size, lr=lr, progress=progress)
 
 
 # ----------------------------------------------------------------------------- save / load
 
 _CLASSES = {"PocketTagger": (PocketTagger, TaggerConfig),
             "PocketAudioToImage": (PocketAudioToImage, AudioToImageConfig)}
-WEIGHTS, CONFIG = "model.safetensors", "config.json"
 
 
 def save_evaluator(model: PocketTagger | PocketAudioToImage, folder) -> Path:
-    """Write ``folder/model.safetensors`` then ``folder/config.json`` (each atomically); the
-    config records the class, its config and the weights' sha256, so a mismatched pair is caught.
+    """Write ``folder/model.safetensors`` + ``folder/config.json`` as a whole (atomically), in
+    the ``v2a-kit-evaluator-1`` format of :mod:`v2a_kit.checkpoints`: the config records the
+    class, its config, the attributes and the weights' sha256, so a mismatched pair is caught.
     """
-    from safetensors.torch import save
-
     name = type(model).__name__
     if name not in _CLASSES:
         raise ConfigError(f"model is a {name}; expected one of {list(_CLASSES)}")
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    data = save({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()})
-    atomic_write(folder / WEIGHTS, data)
-    meta = {"class": name, "config": asdict(model.config), "attributes": ATTRIBUTES,
-            "sha256": hashlib.sha256(data).hexdigest()}
-    atomic_write(folder / CONFIG, json.dumps(meta, indent=2).encode())
-    return folder
+    return save_module(folder, model.state_dict(), {
+        "class": name, "config": asdict(model.config), "attributes": ATTRIBUTES},
+        format=EVALUATOR_FORMAT)
 
 
 def load_evaluator(folder, kind: str | None = None) -> PocketTagger | PocketAudioToImage:
@@ -364,34 +357,28 @@ def load_evaluator(folder, kind: str | None = None) -> PocketTagger | PocketAudi
         WeightsNotFoundError: a file is missing. ConfigError: a config of another kind or an
         unreadable one, or weights that are truncated or do not match it (names the file).
     """
-    from safetensors.torch import load_file
-
     if kind is not None and kind not in _CLASSES:
         raise ConfigError(f"kind={kind!r}; expected one of {list(_CLASSES)} or None")
     folder = Path(folder)
-    config_file, weights_file = folder / CONFIG, folder / WEIGHTS
-    for f in (config_file, weights_file):
-        if not f.is_file():
-            raise WeightsNotFoundError(f"{f} is missing; save an evaluator with save_evaluator")
+    meta = read_config(folder, format=EVALUATOR_FORMAT, what="evaluator")
+    config_file = folder / CONFIG
     try:
-        meta = json.loads(config_file.read_text())
         cls, config_cls = _CLASSES[meta["class"]]
         config = config_cls(**{k: tuple(v) if isinstance(v, list) else v
                                for k, v in meta["config"].items()})
-    except (ValueError, KeyError, TypeError) as e:
+    except (ValueError, KeyError, TypeError, AttributeError) as e:
         raise ConfigError(f"{config_file} is not a pocket evaluator config ({type(e).__name__}: "
                           f"{e})") from None
     if kind is not None and meta["class"] != kind:
         raise ConfigError(f"{config_file} holds a {meta['class']}; expected a {kind}")
     if meta.get("attributes") not in (None, ATTRIBUTES):
         raise ConfigError(f"{config_file} was trained on other attributes: {meta['attributes']}")
-    if hashlib.sha256(weights_file.read_bytes()).hexdigest() != meta.get("sha256"):
-        raise ConfigError(f"{weights_file} does not match {config_file} (sha256 differs): "
-                          "truncated, or written by another save")
-    model = cls(config)
+    state = read_weights(folder, meta)
+    with seeded(0):  # the random initial weights, overwritten next, leave the caller's RNG alone
+        model = cls(config)
     try:
-        model.load_state_dict(load_file(str(weights_file)), strict=True)
-    except Exception as e:  # safetensors header errors, missing or mis-shaped tensors
-        raise ConfigError(f"{weights_file} does not fit a {meta['class']} with {config}: "
+        model.load_state_dict(state, strict=True)
+    except Exception as e:  # missing or mis-shaped tensors
+        raise ConfigError(f"{folder / WEIGHTS} does not fit a {meta['class']} with {config}: "
                           f"{e}") from None
     return model.eval()

@@ -11,7 +11,7 @@ the same interfaces:
 
 - :class:`PowerPoolAutoencoder` — AudioLDM's VAE role without parameters: average the mel's
   *power* over 4×4 tiles and take the log (``log(avgpool(exp(logmel)))``), decode by
-  nearest-neighbour upsampling. shared/POCKET_SPIKE.md measured this keeping all four audible
+  nearest-neighbour upsampling. When the pocket world was designed, this kept all four audible
   attributes on 83 % of clips after vocoding, against 26 % for a small AutoencoderKL after the
   same training budget. A learned VAE is worth its cost only if trained long enough to keep the
   attributes; on a 2-core budget it is not.
@@ -34,6 +34,7 @@ from diffusers.configuration_utils import register_to_config
 from diffusers.models.autoencoders.vae import DecoderOutput
 from tqdm.auto import tqdm
 
+from ..devices import seeded
 from .audio import GriffinLim, nearest_upsample, power_pool
 
 __all__ = ["PowerPoolAutoencoder", "GriffinLimVocoder", "EncoderOutput", "build_unet",
@@ -110,9 +111,9 @@ def build_unet(clap_dim: int, latent_frames: int = 25, seed: int = 0):
     from it (25 latent frames × 4 × 10 ms = 1 s).
     """
     from diffusers import UNet2DConditionModel
-    torch.manual_seed(seed)
-    return UNet2DConditionModel(sample_size=latent_frames,
-                                projection_class_embeddings_input_dim=clap_dim, **UNET_CONFIG)
+    with seeded(seed):  # the caller's global random state is left as it was
+        return UNet2DConditionModel(sample_size=latent_frames,
+                                    projection_class_embeddings_input_dim=clap_dim, **UNET_CONFIG)
 
 
 def train_generator(unet, scheduler, latents: torch.Tensor, clap_embeds: torch.Tensor,

@@ -69,7 +69,7 @@ from ..encoders import load_clap
 from ..errors import ConfigError
 from ..evaluation import AudioOutputs, Extractors, extract, pairwise_diversity, recall_at_k, score
 from ..generation import SCHEDULERS, generate, load_audioldm
-from ..mappers import Mapper, load_mapper
+from ..mappers import Mapper, load_mapper_folder
 from ..registry import load_extractors
 from ..spaces import Embeddings
 from .contrastive import combo_prompts
@@ -493,7 +493,7 @@ def reproduce(n: int = 48, seeds=(0, 1, 2), world_seed: int = REPRODUCE_SEED,
     run = _load_run(n, world_seed, weights, steps, scheduler, guidance_scale, mapper_guidance,
                     num_samples, progress)
     if mappers is None:
-        mappers = {name: load_mapper(folder / "mappers" / kind, kind=kind, device="cpu",
+        mappers = {name: load_mapper_folder(folder / "mappers" / kind, kind=kind, device="cpu",
                                      clip_space=run.clip.space, clap_space=run.clap.space)
                    for name, kind in MAPPER_SYSTEMS.items()}
     _prepare_baselines(run, baselines, num_train, progress)

@@ -9,13 +9,12 @@ world's own sounds.
 from __future__ import annotations
 
 import os
-import uuid
-from contextlib import suppress
 from pathlib import Path
 
 import av
 import numpy as np
 
+from ..atomic import atomic_path
 from ..errors import ConfigError, MediaError
 from .world import PocketBatch, sample_world
 
@@ -52,10 +51,9 @@ def write_scene_video(path: str | os.PathLike, num_scenes: int = 3, seed: int = 
     for i, a in enumerate(batch.audio):
         track[i * per:i * per + min(per, len(a))] = a[:per]
     frames_per_scene = max(1, round(seconds_per_scene * fps))
-    tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}.tmp.mp4")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with av.open(str(tmp), "w") as c:
+        with atomic_path(path) as tmp, av.open(str(tmp), "w") as c:
             v = c.add_stream("libx264", rate=fps)
             v.width = v.height = batch.images.shape[1] * scale
             v.pix_fmt = "yuv420p"
@@ -75,10 +73,6 @@ def write_scene_video(path: str | os.PathLike, num_scenes: int = 3, seed: int = 
                     f.sample_rate, f.pts = sr, k
                     c.mux(a.encode(f))
                 c.mux(a.encode(None))
-        os.replace(tmp, path)
     except OSError as e:
         raise MediaError(f"{path.parent}: cannot write {path.name} ({e})") from e
-    finally:
-        with suppress(OSError):
-            tmp.unlink(missing_ok=True)
     return batch
