@@ -30,12 +30,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..encoders import load_clip
 from ..evaluation.extractors import AudioExtractor, ClipScoreExtractor, Extractors
 from ..spaces import Space
 from .audio import SAMPLING_RATE
 from .evaluators import CLIP_SAMPLES, _check_audio
-from .loading import load_audio_to_image, load_tagger, pocket_dir
+from .loading import build_pocket_clip, load_audio_to_image, load_tagger, pocket_dir
 from .world import ATTRIBUTES
 
 __all__ = ["build_pocket_extractors"]
@@ -81,7 +80,7 @@ def build_pocket_extractors(weights=None, device=None) -> Extractors:
         "pocket-audio-to-image-trunk", a2i,
         Space("audio-features", "pocket/audio_to_image-trunk", a2i_id, a2i.config.feature_dim),
         SAMPLING_RATE, forward=a2i_trunk, **kw)
-    image = load_clip("pocket", device=device, dtype=torch.float32, weights=weights)
+    image = build_pocket_clip(weights=weights, device=device, dtype=torch.float32)
     cs = ClipScoreExtractor(
         "pocket-audio-to-image", a2i,
         Space("audio-to-clip", "pocket/audio_to_image", a2i_id, a2i.config.embed_dim),

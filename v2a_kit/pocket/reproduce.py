@@ -65,12 +65,11 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from ..encoders import load_clap
 from ..errors import ConfigError
 from ..evaluation import AudioOutputs, Extractors, extract, pairwise_diversity, recall_at_k, score
-from ..generation import SCHEDULERS, generate, load_audioldm
+from ..generation import SCHEDULERS, generate
 from ..mappers import Mapper, load_mapper_folder
-from ..registry import load_extractors
+from ..registry import load_audioldm, load_clap, load_extractors
 from ..spaces import Embeddings
 from .contrastive import combo_prompts
 from .evaluators import EVALUATOR_SEED
