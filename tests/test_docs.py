@@ -1,6 +1,8 @@
 """Numbers in the README come from files the kit wrote, never typed by hand."""
 
 import json
+import re
+import subprocess
 from pathlib import Path
 
 from v2a_kit.generation import SCHEDULERS
@@ -45,3 +47,49 @@ def test_readme_lists_every_notebook_with_its_own_title_and_run_time():
     assert table == tool.notebook_table()
     notebooks = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     assert len(notebooks) >= 7 and all(f"notebooks/{nb.name}" in table for nb in notebooks)
+
+
+# --- the repo stands on its own: every cited file is in it, none is outside it --------------
+OUTSIDE = re.compile(r"DESIGN\.md|STYLE\.md|POCKET_SPIKE|OFFLINE_NOTES|\.\./shared|\bshared/")
+CITED = re.compile(r"(?<![\w./-])((?:v2a_kit|tests|notebooks|benchmarks|tools|docs|figures|configs"
+                   r"|requirements|recipes)/[\w./-]*\w\.(?:py|md|json|ipynb|png|txt|toml|yml|sh))")
+
+
+def _texts():
+    """Every tracked text the project writes: code, tests, notebooks, docs, README, Makefile."""
+    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
+                           check=True).stdout.split()
+    for name in files:
+        path = ROOT / name
+        if (path.suffix in {".py", ".md", ".ipynb", ".toml", ".yml", ".txt", ".cfg"}
+                or path.name in {"Makefile", "run"}) and "pocket/weights" not in name \
+                and path.is_file():
+            yield name, path.read_text(errors="replace")
+
+
+def test_nothing_cites_a_file_outside_the_repo():
+    found = [f"{name}: {m.group(0)}" for name, text in _texts() for m in OUTSIDE.finditer(text)
+             if name != "tests/test_docs.py"]
+    assert not found, found
+
+
+def test_every_cited_repo_file_exists():
+    missing, checked = [], 0
+    for name, text in _texts():
+        for m in CITED.finditer(text):
+            cited = m.group(1)
+            if cited.startswith("figures/fast/") or "github.com/" in text[m.start() - 80:m.start()]:
+                continue  # written by FAST runs, never committed; or a file of another repo
+            candidates = [ROOT / cited, ROOT / "v2a_kit" / cited]
+            checked += 1
+            if not any(c.exists() for c in candidates):
+                missing.append(f"{name} cites {cited}")
+    assert checked > 50 and not missing, missing
+
+
+def test_the_design_docs_module_map_is_the_tree():
+    text = (ROOT / "docs" / "design.md").read_text()
+    mapped = set(re.findall(r"^\| `(v2a_kit/[\w/]+\.py)` \|", text, flags=re.M))
+    tree = {str(p.relative_to(ROOT)) for p in (ROOT / "v2a_kit").rglob("*.py")}
+    assert mapped == tree, {"not in the map": sorted(tree - mapped),
+                            "not in the tree": sorted(mapped - tree)}

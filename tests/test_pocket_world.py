@@ -12,7 +12,8 @@ busy process on the same cores makes Griffin-Lim ≈ 3× slower):
       hand features (600 clips, 400 train / 200 held out; 16 or 32 iterations alike): shape 0.98,
       colour 0.99, count 0.99, size 1.0 (chance 0.25 / 0.25 / 0.33 / 0.5). The same classifier
       trained on clean audio reads vocoded shape at only ≈ 0.72: evaluators must see vocoded audio
-      in training, as shared/POCKET_SPIKE.md found.
+      in training (the feasibility measurement before the first build: a tagger trained on clean
+      audio read vocoded timbre at 51 %).
 """
 
 

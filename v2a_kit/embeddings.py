@@ -28,7 +28,7 @@ Sharding, under torchrun or ``accelerate launch`` (the cache on a filesystem eve
         --preset paper --cache /data/v2a_cache
     torchrun --nnodes 2 --nproc_per_node 8 --rdzv_id embed1 --rdzv_backend c10d \\
         --rdzv_endpoint node0:29500 -m v2a_kit.cli embed /data/videos --model clip \\
-        --preset paper --cache /shared/v2a_cache          # the same line on each node
+        --preset paper --cache /mnt/v2a_cache          # the same line on each node
 
 Rank r computes the distinct contents (sorted by hash) whose index % world_size == r, on
 ``cuda:LOCAL_RANK`` (the CLI places it there), writing its own chunks into the shared folder; at

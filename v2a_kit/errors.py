@@ -1,4 +1,4 @@
-"""The kit's exceptions. Each names the input at fault and what was expected (DESIGN.md §8).
+"""The kit's exceptions. Each names the input at fault and what was expected.
 
 They derive from ``ValueError`` (bad input) or ``RuntimeError`` (missing weights), so callers
 that catch the builtin kinds keep working.

@@ -241,71 +241,88 @@ def generate(model: AudioLDMGenerator, clap_embed, *, num_inference_steps: int |
         GenerationOutput with waveforms (b * num_waveforms_per_prompt, samples) float32.
     """
     steps = model.default_steps(scheduler) if num_inference_steps is None else num_inference_steps
-    # 0. Convert audio length from seconds to spectrogram frames, as the pipeline does
-    spf = model.seconds_per_frame
     if audio_length_in_s is None:
         audio_length_in_s = model.default_length_s
-
     # 1. Check inputs
     embeds, neg = check_inputs(model, clap_embed, negative_clap_embed, steps, guidance_scale,
                                audio_length_in_s, num_waveforms_per_prompt, eta, scheduler,
                                generator)
-    # The pipeline truncates (int(0.29 / 0.01) = 28 frames: 4512 samples for 4640 asked); we
-    # round up, ignoring float noise, so the audio is never shorter than asked.
-    height = math.ceil(audio_length_in_s / spf - 1e-6)
-    original_waveform_length = round(audio_length_in_s * model.sampling_rate)
-    if height % model.vae_scale_factor != 0:
-        height = math.ceil(height / model.vae_scale_factor) * model.vae_scale_factor
-
-    # 2. Define call parameters
-    batch_size, device = embeds.shape[0], model.device
+    # 2. Define call parameters; 3. the conditioning, with the unconditional rows for guidance
     do_classifier_free_guidance = guidance_scale > 1.0
-
-    # 3. Prepare the conditioning: each row repeated num_waveforms_per_prompt times
-    class_labels = embeds.to(device, model.dtype).repeat_interleave(num_waveforms_per_prompt, 0)
-    if do_classifier_free_guidance:
-        neg = _negative_embed(model) if neg is None else neg
-        neg = neg.to(device, model.dtype).expand(batch_size, -1)
-        class_labels = torch.cat([neg.repeat_interleave(num_waveforms_per_prompt, 0),
-                                  class_labels])
-
-    # 4. Prepare timesteps, on a fresh scheduler unless the caller gave one
+    class_labels = _class_labels(model, embeds, neg, num_waveforms_per_prompt,
+                                 do_classifier_free_guidance)
+    # 4. Timesteps, on a fresh scheduler unless the caller gave one
     if isinstance(scheduler, str):
         scheduler = make_scheduler(scheduler, model.scheduler.config)
-    scheduler.set_timesteps(steps, device=device)
-    timesteps = scheduler.timesteps
+    scheduler.set_timesteps(steps, device=model.device)
+    # 5. Latent variables
+    latents = _initial_latents(model, scheduler, len(embeds) * num_waveforms_per_prompt,
+                               _latent_frames(model, audio_length_in_s), latents, generator)
+    # 6.-7. The denoising loop
+    show = steps > 10 if progress is None else progress
+    latents = _denoise(model, scheduler, latents, class_labels, guidance_scale, eta, generator,
+                       show)
+    # 8. Post-processing: latents -> log-mel (VAE) -> waveform (vocoder), cut to length
+    mel = model.vae.decode(latents / model.vae.config.scaling_factor).sample
+    audio = model.vocoder(mel.squeeze(1)).cpu().float()
+    return GenerationOutput(audio[:, :round(audio_length_in_s * model.sampling_rate)].numpy(),
+                            model.sampling_rate)
 
-    # 5. Prepare latent variables
+
+def _latent_frames(model: AudioLDMGenerator, audio_length_in_s: float) -> int:
+    """Mel frames to denoise for ``audio_length_in_s``, a whole number of latent frames.
+
+    The pipeline truncates (int(0.29 / 0.01) = 28 frames: 4512 samples for 4640 asked); we
+    round up, ignoring float noise, so the audio is never shorter than asked.
+    """
+    height = math.ceil(audio_length_in_s / model.seconds_per_frame - 1e-6)
+    if height % model.vae_scale_factor != 0:
+        height = math.ceil(height / model.vae_scale_factor) * model.vae_scale_factor
+    return height
+
+
+def _class_labels(model: AudioLDMGenerator, embeds: torch.Tensor, neg, num_waveforms: int,
+                  guided: bool) -> torch.Tensor:
+    """Each row repeated ``num_waveforms`` times; with guidance, the negative rows first."""
+    labels = embeds.to(model.device, model.dtype).repeat_interleave(num_waveforms, 0)
+    if not guided:
+        return labels
+    neg = _negative_embed(model) if neg is None else neg
+    neg = neg.to(model.device, model.dtype).expand(len(embeds), -1)
+    return torch.cat([neg.repeat_interleave(num_waveforms, 0), labels])
+
+
+def _initial_latents(model: AudioLDMGenerator, scheduler, n: int, height: int, latents,
+                     generator) -> torch.Tensor:
+    """The caller's ``latents`` (checked) or fresh noise, scaled by the scheduler's sigma."""
     from diffusers.utils.torch_utils import randn_tensor
-    shape = (batch_size * num_waveforms_per_prompt, model.unet.config.in_channels,
-             height // model.vae_scale_factor,
+    shape = (n, model.unet.config.in_channels, height // model.vae_scale_factor,
              int(model.vocoder.config.model_in_dim) // model.vae_scale_factor)
     if latents is None:
-        latents = randn_tensor(shape, generator=generator, device=device, dtype=model.dtype)
+        latents = randn_tensor(shape, generator=generator, device=model.device,
+                               dtype=model.dtype)
     elif tuple(latents.shape) != shape:
         raise ValueError(f"latents must have shape {shape}, got {tuple(latents.shape)}")
-    latents = latents.to(device, model.dtype) * scheduler.init_noise_sigma
+    return latents.to(model.device, model.dtype) * scheduler.init_noise_sigma
 
-    # 6. Prepare extra step kwargs: eta (DDIM) and generator where the scheduler takes them
+
+def _denoise(model: AudioLDMGenerator, scheduler, latents, class_labels, guidance_scale: float,
+             eta: float, generator, show: bool) -> torch.Tensor:
+    """The denoising loop: eps = eps_u + w (eps_c - eps_u) when guided, then a scheduler step
+    (which takes DDIM's eta and the generator where it accepts them)."""
+    guided = guidance_scale > 1.0
     accepted = inspect.signature(scheduler.step).parameters
     extra_step_kwargs = {k: v for k, v in (("eta", eta), ("generator", generator)) if k in accepted}
-
-    # 7. Denoising loop
-    show = steps > 10 if progress is None else progress
-    for t in tqdm(timesteps, desc="AudioLDM", disable=not show, leave=False):
-        latent_model_input = torch.cat([latents] * 2) if do_classifier_free_guidance else latents
+    for t in tqdm(scheduler.timesteps, desc="AudioLDM", disable=not show, leave=False):
+        latent_model_input = torch.cat([latents] * 2) if guided else latents
         latent_model_input = scheduler.scale_model_input(latent_model_input, t)
         noise_pred = model.unet(latent_model_input, t, encoder_hidden_states=None,
                                 class_labels=class_labels).sample
-        if do_classifier_free_guidance:
+        if guided:
             noise_pred_uncond, noise_pred_cond = noise_pred.chunk(2)
             noise_pred = noise_pred_uncond + guidance_scale * (noise_pred_cond - noise_pred_uncond)
         latents = scheduler.step(noise_pred, t, latents, **extra_step_kwargs).prev_sample
-
-    # 8. Post-processing: latents -> log-mel (VAE) -> waveform (vocoder), cut to length
-    mel = model.vae.decode(latents / model.vae.config.scaling_factor).sample
-    audio = model.vocoder(mel.squeeze(1)).cpu().float()[:, :original_waveform_length]
-    return GenerationOutput(audio.numpy(), model.sampling_rate)
+    return latents
 
 
 # --- do the CLAP encoder and the generator share a space? -----------------------------------

@@ -6,7 +6,7 @@ merges**: its vocabulary is the four RoBERTa specials, the 256 byte-level symbol
 ``RobertaTokenizer`` class — the one AudioLDM's CLAP uses — with a smaller vocabulary.
 
 Why not ``RobertaTokenizer.from_pretrained("roberta-base")``: offline, transformers 5.x returns an
-*empty* tokenizer instead of failing (every text becomes ``[2, 3]``; see OFFLINE_NOTES.md). We
+*empty* tokenizer instead of failing (every text becomes ``[2, 3]``; seen on our machines). We
 never trust a tokenizer we did not check: :func:`check_tokenizer` does that.
 """
 

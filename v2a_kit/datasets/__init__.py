@@ -1,5 +1,6 @@
 """The paper's evaluation data — VGGSound test and ImageHear — from files the user supplies,
-the generated sounds paired with them, and the published results as data (DESIGN.md §1, §5).
+the generated sounds paired with them, and the published results as data (docs/design.md,
+"Evaluation").
 
 Nothing here downloads anything: VGGSound clips come from YouTube and cannot be shipped, and
 ImageHear is one ``git clone`` away. The loaders say exactly what they found, what is missing

@@ -1,4 +1,4 @@
-"""Reading images, video frames and audio; resampling; frame sampling (DESIGN.md §3, §8).
+"""Reading images, video frames and audio; resampling; frame sampling.
 
 Everything here turns a user's file or array into what the encoders expect, or refuses it with
 a :class:`~v2a_kit.errors.MediaError` that names the input (its path, or ``"image #3"``) and says

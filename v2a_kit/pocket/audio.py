@@ -12,7 +12,9 @@ over 0–8 kHz from ``librosa.filters.mel`` (librosa is used for the filterbank 
 natural log of ``mel + 1e-5``: digital silence is ``log(1e-5)`` ≈ −11.5, a loud pocket note ≈ 5.
 ``LogMel`` equals ``log(librosa.feature.melspectrogram(y=clip, ...)[:, :N // 160] + 1e-5)``.
 
-Compression (shared/POCKET_SPIKE.md): ``power_pool`` averages *power* over ``fh × fw`` tiles
+Compression (chosen by a feasibility measurement on 2 CPU cores before the first build: 4×4
+power pooling kept all four audible attributes, where a learned VAE could not within the budget):
+``power_pool`` averages *power* over ``fh × fw`` tiles
 (``log(avgpool(exp(log_mel)))``), ``nearest_upsample`` undoes the shape. pocket-AudioLDM uses
 4×4 as its parameter-free "autoencoder": (64, 100) → (16, 25), exactly, for a 1 s clip; sizes that
 do not divide are refused rather than padded or cropped.
