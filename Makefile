@@ -25,11 +25,17 @@ OFFLINE  := HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 setup: $(STAMP) git-filter
 
 $(STAMP): pyproject.toml $(CONSTR)
+	@echo "[setup 1/4] creating the virtual environment $(VENV)/ (once)"
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade "pip>=24"
-	$(PY) -m pip install --quiet -c $(CONSTR) -e ".[dev]"
-	$(PY) -m ipykernel install --sys-prefix --name v2a-kit --display-name "v2a-kit (.venv)" >/dev/null
+	@$(PY) -m pip install --quiet --upgrade "pip>=24"
+	@echo "[setup 2/4] installing PyTorch from the pinned wheels ($$(grep -E '^torch(vision)?==' $(CONSTR) | tr '\n' ' '); the longest step, a few minutes)"
+	@$(PY) -m pip install --quiet -c $(CONSTR) torch torchvision
+	@echo "[setup 3/4] installing the kit and its libraries (open_clip, transformers, diffusers, JupyterLab, ...)"
+	@$(PY) -m pip install --quiet -c $(CONSTR) -e ".[dev]"
+	@echo "[setup 4/4] registering the Jupyter kernel 'v2a-kit'"
+	@$(PY) -m ipykernel install --sys-prefix --name v2a-kit --display-name "v2a-kit (.venv)" >/dev/null
 	@touch $(STAMP)
+	@echo "[setup] done: $(VENV)/bin/v2a-kit, $(VENV)/bin/jupyter (activate with: source $(VENV)/bin/activate)"
 
 # Commit notebooks with their outputs but without metadata. `nbstripout --install` records none of
 # its options, and its default filter strips outputs: set the commit (clean) and diff filters to

@@ -283,3 +283,25 @@ def test_paper_architecture_at_random_init():
                        class_labels=torch.randn(1, 512, generator=seed(1))).sample
     assert out.shape == latents.shape and torch.isfinite(out).all()
     assert encode_prompt(gen, ["a dog barks"]).shape == (1, 512)
+
+
+# --- no clipping -------------------------------------------------------------------------------
+def test_peaks_above_the_limit_are_scaled_down_with_a_warning():
+    from v2a_kit.generation import limit_peaks
+    audio = torch.tensor([[0.1, -0.5, 0.2], [0.3, -2.0, 1.5], [0.99, 0.0, -0.2]])
+    with pytest.warns(UserWarning, match=r"1 of 3 generated sounds peaked above 0.99 .*highest "
+                                         r"2.00; 2 samples beyond full scale"):
+        out = limit_peaks(audio)
+    assert torch.equal(out[[0, 2]], audio[[0, 2]])  # the others untouched
+    assert out[1].abs().max() == pytest.approx(0.99)
+    assert torch.allclose(out[1], audio[1] * 0.99 / 2.0)  # one gain: the shape is kept
+    assert limit_peaks(audio, None) is audio
+    with pytest.raises(ValueError, match="peak_limit"):
+        limit_peaks(audio, 1.5)
+
+
+def test_generate_never_returns_samples_beyond_the_limit(model, clap_embed):
+    with pytest.warns(UserWarning, match="scaled down to peak at 0.01"):
+        out = generate(model, clap_embed, num_inference_steps=STEPS, generator=seed(),
+                       peak_limit=0.01)  # a limit the tiny model's noise exceeds
+    assert np.abs(out.waveforms).max() <= 0.01 + 1e-7

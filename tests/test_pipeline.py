@@ -8,6 +8,7 @@ import warnings
 import av
 import numpy as np
 import pytest
+import soundfile as sf
 import torch
 from PIL import Image
 
@@ -392,3 +393,16 @@ def test_the_papers_parts_fit_together_at_random_init():
     assert out.clip_embed.shape == (1, 768) and out.pred_clap_embed.shape == (2, 1, 512)
     assert out.waveforms.shape == (2, 20480) and np.isfinite(out.waveforms).all()
     assert not np.allclose(out.waveforms[0], out.waveforms[1])  # two samples, two sounds
+
+
+def test_a_photo_outside_the_pocket_world_never_clips(pipe, tmp_path):
+    """A 256×256 red circle on blue is no pocket-world picture: its sounds may come out loud,
+    but never past full scale, and the wav files hold them unclipped."""
+    from PIL import Image, ImageDraw
+    photo = Image.new("RGB", (256, 256), (0, 0, 255))
+    ImageDraw.Draw(photo).ellipse((64, 64, 192, 192), fill=(255, 0, 0))
+    out = pipe(photo, num_samples=4, seed=0, progress=False)
+    assert np.abs(out[0].waveforms).max() <= 0.99 + 1e-6
+    for path in write_outputs(out, tmp_path):
+        wave, _ = sf.read(path, dtype="float32")
+        assert np.abs(wave).max() < 1.0

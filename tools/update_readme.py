@@ -4,8 +4,10 @@
 
 - ``schedulers``: benchmarks/results/schedulers.json (benchmarks/bench_schedulers.py);
 - ``reproduction``: figures/06_reproduction.json (notebook 06);
-- ``notebooks``: the tutorial's table of contents, from each notebook's title cell (its heading
-  and its "**Run time**" line).
+- ``notebooks``: the tutorial's table of contents, from each notebook's title cell (its heading)
+  and benchmarks/results/runtimes.json (its measured run times);
+- ``runtimes``: how long ``make setup`` and ``make test`` took, from the same file
+  (``tools/measure_runtimes.py`` measures and records all of these).
 
 tests/test_docs.py fails when the README and these files disagree.
 """
@@ -23,21 +25,57 @@ from v2a_kit.pocket.schedulers import scheduler_table
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def notebook_table(folder: Path = ROOT / "notebooks") -> str:
-    """| notebook | what it covers | run time | from each numbered notebook's first cell."""
-    rows = ["| notebook | what it covers | run time on 2 CPU cores |", "|---|---|---|"]
+RUNTIMES = ROOT / "benchmarks" / "results" / "runtimes.json"
+
+
+def duration(seconds: float | None) -> str:
+    """42 -> '42 s', 83 -> '1 min 23 s', None -> 'not measured'."""
+    if seconds is None:
+        return "not measured"
+    seconds = round(seconds)
+    return f"{seconds} s" if seconds < 60 else f"{seconds // 60} min {seconds % 60:02d} s"
+
+
+def _machine(m: dict) -> str:
+    return (f"{m['cores']} cores of {m['cpu']}, {m['memory']}, load average "
+            f"{m['load_average_at_start']} at the start, {m['date']}")
+
+
+def notebook_table(folder: Path = ROOT / "notebooks", runtimes: dict | None = None) -> str:
+    """| notebook | what it covers | full mode | FAST mode | from each numbered notebook's title
+    cell and the measured run times."""
+    runtimes = json.loads(RUNTIMES.read_text()) if runtimes is None else runtimes
+    times = runtimes.get("notebooks", {})
+    rows = ["| notebook | what it covers | run time, full mode | FAST mode |",
+            "|---|---|---|---|"]
     for path in sorted(folder.glob("[0-9][0-9]_*.ipynb")):
         first = json.loads(path.read_text())["cells"][0]
-        text = "".join(first["source"])
-        heading = re.match(r"# \d+ — (.+)", text.splitlines()[0])
-        run_time = re.search(r"\*\*Run time\*\* on 2 CPU cores: ([^\n]*(?:\n(?!\n)[^\n]*)*)",
-                             text)
-        if first["cell_type"] != "markdown" or not heading or not run_time:
-            raise SystemExit(f"{path}: its first cell needs a '# NN — title' heading and a "
-                             "'**Run time** on 2 CPU cores: ...' line")
-        when = " ".join(run_time.group(1).split()).rstrip(".")
-        rows.append(f"| [`{path.stem}`](notebooks/{path.name}) | {heading.group(1)} | {when} |")
+        heading = re.match(r"# \d+ — (.+)", "".join(first["source"]).splitlines()[0])
+        if first["cell_type"] != "markdown" or not heading:
+            raise SystemExit(f"{path}: its first cell needs a '# NN — title' heading")
+        t = times.get(path.stem, {})
+        rows.append(f"| [`{path.stem}`](notebooks/{path.name}) | {heading.group(1)} | "
+                    f"{duration(t.get('full_s'))} | {duration(t.get('fast_s'))} |")
+    machines = runtimes.get("machines", {})
+    for mode in ("full", "fast"):
+        if f"notebooks-{mode}" in machines:
+            rows.append("")
+            rows.append(f"{'Full' if mode == 'full' else 'FAST'} mode measured on "
+                        f"{_machine(machines[f'notebooks-{mode}'])} "
+                        f"(`python tools/measure_runtimes.py notebooks"
+                        f"{' --fast' if mode == 'fast' else ''}`).")
     return "\n".join(rows)
+
+
+def runtimes_text(runtimes: dict) -> str:
+    """The two commands' measured durations, and where they were measured."""
+    if "setup_s" not in runtimes:
+        return "Not measured yet: `python tools/measure_runtimes.py setup-test`."
+    m = runtimes["machines"]["setup-test"]
+    return (f"Measured from a fresh clone on {_machine(m)} "
+            f"(`python tools/measure_runtimes.py setup-test`): the first `make setup` took "
+            f"**{duration(runtimes['setup_s'])}**; `make test` took "
+            f"**{duration(runtimes['test_s'])}** ({runtimes.get('test_summary', '')}).")
 
 
 def _from_json(path: Path, render):
@@ -48,6 +86,7 @@ BLOCKS = {  # block name -> what renders its text
     "schedulers": _from_json(ROOT / "benchmarks" / "results" / "schedulers.json", scheduler_table),
     "reproduction": _from_json(ROOT / "figures" / "06_reproduction.json", reproduction_table),
     "notebooks": notebook_table,
+    "runtimes": _from_json(RUNTIMES, runtimes_text),
 }
 
 

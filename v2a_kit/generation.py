@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import warnings
 from dataclasses import dataclass, field
 from numbers import Integral, Real
 
@@ -22,17 +23,14 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from .defaults import PEAK_LIMIT, SCHEDULERS
 from .errors import ConfigError, EmbeddingError, SpaceMismatchError
 from .spaces import Embeddings, Space, check_same_space, validate_embeds
 
 __all__ = ["AudioLDMGenerator", "GenerationOutput", "SpaceCheck", "generate", "encode_prompt",
-           "make_scheduler", "check_space", "SCHEDULERS", "DEFAULT_PROMPTS",
+           "make_scheduler", "check_space", "limit_peaks", "SCHEDULERS", "DEFAULT_PROMPTS",
            "SPACE_AGREEMENT_THRESHOLD"]
 
-# num_inference_steps when none is given: DDIM-200 is the paper's setting; DPM-Solver++ (the
-# default) with 10 steps is the fastest setting within noise of DDIM-200 on the pocket world
-# (benchmarks/bench_schedulers.py, README; measured on pocket-AudioLDM only, not on AudioLDM-S).
-SCHEDULERS = {"dpmsolver++": 10, "ddim": 200}
 SPACE_AGREEMENT_THRESHOLD = 0.99
 DEFAULT_PROMPTS = ("a dog barks", "rain falls on a tin roof", "a man speaks", "a piano melody",
                    "a car engine revs", "birds chirp in a forest", "a bell rings",
@@ -218,8 +216,18 @@ def generate(model: AudioLDMGenerator, clap_embed, *, num_inference_steps: int |
              guidance_scale: float = 2.5, audio_length_in_s: float | None = None,
              num_waveforms_per_prompt: int = 1, generator=None, scheduler="dpmsolver++",
              negative_clap_embed=None, latents: torch.Tensor | None = None, eta: float = 0.0,
+             peak_limit: float | None = PEAK_LIMIT,
              progress: bool | None = None) -> GenerationOutput:
     """Waveforms from CLAP embeddings (diffusers' argument names and defaults).
+
+    **No clipping**: a waveform whose peak exceeds ``peak_limit`` (0.99 of full scale) is scaled
+    down as a whole to peak at ``peak_limit``, and a warning says how many waveforms and samples
+    would have clipped. Scaling keeps the sound undistorted (a wav writer or a player would
+    instead flatten every sample past full scale, which is heard as clicks); it makes such a
+    sound quieter than asked, which is the lesser harm. In-world conditions stay far below the
+    limit (real pocket sounds peak near 0.4); a sound that reaches it usually comes from a
+    condition the generator never saw, such as a photo given to the pocket preset, whose models
+    know only the pocket world.
 
     Args:
         clap_embed: (b, d) in the generator's space (an ``Embeddings`` in another space is
@@ -236,6 +244,8 @@ def generate(model: AudioLDMGenerator, clap_embed, *, num_inference_steps: int |
             text embedding of "" (what the original AudioLDM uses).
         latents: initial noise (b * num_waveforms_per_prompt, C, frames / f, mels / f).
         eta: DDIM's eta (ignored by other schedulers).
+        peak_limit: the largest absolute sample value returned; ``None`` returns the vocoder's
+            output as it is (as ``AudioLDMPipeline`` does).
         progress: show a progress bar; ``None`` = when more than 10 steps.
     Returns:
         GenerationOutput with waveforms (b * num_waveforms_per_prompt, samples) float32.
@@ -265,8 +275,29 @@ def generate(model: AudioLDMGenerator, clap_embed, *, num_inference_steps: int |
     # 8. Post-processing: latents -> log-mel (VAE) -> waveform (vocoder), cut to length
     mel = model.vae.decode(latents / model.vae.config.scaling_factor).sample
     audio = model.vocoder(mel.squeeze(1)).cpu().float()
-    return GenerationOutput(audio[:, :round(audio_length_in_s * model.sampling_rate)].numpy(),
-                            model.sampling_rate)
+    audio = limit_peaks(audio[:, :round(audio_length_in_s * model.sampling_rate)], peak_limit)
+    return GenerationOutput(audio.numpy(), model.sampling_rate)
+
+
+def limit_peaks(audio: torch.Tensor, peak_limit: float | None = PEAK_LIMIT) -> torch.Tensor:
+    """``audio`` (n, samples) with every row whose peak exceeds ``peak_limit`` scaled down to peak
+    at it (a warning counts them and the samples past full scale); other rows unchanged."""
+    if peak_limit is None:
+        return audio
+    _check_real("peak_limit", peak_limit, 1e-6, "(a fraction of full scale)", high=1.0)
+    peaks = audio.abs().amax(dim=1)
+    over = peaks > peak_limit
+    if not bool(over.any()):
+        return audio
+    clipped = int((audio[over].abs() > 1.0).sum())
+    warnings.warn(
+        f"{int(over.sum())} of {len(audio)} generated sounds peaked above {peak_limit:g} of full "
+        f"scale (highest {float(peaks.max()):.2f}; {clipped} samples beyond full scale would have "
+        f"clipped): each was scaled down to peak at {peak_limit:g}. Sounds this loud usually come "
+        "from an input unlike the generator's training data (the pocket preset knows only the "
+        "pocket world's pictures; real photos need the paper preset)", stacklevel=3)
+    scale = torch.where(over, peak_limit / peaks.clamp_min(1e-12), torch.ones_like(peaks))
+    return audio * scale.unsqueeze(1)
 
 
 def _latent_frames(model: AudioLDMGenerator, audio_length_in_s: float) -> int:

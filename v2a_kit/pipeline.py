@@ -39,6 +39,7 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from . import media
+from .defaults import DEFAULT_SCHEDULER
 from .devices import resolve_device
 from .encoders import _check_aggregate
 from .errors import ConfigError, MediaError
@@ -52,7 +53,6 @@ __all__ = ["V2APipeline", "V2AItem", "V2AOutput", "collect_inputs", "write_outpu
            "PreparedInput", "EmbeddedInput", "MappedInput", "Job", "DEFAULT_SCHEDULER",
            "CROSSFADE_S"]
 
-DEFAULT_SCHEDULER = "dpmsolver++"  # benchmarks/bench_schedulers.py: within noise of DDIM-200
 CROSSFADE_S = 0.05                  # overlap between the sounds of consecutive video segments
 
 

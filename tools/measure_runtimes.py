@@ -1,0 +1,144 @@
+"""Measure how long the README's commands take, on this machine, and record it.
+
+    python tools/measure_runtimes.py setup-test     # `make setup` and `make test` in a fresh clone
+    python tools/measure_runtimes.py notebooks      # execute every notebook in place, full mode
+    python tools/measure_runtimes.py notebooks --fast   # the same in FAST mode, on copies
+
+Each run merges its figures into ``benchmarks/results/runtimes.json`` with the machine it ran
+on (CPU model, cores, memory, the load average when it started); ``tools/update_readme.py``
+renders the README's durations from that file, so the stated times are always a measurement
+this script can repeat. ``make notebooks`` runs the ``notebooks`` command.
+
+Full-mode notebooks are executed in place (their outputs are what we commit) and stripped of
+metadata; FAST runs execute temporary copies and change nothing in the repository.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results" / "runtimes.json"
+VENV_PY = ROOT / ".venv" / "bin" / "python"
+
+
+def machine() -> dict:
+    """What the figures were measured on."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        names = re.findall(r"^model name\s*:\s*(.+)$", Path("/proc/cpuinfo").read_text(), re.M)
+        cpu = names[0].strip() if names else cpu
+        mem_kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
+        memory = f"{mem_kb / 2**20:.0f} GiB"
+    except (OSError, AttributeError):
+        memory = "unknown"
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory": memory,
+            "load_average_at_start": round(os.getloadavg()[0], 2),
+            "python": platform.python_version(),
+            "date": datetime.date.today().isoformat()}
+
+
+def _timed(cmd: list[str], cwd: Path, env: dict | None = None) -> tuple[float, str]:
+    """Run ``cmd``; (seconds, its combined output). A failure stops the measurement."""
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True)
+    seconds = time.perf_counter() - t0
+    if proc.returncode:
+        sys.stdout.write(proc.stdout[-4000:])
+        raise SystemExit(f"{' '.join(cmd)} failed (exit {proc.returncode}) after {seconds:.0f} s")
+    return seconds, proc.stdout
+
+
+def setup_and_test() -> dict:
+    """``make setup`` then ``make test`` in a fresh clone of this repository's HEAD."""
+    with tempfile.TemporaryDirectory(prefix="v2a-runtimes-") as tmp:
+        clone = Path(tmp) / "clone"
+        subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
+        setup_s, _ = _timed(["make", "setup"], clone)
+        test_s, out = _timed(["make", "test"], clone)
+    summary = re.findall(r"^=+ (.*(?:passed|failed).*) =+$", out, re.M)
+    return {"setup_s": round(setup_s), "test_s": round(test_s),
+            "test_summary": summary[-1] if summary else ""}
+
+
+def _execute(notebook: Path, fast: bool) -> float:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    env.pop("V2A_FAST", None)
+    if fast:
+        env["V2A_FAST"] = "1"
+    jupyter = VENV_PY.parent / "jupyter"
+    seconds, _ = _timed([str(jupyter), "nbconvert", "--to", "notebook", "--execute", "--inplace",
+                         "--ExecutePreprocessor.timeout=1800",
+                         "--ExecutePreprocessor.kernel_name=v2a-kit", str(notebook)],
+                        notebook.parent, env)
+    return seconds
+
+
+def notebooks(fast: bool, only: list[str] | None = None) -> dict:
+    """Execute each numbered notebook (in place in full mode; a copy in FAST mode) and time it."""
+    key = "fast_s" if fast else "full_s"
+    found = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    times = {}
+    for nb in found:
+        if only and nb.stem not in only:
+            continue
+        print(f"executing {nb.name} ({'FAST' if fast else 'full'} mode)", flush=True)
+        if fast:
+            with tempfile.TemporaryDirectory(prefix="v2a-nb-") as tmp:
+                copy = Path(tmp) / nb.name
+                shutil.copy(nb, copy)
+                times[nb.stem] = {key: round(_execute(copy, fast), 1)}
+        else:
+            times[nb.stem] = {key: round(_execute(nb, fast), 1)}
+            subprocess.run([str(VENV_PY.parent / "nbstripout"), "--keep-output", "--keep-count",
+                            str(nb)], check=True)
+        print(f"  {times[nb.stem][key]:.0f} s", flush=True)
+    return {"notebooks": times}
+
+
+def merge(new: dict, what: str, measured_on: dict) -> dict:
+    """Fold ``new`` into the results file, recording the machine of this measurement."""
+    from v2a_kit.atomic import atomic_write
+    data = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    for name, figures in new.pop("notebooks", {}).items():
+        data.setdefault("notebooks", {}).setdefault(name, {}).update(figures)
+    data.update(new)
+    data.setdefault("machines", {})[what] = measured_on
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(RESULTS, (json.dumps(data, indent=2, sort_keys=True) + "\n").encode())
+    return data
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="what", required=True)
+    sub.add_parser("setup-test", help="make setup and make test in a fresh clone")
+    nb = sub.add_parser("notebooks", help="execute and time every notebook")
+    nb.add_argument("--fast", action="store_true", help="FAST mode, on temporary copies")
+    nb.add_argument("names", nargs="*", help="only these notebooks (e.g. 03_regression_mapper)")
+    args = ap.parse_args(argv)
+    start = machine()  # the load average before this run adds its own
+    if args.what == "setup-test":
+        new = setup_and_test()
+    else:
+        new = notebooks(args.fast, args.names)
+    mode = "fast" if getattr(args, "fast", False) else "full"
+    what = args.what if args.what == "setup-test" else f"notebooks-{mode}"
+    merge(new, what, start)
+    print(f"recorded in {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,17 @@
+"""The kit's defaults as plain data, importable without torch (``v2a-kit --help`` reads them).
+
+- :data:`SCHEDULERS`: AudioLDM's samplers and their default step counts. DDIM-200 is the
+  paper's setting; DPM-Solver++ with 10 steps is the fastest setting within noise of DDIM-200 on
+  the pocket world (``benchmarks/bench_schedulers.py``; measured on pocket-AudioLDM only, not on
+  AudioLDM-S).
+- :data:`DEFAULT_SCHEDULER`: the sampler used when none is named.
+- :data:`AGGREGATE_NAMES`: how a video's frame embeddings become one (``encoders.AGGREGATORS``).
+- :data:`PEAK_LIMIT`: the largest absolute sample value ``generate`` returns (see there).
+"""
+
+SCHEDULERS = {"dpmsolver++": 10, "ddim": 200}
+DEFAULT_SCHEDULER = "dpmsolver++"
+AGGREGATE_NAMES = ("mean", "median", "middle")
+PEAK_LIMIT = 0.99
+
+__all__ = ["SCHEDULERS", "DEFAULT_SCHEDULER", "AGGREGATE_NAMES", "PEAK_LIMIT"]
