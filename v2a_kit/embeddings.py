@@ -348,6 +348,33 @@ def _open_caches(encoder, kinds, cache_dir, num_frames: int, aggregate: str,
     return caches
 
 
+def _open_caches_in_turn(sync: RankSync, info, encoder, kinds, cache_dir, num_frames: int,
+                         aggregate: str, rebuild: bool) -> dict[str, EmbeddingCache]:
+    """:func:`_open_caches` on rank 0 first (it may rebuild, and writes space.json), then on
+    the others; returns after every rank has read the cache, so that the counts agree."""
+    caches = (_open_caches(encoder, kinds, cache_dir, num_frames, aggregate, rebuild)
+              if info.rank == 0 else {})
+    sync.barrier()
+    caches = caches or _open_caches(encoder, kinds, cache_dir, num_frames, aggregate, False)
+    sync.barrier()  # all have read the cache before anyone writes: the counts agree
+    return caches
+
+
+def _compute_share(caches: dict[str, EmbeddingCache], encoder,
+                   todo: dict[str, list[tuple[str, Path]]], batch_size: int, chunk_size: int,
+                   progress: bool | None, main_rank: bool, **video) -> int:
+    """Compute this rank's rows into the caches (a bar on the main rank: when asked, or by
+    default when there is more than one batch); the number of rows computed."""
+    total = sum(map(len, todo.values()))
+    show = (total > batch_size if progress is None else progress) and main_rank
+    done = 0
+    with tqdm(total=total, desc="embedding", unit="file", disable=not show) as bar:
+        for k, items in todo.items():
+            done += _compute_into(caches[k], encoder, k, items, batch_size, chunk_size, bar,
+                                  **video)
+    return done
+
+
 def _shard_todo(groups: dict[str, dict[str, Path]], caches: dict[str, EmbeddingCache], info,
                 stats: ExtractStats) -> dict[str, list[tuple[str, Path]]]:
     """This rank's share of what the caches lack: distinct contents in hash order, index %
@@ -427,23 +454,15 @@ def extract_embeddings(encoder, inputs, cache_dir=None, *, kind: str | None = No
 
     with RankSync(info) as sync:
         # 2. Open one cache per kind; rank 0 first, as it may rebuild and writes space.json
-        caches = (_open_caches(encoder, groups, cache_dir, num_frames, aggregate, rebuild)
-                  if info.rank == 0 else {})
-        sync.barrier()
-        caches = caches or _open_caches(encoder, groups, cache_dir, num_frames, aggregate,
-                                        False)
-        sync.barrier()  # all have read the cache before anyone writes: the counts agree
+        caches = _open_caches_in_turn(sync, info, encoder, groups, cache_dir, num_frames,
+                                      aggregate, rebuild)
         stats.cache_dirs = [str(c.folder) for c in caches.values() if c.folder is not None]
         # 3. This rank's share: distinct contents in hash order, index % world_size == rank
         todo = _shard_todo(groups, caches, info, stats)
         # 4. Compute in batches, writing a chunk every chunk_size rows
-        total = sum(map(len, todo.values()))
-        show = (total > batch_size if progress is None else progress) and info.rank == 0
-        with tqdm(total=total, desc="embedding", unit="file", disable=not show) as bar:
-            for k, items in todo.items():
-                stats.computed_here += _compute_into(caches[k], encoder, k, items, batch_size,
-                                                     chunk_size, bar, num_frames=num_frames,
-                                                     aggregate=aggregate)
+        stats.computed_here += _compute_share(caches, encoder, todo, batch_size, chunk_size,
+                                              progress, info.rank == 0, num_frames=num_frames,
+                                              aggregate=aggregate)
         # 5. Sharded: wait for all ranks, rank 0 merges their chunks, everyone reads the result
         if info.world_size > 1:
             _merge_shards(sync, info, caches)
