@@ -167,17 +167,25 @@ def _add_pocket(sub) -> None:
     m.set_defaults(func=cmd_pocket_mappers)
 
 
-def cmd_pocket_build(args) -> int:
+def _pocket_training(args, train, summary) -> int:
+    """Run ``train()`` with at most 2 torch threads, then print ``summary(report)`` as JSON
+    and the folder written (``args.out``)."""
     import json
 
     import torch
-
-    from .pocket.build import build
     torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
-    report = build(args.out, seed=args.seed, fast=args.fast, progress=not args.no_progress)
-    print(json.dumps({k: report[k] for k in ("gates", "timings_s")}, indent=2))
+    report = train()
+    print(json.dumps(summary(report), indent=2))
     print(f"wrote {args.out}")
     return 0
+
+
+def cmd_pocket_build(args) -> int:
+    from .pocket.build import build
+    return _pocket_training(
+        args, lambda: build(args.out, seed=args.seed, fast=args.fast,
+                            progress=not args.no_progress),
+        lambda report: {k: report[k] for k in ("gates", "timings_s")})
 
 
 def cmd_pocket_export(args) -> int:
@@ -189,18 +197,12 @@ def cmd_pocket_export(args) -> int:
 
 
 def cmd_pocket_mappers(args) -> int:
-    import json
-
-    import torch
-
     from .pocket.mappers import train_pocket_mappers
-    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
-    report = train_pocket_mappers(args.out, weights=args.weights, seed=args.seed, fast=args.fast,
-                                  progress=not args.no_progress)
-    print(json.dumps({k: {m: v[m] for m in ("test_recall@1", "test_recall@5", "train_s")}
-                      for k, v in report["mappers"].items()}, indent=2))
-    print(f"wrote {args.out}")
-    return 0
+    return _pocket_training(
+        args, lambda: train_pocket_mappers(args.out, weights=args.weights, seed=args.seed,
+                                           fast=args.fast, progress=not args.no_progress),
+        lambda report: {k: {m: v[m] for m in ("test_recall@1", "test_recall@5", "train_s")}
+                        for k, v in report["mappers"].items()})
 
 # --- generate --------------------------------------------------------------------------------
 def _add_generate(sub) -> None:

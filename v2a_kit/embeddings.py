@@ -316,6 +316,102 @@ def _compute_into(cache: EmbeddingCache, encoder, kind: str, items: list[tuple[s
     return len(items)
 
 
+def _check_extract_args(batch_size, num_frames, chunk_size, aggregate: str) -> None:
+    """Raise :class:`ConfigError` on a non-positive count or an unknown aggregator."""
+    for name, v in (("batch_size", batch_size), ("num_frames", num_frames),
+                    ("chunk_size", chunk_size)):
+        if not isinstance(v, int) or v < 1:
+            raise ConfigError(f"{name} must be a positive integer, got {v!r}")
+    if aggregate not in AGGREGATORS:
+        raise ConfigError(f"aggregate must be one of {sorted(AGGREGATORS)}, got {aggregate!r}")
+
+
+def _hash_inputs(paths: list[Path], kinds: list[str], show: bool
+                 ) -> tuple[list[str], dict[str, dict[str, Path]]]:
+    """Each file's content hash, and kind -> content hash -> first file with it."""
+    hashes = [content_hash(p) for p in tqdm(  # reads every byte: worth a bar on big inputs
+        paths, desc="hashing", unit="file", leave=False, disable=not show)]
+    groups: dict[str, dict[str, Path]] = {}
+    for p, k, h in zip(paths, kinds, hashes):
+        groups.setdefault(k, {}).setdefault(h, p)
+    return hashes, groups
+
+
+def _open_caches(encoder, kinds, cache_dir, num_frames: int, aggregate: str,
+                 rebuild: bool) -> dict[str, EmbeddingCache]:
+    """One cache per kind (in memory without a ``cache_dir``)."""
+    caches = {}
+    for k in kinds:
+        st = extraction_settings(encoder, k, num_frames, aggregate)
+        caches[k] = (EmbeddingCache.in_memory(encoder.space, st) if cache_dir is None
+                     else EmbeddingCache.open(cache_dir, encoder.space, st, rebuild=rebuild))
+    return caches
+
+
+def _open_caches_in_turn(sync: RankSync, info, encoder, kinds, cache_dir, num_frames: int,
+                         aggregate: str, rebuild: bool) -> dict[str, EmbeddingCache]:
+    """:func:`_open_caches` on rank 0 first (it may rebuild, and writes space.json), then on
+    the others; returns after every rank has read the cache, so that the counts agree."""
+    caches = (_open_caches(encoder, kinds, cache_dir, num_frames, aggregate, rebuild)
+              if info.rank == 0 else {})
+    sync.barrier()
+    caches = caches or _open_caches(encoder, kinds, cache_dir, num_frames, aggregate, False)
+    sync.barrier()  # all have read the cache before anyone writes: the counts agree
+    return caches
+
+
+def _compute_share(caches: dict[str, EmbeddingCache], encoder,
+                   todo: dict[str, list[tuple[str, Path]]], batch_size: int, chunk_size: int,
+                   progress: bool | None, main_rank: bool, **video) -> int:
+    """Compute this rank's rows into the caches (a bar on the main rank: when asked, or by
+    default when there is more than one batch); the number of rows computed."""
+    total = sum(map(len, todo.values()))
+    show = (total > batch_size if progress is None else progress) and main_rank
+    done = 0
+    with tqdm(total=total, desc="embedding", unit="file", disable=not show) as bar:
+        for k, items in todo.items():
+            done += _compute_into(caches[k], encoder, k, items, batch_size, chunk_size, bar,
+                                  **video)
+    return done
+
+
+def _shard_todo(groups: dict[str, dict[str, Path]], caches: dict[str, EmbeddingCache], info,
+                stats: ExtractStats) -> dict[str, list[tuple[str, Path]]]:
+    """This rank's share of what the caches lack: distinct contents in hash order, index %
+    world_size == rank. Counts hits and misses (over all ranks) into ``stats``."""
+    todo: dict[str, list[tuple[str, Path]]] = {}
+    for k, by_hash in groups.items():
+        order = sorted(by_hash)
+        missing = {h for h in order if h not in caches[k]}
+        stats.hits += len(order) - len(missing)
+        stats.computed += len(missing)
+        todo[k] = [(h, by_hash[h]) for i, h in enumerate(order)
+                   if h in missing and i % info.world_size == info.rank]
+    return todo
+
+
+def _merge_shards(sync: RankSync, info, caches: dict[str, EmbeddingCache]) -> None:
+    """Sharded: wait for all ranks, rank 0 merges their chunks, everyone reads the result."""
+    sync.barrier()
+    if info.rank == 0:
+        for c in caches.values():
+            c.consolidate()
+    sync.barrier()
+    for c in caches.values():
+        c.reload()
+
+
+def _assemble(caches: dict[str, EmbeddingCache], encoder, paths: list[Path], kinds: list[str],
+              hashes: list[str]) -> Embeddings:
+    """The rows in input order; :class:`CacheError` if any is missing."""
+    rows = [caches[k].lookup([h])[0] for k, h in zip(kinds, hashes)]
+    lost = [str(p) for p, r in zip(paths, rows) if r is None]
+    if lost:
+        raise CacheError(f"{len(lost)} rows missing after a sharded run (e.g. {lost[0]}); did "
+                         "every rank get the same inputs?")
+    return Embeddings(torch.stack(rows), encoder.space, [str(p) for p in paths])
+
+
 def extract_embeddings(encoder, inputs, cache_dir=None, *, kind: str | None = None,
                        batch_size: int | None = None, num_frames: int = 8,
                        aggregate: str = "mean", progress: bool | None = None,
@@ -347,78 +443,36 @@ def extract_embeddings(encoder, inputs, cache_dir=None, *, kind: str | None = No
     t0 = time.perf_counter()
     # 1. Check inputs, list the files, hash their contents
     batch_size = batch_size or getattr(encoder, "batch_size", 8)
-    for name, v in (("batch_size", batch_size), ("num_frames", num_frames),
-                    ("chunk_size", chunk_size)):
-        if not isinstance(v, int) or v < 1:
-            raise ConfigError(f"{name} must be a positive integer, got {v!r}")
-    if aggregate not in AGGREGATORS:
-        raise ConfigError(f"aggregate must be one of {sorted(AGGREGATORS)}, got {aggregate!r}")
+    _check_extract_args(batch_size, num_frames, chunk_size, aggregate)
     info = distributed_env(rank, world_size)
     if info.world_size > 1 and cache_dir is None:
         raise ConfigError("sharded extraction needs a cache_dir: the ranks exchange rows there")
     paths, kinds = _resolve_inputs(encoder, inputs, kind)
-    hashes = [content_hash(p) for p in tqdm(  # reads every byte: worth a bar on big inputs
-        paths, desc="hashing", unit="file", leave=False,
-        disable=not (len(paths) > 1000 if progress is None else progress) or info.rank != 0)]
-    groups: dict[str, dict[str, Path]] = {}  # kind -> content hash -> first file with it
-    for p, k, h in zip(paths, kinds, hashes):
-        groups.setdefault(k, {}).setdefault(h, p)
+    hashes, groups = _hash_inputs(
+        paths, kinds, (len(paths) > 1000 if progress is None else progress) and info.rank == 0)
     stats = ExtractStats(num_files=len(paths), num_unique=sum(map(len, groups.values())))
 
     with RankSync(info) as sync:
         # 2. Open one cache per kind; rank 0 first, as it may rebuild and writes space.json
-        def open_caches() -> dict[str, EmbeddingCache]:
-            caches = {}
-            for k in groups:
-                st = extraction_settings(encoder, k, num_frames, aggregate)
-                caches[k] = (EmbeddingCache.in_memory(encoder.space, st) if cache_dir is None
-                             else EmbeddingCache.open(cache_dir, encoder.space, st,
-                                                      rebuild=rebuild and info.rank == 0))
-            return caches
-        caches = open_caches() if info.rank == 0 else {}
-        sync.barrier()
-        caches = caches or open_caches()
-        sync.barrier()  # all have read the cache before anyone writes: the counts agree
+        caches = _open_caches_in_turn(sync, info, encoder, groups, cache_dir, num_frames,
+                                      aggregate, rebuild)
         stats.cache_dirs = [str(c.folder) for c in caches.values() if c.folder is not None]
         # 3. This rank's share: distinct contents in hash order, index % world_size == rank
-        todo: dict[str, list[tuple[str, Path]]] = {}
-        for k, by_hash in groups.items():
-            order = sorted(by_hash)
-            missing = {h for h in order if h not in caches[k]}
-            stats.hits += len(order) - len(missing)
-            stats.computed += len(missing)
-            todo[k] = [(h, by_hash[h]) for i, h in enumerate(order)
-                       if h in missing and i % info.world_size == info.rank]
+        todo = _shard_todo(groups, caches, info, stats)
         # 4. Compute in batches, writing a chunk every chunk_size rows
-        total = sum(map(len, todo.values()))
-        show = (total > batch_size if progress is None else progress) and info.rank == 0
-        with tqdm(total=total, desc="embedding", unit="file", disable=not show) as bar:
-            for k, items in todo.items():
-                stats.computed_here += _compute_into(caches[k], encoder, k, items, batch_size,
-                                                     chunk_size, bar, num_frames=num_frames,
-                                                     aggregate=aggregate)
+        stats.computed_here += _compute_share(caches, encoder, todo, batch_size, chunk_size,
+                                              progress, info.rank == 0, num_frames=num_frames,
+                                              aggregate=aggregate)
         # 5. Sharded: wait for all ranks, rank 0 merges their chunks, everyone reads the result
         if info.world_size > 1:
-            sync.barrier()
-            if info.rank == 0:
-                for c in caches.values():
-                    c.consolidate()
-            sync.barrier()
-            for c in caches.values():
-                c.reload()
+            _merge_shards(sync, info, caches)
 
     # 6. Assemble in input order
-    rows = [caches[k].lookup([h])[0] for k, h in zip(kinds, hashes)]
-    lost = [str(p) for p, r in zip(paths, rows) if r is None]
-    if lost:
-        raise CacheError(f"{len(lost)} rows missing after a sharded run (e.g. {lost[0]}); did "
-                         "every rank get the same inputs?")
-    out = Embeddings(torch.stack(rows), encoder.space, [str(p) for p in paths])
+    out = _assemble(caches, encoder, paths, kinds, hashes)
     stats.seconds = time.perf_counter() - t0
     return (out, stats) if return_stats else out
 
 
-# --- embeddings files ------------------------------------------------------------------------
 def save_embeddings(emb: Embeddings, path, extra: dict | None = None) -> Path:
     """Write embeddings + space + sources to one safetensors file, atomically."""
     meta = {"format": OUT_FORMAT, "space": json.dumps(emb.space.to_dict()),

@@ -151,6 +151,47 @@ def _loss(mapper, clip_embed, clap_embed, gen):
     return mapper(clip_embed, clap_embed)
 
 
+def _check_fit_inputs(mapper: Mapper, train: Pairs, val: Pairs | None,
+                     config: TrainConfig) -> None:
+    """Pairs of the mapper's spaces, and a batch no larger than the training set."""
+    for name, p in (("train", train), ("val", val)):
+        if p is None:
+            continue
+        if not isinstance(p, Pairs):
+            raise EmbeddingError(f"{name} must be Pairs, got {type(p).__name__}")
+        check_same_space(mapper.clip_space, p.clip.space, f"{name} CLIP embeddings")
+        check_same_space(mapper.clap_space, p.clap.space, f"{name} CLAP embeddings")
+    if config.batch_size > len(train):
+        raise ConfigError(f"batch_size={config.batch_size} exceeds the {len(train)} training pairs")
+
+
+def _optimiser(mapper: Mapper, config: TrainConfig, total: int):
+    """AdamW with a linear warm-up over ``warmup_frac`` of the ``total`` steps, then cosine."""
+    warm = max(1, int(config.warmup_frac * total))
+    opt = torch.optim.AdamW(mapper.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: (s + 1) / warm if s < warm else
+        0.5 * (1 + math.cos(math.pi * (s - warm) / max(1, total - warm))))
+    return opt, sched
+
+
+def _train_epoch(mapper: Mapper, x_all, y_all, opt, sched, gen, batch_size: int,
+                 steps: int) -> float:
+    """One epoch over a fresh permutation (drawn from ``gen``); the mean training loss."""
+    mapper.train()
+    perm = torch.randperm(len(x_all), generator=gen).to(x_all.device)
+    total_loss = 0.0
+    for s in range(steps):
+        idx = perm[s * batch_size:(s + 1) * batch_size]
+        loss = _loss(mapper, x_all[idx], y_all[idx], gen)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+        total_loss += loss.item()
+    return total_loss / steps
+
+
 def fit(mapper: Mapper, train: Pairs, val: Pairs | None = None,
         config: TrainConfig | None = None, checkpoint=None) -> History:
     """Train ``mapper`` on ``train``; keep and restore the epoch with the best validation loss.
@@ -165,44 +206,22 @@ def fit(mapper: Mapper, train: Pairs, val: Pairs | None = None,
         SpaceMismatchError: pairs in other spaces than the mapper's. EmbeddingError: bad pairs.
     """
     config = config or TrainConfig()
-    for name, p in (("train", train), ("val", val)):
-        if p is None:
-            continue
-        if not isinstance(p, Pairs):
-            raise EmbeddingError(f"{name} must be Pairs, got {type(p).__name__}")
-        check_same_space(mapper.clip_space, p.clip.space, f"{name} CLIP embeddings")
-        check_same_space(mapper.clap_space, p.clap.space, f"{name} CLAP embeddings")
-    if config.batch_size > len(train):
-        raise ConfigError(f"batch_size={config.batch_size} exceeds the {len(train)} training pairs")
+    _check_fit_inputs(mapper, train, val, config)
     dev = mapper.device
     x_all = validate_embeds(train.clip.embeds, mapper.clip_dim, "train CLIP").to(dev)
     y_all = validate_embeds(train.clap.embeds, mapper.clap_dim, "train CLAP").to(dev)
     gen = torch.Generator(device="cpu").manual_seed(config.seed)
     steps_per_epoch = len(train) // config.batch_size   # drop the ragged last batch
     total = steps_per_epoch * config.epochs
-    warm = max(1, int(config.warmup_frac * total))
-    opt = torch.optim.AdamW(mapper.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: (s + 1) / warm if s < warm else
-        0.5 * (1 + math.cos(math.pi * (s - warm) / max(1, total - warm))))
+    opt, sched = _optimiser(mapper, config, total)
     hist, best, best_state, bad = History(), math.inf, None, 0
     t_start = time.perf_counter()
     bar = tqdm(range(config.epochs), desc=f"fit {mapper.kind}", disable=not config.progress)
     for epoch in bar:
         t0 = time.perf_counter()
-        mapper.train()
-        perm = torch.randperm(len(train), generator=gen).to(dev)
-        total_loss = 0.0
-        for s in range(steps_per_epoch):
-            idx = perm[s * config.batch_size:(s + 1) * config.batch_size]
-            loss = _loss(mapper, x_all[idx], y_all[idx], gen)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-            total_loss += loss.item()
-        rec = {"epoch": epoch, "train_loss": total_loss / steps_per_epoch,
-               "lr": opt.param_groups[0]["lr"]}
+        train_loss = _train_epoch(mapper, x_all, y_all, opt, sched, gen, config.batch_size,
+                                  steps_per_epoch)
+        rec = {"epoch": epoch, "train_loss": train_loss, "lr": opt.param_groups[0]["lr"]}
         if val is not None:
             rec.update(_val_metrics(mapper, val, gen, config.val_sample_kwargs))
         rec["seconds"] = time.perf_counter() - t0

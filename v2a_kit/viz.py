@@ -104,6 +104,14 @@ def mel_image(waveform, sampling_rate: int = 16000) -> np.ndarray:
     return LogMel(sampling_rate=sampling_rate)(w)[0].numpy()
 
 
+def _time_panel(ax, title: str | None) -> None:
+    """Label one panel of a grid of signals against time: small ticks, a wrapped title."""
+    ax.set_xlabel("time (s)", fontsize=7)
+    ax.tick_params(labelsize=6)
+    if title is not None:
+        ax.set_title(_wrap(title, 34), fontsize=7)
+
+
 def plot_mel_grid(waveforms, titles=None, ncols: int = 4, sampling_rate: int = 16000,
                   vmin: float = -11.5, vmax: float = 6.0):
     """Log-mel spectrograms of several waveforms on one colour scale (so loudness compares)."""
@@ -114,11 +122,8 @@ def plot_mel_grid(waveforms, titles=None, ncols: int = 4, sampling_rate: int = 1
         seconds = mel.shape[1] / 100
         ax.imshow(mel, origin="lower", aspect="auto", vmin=vmin, vmax=vmax, cmap="magma",
                   extent=(0, seconds, 0, mel.shape[0]))
-        ax.set_xlabel("time (s)", fontsize=7)
         ax.set_ylabel("mel bin", fontsize=7)
-        ax.tick_params(labelsize=6)
-        if titles is not None:
-            ax.set_title(_wrap(titles[i], 34), fontsize=7)
+        _time_panel(ax, None if titles is None else titles[i])
     fig.tight_layout()
     return fig
 
@@ -252,10 +257,7 @@ def plot_waveform(waveforms, titles=None, sampling_rate: int = 16000, ncols: int
     for i, ax in enumerate(axes[:n]):
         ax.plot(np.arange(w.shape[1]) / sampling_rate, w[i], lw=0.4, color="#33547a")
         ax.set_ylim(-1, 1)
-        ax.set_xlabel("time (s)", fontsize=7)
-        ax.tick_params(labelsize=6)
-        if titles is not None:
-            ax.set_title(_wrap(titles[i], 34), fontsize=7)
+        _time_panel(ax, None if titles is None else titles[i])
     fig.tight_layout()
     return fig
 

@@ -43,6 +43,63 @@ def _natural(text: str):
     return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", text)]
 
 
+def _imagehear_images(folder: Path) -> tuple[list[Path], bool]:
+    """The images under ``folder`` and whether they lie flat in it (else in class subfolders);
+    :class:`MediaError` on no image, a mixed layout, or a single class subfolder."""
+    images = [p for p in media.visible_files(folder) if media.media_kind(p) == "image"]
+    if not images:
+        raise MediaError(f"{folder}: no images found (recursively); expected the ImageHear "
+                         f"folder ({IMAGEHEAR_NUM_IMAGES} images such as dog1.jpg, from "
+                         "github.com/RoySheffer/im2wav Data/ImageHear)")
+    loose = [p for p in images if p.parent == folder]
+    nested = [p for p in images if p.parent != folder]
+    if loose and nested:
+        raise MediaError(f"{folder}: has both images ({loose[0].name}, ...) and subfolders of "
+                         f"images ({nested[0].relative_to(folder).parent}/, ...); expected one "
+                         "layout: flat {class}{n}.jpg files, or class-named subfolders")
+    subfolders = sorted({p.relative_to(folder).parts[0] for p in nested})
+    if nested and len(subfolders) == 1:
+        raise MediaError(f"{folder}: all images are inside {subfolders[0]}/, which would make a "
+                         f"single class; did you mean {folder / subfolders[0]}?")
+    return images, bool(loose)
+
+
+def _imagehear_items(folder: Path, images: list[Path], flat: bool
+                     ) -> tuple[list[ImageHearItem], dict[str, Path]]:
+    """One item per image, labelled by its name (flat) or subfolder, sorted by class then
+    number; also id -> file. :class:`MediaError` on a name without a class or a repeated id."""
+    items, seen = [], {}
+    for p in images:
+        if flat:
+            m = re.fullmatch(r"(?P<label>.*?)[ _-]?\d+", p.stem)
+            label, ident = (m["label"] if m else p.stem), p.stem
+            if not label:
+                raise MediaError(f"{p}: no class name in {p.name!r}; expected {{class}}{{n}} "
+                                 "names such as dog1.jpg")
+        else:
+            rel = p.relative_to(folder)
+            label, ident = rel.parts[0], rel.with_suffix("").as_posix()
+        if ident in seen:
+            raise MediaError(f"{folder}: two images named {ident}: {seen[ident].name} and "
+                             f"{p.name}; expected one image per name")
+        seen[ident] = p
+        items.append(ImageHearItem(ident, label, p))
+    items.sort(key=lambda it: (it.label, _natural(it.id)))
+    return items, seen
+
+
+def _imagehear_expected(ids) -> tuple[list[str], Path | None]:
+    """The expected image stems (the 101 by default, an id file's first column, or a list)
+    and the id file they came from, if any."""
+    if ids is None:
+        return imagehear_ids(), None
+    if isinstance(ids, (str, os.PathLike)):
+        source = Path(ids)
+        rows = _read_text_rows(source, "one image id per line")
+        return [_strip_suffix(fields[0]) for _, fields in rows], source
+    return [_strip_suffix(str(i)) for i in ids], None
+
+
 def load_imagehear(folder: str | os.PathLike, ids: str | os.PathLike | Iterable[str] | None = None,
                    *, validate: bool = False) -> EvalSet:
     """The ImageHear images in ``folder``, labelled by class.
@@ -69,48 +126,9 @@ def load_imagehear(folder: str | os.PathLike, ids: str | os.PathLike | Iterable[
         IncompleteDatasetWarning: not 101 images in 30 classes, or expected ids missing.
     """
     folder = _check_folder(folder, "the ImageHear folder (Im2Wav's Data/ImageHear)")
-    images = [p for p in media.visible_files(folder) if media.media_kind(p) == "image"]
-    if not images:
-        raise MediaError(f"{folder}: no images found (recursively); expected the ImageHear "
-                         f"folder ({IMAGEHEAR_NUM_IMAGES} images such as dog1.jpg, from "
-                         "github.com/RoySheffer/im2wav Data/ImageHear)")
-    loose = [p for p in images if p.parent == folder]
-    nested = [p for p in images if p.parent != folder]
-    if loose and nested:
-        raise MediaError(f"{folder}: has both images ({loose[0].name}, ...) and subfolders of "
-                         f"images ({nested[0].relative_to(folder).parent}/, ...); expected one "
-                         "layout: flat {class}{n}.jpg files, or class-named subfolders")
-    subfolders = sorted({p.relative_to(folder).parts[0] for p in nested})
-    if nested and len(subfolders) == 1:
-        raise MediaError(f"{folder}: all images are inside {subfolders[0]}/, which would make a "
-                         f"single class; did you mean {folder / subfolders[0]}?")
-
-    items, seen = [], {}
-    for p in images:
-        if loose:
-            m = re.fullmatch(r"(?P<label>.*?)[ _-]?\d+", p.stem)
-            label, ident = (m["label"] if m else p.stem), p.stem
-            if not label:
-                raise MediaError(f"{p}: no class name in {p.name!r}; expected {{class}}{{n}} "
-                                 "names such as dog1.jpg")
-        else:
-            rel = p.relative_to(folder)
-            label, ident = rel.parts[0], rel.with_suffix("").as_posix()
-        if ident in seen:
-            raise MediaError(f"{folder}: two images named {ident}: {seen[ident].name} and "
-                             f"{p.name}; expected one image per name")
-        seen[ident] = p
-        items.append(ImageHearItem(ident, label, p))
-    items.sort(key=lambda it: (it.label, _natural(it.id)))
-
-    if ids is None:
-        expected, source = imagehear_ids(), None
-    elif isinstance(ids, (str, os.PathLike)):
-        source = Path(ids)
-        rows = _read_text_rows(source, "one image id per line")
-        expected = [_strip_suffix(fields[0]) for _, fields in rows]
-    else:
-        expected, source = [_strip_suffix(str(i)) for i in ids], None
+    images, flat = _imagehear_images(folder)
+    items, seen = _imagehear_items(folder, images, flat)
+    expected, source = _imagehear_expected(ids)
     stems = {PurePosixPath(it.id).name for it in items}
     missing = [e for e in expected if e not in stems and e not in seen]
     wanted = set(expected)

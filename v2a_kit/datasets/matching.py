@@ -26,6 +26,45 @@ def _item_keys(item) -> list[tuple]:
     return keys
 
 
+def _owner_lookup(items: list):
+    """A function name -> index of the item it names (an id, a VGGSound clip name, or the
+    last part of exactly one item's id), or ``None``; :class:`MediaError` on duplicate ids."""
+    lookup: dict[tuple, int] = {}
+    for i, item in enumerate(items):
+        for key in _item_keys(item):
+            if lookup.setdefault(key, i) != i:
+                raise MediaError(f"match_generated: items #{lookup[key]} and #{i} share the id "
+                                 f"{item.id!r}; expected unique ids")
+    stem_owner: dict[str, int | None] = {}
+    for i, item in enumerate(items):
+        stem = PurePosixPath(item.id).name
+        stem_owner[stem] = i if stem not in stem_owner else None  # None: ambiguous
+
+    def owner(name: str) -> int | None:
+        if ("id", name) in lookup:
+            return lookup[("id", name)]
+        clip = parse_vggsound_name(name)
+        if clip is not None and ("clip", *clip) in lookup:
+            return lookup[("clip", *clip)]
+        return stem_owner.get(name)
+    return owner
+
+
+def _file_owner(p: Path, folder: Path, owner) -> tuple[int, int] | None:
+    """(item index, sample k or -1) of the file ``p``, by the rules of :func:`match_generated`;
+    ``None`` when it names no item."""
+    rel = p.relative_to(folder).with_suffix("").as_posix()
+    for name in (rel, p.stem):
+        if (i := owner(name)) is not None:
+            return (i, -1)
+    if m := _SAMPLE.fullmatch(p.stem):
+        rel_base = rel[: len(rel) - len(p.stem)] + m["base"]
+        for name in (rel_base, m["base"]):
+            if (i := owner(name)) is not None:
+                return (i, int(m["k"]))
+    return None
+
+
 def match_generated(items: Iterable, generated_folder: str | os.PathLike) -> GeneratedMatch:
     """Pair the audio files under ``generated_folder`` with dataset items, by name.
 
@@ -51,25 +90,7 @@ def match_generated(items: Iterable, generated_folder: str | os.PathLike) -> Gen
     """
     items = list(items)
     folder = _check_folder(generated_folder, "a folder of generated audio")
-    lookup: dict[tuple, int] = {}
-    for i, item in enumerate(items):
-        for key in _item_keys(item):
-            if lookup.setdefault(key, i) != i:
-                raise MediaError(f"match_generated: items #{lookup[key]} and #{i} share the id "
-                                 f"{item.id!r}; expected unique ids")
-    stem_owner: dict[str, int | None] = {}
-    for i, item in enumerate(items):
-        stem = PurePosixPath(item.id).name
-        stem_owner[stem] = i if stem not in stem_owner else None  # None: ambiguous
-
-    def owner(name: str) -> int | None:
-        if ("id", name) in lookup:
-            return lookup[("id", name)]
-        clip = parse_vggsound_name(name)
-        if clip is not None and ("clip", *clip) in lookup:
-            return lookup[("clip", *clip)]
-        return stem_owner.get(name)
-
+    owner = _owner_lookup(items)
     files = [p for p in media.visible_files(folder) if media.media_kind(p) == "audio"]
     if not files:
         raise MediaError(f"{folder}: no audio files found (recursively); expected generated "
@@ -77,18 +98,7 @@ def match_generated(items: Iterable, generated_folder: str | os.PathLike) -> Gen
     taken: dict[tuple[int, int], Path] = {}
     unmatched = []
     for p in files:
-        rel = p.relative_to(folder).with_suffix("").as_posix()
-        hit = None
-        for name in (rel, p.stem):
-            if (i := owner(name)) is not None:
-                hit = (i, -1)
-                break
-        if hit is None and (m := _SAMPLE.fullmatch(p.stem)):
-            rel_base = rel[: len(rel) - len(p.stem)] + m["base"]
-            for name in (rel_base, m["base"]):
-                if (i := owner(name)) is not None:
-                    hit = (i, int(m["k"]))
-                    break
+        hit = _file_owner(p, folder, owner)
         if hit is None:
             unmatched.append(p)
         elif hit in taken:

@@ -99,6 +99,56 @@ def _read_vggsound_list(path: Path, split: str | None) -> tuple[list[VGGSoundIte
     return unique, notes
 
 
+def _index_clip_files(folder: Path) -> tuple[dict[tuple[str, int], dict[str, list[Path]]], int]:
+    """(youtube id, start s) -> {"video": [...], "audio": [...]} for the media files under
+    ``folder`` named like a VGGSound clip, and the number of other media files."""
+    found: dict[tuple[str, int], dict[str, list[Path]]] = {}
+    num_other = 0
+    for p in media.visible_files(folder):
+        kind = media.media_kind(p)
+        if kind not in ("video", "audio"):
+            continue
+        key = parse_vggsound_name(p.name)
+        if key is None:
+            num_other += 1
+            continue
+        found.setdefault(key, {"video": [], "audio": []})[kind].append(p)
+    return found, num_other
+
+
+def _match_clips(folder: Path, clips: list, found: dict) -> tuple[list[VGGSoundItem], list[str]]:
+    """The listed clips found (popped from ``found``) as items, and the ids of those not;
+    :class:`MediaError` if a clip has two files of one kind."""
+    items, missing, clashes = [], [], []
+    for clip in clips:
+        files = found.pop((clip.youtube_id, clip.start_s), None)
+        if files is None:
+            missing.append(clip.id)
+            continue
+        clashes += [paths for paths in files.values() if len(paths) > 1]
+        items.append(VGGSoundItem(clip.youtube_id, clip.start_s, clip.label,
+                                  (files["video"] or [None])[0], (files["audio"] or [None])[0],
+                                  clip.split))
+    if clashes:
+        shown = "; ".join(" and ".join(str(p.relative_to(folder)) for p in paths)
+                          for paths in clashes[:3])
+        raise MediaError(f"{folder}: {len(clashes)} clip(s) with two files of one kind: {shown}"
+                         f"{' ...' if len(clashes) > 3 else ''}; expected at most one video and "
+                         "one audio file per clip — remove or move the extra copies")
+    return items, missing
+
+
+def _none_found(folder: Path, source: Path, clips: list, num_unlisted: int) -> MediaError:
+    """The error for a folder holding none of the listed clips: the names looked for."""
+    ex = clips[0]
+    return MediaError(
+        f"{folder}: none of the {len(clips):,} clips listed in {source} were found; looked "
+        f"(recursively) for video or audio files named like {ex.id}.mp4, "
+        f"{ex.youtube_id}_{ex.start_s}.mp4 or "
+        f"{ex.youtube_id}_{ex.start_s * 1000}_{(ex.start_s + 10) * 1000}.mp4 (or .wav, "
+        f".flac, ...); found {num_unlisted:,} other media files")
+
+
 def load_vggsound(csv_or_ids: str | os.PathLike, folder: str | os.PathLike,
                   split: str | None = "test", require_all: bool = False, *,
                   validate: bool = False) -> EvalSet:
@@ -133,47 +183,15 @@ def load_vggsound(csv_or_ids: str | os.PathLike, folder: str | os.PathLike,
     folder = _check_folder(folder, "the folder holding the VGGSound clips")
     clips, notes = _read_vggsound_list(source, split)
 
-    found: dict[tuple[str, int], dict[str, list[Path]]] = {}
-    num_other = 0
-    for p in media.visible_files(folder):
-        kind = media.media_kind(p)
-        if kind not in ("video", "audio"):
-            continue
-        key = parse_vggsound_name(p.name)
-        if key is None:
-            num_other += 1
-            continue
-        found.setdefault(key, {"video": [], "audio": []})[kind].append(p)
-
-    items, missing, clashes = [], [], []
-    for clip in clips:
-        files = found.pop((clip.youtube_id, clip.start_s), None)
-        if files is None:
-            missing.append(clip.id)
-            continue
-        clashes += [paths for paths in files.values() if len(paths) > 1]
-        items.append(VGGSoundItem(clip.youtube_id, clip.start_s, clip.label,
-                                  (files["video"] or [None])[0], (files["audio"] or [None])[0],
-                                  clip.split))
-    if clashes:
-        shown = "; ".join(" and ".join(str(p.relative_to(folder)) for p in paths)
-                          for paths in clashes[:3])
-        raise MediaError(f"{folder}: {len(clashes)} clip(s) with two files of one kind: {shown}"
-                         f"{' ...' if len(clashes) > 3 else ''}; expected at most one video and "
-                         "one audio file per clip — remove or move the extra copies")
+    found, num_other = _index_clip_files(folder)
+    items, missing = _match_clips(folder, clips, found)
     desc = f"VGGSound {split}" if clips[0].split is not None else "VGGSound"
     num_unlisted = num_other + sum(len(paths) for f in found.values() for paths in f.values())
     if num_unlisted:
         notes.append(f"{num_unlisted:,} media files there are not in the list")
     result = EvalSet(desc, folder, items, missing, source, notes)
     if not items:
-        ex = clips[0]
-        raise MediaError(
-            f"{folder}: none of the {len(clips):,} clips listed in {source} were found; looked "
-            f"(recursively) for video or audio files named like {ex.id}.mp4, "
-            f"{ex.youtube_id}_{ex.start_s}.mp4 or "
-            f"{ex.youtube_id}_{ex.start_s * 1000}_{(ex.start_s + 10) * 1000}.mp4 (or .wav, "
-            f".flac, ...); found {num_unlisted:,} other media files")
+        raise _none_found(folder, source, clips, num_unlisted)
     if validate:
         for it in items:
             if it.video_path is not None:

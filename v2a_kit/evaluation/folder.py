@@ -444,6 +444,29 @@ def _extractor_info(ex: Extractors, roles: list[str]) -> dict[str, dict]:
 
 # --------------------------------------------------------------------------------- evaluate
 
+def _check_fd_sides(plan, generated, src) -> None:
+    """FD and FAD fit a Gaussian to each side: :class:`MediaError` under 2 clips on either."""
+    for side, count, folder in (("generated", len(plan.generated), generated),
+                                ("reference", len(plan.references), src.references)):
+        if count < 2:
+            raise MediaError(f"{folder}: {count} {side} clip(s); FD and FAD fit a Gaussian "
+                             "to each side and need at least 2 clips")
+
+
+def _report(scores, plan, extractors, generated, src) -> EvalReport:
+    """The :class:`EvalReport` of the scores, the name plan and the extractors used."""
+    roles = ["fd"] + ["fad"] * src.want_refs + ["cs"] * src.want_images
+    return EvalReport(
+        fd=scores.fd, fad=scores.fad, kl=scores.kl, is_mean=scores.is_mean,
+        is_std=scores.is_std, cs=scores.cs, n=len(plan.generated),
+        counts={k: scores.counts[k] for k in ("references", "kl_pairs", "cs_pairs", "is_splits")},
+        extractors=_extractor_info(extractors, roles), preset=extractors.preset,
+        generated=str(generated), references=src.references, images=src.images,
+        dataset=src.dataset, unmatched=plan.unmatched,
+        missing_references=plan.missing_references, missing_images=plan.missing_images,
+        notes=scores.notes)
+
+
 def evaluate(generated: str | os.PathLike, *, references: str | os.PathLike | None = None,
              images: str | os.PathLike | None = None, dataset: EvalSet | str | None = None,
              preset: str | None = None, extractors: Extractors | None = None,
@@ -489,11 +512,7 @@ def evaluate(generated: str | os.PathLike, *, references: str | os.PathLike | No
     want_refs, want_images = src.want_refs, src.want_images
     plan = _plan(generated, src.items, src.where, want_refs, want_images)
     if want_refs:
-        for side, count, folder in (("generated", len(plan.generated), generated),
-                                    ("reference", len(plan.references), src.references)):
-            if count < 2:
-                raise MediaError(f"{folder}: {count} {side} clip(s); FD and FAD fit a Gaussian "
-                                 "to each side and need at least 2 clips")
+        _check_fd_sides(plan, generated, src)
 
     # 2. Load the extractors
     if extractors is None:
@@ -509,13 +528,4 @@ def evaluate(generated: str | os.PathLike, *, references: str | os.PathLike | No
                    reference_pairs=plan.kl_pairs if want_refs else None,
                    image_pairs=([(g, j) for j, (g, _) in enumerate(plan.cs_pairs)]
                                 if want_images else None))
-    roles = ["fd"] + ["fad"] * want_refs + ["cs"] * want_images
-    return EvalReport(
-        fd=scores.fd, fad=scores.fad, kl=scores.kl, is_mean=scores.is_mean,
-        is_std=scores.is_std, cs=scores.cs, n=len(plan.generated),
-        counts={k: scores.counts[k] for k in ("references", "kl_pairs", "cs_pairs", "is_splits")},
-        extractors=_extractor_info(extractors, roles), preset=extractors.preset,
-        generated=str(generated), references=src.references, images=src.images,
-        dataset=src.dataset, unmatched=plan.unmatched,
-        missing_references=plan.missing_references, missing_images=plan.missing_images,
-        notes=scores.notes)
+    return _report(scores, plan, extractors, generated, src)

@@ -186,6 +186,49 @@ _MUX_AUDIO_CODEC = {".mp4": "aac", ".m4v": "aac", ".mov": "aac", ".mkv": "aac",
                     ".webm": "libopus", ".avi": "pcm_s16le"}
 
 
+def _mux_samples(wave, sampling_rate: int, codec: str, out_path: Path
+                 ) -> tuple[str, np.ndarray, int]:
+    """``wave`` checked, clipped and laid out for ``codec``: (PyAV sample format, (1, samples)
+    array, rate); Opus is resampled to 48 kHz, PCM quantised to int16."""
+    _check_rate(sampling_rate, "sampling_rate", str(out_path))
+    wave = np.asarray(wave.detach().cpu().numpy() if hasattr(wave, "detach") else wave,
+                      dtype=np.float32)
+    if wave.ndim != 1 or wave.size == 0:
+        raise MediaError(f"{out_path}: audio of shape {wave.shape}; expected non-empty mono "
+                         "(samples,)")
+    if not np.isfinite(wave).all():
+        raise MediaError(f"{out_path}: audio contains NaN or inf; nothing written")
+    wave = np.clip(wave, -1.0, 1.0)
+    rate = int(sampling_rate)
+    if codec == "libopus" and rate != 48000:  # Opus encodes at 48 kHz only
+        wave = librosa.resample(wave, orig_sr=rate, target_sr=48000, res_type="soxr_hq")
+        wave, rate = np.clip(wave, -1.0, 1.0).astype(np.float32), 48000
+    if codec == "pcm_s16le":
+        return "s16", (wave * 32767).round().astype(np.int16)[None], rate
+    return "fltp", wave[None], rate
+
+
+def _mux(dst, src, v_in, codec: str, rate: int, fmt: str, data: np.ndarray) -> None:
+    """Copy ``src``'s video stream ``v_in`` into ``dst`` packet by packet, and encode ``data``
+    as its only (mono) audio track."""
+    v_out = dst.add_stream_from_template(v_in)
+    a_out = dst.add_stream(codec, rate=rate)
+    a_out.layout = "mono"
+    for packet in src.demux(v_in):
+        if packet.dts is None:  # the demuxer's flush packet
+            continue
+        packet.stream = v_out
+        dst.mux(packet)
+    step = a_out.codec_context.frame_size or 1024
+    for k in range(0, data.shape[1], step):
+        frame = av.AudioFrame.from_ndarray(
+            np.ascontiguousarray(data[:, k:k + step]), format=fmt, layout="mono")
+        frame.sample_rate = rate
+        frame.pts = k
+        dst.mux(a_out.encode(frame))
+    dst.mux(a_out.encode(None))
+
+
 def mux_audio_into_video(video_path: str | os.PathLike, wave: np.ndarray, sampling_rate: int,
                          out_path: str | os.PathLike) -> Path:
     """Write a copy of ``video_path`` whose only audio track is ``wave``, to ``out_path``.
@@ -212,23 +255,7 @@ def mux_audio_into_video(video_path: str | os.PathLike, wave: np.ndarray, sampli
     if codec is None:
         raise MediaError(f"{out_path}: cannot write a video with suffix {out_path.suffix!r}; "
                          f"expected one of {', '.join(sorted(_MUX_AUDIO_CODEC))}")
-    _check_rate(sampling_rate, "sampling_rate", str(out_path))
-    wave = np.asarray(wave.detach().cpu().numpy() if hasattr(wave, "detach") else wave,
-                      dtype=np.float32)
-    if wave.ndim != 1 or wave.size == 0:
-        raise MediaError(f"{out_path}: audio of shape {wave.shape}; expected non-empty mono "
-                         "(samples,)")
-    if not np.isfinite(wave).all():
-        raise MediaError(f"{out_path}: audio contains NaN or inf; nothing written")
-    wave = np.clip(wave, -1.0, 1.0)
-    rate = int(sampling_rate)
-    if codec == "libopus" and rate != 48000:  # Opus encodes at 48 kHz only
-        wave = librosa.resample(wave, orig_sr=rate, target_sr=48000, res_type="soxr_hq")
-        wave, rate = np.clip(wave, -1.0, 1.0).astype(np.float32), 48000
-    if codec == "pcm_s16le":
-        fmt, data = "s16", (wave * 32767).round().astype(np.int16)[None]
-    else:
-        fmt, data = "fltp", wave[None]
+    fmt, data, rate = _mux_samples(wave, sampling_rate, codec, out_path)
 
     parent = out_path.parent
     try:
@@ -236,22 +263,7 @@ def mux_audio_into_video(video_path: str | os.PathLike, wave: np.ndarray, sampli
         with _open_video(video_path) as (src_path, src, v_in), atomic_path(out_path) as tmp:
             try:
                 with av.open(str(tmp), "w") as dst:
-                    v_out = dst.add_stream_from_template(v_in)
-                    a_out = dst.add_stream(codec, rate=rate)
-                    a_out.layout = "mono"
-                    for packet in src.demux(v_in):
-                        if packet.dts is None:  # the demuxer's flush packet
-                            continue
-                        packet.stream = v_out
-                        dst.mux(packet)
-                    step = a_out.codec_context.frame_size or 1024
-                    for k in range(0, data.shape[1], step):
-                        frame = av.AudioFrame.from_ndarray(
-                            np.ascontiguousarray(data[:, k:k + step]), format=fmt, layout="mono")
-                        frame.sample_rate = rate
-                        frame.pts = k
-                        dst.mux(a_out.encode(frame))
-                    dst.mux(a_out.encode(None))
+                    _mux(dst, src, v_in, codec, rate, fmt, data)
             except _AV_ERRORS as e:
                 raise MediaError(f"{src_path}: cannot copy its video stream into "
                                  f"{out_path.name} ({e})") from e

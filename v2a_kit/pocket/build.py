@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -91,22 +92,124 @@ def _clap_features(fe, audio: np.ndarray, chunk: int = 512) -> torch.Tensor:
                       for i in range(0, len(audio), chunk)])
 
 
-def build(out_dir, seed: int = 0, fast: bool = False, progress: bool = True) -> dict:
-    """Train every pocket model from ``seed`` into ``out_dir`` (written atomically as a whole:
-    a temporary folder renamed into place, so an interrupted build leaves nothing half-written).
+@contextmanager
+def _timed(timings: dict, key: str):
+    """Record the wall time of the ``with`` body in ``timings[key]`` (seconds)."""
+    t0 = time.perf_counter()
+    yield
+    timings[key] = time.perf_counter() - t0
 
-    Returns:
-        the report written to ``build.json``.
-    """
+
+def _save_weights(module: torch.nn.Module, path: Path) -> None:
+    """A module's state dict as safetensors (contiguous copies: safetensors refuses views)."""
+    from safetensors.torch import save_file
+    save_file({k: v.contiguous() for k, v in module.state_dict().items()}, str(path))
+
+
+def _build_clip(tmp: Path, train, cfg: BuildConfig, seed: int, progress: bool):
+    """Stage 1: train pocket-CLIP on (image, caption) and write ``clip/``."""
     import open_clip
-    from diffusers import DDIMScheduler
+
+    from ..models.clip import register_kit_configs
+    from .contrastive import train_clip
+
+    register_kit_configs()
+    with seeded(seed):
+        clip = open_clip.create_model("pocket-clip")
+    clip_tok = open_clip.get_tokenizer("pocket-clip")
+    train_clip(clip, _clip_prep, clip_tok, train.images, train.image_captions,
+               steps=cfg.clip_steps, batch_size=cfg.clip_batch, lr=cfg.clip_lr, seed=seed,
+               progress=progress)
+    (tmp / "clip").mkdir()
+    _save_weights(clip, tmp / "clip" / "open_clip_model.safetensors")
+    (tmp / "clip" / "config.json").write_text(json.dumps(
+        {"architecture": "pocket-clip", **load_config("open_clip/pocket-clip.json")}))
+    return clip
+
+
+def _build_clap(tmp: Path, train, cfg: BuildConfig, seed: int, progress: bool):
+    """Stage 2: train a BPE tokenizer and pocket-CLAP on (audio, caption); write ``clap/``.
+
+    Returns the model, its tokenizer, the training audio's CLAP input features and the config.
+    """
     from transformers import ClapConfig, ClapFeatureExtractor, ClapModel
 
-    from ..models.clap import clap_text_tower
-    from ..models.clip import register_kit_configs
     from ..tokenizers import train_bpe_tokenizer
+    from .contrastive import train_clap
+
+    c = load_config("pocket/clap.json")
+    tok = train_bpe_tokenizer(train.audio_captions, vocab_size=cfg.clap_vocab)
+    c["text_config"]["vocab_size"] = len(tok)
+    with seeded(seed):
+        clap = ClapModel(ClapConfig(text_config=c["text_config"],
+                                    audio_config=c["audio_config"],
+                                    projection_dim=c["projection_dim"]))
+    fe = ClapFeatureExtractor(**c["feature_extractor"])
+    feats = _clap_features(fe, train.audio)
+    train_clap(clap, feats, tok, train.audio_captions, steps=cfg.clap_steps,
+               batch_size=cfg.clap_batch, lr=cfg.clap_lr, seed=seed, progress=progress)
+    (tmp / "clap").mkdir()
+    _save_weights(clap, tmp / "clap" / "model.safetensors")
+    (tmp / "clap" / "config.json").write_text(json.dumps(c))
+    tok.backend_tokenizer.save(str(tmp / "clap" / "tokenizer.json"))
+    return clap, tok, feats, c
+
+
+def _clap_conditions(clap, tok, feats: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The generator's conditions: unit CLAP audio embeddings of the training clips, and the
+    unit CLAP text embedding of "" (the null condition for classifier-free guidance)."""
+    with torch.no_grad():
+        cond = torch.cat([F.normalize(clap.get_audio_features(
+            input_features=feats[i:i + 256]).pooler_output, dim=-1)
+            for i in range(0, len(feats), 256)])
+        empty = tok([""], return_tensors="pt")
+        null = F.normalize(clap.get_text_features(
+            input_ids=empty["input_ids"], attention_mask=empty["attention_mask"]
+        ).pooler_output[0], dim=0)
+    return cond, null
+
+
+def _standardised_latents(audio: np.ndarray):
+    """The power-pooled log-mel autoencoder fitted to ``audio``, and the audio's latents."""
     from .audio import log_mel
-    from .contrastive import train_clap, train_clip
+    from .generator import PowerPoolAutoencoder
+
+    mel = torch.cat([log_mel(a) for a in torch.as_tensor(audio).split(512)])
+    pooled = PowerPoolAutoencoder(shift=0.0, scale=1.0).encode(mel.transpose(1, 2)[:, None])
+    # standardise the latents over the training set (AudioLDM's VAE scaling factor plays
+    # this role): unit spread is what the noise schedule assumes
+    vae = PowerPoolAutoencoder(shift=round(float(pooled.latents.mean()), 4),
+                               scale=round(float(pooled.latents.std()), 4))
+    return vae, vae.encode(mel.transpose(1, 2)[:, None])
+
+
+def _build_audioldm(tmp: Path, train, clap, tok, feats, projection_dim: int,
+                    cfg: BuildConfig, seed: int, progress: bool) -> None:
+    """Stage 3: train pocket-AudioLDM on pocket-CLAP audio embeddings; write ``audioldm/``."""
+    from diffusers import DDIMScheduler
+
+    from ..models.clap import clap_text_tower
+    from .generator import GriffinLimVocoder, build_unet, train_generator
+
+    cond, null = _clap_conditions(clap, tok, feats)
+    vae, latents = _standardised_latents(train.audio)
+    sched = DDIMScheduler(beta_schedule="squaredcos_cap_v2", prediction_type="v_prediction",
+                          clip_sample=False, set_alpha_to_one=False)
+    ema, _ = train_generator(build_unet(projection_dim, seed=seed), sched,
+                             latents.latents, cond, null, steps=cfg.unet_steps,
+                             batch_size=cfg.unet_batch, lr=cfg.unet_lr,
+                             cond_dropout=cfg.cond_dropout, seed=seed, progress=progress)
+    ldm = tmp / "audioldm"
+    ema.save_pretrained(ldm / "unet", safe_serialization=True)
+    vae.save_config(ldm / "vae")
+    GriffinLimVocoder().save_config(ldm / "vocoder")
+    sched.save_config(ldm / "scheduler")
+    clap_text_tower(clap)  # the generator's text encoder is this tower: not stored twice
+
+
+def _build_evaluators(tmp: Path, clip, cfg: BuildConfig, seed: int, progress: bool) -> None:
+    """Stage 4: train the tagger and the audio → pocket-CLIP-image encoder on world seed
+    ``EVALUATOR_SEED + seed`` (nothing they judge is drawn from it); write ``evaluators/``."""
     from .evaluators import (
         EVALUATOR_SEED,
         evaluator_data,
@@ -114,8 +217,26 @@ def build(out_dir, seed: int = 0, fast: bool = False, progress: bool = True) -> 
         train_audio_to_image,
         train_tagger,
     )
+
+    data = evaluator_data(cfg.eval_clips, EVALUATOR_SEED + seed)
+    tagger, _ = train_tagger(seed=data.seed, steps=cfg.tagger_steps, data=data,
+                             progress=progress)
+    save_evaluator(tagger, tmp / "evaluators" / "tagger")
+    with torch.no_grad():
+        pair_img = F.normalize(clip.encode_image(_clip_prep(data.batch.images)), dim=-1)
+    a2i, _ = train_audio_to_image(pair_img, data.batch.audio, seed=data.seed,
+                                  steps=cfg.a2i_steps, mels=data.mels, progress=progress)
+    save_evaluator(a2i, tmp / "evaluators" / "audio_to_image")
+
+
+def build(out_dir, seed: int = 0, fast: bool = False, progress: bool = True) -> dict:
+    """Train every pocket model from ``seed`` into ``out_dir`` (written atomically as a whole:
+    a temporary folder renamed into place, so an interrupted build leaves nothing half-written).
+
+    Returns:
+        the report written to ``build.json``.
+    """
     from .gates import measure_gates
-    from .generator import GriffinLimVocoder, PowerPoolAutoencoder, build_unet, train_generator
 
     cfg = get_build_config(fast)
     out_dir = Path(out_dir)
@@ -123,98 +244,24 @@ def build(out_dir, seed: int = 0, fast: bool = False, progress: bool = True) -> 
                            "command": f"v2a-kit pocket build -o {out_dir} --seed {seed}"
                                       + (" --fast" if fast else "")}
     with atomic_folder(out_dir) as tmp:
-        t0 = time.perf_counter()
-        train = sample_world(cfg.num_train, seed)
-        held = sample_world(cfg.num_held_out, seed + HELD_OUT_OFFSET)
-        timings["data_s"] = time.perf_counter() - t0
-
-        # 1. pocket-CLIP
-        t0 = time.perf_counter()
-        register_kit_configs()
-        with seeded(seed):
-            clip = open_clip.create_model("pocket-clip")
-        clip_tok = open_clip.get_tokenizer("pocket-clip")
-        train_clip(clip, _clip_prep, clip_tok, train.images, train.image_captions,
-                   steps=cfg.clip_steps, batch_size=cfg.clip_batch, lr=cfg.clip_lr, seed=seed,
-                   progress=progress)
-        (tmp / "clip").mkdir()
-        from safetensors.torch import save_file
-        save_file({k: v.contiguous() for k, v in clip.state_dict().items()},
-                  str(tmp / "clip" / "open_clip_model.safetensors"))
-        (tmp / "clip" / "config.json").write_text(json.dumps(
-            {"architecture": "pocket-clip", **load_config("open_clip/pocket-clip.json")}))
-        timings["clip_s"] = time.perf_counter() - t0
-
-        # 2. pocket-CLAP
-        t0 = time.perf_counter()
-        c = load_config("pocket/clap.json")
-        tok = train_bpe_tokenizer(train.audio_captions, vocab_size=cfg.clap_vocab)
-        c["text_config"]["vocab_size"] = len(tok)
-        with seeded(seed):
-            clap = ClapModel(ClapConfig(text_config=c["text_config"],
-                                        audio_config=c["audio_config"],
-                                        projection_dim=c["projection_dim"]))
-        fe = ClapFeatureExtractor(**c["feature_extractor"])
-        feats = _clap_features(fe, train.audio)
-        train_clap(clap, feats, tok, train.audio_captions, steps=cfg.clap_steps,
-                   batch_size=cfg.clap_batch, lr=cfg.clap_lr, seed=seed, progress=progress)
-        (tmp / "clap").mkdir()
-        save_file({k: v.contiguous() for k, v in clap.state_dict().items()},
-                  str(tmp / "clap" / "model.safetensors"))
-        (tmp / "clap" / "config.json").write_text(json.dumps(c))
-        tok.backend_tokenizer.save(str(tmp / "clap" / "tokenizer.json"))
-        timings["clap_s"] = time.perf_counter() - t0
-
-        # 3. pocket-AudioLDM, conditioned on pocket-CLAP audio embeddings
-        t0 = time.perf_counter()
-        with torch.no_grad():
-            cond = torch.cat([F.normalize(clap.get_audio_features(
-                input_features=feats[i:i + 256]).pooler_output, dim=-1)
-                for i in range(0, len(feats), 256)])
-            empty = tok([""], return_tensors="pt")
-            null = F.normalize(clap.get_text_features(
-                input_ids=empty["input_ids"], attention_mask=empty["attention_mask"]
-            ).pooler_output[0], dim=0)
-        mel = torch.cat([log_mel(a) for a in torch.as_tensor(train.audio).split(512)])
-        pooled = PowerPoolAutoencoder(shift=0.0, scale=1.0).encode(mel.transpose(1, 2)[:, None])
-        # standardise the latents over the training set (AudioLDM's VAE scaling factor plays
-        # this role): unit spread is what the noise schedule assumes
-        vae = PowerPoolAutoencoder(shift=round(float(pooled.latents.mean()), 4),
-                                   scale=round(float(pooled.latents.std()), 4))
-        latents = vae.encode(mel.transpose(1, 2)[:, None])
-        sched = DDIMScheduler(beta_schedule="squaredcos_cap_v2", prediction_type="v_prediction",
-                              clip_sample=False, set_alpha_to_one=False)
-        ema, _ = train_generator(build_unet(c["projection_dim"], seed=seed), sched,
-                                 latents.latents, cond, null, steps=cfg.unet_steps,
-                                 batch_size=cfg.unet_batch, lr=cfg.unet_lr,
-                                 cond_dropout=cfg.cond_dropout, seed=seed, progress=progress)
-        ldm = tmp / "audioldm"
-        ema.save_pretrained(ldm / "unet", safe_serialization=True)
-        vae.save_config(ldm / "vae")
-        GriffinLimVocoder().save_config(ldm / "vocoder")
-        sched.save_config(ldm / "scheduler")
-        clap_text_tower(clap)  # the generator's text encoder is this tower: not stored twice
-        timings["audioldm_s"] = time.perf_counter() - t0
-
-        # 4. the evaluators, on a world seed nothing they judge is drawn from
-        t0 = time.perf_counter()
-        data = evaluator_data(cfg.eval_clips, EVALUATOR_SEED + seed)
-        tagger, _ = train_tagger(seed=data.seed, steps=cfg.tagger_steps, data=data,
-                                 progress=progress)
-        save_evaluator(tagger, tmp / "evaluators" / "tagger")
-        with torch.no_grad():
-            pair_img = F.normalize(clip.encode_image(_clip_prep(data.batch.images)), dim=-1)
-        a2i, _ = train_audio_to_image(pair_img, data.batch.audio, seed=data.seed,
-                                      steps=cfg.a2i_steps, mels=data.mels, progress=progress)
-        save_evaluator(a2i, tmp / "evaluators" / "audio_to_image")
-        timings["evaluators_s"] = time.perf_counter() - t0
+        with _timed(timings, "data_s"):
+            train = sample_world(cfg.num_train, seed)
+            held = sample_world(cfg.num_held_out, seed + HELD_OUT_OFFSET)
+        with _timed(timings, "clip_s"):
+            clip = _build_clip(tmp, train, cfg, seed, progress)
+        with _timed(timings, "clap_s"):
+            clap, tok, feats, clap_config = _build_clap(tmp, train, cfg, seed, progress)
+        with _timed(timings, "audioldm_s"):
+            _build_audioldm(tmp, train, clap, tok, feats, clap_config["projection_dim"],
+                            cfg, seed, progress)
+        with _timed(timings, "evaluators_s"):
+            _build_evaluators(tmp, clip, cfg, seed, progress)
 
         # 5. the gates, on what was written, through the kit's loaders (which need build.json)
-        t0 = time.perf_counter()
-        (tmp / "build.json").write_text(json.dumps(report, indent=2))
-        report["gates"] = measure_gates(tmp, held_out=held, num_generate=cfg.gate_generate)
-        report["gates"]["settings"]["held_out_seed"] = seed + HELD_OUT_OFFSET
-        timings["gates_s"] = time.perf_counter() - t0
+        with _timed(timings, "gates_s"):
+            (tmp / "build.json").write_text(json.dumps(report, indent=2))
+            report["gates"] = measure_gates(tmp, held_out=held, num_generate=cfg.gate_generate)
+            report["gates"]["settings"]["held_out_seed"] = seed + HELD_OUT_OFFSET
 
         report["timings_s"] = timings
         (tmp / "build.json").write_text(json.dumps(report, indent=2))

@@ -63,6 +63,19 @@ def zero_shot(media_embeds: torch.Tensor, labels: dict[str, np.ndarray], encode_
     return zero_shot_accuracy(media_embeds, labels, combos, prompt_embeds)
 
 
+def _audio_to_image_gates(a2i, held: PocketBatch, image_embeds: torch.Tensor) -> dict:
+    """``audio_to_image`` (paired and unpaired mean cosine of the evaluator's audio embeddings
+    with the images') and ``nearest_image`` (the attributes of each clip's nearest image)."""
+    sims = a2i.embed(held.audio) @ image_embeds.T
+    n = len(sims)
+    nearest = sims.argmax(1).numpy()
+    return {"audio_to_image": {"paired_cosine": float(sims.diagonal().mean()),
+                               "unpaired_cosine": float((sims.sum() - sims.diagonal().sum())
+                                                        / (n * (n - 1)))},
+            "nearest_image": attribute_accuracy({a: y[nearest] for a, y in held.labels.items()},
+                                                held.labels)}
+
+
 GATE_STEPS = 25  # DPM-Solver++ steps of every gate measurement (the build's at the time)
 
 
@@ -116,15 +129,7 @@ def measure_gates(weights=None, *, held_out: PocketBatch | None = None, num_held
                        generator=torch.Generator().manual_seed(generation_seed))
         report[name] = attribute_accuracy(tagger.predict(out.waveforms), first)
 
-    a2i_embeds = a2i.embed(held.audio)
-    sims = a2i_embeds @ image_embeds.embeds.T
-    n = len(sims)
-    report["audio_to_image"] = {"paired_cosine": float(sims.diagonal().mean()),
-                                "unpaired_cosine": float((sims.sum() - sims.diagonal().sum())
-                                                         / (n * (n - 1)))}
-    nearest = sims.argmax(1).numpy()
-    report["nearest_image"] = attribute_accuracy({a: y[nearest] for a, y in held.labels.items()},
-                                                 held.labels)
+    report.update(_audio_to_image_gates(a2i, held, image_embeds.embeds))
     report["settings"] = dict(num_held_out=len(held.audio), held_out_seed=held_out_seed
                               if held_out is None else None, num_generate=n_gen,
                               guidance_scale=guidance_scale, scheduler=scheduler,

@@ -91,6 +91,30 @@ def train_pocket_mappers(out_dir, weights=None, seed: int = 0, fast: bool = Fals
     return report
 
 
+def _tradeoff_scorer(tagger, a2i, img, real_feats, labels, num_samples: int):
+    """A function (audio of ``num_samples`` sounds per image, the rows of each image's first
+    sound) -> fd, diversity, cs and attributes, as :func:`measure_tradeoff` defines them."""
+    from ..evaluation import clip_score, frechet_distance, pairwise_diversity
+    from .gates import attribute_accuracy
+
+    def score(audio: np.ndarray, first: np.ndarray) -> dict:
+        feats = tagger.features(audio).numpy()
+        return {"fd": frechet_distance(feats[first], real_feats),
+                "diversity": pairwise_diversity(feats, num_samples),
+                "cs": clip_score(a2i.embed(audio[first]), img.embeds),
+                "attributes": attribute_accuracy(tagger.predict(audio[first]), labels)}
+    return score
+
+
+def _other_real_draws(labels, world_seed: int, num_samples: int) -> np.ndarray:
+    """``num_samples`` other real sounds of each image (new onsets, pitch, noise; world seeds
+    ``world_seed + 1 + k``), image-major: (n * num_samples, samples)."""
+    from .world import sample_audio_for
+
+    others = [sample_audio_for(labels, world_seed + 1 + k).audio for k in range(num_samples)]
+    return np.stack(others, 1).reshape(len(others[0]) * num_samples, -1)
+
+
 def measure_tradeoff(mappers: dict, n: int = 200, num_samples: int = 3, world_seed: int = 5000,
                      guidance_scale: float = 2.5, mapper_guidance: float = 1.0,
                      num_inference_steps: int | None = None, seed: int = 0, weights=None,
@@ -111,12 +135,9 @@ def measure_tradeoff(mappers: dict, n: int = 200, num_samples: int = 3, world_se
       the pocket-CLIP embedding of the image (the CS role; higher = more relevant);
     - ``attributes``: the tagger's accuracy on the image's four attributes (first sample).
     """
-    from ..evaluation import clip_score, frechet_distance, pairwise_diversity
     from ..generation import SCHEDULERS, generate
     from ..registry import load_audioldm, load_clap, load_clip
-    from .gates import attribute_accuracy
     from .loading import load_audio_to_image, load_tagger
-    from .world import sample_audio_for
 
     clip = load_clip("pocket", weights=weights, device="cpu")
     clap = load_clap("pocket", weights=weights, device="cpu")
@@ -127,20 +148,12 @@ def measure_tradeoff(mappers: dict, n: int = 200, num_samples: int = 3, world_se
     true_clap = clap.encode_audio([(a, 16000) for a in batch.audio], progress=progress)
     real_feats = tagger.features(batch.audio)
 
-    def score(audio: np.ndarray, first: np.ndarray) -> dict:
-        feats = tagger.features(audio).numpy()
-        return {"fd": frechet_distance(feats[first], real_feats),
-                "diversity": pairwise_diversity(feats, num_samples),
-                "cs": clip_score(a2i.embed(audio[first]), img.embeds),
-                "attributes": attribute_accuracy(tagger.predict(audio[first]), batch.labels)}
-
+    score = _tradeoff_scorer(tagger, a2i, img, real_feats, batch.labels, num_samples)
     first = np.arange(n) * num_samples
     # real audio's row: other real sounds of the same images (new onsets, pitch, noise), so its
     # FD is the floor set by the hidden audio factors, not a trivial 0
-    others = [sample_audio_for(batch.labels, world_seed + 1 + k).audio
-              for k in range(num_samples)]
-    real = np.stack(others, 1).reshape(n * num_samples, -1)
-    report = {"real audio (other draws)": score(real, first)}
+    report = {"real audio (other draws)": score(_other_real_draws(batch.labels, world_seed,
+                                                                 num_samples), first)}
 
     def generated(clap_embed) -> np.ndarray:
         return generate(gen, clap_embed, guidance_scale=guidance_scale,

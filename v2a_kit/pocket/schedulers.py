@@ -15,6 +15,7 @@ writes both).
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -31,22 +32,25 @@ def _name(scheduler: str, steps: int) -> str:
     return f"{scheduler}-{steps}"
 
 
-def compare_schedulers(n: int = 96, settings=SETTINGS, world_seed: int = 7000,
-                       mapper_kind: str = "diffusion", guidance_scale: float = 2.5,
-                       batch_size: int = 16, noise_seeds=(0, 1), num_bootstrap: int = 200,
-                       timing_rounds: int = 3, progress: bool = False) -> dict:
-    """Generate sounds for ``n`` held-out images with each (scheduler, steps) and score them.
+@dataclass
+class _Bench:
+    """What every setting is run on: the models, and the same held-out images' mapped CLAP
+    embeddings and real audio features."""
+    gen: object
+    tagger: object
+    a2i: object
+    img: object             # CLIP image embeddings of the held-out images
+    clap_embed: torch.Tensor
+    real: np.ndarray        # tagger features of the real held-out audio
+    labels: object
+    batch_size: int
+    guidance_scale: float
 
-    The reference (the first setting, DDIM-200) runs with every seed in ``noise_seeds``; the
-    others with the first. Returns a dict: ``settings`` (what was run), ``results`` (name ->
-    seconds_per_clip, fd, cs, attributes, and for the reference the other seeds' fd/cs),
-    ``noise`` (fd/cs: the larger of the seed-to-seed difference and 2 bootstrap standard errors
-    of the reference), ``default`` (:func:`choose_default`).
-    """
-    from ..evaluation import clip_score, frechet_distance
-    from ..generation import generate
+
+def _prepare_bench(n: int, world_seed: int, mapper_kind: str, batch_size: int,
+                   guidance_scale: float, progress: bool) -> tuple[_Bench, float]:
+    """Load the pocket models, embed and map ``n`` held-out images; also the real audio's RMS."""
     from ..registry import load_audioldm, load_clip, load_mapper
-    from .gates import attribute_accuracy
     from .loading import load_audio_to_image, load_tagger
     from .world import sample_world
 
@@ -59,55 +63,99 @@ def compare_schedulers(n: int = 96, settings=SETTINGS, world_seed: int = 7000,
     clap_embed = mapper.map(img, generator=torch.Generator().manual_seed(0)).embeds
     real = tagger.features(batch.audio).numpy()
     real_rms = float(np.sqrt((batch.audio ** 2).mean(1)).mean())
-    rng = np.random.default_rng(0)
-    boot = [rng.integers(0, n, n) for _ in range(num_bootstrap)]
+    return _Bench(gen, tagger, a2i, img, clap_embed, real, batch.labels, batch_size,
+                  guidance_scale), real_rms
 
-    def run(scheduler: str, steps: int, seed: int) -> dict:
-        waves = []
-        for i in range(0, n, batch_size):
-            g = [torch.Generator().manual_seed(seed * 1_000_003 + j)
-                 for j in range(i, min(n, i + batch_size))]
-            out = generate(gen, clap_embed[i:i + batch_size], scheduler=scheduler,
-                           num_inference_steps=steps, guidance_scale=guidance_scale,
-                           generator=g, progress=False)
-            waves.append(out.waveforms)
-        audio = np.concatenate(waves)
-        feats = tagger.features(audio).numpy()
-        cs_each = 100 * (a2i.embed(audio) * img.embeds).sum(1).numpy()
-        rms = float(np.sqrt((audio ** 2).mean(1)).mean())
-        return {"fd": frechet_distance(feats, real), "rms": rms,
-                "cs": clip_score(a2i.embed(audio), img.embeds),
-                "attributes": attribute_accuracy(tagger.predict(audio), batch.labels),
-                "_feats": feats, "_cs_each": cs_each}
 
-    # warm-up: the first call pays one-off costs (oneDNN kernels, the "" negative embedding)
-    generate(gen, clap_embed[:2], num_inference_steps=2, progress=False)
+def _run_setting(b: _Bench, scheduler: str, steps: int, seed: int) -> dict:
+    """Generate every clip with one setting and noise seed (one generator per clip, seeded by
+    ``seed`` and the clip's index) and score it against the real audio."""
+    from ..evaluation import clip_score, frechet_distance
+    from ..generation import generate
+    from .gates import attribute_accuracy
+
+    n = len(b.clap_embed)
+    waves = []
+    for i in range(0, n, b.batch_size):
+        g = [torch.Generator().manual_seed(seed * 1_000_003 + j)
+             for j in range(i, min(n, i + b.batch_size))]
+        out = generate(b.gen, b.clap_embed[i:i + b.batch_size], scheduler=scheduler,
+                       num_inference_steps=steps, guidance_scale=b.guidance_scale,
+                       generator=g, progress=False)
+        waves.append(out.waveforms)
+    audio = np.concatenate(waves)
+    feats = b.tagger.features(audio).numpy()
+    cs_each = 100 * (b.a2i.embed(audio) * b.img.embeds).sum(1).numpy()
+    rms = float(np.sqrt((audio ** 2).mean(1)).mean())
+    return {"fd": frechet_distance(feats, b.real), "rms": rms,
+            "cs": clip_score(b.a2i.embed(audio), b.img.embeds),
+            "attributes": attribute_accuracy(b.tagger.predict(audio), b.labels),
+            "_feats": feats, "_cs_each": cs_each}
+
+
+def _quality_runs(b: _Bench, settings, noise_seeds, boot: list) -> dict:
+    """name -> quality of each setting; the reference (the first) with every noise seed, its
+    other seeds' fd/cs and its bootstrap standard errors over the images."""
+    from ..evaluation import frechet_distance
+
     results = {}
     for k, (scheduler, steps) in enumerate(settings):
         seeds = noise_seeds if k == 0 else noise_seeds[:1]
-        runs = [run(scheduler, steps, s) for s in seeds]
+        runs = [_run_setting(b, scheduler, steps, s) for s in seeds]
         r = runs[0]
         if k == 0:
             r["other_seeds"] = [{"seed": s, "fd": o["fd"], "cs": o["cs"]}
                                 for s, o in zip(seeds[1:], runs[1:])]
-            fd_boot = [frechet_distance(r["_feats"][b], real[b]) for b in boot]
-            cs_boot = [r["_cs_each"][b].mean() for b in boot]
+            fd_boot = [frechet_distance(r["_feats"][i], b.real[i]) for i in boot]
+            cs_boot = [r["_cs_each"][i].mean() for i in boot]
             r["bootstrap_se"] = {"fd": float(np.std(fd_boot)), "cs": float(np.std(cs_boot))}
         results[_name(scheduler, steps)] = r
     for r in results.values():
         r.pop("_feats"), r.pop("_cs_each")
-    # Time apart from the quality runs, in interleaved rounds (median per setting), so that a
-    # burst of load on a shared machine does not land on one setting only
-    rounds: dict[str, list[float]] = {k: [] for k in results}
+    return results
+
+
+def _time_settings(b: _Bench, settings, timing_rounds: int) -> dict[str, float]:
+    """name -> median seconds per clip over ``timing_rounds`` interleaved rounds of one batch.
+
+    Timed apart from the quality runs, in interleaved rounds (median per setting), so that a
+    burst of load on a shared machine does not land on one setting only."""
+    from ..generation import generate
+
+    rounds: dict[str, list[float]] = {_name(*s): [] for s in settings}
     for _ in range(timing_rounds):
         for scheduler, steps in settings:
             t0 = time.perf_counter()
-            generate(gen, clap_embed[:batch_size], scheduler=scheduler, num_inference_steps=steps,
-                     guidance_scale=guidance_scale, progress=False,
-                     generator=torch.Generator().manual_seed(0))
-            rounds[_name(scheduler, steps)].append((time.perf_counter() - t0) / batch_size)
-    for k, r in results.items():
-        r["seconds_per_clip"] = float(np.median(rounds[k]))
+            generate(b.gen, b.clap_embed[:b.batch_size], scheduler=scheduler,
+                     num_inference_steps=steps, guidance_scale=b.guidance_scale,
+                     progress=False, generator=torch.Generator().manual_seed(0))
+            rounds[_name(scheduler, steps)].append((time.perf_counter() - t0) / b.batch_size)
+    return {k: float(np.median(v)) for k, v in rounds.items()}
+
+
+def compare_schedulers(n: int = 96, settings=SETTINGS, world_seed: int = 7000,
+                       mapper_kind: str = "diffusion", guidance_scale: float = 2.5,
+                       batch_size: int = 16, noise_seeds=(0, 1), num_bootstrap: int = 200,
+                       timing_rounds: int = 3, progress: bool = False) -> dict:
+    """Generate sounds for ``n`` held-out images with each (scheduler, steps) and score them.
+
+    The reference (the first setting, DDIM-200) runs with every seed in ``noise_seeds``; the
+    others with the first. Returns a dict: ``settings`` (what was run), ``results`` (name ->
+    seconds_per_clip, fd, cs, attributes, and for the reference the other seeds' fd/cs),
+    ``noise`` (fd/cs: the larger of the seed-to-seed difference and 2 bootstrap standard errors
+    of the reference), ``default`` (:func:`choose_default`).
+    """
+    from ..generation import generate
+
+    b, real_rms = _prepare_bench(n, world_seed, mapper_kind, batch_size, guidance_scale,
+                                 progress)
+    rng = np.random.default_rng(0)
+    boot = [rng.integers(0, n, n) for _ in range(num_bootstrap)]
+    # warm-up: the first call pays one-off costs (oneDNN kernels, the "" negative embedding)
+    generate(b.gen, b.clap_embed[:2], num_inference_steps=2, progress=False)
+    results = _quality_runs(b, settings, noise_seeds, boot)
+    for k, seconds in _time_settings(b, settings, timing_rounds).items():
+        results[k]["seconds_per_clip"] = seconds
     ref = results[_name(*settings[0])]
     noise = {m: max([2 * ref["bootstrap_se"][m]] +
                     [abs(o[m] - ref[m]) for o in ref["other_seeds"]]) for m in ("fd", "cs")}
