@@ -20,6 +20,8 @@ import sys
 import warnings
 from pathlib import Path
 
+from .configs import mapper_config_names
+from .defaults import AGGREGATE_NAMES, DEFAULT_SCHEDULER, SCHEDULERS
 from .errors import V2AError
 
 __all__ = ["main", "build_parser"]
@@ -29,8 +31,6 @@ DEFAULT_CACHE = Path(".v2a_cache") / "embeddings"
 
 # --- embed -----------------------------------------------------------------------------------
 def _add_embed(sub) -> None:
-    from .encoders import AGGREGATORS
-
     p = sub.add_parser(
         "embed", help="embed images, videos or audio through the on-disk cache",
         description="Embed media files with CLIP (images, videos) or CLAP (audio). Rows are "
@@ -49,7 +49,7 @@ def _add_embed(sub) -> None:
                    help="accept only this kind of file")
     p.add_argument("--batch-size", type=int, help="files per encoder call")
     p.add_argument("--num-frames", type=int, default=8, help="frames per video (default: 8)")
-    p.add_argument("--aggregate", choices=sorted(AGGREGATORS), default="mean",
+    p.add_argument("--aggregate", choices=sorted(AGGREGATE_NAMES), default="mean",
                    help="how video frames become one embedding (default: mean)")
     p.add_argument("--device", help="e.g. cpu, cuda:1 (default: the best; cuda:LOCAL_RANK "
                                     "under torchrun)")
@@ -89,16 +89,14 @@ def cmd_embed(args) -> int:
 
 # --- train -----------------------------------------------------------------------------------
 def _add_train(sub) -> None:
-    from .mappers import list_configs
-
     p = sub.add_parser(
         "train", help="train a V2A-Mapper on embedding pairs",
         description="Train a mapper from CLIP embeddings to CLAP embeddings (files written by "
                     "`v2a-kit embed --out`), keeping the epoch with the best validation loss. "
-                    "Configs: " + ", ".join(list_configs()) + ".")
+                    "Configs: " + ", ".join(mapper_config_names()) + ".")
     p.add_argument("--clip", type=Path, required=True, help="CLIP embeddings (.safetensors)")
     p.add_argument("--clap", type=Path, required=True, help="CLAP embeddings (.safetensors)")
-    p.add_argument("--config", choices=list_configs(), required=True,
+    p.add_argument("--config", choices=mapper_config_names(), required=True,
                    help="named mapper config (kind, sizes, training settings)")
     p.add_argument("-o", "--out", type=Path, required=True, help="checkpoint folder")
     p.add_argument("--pair-by", choices=["order", "stem"], default="stem",
@@ -206,8 +204,6 @@ def cmd_pocket_mappers(args) -> int:
 
 # --- generate --------------------------------------------------------------------------------
 def _add_generate(sub) -> None:
-    from .generation import SCHEDULERS
-    from .pipeline import DEFAULT_SCHEDULER
 
     p = sub.add_parser(
         "generate", help="images / videos / folders -> sounds (wav) and sound-tracked videos",

@@ -13,9 +13,15 @@ from importlib import resources
 
 from ..errors import ConfigError
 
-__all__ = ["load_config", "TINY_SEED"]
+__all__ = ["load_config", "mapper_config_names", "TINY_SEED"]
 
 TINY_SEED = 0  # random-init seed of every `tiny` and random-init model: same seed, same weights
+
+
+def mapper_config_names() -> list[str]:
+    """The named mapper configs (``configs/mappers/*.json``), sorted."""
+    folder = resources.files("v2a_kit") / "configs" / "mappers"
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".json"))
 
 
 def load_config(name: str) -> dict:

@@ -9,6 +9,7 @@ presets and the shipped mappers).
 
 from __future__ import annotations
 
+from ..configs import load_config, mapper_config_names
 from ..errors import ConfigError
 from .common import MAPPER_KINDS, Mapper, load_mapper_folder, save_mapper
 from .diffusion import DiffusionConfig, DiffusionMapper, PriorNetwork
@@ -24,14 +25,11 @@ __all__ = ["list_configs", "get_config", "Mapper", "RegressionMapper", "Regressi
 def list_configs() -> list[str]:
     """Named mapper configs (``configs/mappers/*.json``): ``<kind>-pocket`` (what ships with the
     pocket preset), ``<kind>-paper`` (sized to the paper's 48.83 M trainable parameters), ridge."""
-    from importlib import resources
-    folder = resources.files("v2a_kit") / "configs" / "mappers"
-    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".json"))
+    return mapper_config_names()
 
 
 def get_config(name: str) -> dict:
     """A named config: ``{"kind", "about", "mapper": {...}, "train": {...} | None}``."""
-    from ..configs import load_config
     if name not in list_configs():
         raise ConfigError(f"unknown mapper config {name!r}; available: "
                           f"{', '.join(list_configs())}")
