@@ -286,22 +286,33 @@ def test_paper_architecture_at_random_init():
 
 
 # --- no clipping -------------------------------------------------------------------------------
-def test_peaks_above_the_limit_are_scaled_down_with_a_warning():
+def test_peaks_above_the_limit_are_scaled_down_and_counted():
+    from v2a_kit.errors import PeakLimitWarning
     from v2a_kit.generation import limit_peaks
     audio = torch.tensor([[0.1, -0.5, 0.2], [0.3, -2.0, 1.5], [0.99, 0.0, -0.2]])
-    with pytest.warns(UserWarning, match=r"1 of 3 generated sounds peaked above 0.99 .*highest "
-                                         r"2.00; 2 samples beyond full scale"):
-        out = limit_peaks(audio)
+    rep = limit_peaks(audio)
+    out = rep.audio
     assert torch.equal(out[[0, 2]], audio[[0, 2]])  # the others untouched
     assert out[1].abs().max() == pytest.approx(0.99)
     assert torch.allclose(out[1], audio[1] * 0.99 / 2.0)  # one gain: the shape is kept
-    assert limit_peaks(audio, None) is audio
+    assert (rep.num_limited, rep.samples_beyond_full_scale, rep.total) == (1, 2, 3)
+    assert rep.highest_peak == pytest.approx(2.0)
+    with pytest.warns(PeakLimitWarning, match=r"1 of 3 generated sounds peaked above 0.99 of full "
+                                              r"scale \(highest 2.00; 2 samples beyond full"):
+        rep.warn()
+    total = rep + limit_peaks(audio[[1]]) + limit_peaks(audio[[1]])
+    assert (total.num_limited, total.total, total.samples_beyond_full_scale) == (3, 5, 6)
+    with pytest.warns(PeakLimitWarning, match="Most did: .* pocket preset knows only"):
+        total.warn()  # more than half: the hint about inputs the generator does not know
+    assert limit_peaks(audio, None).audio is audio
     with pytest.raises(ValueError, match="peak_limit"):
         limit_peaks(audio, 1.5)
 
 
 def test_generate_never_returns_samples_beyond_the_limit(model, clap_embed):
-    with pytest.warns(UserWarning, match="scaled down to peak at 0.01"):
+    from v2a_kit.errors import PeakLimitWarning
+    with pytest.warns(PeakLimitWarning, match="scaled down to peak at 0.01"):
         out = generate(model, clap_embed, num_inference_steps=STEPS, generator=seed(),
                        peak_limit=0.01)  # a limit the tiny model's noise exceeds
     assert np.abs(out.waveforms).max() <= 0.01 + 1e-7
+    assert out.peaks.num_limited == len(out.waveforms)

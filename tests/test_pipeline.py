@@ -401,8 +401,13 @@ def test_a_photo_outside_the_pocket_world_never_clips(pipe, tmp_path):
     from PIL import Image, ImageDraw
     photo = Image.new("RGB", (256, 256), (0, 0, 255))
     ImageDraw.Draw(photo).ellipse((64, 64, 192, 192), fill=(255, 0, 0))
-    out = pipe(photo, num_samples=4, seed=0, progress=False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = pipe(photo, num_samples=4, seed=0, progress=False)
     assert np.abs(out[0].waveforms).max() <= 0.99 + 1e-6
+    said = [str(w.message) for w in caught if issubclass(w.category, vk.errors.PeakLimitWarning)]
+    assert len(said) <= 1  # one warning for the call, not one per batch
+    assert all("of 4 generated sounds" in s for s in said)
     for path in write_outputs(out, tmp_path):
         wave, _ = sf.read(path, dtype="float32")
         assert np.abs(wave).max() < 1.0

@@ -44,7 +44,8 @@ def _machine(m: dict) -> str:
 def notebook_table(folder: Path = ROOT / "notebooks", runtimes: dict | None = None) -> str:
     """| notebook | what it covers | full mode | FAST mode | from each numbered notebook's title
     cell and the measured run times."""
-    runtimes = json.loads(RUNTIMES.read_text()) if runtimes is None else runtimes
+    if runtimes is None:
+        runtimes = json.loads(RUNTIMES.read_text()) if RUNTIMES.exists() else {}
     times = runtimes.get("notebooks", {})
     rows = ["| notebook | what it covers | run time, full mode | FAST mode |",
             "|---|---|---|---|"]
@@ -86,7 +87,8 @@ BLOCKS = {  # block name -> what renders its text
     "schedulers": _from_json(ROOT / "benchmarks" / "results" / "schedulers.json", scheduler_table),
     "reproduction": _from_json(ROOT / "figures" / "06_reproduction.json", reproduction_table),
     "notebooks": notebook_table,
-    "runtimes": _from_json(RUNTIMES, runtimes_text),
+    "runtimes": lambda: runtimes_text(json.loads(RUNTIMES.read_text()) if RUNTIMES.exists()
+                                      else {}),
 }
 
 

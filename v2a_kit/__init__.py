@@ -17,6 +17,7 @@ from .errors import (
     ConfigError,
     EmbeddingError,
     MediaError,
+    PeakLimitWarning,
     SpaceMismatchError,
     V2AError,
     WeightsNotFoundError,
@@ -50,7 +51,8 @@ _SUBMODULES = {"atomic", "checkpoints", "cli", "configs", "datasets", "defaults"
                "spaces", "tokenizers", "train", "viz", "weights"}
 
 __all__ = sorted(_LAZY) + ["V2AError", "MediaError", "EmbeddingError", "SpaceMismatchError",
-                           "WeightsNotFoundError", "CacheError", "ConfigError"]
+                           "WeightsNotFoundError", "CacheError", "ConfigError",
+                           "PeakLimitWarning"]
 
 
 def __getattr__(name: str):

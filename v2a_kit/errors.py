@@ -1,11 +1,11 @@
-"""The kit's exceptions. Each names the input at fault and what was expected.
+"""The kit's exceptions and warnings. Each names the input at fault and what was expected.
 
 They derive from ``ValueError`` (bad input) or ``RuntimeError`` (missing weights), so callers
 that catch the builtin kinds keep working.
 """
 
 __all__ = ["V2AError", "MediaError", "EmbeddingError", "SpaceMismatchError",
-           "WeightsNotFoundError", "CacheError", "ConfigError"]
+           "WeightsNotFoundError", "CacheError", "ConfigError", "PeakLimitWarning"]
 
 
 class V2AError(Exception):
@@ -34,3 +34,7 @@ class CacheError(V2AError, RuntimeError):
 
 class ConfigError(V2AError, ValueError):
     """An unknown preset, model name or config value."""
+
+
+class PeakLimitWarning(UserWarning):
+    """Generated sounds that would have exceeded full scale were scaled down (``generate``)."""

@@ -12,6 +12,7 @@ the same audio), with CLAP embeddings as the only input: AudioLDM feeds them to 
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import math
 import warnings
@@ -24,11 +25,13 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from .defaults import PEAK_LIMIT, SCHEDULERS
-from .errors import ConfigError, EmbeddingError, SpaceMismatchError
+from .errors import ConfigError, EmbeddingError, PeakLimitWarning, SpaceMismatchError
 from .spaces import Embeddings, Space, check_same_space, validate_embeds
 
 __all__ = ["AudioLDMGenerator", "GenerationOutput", "SpaceCheck", "generate", "encode_prompt",
-           "make_scheduler", "check_space", "limit_peaks", "SCHEDULERS", "DEFAULT_PROMPTS",
+           "make_scheduler", "check_space", "limit_peaks", "PeakReport", "peak_warnings_off",
+           "SCHEDULERS",
+           "DEFAULT_PROMPTS",
            "SPACE_AGREEMENT_THRESHOLD"]
 
 SPACE_AGREEMENT_THRESHOLD = 0.99
@@ -109,10 +112,12 @@ class AudioLDMGenerator:
 
 @dataclass
 class GenerationOutput:
-    """waveforms: (b * num_waveforms_per_prompt, samples) float32; rows of one prompt adjacent."""
+    """waveforms: (b * num_waveforms_per_prompt, samples) float32; rows of one prompt adjacent.
+    peaks: what the peak limit did to them (:class:`PeakReport`, without its audio)."""
 
     waveforms: np.ndarray
     sampling_rate: int
+    peaks: PeakReport | None = field(default=None, repr=False)
 
 
 # --- text prompts and schedulers -------------------------------------------------------------
@@ -221,13 +226,13 @@ def generate(model: AudioLDMGenerator, clap_embed, *, num_inference_steps: int |
     """Waveforms from CLAP embeddings (diffusers' argument names and defaults).
 
     **No clipping**: a waveform whose peak exceeds ``peak_limit`` (0.99 of full scale) is scaled
-    down as a whole to peak at ``peak_limit``, and a warning says how many waveforms and samples
-    would have clipped. Scaling keeps the sound undistorted (a wav writer or a player would
-    instead flatten every sample past full scale, which is heard as clicks); it makes such a
-    sound quieter than asked, which is the lesser harm. In-world conditions stay far below the
-    limit (real pocket sounds peak near 0.4); a sound that reaches it usually comes from a
-    condition the generator never saw, such as a photo given to the pocket preset, whose models
-    know only the pocket world.
+    down as a whole to peak at ``peak_limit``, and a :class:`~v2a_kit.errors.PeakLimitWarning`
+    says how many waveforms and samples would have clipped (``out.peaks`` holds the counts).
+    Scaling keeps the sound undistorted (a wav writer or a player would instead flatten every
+    sample past full scale, which is heard as clicks); it makes such a sound quieter than asked,
+    the lesser harm. Real pocket sounds stay well below full scale, but guided sampling makes
+    pocket-AudioLDM's sounds louder than real ones and some of them overshoot; nearly all do
+    for a picture the pocket world does not know, such as a photo.
 
     Args:
         clap_embed: (b, d) in the generator's space (an ``Embeddings`` in another space is
@@ -275,29 +280,69 @@ def generate(model: AudioLDMGenerator, clap_embed, *, num_inference_steps: int |
     # 8. Post-processing: latents -> log-mel (VAE) -> waveform (vocoder), cut to length
     mel = model.vae.decode(latents / model.vae.config.scaling_factor).sample
     audio = model.vocoder(mel.squeeze(1)).cpu().float()
-    audio = limit_peaks(audio[:, :round(audio_length_in_s * model.sampling_rate)], peak_limit)
-    return GenerationOutput(audio.numpy(), model.sampling_rate)
+    peaks = limit_peaks(audio[:, :round(audio_length_in_s * model.sampling_rate)], peak_limit)
+    peaks.warn(stacklevel=2)
+    return GenerationOutput(peaks.audio.numpy(), model.sampling_rate, peaks)
 
 
-def limit_peaks(audio: torch.Tensor, peak_limit: float | None = PEAK_LIMIT) -> torch.Tensor:
+@contextlib.contextmanager
+def peak_warnings_off():
+    """No :class:`~v2a_kit.errors.PeakLimitWarning` inside (the limit still applies): for code
+    that generates in many batches and reports once, or measures many sounds."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PeakLimitWarning)
+        yield
+
+
+def limit_peaks(audio: torch.Tensor, peak_limit: float | None = PEAK_LIMIT) -> PeakReport:
     """``audio`` (n, samples) with every row whose peak exceeds ``peak_limit`` scaled down to peak
-    at it (a warning counts them and the samples past full scale); other rows unchanged."""
+    at it (one gain per row: the sound's shape is kept), and what was done."""
     if peak_limit is None:
-        return audio
+        return PeakReport(audio, 0, 0, len(audio), 0.0, None)
     _check_real("peak_limit", peak_limit, 1e-6, "(a fraction of full scale)", high=1.0)
     peaks = audio.abs().amax(dim=1)
     over = peaks > peak_limit
+    highest = float(peaks.max()) if len(peaks) else 0.0
     if not bool(over.any()):
-        return audio
-    clipped = int((audio[over].abs() > 1.0).sum())
-    warnings.warn(
-        f"{int(over.sum())} of {len(audio)} generated sounds peaked above {peak_limit:g} of full "
-        f"scale (highest {float(peaks.max()):.2f}; {clipped} samples beyond full scale would have "
-        f"clipped): each was scaled down to peak at {peak_limit:g}. Sounds this loud usually come "
-        "from an input unlike the generator's training data (the pocket preset knows only the "
-        "pocket world's pictures; real photos need the paper preset)", stacklevel=3)
+        return PeakReport(audio, 0, 0, len(audio), highest, peak_limit)
+    beyond = int((audio[over].abs() > 1.0).sum())
     scale = torch.where(over, peak_limit / peaks.clamp_min(1e-12), torch.ones_like(peaks))
-    return audio * scale.unsqueeze(1)
+    return PeakReport(audio * scale.unsqueeze(1), int(over.sum()), beyond, len(audio), highest,
+                      peak_limit)
+
+
+@dataclass
+class PeakReport:
+    """What :func:`limit_peaks` did: the limited ``audio``, how many of ``total`` sounds it
+    scaled down, how many samples were beyond full scale, the highest peak before."""
+
+    audio: torch.Tensor
+    num_limited: int
+    samples_beyond_full_scale: int
+    total: int
+    highest_peak: float
+    peak_limit: float | None
+
+    def warn(self, stacklevel: int = 2) -> None:
+        """A :class:`~v2a_kit.errors.PeakLimitWarning` saying so, if any sound was scaled."""
+        if not self.num_limited:
+            return
+        hint = (" Most did: sounds this loud usually come from inputs unlike the generator's "
+                "training data (the pocket preset knows only the pocket world's pictures; real "
+                "photos need the paper preset)." if 2 * self.num_limited > self.total else "")
+        warnings.warn(
+            f"{self.num_limited} of {self.total} generated sounds peaked above "
+            f"{self.peak_limit:g} of full scale (highest {self.highest_peak:.2f}; "
+            f"{self.samples_beyond_full_scale} samples beyond full scale would have clipped): "
+            f"each was scaled down to peak at {self.peak_limit:g}.{hint}", PeakLimitWarning,
+            stacklevel=stacklevel + 1)
+
+    def __add__(self, other: PeakReport) -> PeakReport:
+        """The totals of two reports (the audio of neither)."""
+        return PeakReport(None, self.num_limited + other.num_limited,
+                          self.samples_beyond_full_scale + other.samples_beyond_full_scale,
+                          self.total + other.total, max(self.highest_peak, other.highest_peak),
+                          self.peak_limit if self.peak_limit is not None else other.peak_limit)
 
 
 def _latent_frames(model: AudioLDMGenerator, audio_length_in_s: float) -> int:

@@ -43,7 +43,15 @@ from .defaults import DEFAULT_SCHEDULER
 from .devices import resolve_device
 from .encoders import _check_aggregate
 from .errors import ConfigError, MediaError
-from .generation import SCHEDULERS, AudioLDMGenerator, _check_int, _check_real, generate
+from .generation import (
+    SCHEDULERS,
+    AudioLDMGenerator,
+    PeakReport,
+    _check_int,
+    _check_real,
+    generate,
+    peak_warnings_off,
+)
 from .mappers.common import MAPPER_KINDS
 from .presets import default_preset
 from .registry import load_audioldm, load_clip, load_mapper
@@ -441,7 +449,9 @@ class V2APipeline:
         num_batches = sum(math.ceil(len(v) / batch_size) for v in by_length.values())
         show = num_batches > 1 if progress is None else progress
         waves: dict[Job, np.ndarray] = {}
-        with tqdm(total=num_jobs, desc="AudioLDM", disable=not show, leave=False) as bar:
+        peaks = PeakReport(None, 0, 0, 0, 0.0, None)
+        with tqdm(total=num_jobs, desc="AudioLDM", disable=not show, leave=False) as bar, \
+                peak_warnings_off():  # one warning for the whole call, below
             for length, group in by_length.items():
                 for b in range(0, len(group), batch_size):
                     batch = group[b:b + batch_size]
@@ -452,7 +462,9 @@ class V2APipeline:
                                    audio_length_in_s=length, progress=False, generator=[
                                        torch.Generator().manual_seed(j.noise_seed) for j in batch])
                     waves.update(zip(batch, out.waveforms))
+                    peaks = peaks + out.peaks
                     bar.update(len(batch))
+        peaks.warn(stacklevel=3)
         return waves
 
     def assemble(self, prepared: list[PreparedInput], embedded: list[EmbeddedInput],

@@ -25,6 +25,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..generation import peak_warnings_off
 from .world import ATTRIBUTES, BACKGROUNDS, PocketBatch, _captions, sample_world
 
 __all__ = ["attribute_accuracy", "zero_shot", "measure_gates"]
@@ -79,6 +80,7 @@ def _audio_to_image_gates(a2i, held: PocketBatch, image_embeds: torch.Tensor) ->
 GATE_STEPS = 25  # DPM-Solver++ steps of every gate measurement (the build's at the time)
 
 
+@peak_warnings_off()  # it measures many sounds: the limit applies, unannounced
 def measure_gates(weights=None, *, held_out: PocketBatch | None = None, num_held_out: int = 1000,
                   held_out_seed: int = 1000, num_generate: int = 200, guidance_scale: float = 2.5,
                   scheduler: str = "dpmsolver++", num_inference_steps: int | None = GATE_STEPS,

@@ -18,6 +18,7 @@ import torch
 
 from ..atomic import atomic_write
 from ..evaluation import recall_at_k
+from ..generation import peak_warnings_off
 from ..mappers import save_mapper
 from ..spaces import Embeddings
 from ..train import Pairs, train_named
@@ -115,6 +116,7 @@ def _other_real_draws(labels, world_seed: int, num_samples: int) -> np.ndarray:
     return np.stack(others, 1).reshape(len(others[0]) * num_samples, -1)
 
 
+@peak_warnings_off()  # it measures many sounds: the limit applies, unannounced
 def measure_tradeoff(mappers: dict, n: int = 200, num_samples: int = 3, world_seed: int = 5000,
                      guidance_scale: float = 2.5, mapper_guidance: float = 1.0,
                      num_inference_steps: int | None = None, seed: int = 0, weights=None,

@@ -67,7 +67,7 @@ from tqdm.auto import tqdm
 
 from ..errors import ConfigError
 from ..evaluation import AudioOutputs, Extractors, extract, pairwise_diversity, recall_at_k, score
-from ..generation import SCHEDULERS, generate
+from ..generation import SCHEDULERS, generate, peak_warnings_off
 from ..mappers import Mapper, load_mapper_folder
 from ..registry import load_audioldm, load_clap, load_extractors
 from ..spaces import Embeddings
@@ -443,6 +443,7 @@ def _settings(run: _Run, seeds: tuple, num_train: int, folder, t_start: float) -
         weights=str(folder), total_seconds=round(time.perf_counter() - t_start, 1))
 
 
+@peak_warnings_off()  # it measures many sounds: the limit applies, unannounced
 def reproduce(n: int = 48, seeds=(0, 1, 2), world_seed: int = REPRODUCE_SEED,
               num_inference_steps: int | None = None, scheduler: str = "dpmsolver++",
               num_samples: int = 2, progress: bool = False, *, num_train: int = 2048,

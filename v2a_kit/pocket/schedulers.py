@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..generation import peak_warnings_off
+
 __all__ = ["SETTINGS", "compare_schedulers", "choose_default", "scheduler_table"]
 
 # (scheduler, steps): the paper's DDIM-200, DDIM with fewer steps, DPM-Solver++ from 10 to 25
@@ -133,6 +135,7 @@ def _time_settings(b: _Bench, settings, timing_rounds: int) -> dict[str, float]:
     return {k: float(np.median(v)) for k, v in rounds.items()}
 
 
+@peak_warnings_off()  # it measures many sounds: the limit applies, unannounced
 def compare_schedulers(n: int = 96, settings=SETTINGS, world_seed: int = 7000,
                        mapper_kind: str = "diffusion", guidance_scale: float = 2.5,
                        batch_size: int = 16, noise_seeds=(0, 1), num_bootstrap: int = 200,
