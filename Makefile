@@ -5,7 +5,7 @@
 #
 #   make tutorial    start JupyterLab on notebooks/ (the tutorial)
 #   make test        run the whole test suite (unit tests + every notebook under nbval, FAST)
-#   make notebooks   execute every notebook headless in full mode and save its outputs
+#   make notebooks   execute every notebook headless in full mode, save its outputs, time it
 #   make lint        ruff + a check that notebooks carry no metadata
 #   make benchmark   print the speed ratios of benchmarks/
 
@@ -57,15 +57,7 @@ test-unit: setup
 	$(OFFLINE) $(PY) -m pytest tests $(PYTEST_ARGS)
 
 test-notebooks: setup
-	$(OFFLINE) V2A_FAST=1 $(PY) -m pytest $(NOTEBOOKS) --nbval-lax --nbval-current-env $(PYTEST_ARGS)
-
-notebooks: setup
-	@for nb in $(NOTEBOOKS); do \
-	  echo "executing $$nb"; \
-	  $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \
-	    --ExecutePreprocessor.timeout=1800 --ExecutePreprocessor.kernel_name=v2a-kit "$$nb" || exit 1; \
-	  $(VENV)/bin/nbstripout --keep-output --keep-count "$$nb"; \
-	done
+	$(OFFLINE) $(PY) tools/measure_runtimes.py notebooks $(if $(filter 1,$(V2A_FAST)),--fast)
 
 lint: setup
 	$(VENV)/bin/ruff check v2a_kit tests benchmarks tools
