@@ -57,6 +57,9 @@ test-unit: setup
 	$(OFFLINE) $(PY) -m pytest tests $(PYTEST_ARGS)
 
 test-notebooks: setup
+	$(OFFLINE) V2A_FAST=1 $(PY) -m pytest $(NOTEBOOKS) --nbval-lax --nbval-current-env $(PYTEST_ARGS)
+
+notebooks: setup
 	$(OFFLINE) $(PY) tools/measure_runtimes.py notebooks $(if $(filter 1,$(V2A_FAST)),--fast)
 
 lint: setup
