@@ -20,7 +20,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from .errors import V2AError
+from .errors import ConfigError, V2AError
 
 __all__ = ["main", "build_parser"]
 
@@ -244,46 +244,79 @@ def _add_generate(sub) -> None:
 
 
 def cmd_generate(args) -> int:
+    """Checks everything before loading a model (runs.plan_generation), then generates this
+    rank's share into the run folder (runs.generate_run); rank 0 writes generate.json."""
     import json
     import time
 
     from .atomic import atomic_write
-    from .errors import ConfigError
-    from .pipeline import V2APipeline, check_writable, output_names, write_outputs
+    from .distributed import distributed_env, shard_device
+    from .pipeline import V2APipeline
+    from .runs import generate_run, plan_generation
 
-    check_writable(args.outdir)  # before loading or generating anything
     t0 = time.perf_counter()
-    pipe = V2APipeline.from_preset(args.preset, args.mapper, device=args.device)
-    try:
-        out = pipe(args.inputs, num_samples=args.num_samples, num_inference_steps=args.steps,
-                   guidance_scale=args.guidance, scheduler=args.scheduler,
-                   mapper_guidance_scale=args.mapper_guidance, num_frames=args.num_frames,
-                   seed=args.seed, audio_length_in_s=args.length, batch_size=args.batch_size,
-                   progress=False if args.no_progress else None)
-    except ValueError as e:  # a bad setting (the kit's own errors pass through unchanged)
-        if isinstance(e, ConfigError) or type(e) is not ValueError:
-            raise
-        raise ConfigError(str(e)) from None
-    output_names(out, not args.no_video)  # refuse name clashes before writing
-    written = write_outputs(out, args.outdir, mux_videos=not args.no_video)
+    info = distributed_env()
+    settings = _generate_settings(args)
+    plan = plan_generation(args.inputs, args.outdir, settings)  # no model loaded yet
+    device = args.device or (shard_device(info) if info.world_size > 1 else None)
+    pipe = V2APipeline.from_preset(settings.preset, args.mapper, device=device)
+    if args.length is not None:  # the generator's own range, now that it is loaded
+        pipe.check_inputs(1, None, 2.5, settings.scheduler, 1.0, 1, 1, 0, args.length)
+    result = generate_run(pipe, plan, info, progress=not args.no_progress)
+    if info.rank != 0:
+        return 0
     seconds = time.perf_counter() - t0
-    manifest = {"settings": out.settings, "seconds": round(seconds, 2),
-                "inputs": [{"source": it.source, "kind": it.kind,
-                            "duration_s": round(it.duration_s, 4),
-                            "segments": [[round(v, 4) for v in seg]
-                                         for seg in it.segments]} for it in out],
-                "written": [str(p.relative_to(args.outdir)) for p in written]}
+    written = [f for r in result.records for f in r.files]
+    manifest = {"settings": {**settings.to_dict(), **pipe.describe(),
+                             "audio_length_in_s": float(args.length or
+                                                        pipe.audioldm.default_length_s)},
+                "seconds": round(seconds, 2), "world_size": info.world_size,
+                "inputs": [{"source": s.name, "kind": r.kind, "duration_s": r.duration_s,
+                            "segments": r.segments}
+                           for s, r in zip(plan.sources, result.records)],
+                "written": written}
     atomic_write(args.outdir / "generate.json", (json.dumps(manifest, indent=2) + "\n").encode())
-    n_img = sum(it.kind == "image" for it in out)
-    n_vid = len(out) - n_img
+    n_img = sum(r.kind == "image" for r in result.records)
+    n_vid = len(result.records) - n_img
+    resumed = (f"; {result.skipped_here} input(s) already done" if result.skipped_here else "")
+    procs = f" by {info.world_size} processes" if info.world_size > 1 else ""
     print(f"v2a-kit generate: {n_img} image(s), {n_vid} video(s) -> {len(written)} file(s) in "
-          f"{args.outdir} ({seconds:.1f} s; {out.settings['mapper']} mapper, "
-          f"{out.settings['scheduler']} {out.settings['num_inference_steps']} steps, guidance "
-          f"{out.settings['guidance_scale']:g}, seed {out.settings['seed']})")
-    for p in written:
-        print(f"  {p.relative_to(args.outdir)}")
+          f"{args.outdir}{procs} ({seconds:.1f} s; {settings.mapper} mapper, "
+          f"{settings.scheduler} {settings.num_inference_steps} steps, guidance "
+          f"{settings.guidance_scale:g}, seed {settings.seed}{resumed})")
+    for name in written:
+        print(f"  {name}")
     print("  generate.json (settings)")
     return 0
+
+
+def _generate_settings(args):
+    """The run's settings from the command line, each checked (ConfigError names it)."""
+    from .generation import AudioLDMGenerator
+    from .presets import default_preset
+    from .runs import RunSettings, mapper_identity
+
+    for name, v in (("--num-samples", args.num_samples), ("--num-frames", args.num_frames),
+                    ("--batch-size", args.batch_size), ("--steps", args.steps or 1)):
+        if v < 1:
+            raise ConfigError(f"{name} {v}: expected a positive integer")
+    for flag, name, v in (("--guidance", "guidance_scale", args.guidance),
+                          ("--mapper-guidance", "mapper_guidance_scale", args.mapper_guidance)):
+        if not v >= 1.0:
+            raise ConfigError(f"{flag} {v} ({name}): expected ≥ 1 (classifier-free guidance; "
+                              "1 = none)")
+    if args.seed < 0:
+        raise ConfigError(f"--seed {args.seed}: expected a non-negative integer")
+    if args.length is not None and not args.length > 0:
+        raise ConfigError(f"--length {args.length}: expected a positive number of seconds")
+    preset = args.preset or default_preset()
+    return RunSettings(
+        preset=preset, mapper=mapper_identity(args.mapper), scheduler=args.scheduler,
+        num_inference_steps=args.steps or AudioLDMGenerator.default_steps(args.scheduler),
+        guidance_scale=float(args.guidance), mapper_guidance_scale=float(args.mapper_guidance),
+        seed=int(args.seed), num_samples=args.num_samples, num_frames=args.num_frames,
+        aggregate="mean", audio_length_in_s=args.length, batch_size=args.batch_size,
+        mux_videos=not args.no_video)
 
 
 # --- evaluate --------------------------------------------------------------------------------
