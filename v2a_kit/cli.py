@@ -116,7 +116,6 @@ def _add_train(sub) -> None:
 
 def cmd_train(args) -> int:
     from .embeddings import load_embeddings
-    from .errors import ConfigError
     from .train import make_pairs, train_named
 
     pairs = make_pairs(load_embeddings(args.clip), load_embeddings(args.clap), by=args.pair_by)
@@ -351,7 +350,12 @@ def _add_evaluate(sub) -> None:
     p.add_argument("--published", action="store_true",
                    help="also print the paper's published rows with this run's below")
     p.add_argument("--batch-size", type=int, default=32, help="files scored at a time")
-    p.add_argument("--device", help="e.g. cpu, cuda (default: the best available)")
+    p.add_argument("--cache", type=Path, metavar="DIR",
+                   help="keep each clip's features in a content-keyed cache here (a rerun "
+                        "computes only new clips); under torchrun the ranks share it (default "
+                        f"there: {DEFAULT_CACHE.parent})")
+    p.add_argument("--device", help="e.g. cpu, cuda (default: the best; cuda:LOCAL_RANK under "
+                                    "torchrun)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_evaluate)
 
@@ -361,7 +365,7 @@ def cmd_evaluate(args) -> int:
 
     from .atomic import atomic_write
     from .datasets import load_imagehear, load_vggsound, published_table
-    from .errors import ConfigError
+    from .distributed import distributed_env, shard_device
     from .evaluation.folder import evaluate
 
     if (args.vggsound is None) != (args.folder is None):
@@ -375,10 +379,15 @@ def cmd_evaluate(args) -> int:
         raise ConfigError(f"--json {args.json}: folder {args.json.parent} does not exist")
     dataset = (load_vggsound(args.vggsound, args.folder) if args.vggsound
                else load_imagehear(args.imagehear) if args.imagehear else None)
+    info = distributed_env()
+    cache = args.cache or (DEFAULT_CACHE.parent if info.world_size > 1 else None)
+    device = args.device or (shard_device(info) if info.world_size > 1 else None)
     report = evaluate(args.generated, references=args.references, images=args.images,
                       dataset=dataset, preset=args.preset, random_init=args.random_init,
-                      weights=args.weights, device=args.device, batch_size=args.batch_size,
-                      progress=False if args.no_progress else None)
+                      weights=args.weights, device=device, batch_size=args.batch_size,
+                      progress=False if args.no_progress else None, cache_dir=cache)
+    if report is None:  # a rank other than 0: its share is in the cache, rank 0 reports
+        return 0
     print(report)
     if args.published:
         name = f"this run ({report.preset}: {args.generated.name or args.generated})"
