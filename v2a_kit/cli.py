@@ -115,6 +115,7 @@ def _add_train(sub) -> None:
 
 
 def cmd_train(args) -> int:
+    from .distributed import distributed_env
     from .embeddings import load_embeddings
     from .train import make_pairs, train_named
 
@@ -126,8 +127,12 @@ def cmd_train(args) -> int:
                                    ("lr", args.lr)) if v is not None}
     if args.patience is not None:
         overrides["patience"] = args.patience or None
+    info = distributed_env()
     _, summary = train_named(pairs, args.config, args.out, num_val=num_val, seed=args.seed,
-                             progress=not args.no_progress, **overrides)
+                             progress=not args.no_progress,
+                             dist_info=info if info.world_size > 1 else None, **overrides)
+    if info.rank != 0:
+        return 0
     done = f"{summary['kind']} ({args.config}, {summary['parameters']:,} parameters) on " \
            f"{summary['num_train']} pairs ({summary['num_val']} validation)"
     if "best" in summary:
@@ -135,7 +140,8 @@ def cmd_train(args) -> int:
         done += (f", {summary['epochs_run']} epochs in {summary['train_s']:.0f} s; best epoch "
                  f"{summary['best_epoch']}: val loss {b['val_loss']:.4f}, recall@1 "
                  f"{b['recall@1']:.3f}, recall@5 {b['recall@5']:.3f}")
-    print(f"trained {done}; wrote {args.out}")
+    procs = f" on {info.world_size} processes" if info.world_size > 1 else ""
+    print(f"trained {done}{procs}; wrote {args.out}")
     return 0
 
 
