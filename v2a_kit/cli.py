@@ -275,7 +275,10 @@ def cmd_generate(args) -> int:
     manifest = {"settings": {**settings.to_dict(), **pipe.describe(),
                              "audio_length_in_s": float(args.length or
                                                         pipe.audioldm.default_length_s)},
-                "seconds": round(seconds, 2), "world_size": info.world_size,
+                "seconds": round(seconds, 2), "generate_s": round(result.seconds, 2),
+                "world_size": info.world_size,
+                "rank0": {"computed": result.computed_here, "skipped": result.skipped_here,
+                          "regenerated": result.regenerated_here},
                 "inputs": [{"source": s.name, "kind": r.kind, "duration_s": r.duration_s,
                             "segments": r.segments}
                            for s, r in zip(plan.sources, result.records)],

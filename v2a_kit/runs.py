@@ -285,8 +285,9 @@ class RunResult:
     """What :func:`generate_run` did; ``records`` only on rank 0 (all inputs, in order)."""
 
     records: list[InputRecord]
-    computed_here: int          # inputs this rank generated
+    computed_here: int          # inputs this rank generated and wrote
     skipped_here: int           # inputs of this rank's chunks found complete
+    regenerated_here: int       # inputs run through the pipeline (whole chunks; >= computed)
     seconds: float
     world_size: int
     failures: list[dict] = field(default_factory=list)
@@ -298,7 +299,8 @@ def _failures(outdir: Path) -> list[dict]:
 
 
 def _run_chunk(pipe, plan: GenerationPlan, chunk: range, image_length_s: float) -> int:
-    """Generate one chunk (the pipeline's steps over its inputs) and write what is missing."""
+    """Generate one chunk (the pipeline's steps over all its inputs: the batch must be the
+    same as an uninterrupted run's) and write the inputs that are not complete."""
     s = plan.settings
     todo = [i for i in chunk if _complete(plan, i) is None]
     if not todo:
@@ -336,7 +338,7 @@ def generate_run(pipe, plan: GenerationPlan, info: DistInfo, *,
     image_length_s = float(s.audio_length_in_s or pipe.audioldm.default_length_s)
     run = outdir / RUN_DIR
     shard = Shard(info.rank, info.world_size, s.batch_size)
-    computed = skipped = 0
+    computed = skipped = regenerated = 0
     with RankSync(info) as sync:
         if info.rank == 0:  # the folder and its settings, and no stale failure from before
             (run / "done").mkdir(parents=True, exist_ok=True)
@@ -364,6 +366,7 @@ def generate_run(pipe, plan: GenerationPlan, info: DistInfo, *,
                 break
             computed += n
             skipped += len(chunk) - n
+            regenerated += len(chunk) if n else 0
             bar.n = _count_done(outdir)
             bar.refresh()
         sync.barrier()  # every rank has finished (or stopped)
@@ -383,7 +386,8 @@ def generate_run(pipe, plan: GenerationPlan, info: DistInfo, *,
                 raise RankFailedError(f"{len(lost)} inputs have no finished record after the "
                                       f"run, e.g. {lost[0]}; did every rank get the same inputs?")
         sync.barrier()
-    return RunResult(records, computed, skipped, time.perf_counter() - t0, info.world_size)
+    return RunResult(records, computed, skipped, regenerated, time.perf_counter() - t0,
+                     info.world_size)
 
 
 def _first(names: list[str], n: int = 3) -> str:
