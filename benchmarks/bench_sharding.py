@@ -38,6 +38,7 @@ import torch
 from PIL import Image
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # this checkout's v2a_kit, as the launched processes use
 RESULTS = REPO / "benchmarks" / "results" / "sharding.json"
 
 
@@ -64,11 +65,10 @@ def cli(nproc: int | None, inputs: Path, out: Path, batch_size: int) -> list[str
 
 
 def overhead(inputs: Path, work: Path, batch_size: int, repeats: int) -> dict:
+    from v2a_kit.cli import _generate_settings, build_parser
     from v2a_kit.distributed import DistInfo
     from v2a_kit.pipeline import V2APipeline, write_outputs
     from v2a_kit.runs import generate_run, plan_generation
-    sys.path.insert(0, str(REPO))
-    from v2a_kit.cli import _generate_settings, build_parser
     pipe = V2APipeline.from_preset("pocket", "diffusion", device="cpu")
 
     def plain(k):
@@ -82,6 +82,7 @@ def overhead(inputs: Path, work: Path, batch_size: int, repeats: int) -> dict:
         generate_run(pipe, plan, DistInfo(0, 1, 0), progress=False)
 
     plain("warm")
+    sharded("warm")
     t_plain, t_sharded = [], []
     for k in range(repeats):  # interleaved, so drifts in the machine's load hit both
         t = time.perf_counter()

@@ -266,7 +266,10 @@ def cmd_generate(args) -> int:
     device = args.device or (shard_device(info) if info.world_size > 1 else None)
     pipe = V2APipeline.from_preset(settings.preset, args.mapper, device=device)
     if args.length is not None:  # the generator's own range, now that it is loaded
-        pipe.check_inputs(1, None, 2.5, settings.scheduler, 1.0, 1, 1, 0, args.length)
+        try:
+            pipe.check_inputs(1, None, 2.5, settings.scheduler, 1.0, 1, 1, 0, args.length)
+        except ValueError as e:
+            raise ConfigError(f"--length {args.length}: {e}") from None
     result = generate_run(pipe, plan, info, progress=not args.no_progress)
     if info.rank != 0:
         return 0

@@ -46,7 +46,7 @@ import json
 import os
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -290,7 +290,6 @@ class RunResult:
     regenerated_here: int       # inputs run through the pipeline (whole chunks; >= computed)
     seconds: float
     world_size: int
-    failures: list[dict] = field(default_factory=list)
 
 
 def _failures(outdir: Path) -> list[dict]:

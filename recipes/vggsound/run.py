@@ -97,7 +97,7 @@ def stage_audio(args, info, train, test, clap_rate: int, gen_rate: int) -> None:
         media.write_wav(out, wave, rate)
 
 
-def stage_embed(args, clip, clap, train):
+def stage_embed(args, info, clip, clap, train):
     from v2a_kit.embeddings import extract_embeddings, save_embeddings
     cache, show = args.work / "cache", not args.no_progress
     kw = {"batch_size": args.batch_size, "progress": show}
@@ -105,7 +105,10 @@ def stage_embed(args, clip, clap, train):
                             num_frames=args.num_frames, **kw)
     ae = extract_embeddings(clap, [args.work / "audio" / f"{it.id}.wav" for it in train], cache,
                             **kw)
-    return ce, ae, save_embeddings
+    if info.rank == 0:
+        save_embeddings(ce, args.work / "clip.safetensors")
+        save_embeddings(ae, args.work / "clap.safetensors")
+    return ce, ae
 
 
 def stage_train(args, info, ce, ae):
@@ -170,10 +173,7 @@ def main(argv=None) -> int:
                     audioldm.sampling_rate)
         sync.barrier()
         say("recipe: audio done")
-        ce, ae, save = stage_embed(args, clip, clap, train)
-        if info.rank == 0:
-            save(ce, args.work / "clip.safetensors")
-            save(ae, args.work / "clap.safetensors")
+        ce, ae = stage_embed(args, info, clip, clap, train)
         say(f"recipe: embedded {len(ce)} clips")
         stage_train(args, info, ce, ae)
         sync.barrier()  # rank 0 has written the mapper
