@@ -224,3 +224,47 @@ def test_training_under_torchrun(tmp_path):
     assert two.kind == "regression" and meta["extra"]["world_size"] == 2
     assert _digest(tmp_path / "ddp2" / "model.safetensors") != \
         _digest(tmp_path / "single" / "model.safetensors")  # trained, on other arithmetic
+
+
+FAILING_RANK = '''
+import sys
+from v2a_kit.distributed import distributed_env
+from v2a_kit.pipeline import V2APipeline
+from v2a_kit.runs import RunSettings, generate_run, plan_generation
+settings = RunSettings(**{**SETTINGS, "batch_size": 1})
+info = distributed_env()
+pipe = V2APipeline.from_preset("pocket", "regression", device="cpu")
+real = pipe.embed
+def embed(prepared, *a, **k):
+    if FAIL and any(p.source.name.endswith("im3.png") for p in prepared):
+        raise RuntimeError("out of memory (simulated)")
+    return real(prepared, *a, **k)
+pipe.embed = embed
+generate_run(pipe, plan_generation(sys.argv[1], sys.argv[2], settings), info, progress=False)
+'''
+
+
+def test_a_failing_rank_stops_every_rank_and_names_its_input(images, tmp_path):
+    """Two processes, chunks of one input: rank 1 fails on im3; both exit non-zero naming it,
+    the other inputs finished before stay, and a rerun completes the run."""
+    from dataclasses import asdict
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1",
+           "PYTHONPATH": str(REPO)}
+    out = tmp_path / "out"
+    for fail in (True, False):
+        script = tmp_path / f"rank{fail}.py"
+        script.write_text(f"SETTINGS = {asdict(settings())!r}\nFAIL = {fail}\n" + FAILING_RANK)
+        cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone",
+               "--nproc_per_node", "2", str(script), str(images), str(out)]
+        res = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True,
+                             timeout=300)
+        if fail:
+            assert res.returncode != 0
+            assert res.stderr.count("RankFailedError: rank 1 failed on") >= 2  # both ranks
+            assert "im3.png" in res.stderr and "out of memory" in res.stderr
+            assert (out / "im0.wav").exists() and (out / "im1.wav").exists()
+            assert not (out / "im3.wav").exists()
+        else:
+            assert res.returncode == 0, res.stderr[-3000:]
+    assert sorted(p.name for p in out.glob("*.wav")) == [f"im{i}.wav" for i in range(7)]
+    assert not list((out / RUN_DIR).glob("failed-rank*.json"))
