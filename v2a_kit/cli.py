@@ -6,6 +6,7 @@ raises on purpose (:class:`~v2a_kit.errors.V2AError`) print one line on stderr a
 
     v2a-kit embed photos/ --model clip --preset tiny --out photos.safetensors
     torchrun --standalone --nproc_per_node 2 -m v2a_kit.cli embed videos/ --model clip ...
+    torchrun --standalone --nproc_per_node 2 -m v2a_kit.cli generate videos/ -o sounds/ ...
     v2a-kit train --clip frames.safetensors --clap audio.safetensors --kind diffusion -o ckpt/
     v2a-kit generate photo.png clip.mp4 photos/ -o sounds/ --num-samples 3
     v2a-kit evaluate sounds/ --references real/ --images photos/ --published
@@ -218,7 +219,10 @@ def _add_generate(sub) -> None:
                     "Writes OUTDIR/<name>.wav per input (<name>_s0.wav, _s1.wav... with "
                     "--num-samples > 1), a copy of each video with the generated soundtrack "
                     "(<name>_v2a.<suffix>), and OUTDIR/generate.json with the settings. "
-                    "Files in a folder that are not images or videos are skipped with a warning.")
+                    "Files in a folder that are not images or videos are skipped with a warning. "
+                    "Every input is checked before a model is loaded. A rerun into the same "
+                    "folder skips finished inputs (other settings are refused); under torchrun "
+                    "the inputs are shared among the processes, with the same files.")
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="image or video files, folders")
     p.add_argument("-o", "--outdir", type=Path, required=True, help="output folder")
     p.add_argument("--preset", default=None, help="pocket (default), paper, ...")
@@ -241,9 +245,12 @@ def _add_generate(sub) -> None:
     p.add_argument("--length", type=float, default=None,
                    help="seconds of sound per image (default: the generator's); videos get "
                         "their own length")
-    p.add_argument("--batch-size", type=int, default=16, help="waveforms per AudioLDM call")
+    p.add_argument("--batch-size", type=int, default=16,
+                   help="inputs per chunk (the unit a rank takes and a rerun resumes) and "
+                        "waveforms per AudioLDM call (default: 16)")
     p.add_argument("--no-video", action="store_true", help="write wav only, no muxed videos")
-    p.add_argument("--device", help="e.g. cpu, cuda (default: the best available)")
+    p.add_argument("--device", help="e.g. cpu, cuda (default: the best; cuda:LOCAL_RANK under "
+                                    "torchrun)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_generate)
 
@@ -278,6 +285,8 @@ def cmd_generate(args) -> int:
     manifest = {"settings": {**settings.to_dict(), **pipe.describe(),
                              "audio_length_in_s": float(args.length or
                                                         pipe.audioldm.default_length_s)},
+                "run_settings": settings.to_dict(),  # as .v2a-run/settings.json: what a
+                # rerun into this folder must match (mapper: a kind or a checkpoint's digest)
                 "seconds": round(seconds, 2), "generate_s": round(result.seconds, 2),
                 "world_size": info.world_size,
                 "rank0": {"computed": result.computed_here, "skipped": result.skipped_here,
