@@ -268,3 +268,26 @@ def test_a_failing_rank_stops_every_rank_and_names_its_input(images, tmp_path):
             assert res.returncode == 0, res.stderr[-3000:]
     assert sorted(p.name for p in out.glob("*.wav")) == [f"im{i}.wav" for i in range(7)]
     assert not list((out / RUN_DIR).glob("failed-rank*.json"))
+
+
+def test_the_feature_cache_keeps_each_clips_own_fad_rows(tmp_path):
+    """VGGish gives one FAD row per 0.96 s: clips of other lengths have other counts."""
+    import numpy as np
+
+    from v2a_kit.evaluation.scoring import AudioOutputs
+    from v2a_kit.runs import FeatureCache
+    rng = np.random.default_rng(0)
+    out = AudioOutputs(rng.normal(size=(3, 4)).astype("float32"), None,
+                       fad=rng.normal(size=(6, 2)).astype("float32"),
+                       cs=rng.normal(size=(3, 5)).astype("float32"))
+    cache = FeatureCache(tmp_path, {"roles": "test"}).open()
+    cache.add(["a", "b", "c"], out, [1, 3, 2])
+    with pytest.raises(CacheError, match="add up"):
+        cache.add(["d"], AudioOutputs(out.features[:1], fad=out.fad), [2])
+    again = FeatureCache(tmp_path, {"roles": "test"}).open()
+    again.reload()
+    assert again.rows["b"]["fad"].tolist() == out.fad[1:4].tolist()
+    assert again.rows["c"]["cs"].tolist() == out.cs[2].tolist() and "logits" not in again.rows["a"]
+    with pytest.raises(CacheError, match="other extractors"):
+        (tmp_path / f"{again.folder.name}" / "settings.json").write_text('{"format": "x"}')
+        FeatureCache(tmp_path, {"roles": "test"}).open()

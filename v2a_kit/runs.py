@@ -454,16 +454,19 @@ class FeatureCache:
             out[h] = row
         return out
 
-    def add(self, hashes: list[str], outputs) -> None:
+    def add(self, hashes: list[str], outputs, fad_counts: list[int] | None = None) -> None:
+        """Store the rows of ``hashes`` (``outputs``: AudioOutputs of those clips, in order);
+        ``fad_counts``: each clip's number of FAD rows (default: one each)."""
         arrays = {k: np.ascontiguousarray(getattr(outputs, k), np.float32)
                   for k in ("features", "logits", "cs") if getattr(outputs, k) is not None}
         if outputs.fad is not None:
-            if len(outputs.fad) % len(hashes):
-                raise CacheError(f"{len(outputs.fad)} FAD rows for {len(hashes)} clips: a "
-                                 "batch must give the same number per clip to be cached")
-            per = len(outputs.fad) // len(hashes)
+            counts = np.asarray(fad_counts if fad_counts is not None else [1] * len(hashes),
+                                np.int64)
+            if counts.sum() != len(outputs.fad) or len(counts) != len(hashes):
+                raise CacheError(f"{len(outputs.fad)} FAD rows for {len(hashes)} clips with "
+                                 f"counts {counts.tolist()[:5]}...; expected them to add up")
             arrays["fad"] = np.ascontiguousarray(outputs.fad, np.float32)
-            arrays["fad_count"] = np.full(len(hashes), per, np.int64)
+            arrays["fad_count"] = counts
         meta = {"format": FEATURE_FORMAT, "hashes": json.dumps(hashes),
                 "checksum": _digest(arrays)}
         atomic_write(self.folder / f"chunk-{uuid.uuid4().hex}.safetensors",
@@ -511,11 +514,16 @@ def cached_audio_outputs(paths: list[Path], extractors, read, *, fad_rows: bool,
     missing = sorted(h for h in first if h not in cache.rows)
     sync.barrier()  # all have read the cache before anyone writes
     shard = Shard(info.rank, info.world_size, batch_size)
+    per_clip = fad_rows and not getattr(extractors.fad, "one_fd_row_per_clip", True)
     for chunk in shard.chunks(len(missing)):
         hs = [missing[k] for k in chunk]
-        out = extract(extractors, [read(first[h]) for h in hs], fad_rows=fad_rows, cs=cs,
-                      what=what)
-        cache.add(hs, out)
+        waves = [read(first[h]) for h in hs]
+        out = extract(extractors, waves, fad_rows=fad_rows and not per_clip, cs=cs, what=what)
+        counts = None
+        if per_clip:  # VGGish: a clip's number of FAD rows depends on its length
+            rows = [extractors.fad.fd_features([w]) for w in waves]
+            out.fad, counts = np.concatenate(rows), [len(r) for r in rows]
+        cache.add(hs, out, counts)
         if bar is not None:
             bar.update(len(hs) * info.world_size)
     sync.barrier()
