@@ -6,6 +6,7 @@ raises on purpose (:class:`~v2a_kit.errors.V2AError`) print one line on stderr a
 
     v2a-kit embed photos/ --model clip --preset tiny --out photos.safetensors
     torchrun --standalone --nproc_per_node 2 -m v2a_kit.cli embed videos/ --model clip ...
+    torchrun --standalone --nproc_per_node 2 -m v2a_kit.cli generate videos/ -o sounds/ ...
     v2a-kit train --clip frames.safetensors --clap audio.safetensors --kind diffusion -o ckpt/
     v2a-kit generate photo.png clip.mp4 photos/ -o sounds/ --num-samples 3
     v2a-kit evaluate sounds/ --references real/ --images photos/ --published
@@ -22,7 +23,7 @@ from pathlib import Path
 
 from .configs import mapper_config_names
 from .defaults import AGGREGATE_NAMES, DEFAULT_SCHEDULER, SCHEDULERS
-from .errors import V2AError
+from .errors import ConfigError, V2AError
 
 __all__ = ["main", "build_parser"]
 
@@ -113,8 +114,8 @@ def _add_train(sub) -> None:
 
 
 def cmd_train(args) -> int:
+    from .distributed import distributed_env
     from .embeddings import load_embeddings
-    from .errors import ConfigError
     from .train import make_pairs, train_named
 
     pairs = make_pairs(load_embeddings(args.clip), load_embeddings(args.clap), by=args.pair_by)
@@ -125,8 +126,12 @@ def cmd_train(args) -> int:
                                    ("lr", args.lr)) if v is not None}
     if args.patience is not None:
         overrides["patience"] = args.patience or None
+    info = distributed_env()
     _, summary = train_named(pairs, args.config, args.out, num_val=num_val, seed=args.seed,
-                             progress=not args.no_progress, **overrides)
+                             progress=not args.no_progress,
+                             dist_info=info if info.world_size > 1 else None, **overrides)
+    if info.rank != 0:
+        return 0
     done = f"{summary['kind']} ({args.config}, {summary['parameters']:,} parameters) on " \
            f"{summary['num_train']} pairs ({summary['num_val']} validation)"
     if "best" in summary:
@@ -134,7 +139,8 @@ def cmd_train(args) -> int:
         done += (f", {summary['epochs_run']} epochs in {summary['train_s']:.0f} s; best epoch "
                  f"{summary['best_epoch']}: val loss {b['val_loss']:.4f}, recall@1 "
                  f"{b['recall@1']:.3f}, recall@5 {b['recall@5']:.3f}")
-    print(f"trained {done}; wrote {args.out}")
+    procs = f" on {info.world_size} processes" if info.world_size > 1 else ""
+    print(f"trained {done}{procs}; wrote {args.out}")
     return 0
 
 
@@ -211,7 +217,10 @@ def _add_generate(sub) -> None:
                     "Writes OUTDIR/<name>.wav per input (<name>_s0.wav, _s1.wav... with "
                     "--num-samples > 1), a copy of each video with the generated soundtrack "
                     "(<name>_v2a.<suffix>), and OUTDIR/generate.json with the settings. "
-                    "Files in a folder that are not images or videos are skipped with a warning.")
+                    "Files in a folder that are not images or videos are skipped with a warning. "
+                    "Every input is checked before a model is loaded. A rerun into the same "
+                    "folder skips finished inputs (other settings are refused); under torchrun "
+                    "the inputs are shared among the processes, with the same files.")
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="image or video files, folders")
     p.add_argument("-o", "--outdir", type=Path, required=True, help="output folder")
     p.add_argument("--preset", default=None, help="pocket (default), paper, ...")
@@ -234,54 +243,98 @@ def _add_generate(sub) -> None:
     p.add_argument("--length", type=float, default=None,
                    help="seconds of sound per image (default: the generator's); videos get "
                         "their own length")
-    p.add_argument("--batch-size", type=int, default=16, help="waveforms per AudioLDM call")
+    p.add_argument("--batch-size", type=int, default=16,
+                   help="inputs per chunk (the unit a rank takes and a rerun resumes) and "
+                        "waveforms per AudioLDM call (default: 16)")
     p.add_argument("--no-video", action="store_true", help="write wav only, no muxed videos")
-    p.add_argument("--device", help="e.g. cpu, cuda (default: the best available)")
+    p.add_argument("--device", help="e.g. cpu, cuda (default: the best; cuda:LOCAL_RANK under "
+                                    "torchrun)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_generate)
 
 
 def cmd_generate(args) -> int:
+    """Checks everything before loading a model (runs.plan_generation), then generates this
+    rank's share into the run folder (runs.generate_run); rank 0 writes generate.json."""
     import json
     import time
 
     from .atomic import atomic_write
-    from .errors import ConfigError
-    from .pipeline import V2APipeline, check_writable, output_names, write_outputs
+    from .distributed import distributed_env, shard_device
+    from .pipeline import V2APipeline
+    from .runs import generate_run, plan_generation
 
-    check_writable(args.outdir)  # before loading or generating anything
     t0 = time.perf_counter()
-    pipe = V2APipeline.from_preset(args.preset, args.mapper, device=args.device)
-    try:
-        out = pipe(args.inputs, num_samples=args.num_samples, num_inference_steps=args.steps,
-                   guidance_scale=args.guidance, scheduler=args.scheduler,
-                   mapper_guidance_scale=args.mapper_guidance, num_frames=args.num_frames,
-                   seed=args.seed, audio_length_in_s=args.length, batch_size=args.batch_size,
-                   progress=False if args.no_progress else None)
-    except ValueError as e:  # a bad setting (the kit's own errors pass through unchanged)
-        if isinstance(e, ConfigError) or type(e) is not ValueError:
-            raise
-        raise ConfigError(str(e)) from None
-    output_names(out, not args.no_video)  # refuse name clashes before writing
-    written = write_outputs(out, args.outdir, mux_videos=not args.no_video)
+    info = distributed_env()
+    settings = _generate_settings(args)
+    plan = plan_generation(args.inputs, args.outdir, settings)  # no model loaded yet
+    device = args.device or (shard_device(info) if info.world_size > 1 else None)
+    pipe = V2APipeline.from_preset(settings.preset, args.mapper, device=device)
+    if args.length is not None:  # the generator's own range, now that it is loaded
+        try:
+            pipe.check_inputs(1, None, 2.5, settings.scheduler, 1.0, 1, 1, 0, args.length)
+        except ValueError as e:
+            raise ConfigError(f"--length {args.length}: {e}") from None
+    result = generate_run(pipe, plan, info, progress=not args.no_progress)
+    if info.rank != 0:
+        return 0
     seconds = time.perf_counter() - t0
-    manifest = {"settings": out.settings, "seconds": round(seconds, 2),
-                "inputs": [{"source": it.source, "kind": it.kind,
-                            "duration_s": round(it.duration_s, 4),
-                            "segments": [[round(v, 4) for v in seg]
-                                         for seg in it.segments]} for it in out],
-                "written": [str(p.relative_to(args.outdir)) for p in written]}
+    written = [f for r in result.records for f in r.files]
+    manifest = {"settings": {**settings.to_dict(), **pipe.describe(),
+                             "audio_length_in_s": float(args.length or
+                                                        pipe.audioldm.default_length_s)},
+                "run_settings": settings.to_dict(),  # as .v2a-run/settings.json: what a
+                # rerun into this folder must match (mapper: a kind or a checkpoint's digest)
+                "seconds": round(seconds, 2), "generate_s": round(result.seconds, 2),
+                "world_size": info.world_size,
+                "rank0": {"computed": result.computed_here, "skipped": result.skipped_here,
+                          "regenerated": result.regenerated_here},
+                "inputs": [{"source": s.name, "kind": r.kind, "duration_s": r.duration_s,
+                            "segments": r.segments}
+                           for s, r in zip(plan.sources, result.records)],
+                "written": written}
     atomic_write(args.outdir / "generate.json", (json.dumps(manifest, indent=2) + "\n").encode())
-    n_img = sum(it.kind == "image" for it in out)
-    n_vid = len(out) - n_img
+    n_img = sum(r.kind == "image" for r in result.records)
+    n_vid = len(result.records) - n_img
+    resumed = (f"; {result.skipped_here} input(s) already done" if result.skipped_here else "")
+    procs = f" by {info.world_size} processes" if info.world_size > 1 else ""
     print(f"v2a-kit generate: {n_img} image(s), {n_vid} video(s) -> {len(written)} file(s) in "
-          f"{args.outdir} ({seconds:.1f} s; {out.settings['mapper']} mapper, "
-          f"{out.settings['scheduler']} {out.settings['num_inference_steps']} steps, guidance "
-          f"{out.settings['guidance_scale']:g}, seed {out.settings['seed']})")
-    for p in written:
-        print(f"  {p.relative_to(args.outdir)}")
+          f"{args.outdir}{procs} ({seconds:.1f} s; {settings.mapper} mapper, "
+          f"{settings.scheduler} {settings.num_inference_steps} steps, guidance "
+          f"{settings.guidance_scale:g}, seed {settings.seed}{resumed})")
+    for name in written:
+        print(f"  {name}")
     print("  generate.json (settings)")
     return 0
+
+
+def _generate_settings(args):
+    """The run's settings from the command line, each checked (ConfigError names it)."""
+    from .generation import AudioLDMGenerator
+    from .presets import default_preset
+    from .runs import RunSettings, mapper_identity
+
+    for name, v in (("--num-samples", args.num_samples), ("--num-frames", args.num_frames),
+                    ("--batch-size", args.batch_size), ("--steps", args.steps or 1)):
+        if v < 1:
+            raise ConfigError(f"{name} {v}: expected a positive integer")
+    for flag, name, v in (("--guidance", "guidance_scale", args.guidance),
+                          ("--mapper-guidance", "mapper_guidance_scale", args.mapper_guidance)):
+        if not v >= 1.0:
+            raise ConfigError(f"{flag} {v} ({name}): expected ≥ 1 (classifier-free guidance; "
+                              "1 = none)")
+    if args.seed < 0:
+        raise ConfigError(f"--seed {args.seed}: expected a non-negative integer")
+    if args.length is not None and not args.length > 0:
+        raise ConfigError(f"--length {args.length}: expected a positive number of seconds")
+    preset = args.preset or default_preset()
+    return RunSettings(
+        preset=preset, mapper=mapper_identity(args.mapper), scheduler=args.scheduler,
+        num_inference_steps=args.steps or AudioLDMGenerator.default_steps(args.scheduler),
+        guidance_scale=float(args.guidance), mapper_guidance_scale=float(args.mapper_guidance),
+        seed=int(args.seed), num_samples=args.num_samples, num_frames=args.num_frames,
+        aggregate="mean", audio_length_in_s=args.length, batch_size=args.batch_size,
+        mux_videos=not args.no_video)
 
 
 # --- evaluate --------------------------------------------------------------------------------
@@ -316,7 +369,12 @@ def _add_evaluate(sub) -> None:
     p.add_argument("--published", action="store_true",
                    help="also print the paper's published rows with this run's below")
     p.add_argument("--batch-size", type=int, default=32, help="files scored at a time")
-    p.add_argument("--device", help="e.g. cpu, cuda (default: the best available)")
+    p.add_argument("--cache", type=Path, metavar="DIR",
+                   help="keep each clip's features in a content-keyed cache here (a rerun "
+                        "computes only new clips); under torchrun the ranks share it (default "
+                        f"there: {DEFAULT_CACHE.parent})")
+    p.add_argument("--device", help="e.g. cpu, cuda (default: the best; cuda:LOCAL_RANK under "
+                                    "torchrun)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_evaluate)
 
@@ -326,7 +384,7 @@ def cmd_evaluate(args) -> int:
 
     from .atomic import atomic_write
     from .datasets import load_imagehear, load_vggsound, published_table
-    from .errors import ConfigError
+    from .distributed import distributed_env, shard_device
     from .evaluation.folder import evaluate
 
     if (args.vggsound is None) != (args.folder is None):
@@ -340,10 +398,15 @@ def cmd_evaluate(args) -> int:
         raise ConfigError(f"--json {args.json}: folder {args.json.parent} does not exist")
     dataset = (load_vggsound(args.vggsound, args.folder) if args.vggsound
                else load_imagehear(args.imagehear) if args.imagehear else None)
+    info = distributed_env()
+    cache = args.cache or (DEFAULT_CACHE.parent if info.world_size > 1 else None)
+    device = args.device or (shard_device(info) if info.world_size > 1 else None)
     report = evaluate(args.generated, references=args.references, images=args.images,
                       dataset=dataset, preset=args.preset, random_init=args.random_init,
-                      weights=args.weights, device=args.device, batch_size=args.batch_size,
-                      progress=False if args.no_progress else None)
+                      weights=args.weights, device=device, batch_size=args.batch_size,
+                      progress=False if args.no_progress else None, cache_dir=cache)
+    if report is None:  # a rank other than 0: its share is in the cache, rank 0 reports
+        return 0
     print(report)
     if args.published:
         name = f"this run ({report.preset}: {args.generated.name or args.generated})"

@@ -17,7 +17,7 @@ import torch
 
 from .errors import ConfigError, V2AError
 
-__all__ = ["DistInfo", "distributed_env", "shard_device", "RankSync"]
+__all__ = ["DistInfo", "distributed_env", "shard_device", "check_launcher", "RankSync"]
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,13 @@ def shard_device(info: DistInfo) -> torch.device:
     return torch.device("cpu")
 
 
+def check_launcher(info: DistInfo) -> None:
+    """Refuse ``world_size > 1`` without the rendezvous a launcher sets (ConfigError)."""
+    if info.world_size > 1 and not all(k in os.environ for k in ("MASTER_ADDR", "MASTER_PORT")):
+        raise ConfigError(f"{info.world_size} ranks need torch.distributed: run under "
+                          "torchrun or accelerate launch, or set MASTER_ADDR and MASTER_PORT")
+
+
 class RankSync:
     """Barriers between the ranks of ``info``; a no-op for a single process.
 
@@ -60,10 +67,7 @@ class RankSync:
         import torch.distributed as dist
         self.dist, self.active, self.own = dist, info.world_size > 1, False
         if self.active and not dist.is_initialized():
-            if not all(k in os.environ for k in ("MASTER_ADDR", "MASTER_PORT")):
-                raise ConfigError(f"{info.world_size} ranks need torch.distributed: run under "
-                                  "torchrun or accelerate launch, or set MASTER_ADDR and "
-                                  "MASTER_PORT")
+            check_launcher(info)
             dist.init_process_group("gloo", rank=info.rank, world_size=info.world_size,
                                     timeout=timeout)
             self.own = True

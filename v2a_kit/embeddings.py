@@ -30,7 +30,9 @@ Sharding, under torchrun or ``accelerate launch`` (the cache on a filesystem eve
         --rdzv_endpoint node0:29500 -m v2a_kit.cli embed /data/videos --model clip \\
         --preset paper --cache /mnt/v2a_cache          # the same line on each node
 
-Rank r computes the distinct contents (sorted by hash) whose index % world_size == r, on
+The distinct contents missing from the cache, sorted by hash, are cut into batches of
+``batch_size``; rank r computes batches k with k % world_size == r (every batch holds the same
+files whatever the world size, so the rows are the same bits as one process's), on
 ``cuda:LOCAL_RANK`` (the CLI places it there), writing its own chunks into the shared folder; at
 a barrier (:class:`~v2a_kit.distributed.RankSync`: torch.distributed, gloo unless the caller has
 a group) rank 0 merges the chunks into one, and every rank returns the full result.
@@ -376,17 +378,19 @@ def _compute_share(caches: dict[str, EmbeddingCache], encoder,
 
 
 def _shard_todo(groups: dict[str, dict[str, Path]], caches: dict[str, EmbeddingCache], info,
-                stats: ExtractStats) -> dict[str, list[tuple[str, Path]]]:
-    """This rank's share of what the caches lack: distinct contents in hash order, index %
-    world_size == rank. Counts hits and misses (over all ranks) into ``stats``."""
+                stats: ExtractStats, batch_size: int) -> dict[str, list[tuple[str, Path]]]:
+    """This rank's share of what the caches lack: the missing contents in hash order, cut into
+    batches of ``batch_size``, batch k on rank k % world_size — so every batch, and so every
+    row's bits, is the same for any world size. Counts hits and misses (over all ranks) into
+    ``stats``."""
     todo: dict[str, list[tuple[str, Path]]] = {}
     for k, by_hash in groups.items():
         order = sorted(by_hash)
-        missing = {h for h in order if h not in caches[k]}
+        missing = [h for h in order if h not in caches[k]]
         stats.hits += len(order) - len(missing)
         stats.computed += len(missing)
-        todo[k] = [(h, by_hash[h]) for i, h in enumerate(order)
-                   if h in missing and i % info.world_size == info.rank]
+        todo[k] = [(h, by_hash[h]) for i, h in enumerate(missing)
+                   if (i // batch_size) % info.world_size == info.rank]
     return todo
 
 
@@ -457,8 +461,9 @@ def extract_embeddings(encoder, inputs, cache_dir=None, *, kind: str | None = No
         caches = _open_caches_in_turn(sync, info, encoder, groups, cache_dir, num_frames,
                                       aggregate, rebuild)
         stats.cache_dirs = [str(c.folder) for c in caches.values() if c.folder is not None]
-        # 3. This rank's share: distinct contents in hash order, index % world_size == rank
-        todo = _shard_todo(groups, caches, info, stats)
+        # 3. This rank's share: the missing contents in hash order, cut into batches; batch k
+        #    on rank k % world_size (so the batches are the same for any world size)
+        todo = _shard_todo(groups, caches, info, stats, batch_size)
         # 4. Compute in batches, writing a chunk every chunk_size rows
         stats.computed_here += _compute_share(caches, encoder, todo, batch_size, chunk_size,
                                               progress, info.rank == 0, num_frames=num_frames,

@@ -58,6 +58,7 @@ from .registry import load_audioldm, load_clip, load_mapper
 from .spaces import Embeddings, check_same_space
 
 __all__ = ["V2APipeline", "V2AItem", "V2AOutput", "collect_inputs", "write_outputs",
+           "output_names", "plan_output_names", "check_writable", "source_stem",
            "PreparedInput", "EmbeddedInput", "MappedInput", "Job", "DEFAULT_SCHEDULER",
            "CROSSFADE_S"]
 
@@ -379,8 +380,16 @@ class V2APipeline:
         """Collect and open every input (:func:`collect_inputs`: nothing is generated if one is
         bad) and cut each video no longer than the generator's ``max_length_s`` into equal
         segments; a sound of ``image_length_s`` for each image."""
+        sources = collect_inputs(inputs)
+        return self.prepare_sources(sources, image_length_s, range(len(sources)))
+
+    def prepare_sources(self, sources: list[_Source], image_length_s: float,
+                        indices) -> list[PreparedInput]:
+        """:meth:`prepare_inputs` for sources already collected (and checked), each with its
+        index in the whole job (its seed is ``seed + index``): a sharded run prepares its
+        share of the inputs this way."""
         gen, out = self.audioldm, []
-        for i, s in enumerate(collect_inputs(inputs)):
+        for i, s in zip(indices, sources):
             if s.kind == "image":
                 duration, segments = image_length_s, [(0.0, image_length_s)]
             else:
@@ -442,6 +451,7 @@ class V2APipeline:
         """Every job's waveform: jobs of one length in batches of ``batch_size``, each with the
         initial noise of its own seed (so a result does not depend on its batch, up to float
         rounding)."""
+        by_input = {m.jobs[0].input: m for m in mapped}  # job.input: the index in the job
         by_length: dict[float, list[Job]] = {}
         for job in (job for m in mapped for job in m.jobs):
             by_length.setdefault(job.length_s, []).append(job)
@@ -455,7 +465,7 @@ class V2APipeline:
             for length, group in by_length.items():
                 for b in range(0, len(group), batch_size):
                     batch = group[b:b + batch_size]
-                    cond = Embeddings(torch.stack([mapped[j.input].condition(j) for j in batch]),
+                    cond = Embeddings(torch.stack([by_input[j.input].condition(j) for j in batch]),
                                       self.mapper.clap_space)
                     out = generate(self.audioldm, cond, num_inference_steps=num_inference_steps,
                                    guidance_scale=guidance_scale, scheduler=scheduler,
@@ -489,30 +499,39 @@ class V2APipeline:
 
 
 # --- writing -----------------------------------------------------------------------------------
-def _stem(item: V2AItem, index: int) -> Path:
+def source_stem(item, index: int) -> Path:
+    """An input's output stem: its path (relative to the folder it was found in) without the
+    suffix, or ``image_{index:03d}`` for an in-memory image."""
     if item.rel is not None:
         return item.rel.with_suffix("")
     return Path(f"image_{index:03d}")
+
 
 
 def output_names(output: V2AOutput, mux_videos: bool = True) -> list[tuple[int, int | None, Path]]:
     """[(item, sample or None for a muxed video, relative path)] that :func:`write_outputs`
     writes. ``name.wav`` for one sample, ``name_s0.wav``, ``name_s1.wav``... for several; a
     video also gets ``name_v2a.<its suffix>`` (sample 0's soundtrack)."""
-    n = output.settings["num_samples"]
-    plan = []
-    for i, item in enumerate(output.items):
-        stem = _stem(item, i)
+    entries = [(item.source, item.kind, source_stem(item, i), item.path) for i, item in
+               enumerate(output.items)]
+    return plan_output_names(entries, output.settings["num_samples"], mux_videos)
+
+
+def plan_output_names(entries, num_samples: int,
+                      mux_videos: bool = True) -> list[tuple[int, int | None, Path]]:
+    """:func:`output_names` from ``(name, kind, stem, path)`` per input, before anything is
+    generated: what a sharded run plans from its checked sources. Clashes are refused."""
+    n, plan = num_samples, []
+    for i, (_, kind, stem, path) in enumerate(entries):
         for j in range(n):
             plan.append((i, j, stem.with_name(stem.name + (f"_s{j}" if n > 1 else "") + ".wav")))
-        if item.kind == "video" and mux_videos:
-            plan.append((i, None, stem.with_name(stem.name + "_v2a" + item.path.suffix.lower())))
+        if kind == "video" and mux_videos:
+            plan.append((i, None, stem.with_name(stem.name + "_v2a" + path.suffix.lower())))
     seen: dict[Path, int] = {}
     for i, _, rel in plan:
         if seen.setdefault(rel, i) != i:
-            raise MediaError(f"inputs {output.items[seen[rel]].source} and "
-                             f"{output.items[i].source} would both be written to {rel}; rename "
-                             "one or generate them in separate runs")
+            raise MediaError(f"inputs {entries[seen[rel]][0]} and {entries[i][0]} would both be "
+                             f"written to {rel}; rename one or generate them in separate runs")
     return plan
 
 

@@ -11,7 +11,12 @@ every mapper kind (they share ``loss = mapper(clip_embed, clap_embed)``):
 - the best epoch (lowest validation loss) is kept and restored at the end, optionally written as
   a checkpoint (:func:`v2a_kit.mappers.save_mapper`, atomic); early stopping after
   ``patience`` epochs without improvement;
-- seeded: the same seed, data and config give the same mapper on a CPU.
+- seeded: the same seed, data and config give the same mapper on a CPU;
+- data-parallel under torchrun / ``accelerate launch`` (:class:`~torch.nn.parallel.
+  DistributedDataParallel`; gloo on CPU, NCCL on GPU): every rank draws the same permutation
+  and takes rows ``rank::world_size`` of each global batch, gradients are averaged, the
+  validation score of rank 0 decides for all, and rank 0 alone writes the checkpoint (the same
+  format). At world size 1 none of this runs: the result is the single-process one, bit for bit.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .devices import seeded
+from .distributed import DistInfo, check_launcher, shard_device
 from .errors import ConfigError, EmbeddingError
 from .evaluation import recall_at_k
 from .mappers import Mapper, save_mapper
@@ -145,10 +151,59 @@ def _val_metrics(mapper: Mapper, val: Pairs, gen: torch.Generator, sample_kwargs
     return {"val_loss": sum(losses) / len(val), "recall@1": r[1], "recall@5": r[5]}
 
 
-def _loss(mapper, clip_embed, clap_embed, gen):
+def _loss(mapper, clip_embed, clap_embed, gen, model=None):
+    """``model``: the module to call (a DDP wrapper of ``mapper``), ``mapper`` by default."""
+    model = mapper if model is None else model
     if mapper.kind == "diffusion":
-        return mapper(clip_embed, clap_embed, generator=gen)
-    return mapper(clip_embed, clap_embed)
+        return model(clip_embed, clap_embed, generator=gen)
+    return model(clip_embed, clap_embed)
+
+
+class _DataParallel:
+    """What :func:`fit` does differently on ``world_size > 1`` ranks; inert on one."""
+
+    def __init__(self, mapper: Mapper, info: DistInfo | None):
+        self.info = info or DistInfo()
+        self.on = self.info.world_size > 1
+        self.model, self.own_group = mapper, False
+        if not self.on:
+            return
+        import torch.distributed as dist
+        from torch.nn.parallel import DistributedDataParallel
+        self.dist = dist
+        if not dist.is_initialized():
+            check_launcher(self.info)
+            dist.init_process_group("nccl" if mapper.device.type == "cuda" else "gloo",
+                                    rank=self.info.rank, world_size=self.info.world_size)
+            self.own_group = True
+        ids = [mapper.device] if mapper.device.type == "cuda" else None
+        self.model = DistributedDataParallel(mapper, device_ids=ids,
+                                             find_unused_parameters=False)
+
+    def rows(self, idx: torch.Tensor) -> torch.Tensor:
+        """This rank's rows of a global batch."""
+        return idx[self.info.rank::self.info.world_size] if self.on else idx
+
+    def mean(self, value: float) -> float:
+        """The mean over ranks (a training loss)."""
+        if not self.on:
+            return value
+        t = torch.tensor([value], dtype=torch.float64)
+        self.dist.all_reduce(t)
+        return float(t) / self.info.world_size
+
+    def from_rank0(self, value: float) -> float:
+        """Rank 0's value on every rank (the score that decides best epoch and stopping)."""
+        if not self.on:
+            return value
+        t = torch.tensor([value], dtype=torch.float64)
+        self.dist.broadcast(t, 0)
+        return float(t)
+
+    def close(self) -> None:
+        if self.own_group:
+            self.dist.destroy_process_group()
+            self.own_group = False
 
 
 def _check_fit_inputs(mapper: Mapper, train: Pairs, val: Pairs | None,
@@ -176,14 +231,15 @@ def _optimiser(mapper: Mapper, config: TrainConfig, total: int):
 
 
 def _train_epoch(mapper: Mapper, x_all, y_all, opt, sched, gen, batch_size: int,
-                 steps: int) -> float:
-    """One epoch over a fresh permutation (drawn from ``gen``); the mean training loss."""
+                 steps: int, par: _DataParallel) -> float:
+    """One epoch over a fresh permutation (drawn from ``gen``, the same on every rank); each
+    rank takes its rows of every batch (``par``). This rank's mean training loss."""
     mapper.train()
     perm = torch.randperm(len(x_all), generator=gen).to(x_all.device)
     total_loss = 0.0
     for s in range(steps):
-        idx = perm[s * batch_size:(s + 1) * batch_size]
-        loss = _loss(mapper, x_all[idx], y_all[idx], gen)
+        idx = par.rows(perm[s * batch_size:(s + 1) * batch_size])
+        loss = _loss(mapper, x_all[idx], y_all[idx], gen, par.model)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -193,13 +249,17 @@ def _train_epoch(mapper: Mapper, x_all, y_all, opt, sched, gen, batch_size: int,
 
 
 def fit(mapper: Mapper, train: Pairs, val: Pairs | None = None,
-        config: TrainConfig | None = None, checkpoint=None) -> History:
+        config: TrainConfig | None = None, checkpoint=None, *,
+        dist_info: DistInfo | None = None) -> History:
     """Train ``mapper`` on ``train``; keep and restore the epoch with the best validation loss.
 
     Args:
         val: validation pairs (needed for early stopping and best-epoch keeping; without them
             every epoch runs and the last is kept).
-        checkpoint: a folder to write the best mapper to (atomically) whenever it improves.
+        checkpoint: a folder to write the best mapper to (atomically) whenever it improves
+            (rank 0 writes it).
+        dist_info: this process's place in a torchrun job (``None``: a single process):
+            data-parallel training over its ranks (module docstring).
     Returns:
         :class:`History`; ``mapper`` holds the best weights, in eval mode.
     Raises:
@@ -214,23 +274,29 @@ def fit(mapper: Mapper, train: Pairs, val: Pairs | None = None,
     steps_per_epoch = len(train) // config.batch_size   # drop the ragged last batch
     total = steps_per_epoch * config.epochs
     opt, sched = _optimiser(mapper, config, total)
+    par = _DataParallel(mapper, dist_info)
+    if par.on and config.batch_size < par.info.world_size:
+        par.close()
+        raise ConfigError(f"batch_size={config.batch_size} is smaller than the "
+                          f"{par.info.world_size} ranks: each rank needs rows of every batch")
     hist, best, best_state, bad = History(), math.inf, None, 0
     t_start = time.perf_counter()
-    bar = tqdm(range(config.epochs), desc=f"fit {mapper.kind}", disable=not config.progress)
+    bar = tqdm(range(config.epochs), desc=f"fit {mapper.kind}",
+               disable=not config.progress or par.info.rank != 0)
     for epoch in bar:
         t0 = time.perf_counter()
         train_loss = _train_epoch(mapper, x_all, y_all, opt, sched, gen, config.batch_size,
-                                  steps_per_epoch)
-        rec = {"epoch": epoch, "train_loss": train_loss, "lr": opt.param_groups[0]["lr"]}
+                                  steps_per_epoch, par)
+        rec = {"epoch": epoch, "train_loss": par.mean(train_loss), "lr": opt.param_groups[0]["lr"]}
         if val is not None:
             rec.update(_val_metrics(mapper, val, gen, config.val_sample_kwargs))
         rec["seconds"] = time.perf_counter() - t0
         hist.epochs.append(rec)
-        score = rec.get("val_loss", rec["train_loss"])
+        score = par.from_rank0(rec.get("val_loss", rec["train_loss"]))
         if score < best:
             best, bad, hist.best_epoch = score, 0, epoch
             best_state = copy.deepcopy(mapper.state_dict())
-            if checkpoint is not None:
+            if checkpoint is not None and par.info.rank == 0:
                 save_mapper(mapper, checkpoint, extra={"epoch": epoch, **{
                     k: v for k, v in rec.items() if k != "epoch"}})
         else:
@@ -240,6 +306,7 @@ def fit(mapper: Mapper, train: Pairs, val: Pairs | None = None,
         if val is not None and config.patience is not None and bad >= config.patience:
             hist.stopped_early = True
             break
+    par.close()
     if val is not None and best_state is not None:
         mapper.load_state_dict(best_state)
     hist.seconds = time.perf_counter() - t_start
@@ -248,13 +315,15 @@ def fit(mapper: Mapper, train: Pairs, val: Pairs | None = None,
 
 
 def train_named(pairs: Pairs, config: str, out=None, *, num_val: int, seed: int = 0,
-                progress: bool = True, **train_overrides):
+                progress: bool = True, dist_info: DistInfo | None = None, **train_overrides):
     """Train a mapper of a named config (:func:`v2a_kit.mappers.list_configs`) on ``pairs``:
     what ``v2a-kit train`` and ``v2a-kit pocket mappers`` both run, so either reproduces the other.
 
     ``num_val`` pairs (a seeded random split) are held out for validation; the mapper is seeded
     with ``seed`` before creation; ridge configs are solved in closed form on the training part.
     ``train_overrides`` adjust the config's training settings (e.g. ``epochs=2``).
+    ``dist_info``: a torchrun job's rank (``distributed_env()``): data-parallel training on
+    ``shard_device`` (see :func:`fit`); only rank 0 writes ``out``. ``None``: one process.
 
     Returns:
         (mapper, summary dict), and the mapper is saved to ``out`` (atomically) if given.
@@ -265,6 +334,8 @@ def train_named(pairs: Pairs, config: str, out=None, *, num_val: int, seed: int 
     train, val = pairs.split(num_val, seed=seed)
     with seeded(seed):  # initialisation and dropout; the caller's random state is left alone
         mapper = create_mapper(config, pairs.clip.space, pairs.clap.space)
+        if dist_info is not None and dist_info.world_size > 1:
+            mapper = mapper.to(shard_device(dist_info))
         t0 = time.perf_counter()
         summary = {"config": config, "kind": named["kind"], "mapper": named["mapper"],
                    "parameters": mapper.num_parameters(), "num_train": len(train),
@@ -275,7 +346,7 @@ def train_named(pairs: Pairs, config: str, out=None, *, num_val: int, seed: int 
             tc = TrainConfig(**{**named["train"], **train_overrides, "seed": seed,
                                 "progress": progress})
             tc.batch_size = min(tc.batch_size, len(train))
-            hist = fit(mapper, train, val, tc)
+            hist = fit(mapper, train, val, tc, dist_info=dist_info)
             summary.update(
                 epochs_run=len(hist.epochs), best_epoch=hist.best_epoch,
                 stopped_early=hist.stopped_early, best=hist.epochs[hist.best_epoch],
@@ -283,7 +354,9 @@ def train_named(pairs: Pairs, config: str, out=None, *, num_val: int, seed: int 
                 history={k: hist.column(k).round(5).tolist()
                          for k in ("train_loss", "val_loss", "recall@1", "recall@5")})
     summary["train_s"] = time.perf_counter() - t0
-    if out is not None:
+    if dist_info is not None and dist_info.world_size > 1:
+        summary["world_size"] = dist_info.world_size
+    if out is not None and (dist_info is None or dist_info.rank == 0):
         from .mappers import save_mapper
         save_mapper(mapper, out, extra=summary)
     return mapper, summary

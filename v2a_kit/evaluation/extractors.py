@@ -281,6 +281,11 @@ class AudioExtractor(_Runner):
     def feature_dim(self) -> int:
         return self.space.dim
 
+    @property
+    def one_fd_row_per_clip(self) -> bool:
+        """Whether :meth:`fd_features` gives one row per clip (not VGGish's one per example)."""
+        return self._frames is None
+
     def _check_logits(self) -> None:
         if not self.num_classes:
             raise ConfigError(f"{self.name} has no classifier: take logits from the `fd` extractor")

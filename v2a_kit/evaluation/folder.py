@@ -54,6 +54,7 @@ from ..datasets import (
     load_vggsound,
     match_generated,
 )
+from ..distributed import RankSync, distributed_env
 from ..errors import ConfigError, MediaError
 from ..registry import load_extractors
 from ..spaces import Embeddings
@@ -415,17 +416,31 @@ def _image_embeds(paths: list[Path], ex: Extractors, batch_size: int) -> Embeddi
 
 
 def _run_extractors(plan: _Plan, ex: Extractors, want_refs: bool, want_images: bool,
-                    batch_size: int, progress: bool | None):
-    """(generated outputs, reference outputs or None, image embeddings or None)."""
+                    batch_size: int, progress: bool | None, shared=None):
+    """(generated outputs, reference outputs or None, image embeddings or None).
+
+    ``shared``: ``(cache_dir, sync, info)`` to take the audio features through the content
+    cache, sharded over the job's ranks (:func:`v2a_kit.runs.cached_audio_outputs`); the
+    images are then embedded by rank 0 alone (``None`` elsewhere)."""
     total = len(plan.generated) + len(plan.references)
-    show = total > batch_size if progress is None else progress
+    rank = 0 if shared is None else shared[2].rank
+    show = (total > batch_size if progress is None else progress) and rank == 0
     with tqdm(total=total, desc="scoring audio", unit="clip", disable=not show) as bar:
-        gen = _audio_outputs(plan.generated, ex, fad_rows=want_refs, cs=want_images,
-                             batch_size=batch_size, bar=bar)
-        ref = (_audio_outputs(plan.references, ex, fad_rows=True, cs=False,
-                              batch_size=batch_size, bar=bar) if want_refs else None)
+        def outputs(paths, what, fad_rows, cs):
+            if shared is None:
+                return _audio_outputs(paths, ex, fad_rows=fad_rows, cs=cs,
+                                      batch_size=batch_size, bar=bar)
+            from ..runs import cached_audio_outputs
+            cache_dir, sync, info = shared
+            used = [ex.fd] + [ex.fad] * fad_rows + [ex.cs] * cs
+            return cached_audio_outputs(
+                paths, ex, lambda p: _read_audio(p, ex, used), fad_rows=fad_rows, cs=cs,
+                batch_size=batch_size, cache_dir=cache_dir, sync=sync, info=info, what=what,
+                bar=bar)
+        gen = outputs(plan.generated, "generated", want_refs, want_images)
+        ref = outputs(plan.references, "references", True, False) if want_refs else None
     images = (_image_embeds([p for _, p in plan.cs_pairs], ex, batch_size)
-              if want_images else None)
+              if want_images and rank == 0 else None)
     return gen, ref, images
 
 
@@ -471,7 +486,8 @@ def evaluate(generated: str | os.PathLike, *, references: str | os.PathLike | No
              images: str | os.PathLike | None = None, dataset: EvalSet | str | None = None,
              preset: str | None = None, extractors: Extractors | None = None,
              random_init: bool = False, weights=None, device=None, batch_size: int = 32,
-             progress: bool | None = None) -> EvalReport:
+             progress: bool | None = None, cache_dir=None, rank: int | None = None,
+             world_size: int | None = None) -> EvalReport | None:
     """Score the generated sounds in a folder: FD, FAD, KL, IS and CS where their inputs exist.
 
     Args:
@@ -493,9 +509,15 @@ def evaluate(generated: str | os.PathLike, *, references: str | os.PathLike | No
         device: where the extractors run (``None``: the best available).
         batch_size: files read and scored at a time.
         progress: a progress bar (``None``: when there is more than one batch).
+        cache_dir: keep every clip's extractor outputs in a content-keyed cache under this
+            folder (:class:`v2a_kit.runs.FeatureCache`): a rerun computes only new clips.
+            Required when sharded.
+        rank, world_size: this process's shard (default: RANK / WORLD_SIZE, as torchrun sets
+            them). Each rank extracts its share of the audio features; rank 0 gathers them
+            from the cache, embeds the images and computes the metrics once.
 
     Returns:
-        :class:`EvalReport`.
+        :class:`EvalReport` (on rank 0; ``None`` on the other ranks of a sharded run).
 
     Raises:
         MediaError: a missing or empty folder, no generated file matching a reference or image,
@@ -514,14 +536,27 @@ def evaluate(generated: str | os.PathLike, *, references: str | os.PathLike | No
     if want_refs:
         _check_fd_sides(plan, generated, src)
 
+    info = distributed_env(rank, world_size)
+    if info.world_size > 1 and cache_dir is None:
+        raise ConfigError("a sharded evaluation needs a cache_dir (--cache): the ranks exchange "
+                          "their features there")
+
     # 2. Load the extractors
     if extractors is None:
         extractors = load_extractors(preset, random_init=random_init, device=device,
                                      weights=weights)
 
     # 3. Run them over the generated and reference audio, then the paired images
-    gen, ref, images_embed = _run_extractors(plan, extractors, want_refs, want_images,
-                                             batch_size, progress)
+    if cache_dir is None:
+        gen, ref, images_embed = _run_extractors(plan, extractors, want_refs, want_images,
+                                                 batch_size, progress)
+    else:
+        with RankSync(info) as sync:
+            gen, ref, images_embed = _run_extractors(plan, extractors, want_refs, want_images,
+                                                     batch_size, progress,
+                                                     (cache_dir, sync, info))
+        if info.rank != 0:
+            return None
 
     # 4. The metrics, over the name pairs (the images were read in cs_pairs order)
     scores = score(extractors, gen, ref, images_embed,

@@ -1,0 +1,538 @@
+"""Sharded, resumable runs under torchrun: generation into a run folder, and extractor features
+through a content-keyed cache for evaluation.
+
+**Generation** (``v2a-kit generate``, one process or ``torchrun -m v2a_kit.cli generate``):
+
+1. :func:`plan_generation` checks everything *before any model is loaded*: the settings, every
+   input (opened or probed: :func:`~v2a_kit.pipeline.collect_inputs`), the output names (no
+   clashes), that the output folder is writable — without creating it (the nearest existing
+   parent is checked) — and, when the folder holds an earlier run, that its settings are these
+   (:class:`SettingsMismatchError` names each differing setting). A refused run leaves nothing.
+2. :func:`generate_run` shares the inputs out. The inputs, in the order the command lists them
+   (a folder's files sorted), are cut into *chunks* of ``batch_size`` consecutive inputs; chunk
+   ``k`` goes to rank ``k % world_size``. A chunk is the pipeline's batch, so every batch holds
+   the same inputs whatever the world size, and input ``i`` (its index in the whole job) is
+   seeded ``seed + i``: the files are byte-identical for any number of processes.
+3. Each file is written atomically, then the input's record ``.v2a-run/done/NNNNNN.json`` (the
+   settings digest, the input, its files and their sizes) — last, atomically. An input is
+   complete only when its record says so and its files are there at those sizes; a rerun skips
+   complete chunks and recomputes the others (at most the chunks in flight when it stopped).
+4. A rank that fails writes ``.v2a-run/failed-rank<r>.json`` naming the chunk's inputs and the
+   error; the other ranks stop before their next chunk; every rank then meets at a barrier and
+   the job exits non-zero with the failing input named. Finished outputs stay for the rerun.
+5. Rank 0 writes ``generate.json`` once all ranks have finished, and shows the progress bar of
+   the whole job (it counts the records of all ranks).
+
+Run folder::
+
+    OUTDIR/
+        <name>.wav | <name>_s<k>.wav, <name>_v2a.<suffix>    the outputs (as v2a-kit generate)
+        generate.json                                        settings, inputs, files (rank 0)
+        .v2a-run/settings.json                               the run's settings and digest
+        .v2a-run/done/NNNNNN.json                            one record per finished input
+        .v2a-run/failed-rank<r>.json                         only after a failure
+
+**Features** for evaluation (:func:`cached_audio_outputs`): the extractor outputs of audio files,
+keyed by the sha256 of each file's bytes (as :mod:`~v2a_kit.embeddings` keys its rows), stored
+as verified chunk files in ``cache_dir/features-<settings digest>/``; under torchrun each rank
+computes its chunks of the missing contents (hash order, chunks of ``batch_size``, chunk ``k``
+on rank ``k % world_size``), and every rank then reads the whole set.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors import safe_open
+from safetensors.torch import save as st_save
+from tqdm.auto import tqdm
+
+from . import media
+from .atomic import atomic_write, remove_stale_temps
+from .distributed import DistInfo, RankSync
+from .errors import CacheError, ConfigError, MediaError, V2AError
+
+__all__ = ["RUN_DIR", "Shard", "RunSettings", "SettingsMismatchError", "RankFailedError",
+           "GenerationPlan", "InputRecord", "RunResult", "plan_generation", "generate_run",
+           "check_outdir", "cached_audio_outputs", "FeatureCache"]
+
+RUN_DIR = ".v2a-run"
+RUN_FORMAT = "v2a-kit-run/1"
+FEATURE_FORMAT = "v2a-kit-feature-cache/1"
+
+
+class SettingsMismatchError(ConfigError):
+    """A run into a folder that holds a run made with other settings."""
+
+
+class RankFailedError(V2AError, RuntimeError):
+    """A rank of a sharded run failed; names the inputs it was working on and why."""
+
+
+# --- shards ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Shard:
+    """Chunks of ``chunk_size`` consecutive items; chunk ``k`` belongs to rank
+    ``k % world_size``. The chunk is also the batch, so batches do not depend on the world
+    size."""
+
+    rank: int
+    world_size: int
+    chunk_size: int
+
+    def chunks(self, num_items: int) -> list[range]:
+        """This rank's chunks of ``range(num_items)``."""
+        starts = range(0, num_items, self.chunk_size)
+        return [range(a, min(a + self.chunk_size, num_items))
+                for k, a in enumerate(starts) if k % self.world_size == self.rank]
+
+
+# --- settings --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RunSettings:
+    """Everything that decides a run's files; two runs into one folder must agree on all."""
+
+    preset: str
+    mapper: str                 # a preset's kind, or a checkpoint folder's weights digest
+    scheduler: str
+    num_inference_steps: int
+    guidance_scale: float
+    mapper_guidance_scale: float
+    seed: int
+    num_samples: int
+    num_frames: int
+    aggregate: str
+    audio_length_in_s: float | None  # None: the generator's default
+    batch_size: int             # the chunk: batches decide the last bits of the floats
+    mux_videos: bool
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()
+
+    def differences(self, other: dict) -> list[str]:
+        """``"name: old → new"`` for every setting ``other`` (a recorded run's) has otherwise."""
+        return [f"{k}: {other.get(k)!r} (in the folder) vs {v!r} (now)"
+                for k, v in self.to_dict().items() if other.get(k, "<absent>") != v]
+
+
+def mapper_identity(mapper: str | os.PathLike) -> str:
+    """A preset's mapper kind as is; a checkpoint folder by its weights' sha256 (config.json)."""
+    from .mappers.common import MAPPER_KINDS
+    if isinstance(mapper, str) and mapper in MAPPER_KINDS:
+        return mapper
+    cfg = Path(mapper) / "config.json"
+    try:
+        meta = json.loads(cfg.read_text())
+    except (OSError, ValueError) as e:
+        kinds = ", ".join(sorted(MAPPER_KINDS))
+        raise ConfigError(f"--mapper {mapper}: not a mapper kind ({kinds}) nor a checkpoint "
+                          f"folder with a readable config.json ({e})") from None
+    if "sha256" not in meta:
+        raise ConfigError(f"--mapper {mapper}: {cfg} records no weights digest (sha256); "
+                          "expected a checkpoint written by v2a-kit train")
+    return f"checkpoint:{meta['sha256'][:16]}"
+
+
+# --- the output folder -----------------------------------------------------------------------
+def check_outdir(outdir) -> Path:
+    """Prove ``outdir`` can be written without creating it: an existing folder must be one and
+    writable, else its nearest existing parent must be a writable folder. MediaError otherwise."""
+    outdir = Path(outdir)
+    probe = outdir
+    while not probe.exists():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    why = None
+    if not probe.is_dir():
+        why = f"{probe} is not a folder"
+    elif not os.access(probe, os.W_OK | os.X_OK):
+        why = f"{probe} is not writable"
+    if why:
+        raise MediaError(f"{outdir}: cannot write there ({why}); expected a writable directory")
+    return outdir
+
+
+def _read_json(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _check_settings(outdir: Path, settings: RunSettings) -> None:
+    have = _read_json(outdir / RUN_DIR / "settings.json")
+    if have is None or have.get("digest") == settings.digest:
+        return
+    diff = settings.differences(have.get("settings", {}))
+    raise SettingsMismatchError(
+        f"{outdir} holds a run made with other settings ({'; '.join(diff) or 'unreadable'}); "
+        "rerun with the folder's settings to resume it, or write to another folder")
+
+
+# --- planning (no model) ---------------------------------------------------------------------
+@dataclass
+class GenerationPlan:
+    """What :func:`plan_generation` checked: the sources, each one's output files
+    ``[(sample or None for a muxed video, relative path)]``, the settings and the folder."""
+
+    sources: list
+    files: list[list[tuple[int | None, Path]]]
+    settings: RunSettings
+    outdir: Path
+
+
+def plan_generation(inputs, outdir, settings: RunSettings) -> GenerationPlan:
+    """Every check a run can make before loading a model (see the module docstring, step 1).
+
+    Raises:
+        MediaError: an unreadable input or name clash (named), an unwritable folder.
+        SettingsMismatchError: the folder holds a run with other settings (each one named).
+    """
+    from .pipeline import collect_inputs, plan_output_names, source_stem
+
+    outdir = check_outdir(outdir)
+    _check_settings(outdir, settings)
+    sources = collect_inputs(inputs)
+    entries = [(s.name, s.kind, source_stem(s, i), s.path) for i, s in enumerate(sources)]
+    files: list[list] = [[] for _ in sources]
+    for i, j, rel in plan_output_names(entries, settings.num_samples, settings.mux_videos):
+        files[i].append((j, rel))
+    return GenerationPlan(sources, files, settings, outdir)
+
+
+# --- records ---------------------------------------------------------------------------------
+@dataclass
+class InputRecord:
+    """One finished input: written last, so its presence means its files are complete."""
+
+    index: int
+    source: str                 # the output stem's path (relative), stable across reruns
+    kind: str
+    duration_s: float
+    segments: list
+    files: dict[str, int]       # relative path -> size in bytes
+    digest: str                 # the settings' digest
+
+    def to_json(self) -> bytes:
+        return (json.dumps(asdict(self), indent=1, sort_keys=True) + "\n").encode()
+
+
+def _record_path(outdir: Path, index: int) -> Path:
+    return outdir / RUN_DIR / "done" / f"{index:06d}.json"
+
+
+def _complete(plan: GenerationPlan, index: int) -> InputRecord | None:
+    """The input's record if it and its files say it is finished under these settings."""
+    data = _read_json(_record_path(plan.outdir, index))
+    if data is None:
+        return None
+    try:
+        rec = InputRecord(**data)
+    except TypeError:
+        return None
+    want = {str(rel) for _, rel in plan.files[index]}
+    if rec.digest != plan.settings.digest or rec.index != index or set(rec.files) != want:
+        return None
+    if rec.source != _stem_key(plan, index):
+        return None
+    for rel, size in rec.files.items():
+        f = plan.outdir / rel
+        if not f.is_file() or f.stat().st_size != size:
+            return None
+    return rec
+
+
+def _stem_key(plan: GenerationPlan, index: int) -> str:
+    s = plan.sources[index]
+    return str(s.rel) if s.rel is not None else s.name
+
+
+def _write_item(plan: GenerationPlan, index: int, item) -> InputRecord:
+    files = {}
+    for j, rel in plan.files[index]:
+        target = plan.outdir / rel
+        if j is None:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            media.mux_audio_into_video(item.path, item.waveforms[0], item.sampling_rate, target)
+        else:
+            media.write_wav(target, item.waveforms[j], item.sampling_rate)
+        files[str(rel)] = target.stat().st_size
+    rec = InputRecord(index, _stem_key(plan, index), item.kind, round(item.duration_s, 4),
+                      [[round(v, 4) for v in seg] for seg in item.segments], files,
+                      plan.settings.digest)
+    path = _record_path(plan.outdir, index)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, rec.to_json())
+    return rec
+
+
+# --- generation ------------------------------------------------------------------------------
+@dataclass
+class RunResult:
+    """What :func:`generate_run` did; ``records`` only on rank 0 (all inputs, in order)."""
+
+    records: list[InputRecord]
+    computed_here: int          # inputs this rank generated and wrote
+    skipped_here: int           # inputs of this rank's chunks found complete
+    regenerated_here: int       # inputs run through the pipeline (whole chunks; >= computed)
+    seconds: float
+    world_size: int
+
+
+def _failures(outdir: Path) -> list[dict]:
+    return [d for p in sorted((outdir / RUN_DIR).glob("failed-rank*.json"))
+            if (d := _read_json(p)) is not None]
+
+
+def _run_chunk(pipe, plan: GenerationPlan, chunk: range, image_length_s: float) -> int:
+    """Generate one chunk (the pipeline's steps over all its inputs: the batch must be the
+    same as an uninterrupted run's) and write the inputs that are not complete."""
+    s = plan.settings
+    todo = [i for i in chunk if _complete(plan, i) is None]
+    if not todo:
+        return 0
+    prepared = pipe.prepare_sources([plan.sources[i] for i in chunk], image_length_s, chunk)
+    embedded = pipe.embed(prepared, s.num_frames, s.aggregate)
+    mapped = pipe.map(prepared, embedded, s.num_samples, s.seed, s.mapper_guidance_scale)
+    waves = pipe.generate(mapped, num_inference_steps=s.num_inference_steps,
+                          guidance_scale=s.guidance_scale, scheduler=s.scheduler,
+                          batch_size=s.batch_size, progress=False)
+    for i, item in zip(chunk, pipe.assemble(prepared, embedded, mapped, waves)):
+        if i in todo:
+            _write_item(plan, i, item)
+    return len(todo)
+
+
+def _count_done(outdir: Path) -> int:
+    return sum(1 for _ in (outdir / RUN_DIR / "done").glob("*.json"))
+
+
+def generate_run(pipe, plan: GenerationPlan, info: DistInfo, *,
+                 progress: bool = True) -> RunResult:
+    """Generate this rank's share of ``plan`` into its folder, resuming what exists.
+
+    Args:
+        pipe: a :class:`~v2a_kit.pipeline.V2APipeline` (on this rank's device).
+        plan: from :func:`plan_generation` (every rank makes the same plan).
+        info: this process's place in the job (:func:`~v2a_kit.distributed.distributed_env`).
+        progress: rank 0's bar over all inputs of the job.
+    Raises:
+        RankFailedError: on every rank, when any rank failed (naming its inputs and error).
+    """
+    t0 = time.perf_counter()
+    s, outdir = plan.settings, plan.outdir
+    image_length_s = float(s.audio_length_in_s or pipe.audioldm.default_length_s)
+    run = outdir / RUN_DIR
+    shard = Shard(info.rank, info.world_size, s.batch_size)
+    computed = skipped = regenerated = 0
+    with RankSync(info) as sync:
+        if info.rank == 0:  # the folder and its settings, and no stale failure from before
+            (run / "done").mkdir(parents=True, exist_ok=True)
+            for f in run.glob("failed-rank*.json"):
+                f.unlink()
+            remove_stale_temps(outdir)
+            atomic_write(run / "settings.json", json.dumps(
+                {"format": RUN_FORMAT, "digest": s.digest, "settings": s.to_dict()},
+                indent=1, sort_keys=True).encode())
+        sync.barrier()
+        total = len(plan.sources)
+        bar = tqdm(total=total, desc="generate", unit="input",
+                   disable=not progress or info.rank != 0, initial=0)
+        bar.update(_count_done(outdir))
+        for chunk in shard.chunks(total):
+            if _failures(outdir):
+                break
+            try:
+                n = _run_chunk(pipe, plan, chunk, image_length_s)
+            except Exception as e:  # any failure: name the inputs, keep what is finished
+                names = [plan.sources[i].name for i in chunk]
+                atomic_write(run / f"failed-rank{info.rank}.json", json.dumps(
+                    {"rank": info.rank, "inputs": names, "error": f"{type(e).__name__}: {e}"},
+                    indent=1).encode())
+                break
+            computed += n
+            skipped += len(chunk) - n
+            regenerated += len(chunk) if n else 0
+            bar.n = _count_done(outdir)
+            bar.refresh()
+        sync.barrier()  # every rank has finished (or stopped)
+        bar.n = _count_done(outdir)
+        bar.close()
+        failures = _failures(outdir)
+        if failures:
+            f = failures[0]
+            raise RankFailedError(
+                f"rank {f['rank']} failed on {_first(f['inputs'])}: {f['error']}; the finished "
+                f"outputs in {outdir} are kept: rerun the same command to resume")
+        records = []
+        if info.rank == 0:
+            records = [_complete(plan, i) for i in range(total)]
+            lost = [plan.sources[i].name for i, r in enumerate(records) if r is None]
+            if lost:
+                raise RankFailedError(f"{len(lost)} inputs have no finished record after the "
+                                      f"run, e.g. {lost[0]}; did every rank get the same inputs?")
+        sync.barrier()
+    return RunResult(records, computed, skipped, regenerated, time.perf_counter() - t0,
+                     info.world_size)
+
+
+def _first(names: list[str], n: int = 3) -> str:
+    return ", ".join(names[:n]) + (f" (+{len(names) - n} more in its batch)"
+                                   if len(names) > n else "")
+
+
+# --- the feature cache -----------------------------------------------------------------------
+_KEYS = ("features", "logits", "fad", "cs")
+
+
+class FeatureCache:
+    """Extractor outputs per audio content (sha256 of the file), in verified chunk files.
+
+    A row holds the ``fd`` features (and logits), the ``fad`` rows of the clip (VGGish makes
+    one per 0.96 s, so a clip has ``fad_count`` of them) and the ``cs`` audio embedding, as
+    :func:`~v2a_kit.evaluation.scoring.extract` returns them. The folder name is the digest of
+    the extractors' names, spaces and what is extracted, so another judge never reads it.
+    """
+
+    def __init__(self, cache_dir, settings: dict):
+        digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
+        self.folder = Path(cache_dir) / f"features-{digest}"
+        self.settings = settings
+        self.rows: dict[str, dict[str, np.ndarray]] = {}
+
+    def open(self) -> FeatureCache:
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise CacheError(f"cannot use {self.folder} as a feature cache: {e}") from None
+        remove_stale_temps(self.folder)
+        sj = self.folder / "settings.json"
+        want = {"format": FEATURE_FORMAT, "settings": self.settings}
+        if not sj.exists():
+            atomic_write(sj, json.dumps(want, indent=1, sort_keys=True).encode())
+        elif _read_json(sj) != json.loads(json.dumps(want)):
+            raise CacheError(f"{sj} describes other extractors or settings; the folder was "
+                             f"copied or renamed by hand: delete {self.folder}")
+        return self
+
+    def reload(self) -> None:
+        self.rows = {}
+        for path in sorted(self.folder.glob("chunk-*.safetensors")):
+            self.rows.update(self._read(path))
+
+    def _read(self, path: Path) -> dict[str, dict[str, np.ndarray]]:
+        try:
+            with safe_open(str(path), "np") as f:
+                meta = f.metadata() or {}
+                arrays = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118
+            hashes = json.loads(meta["hashes"])
+        except Exception as e:  # safetensors raises its own types
+            raise CacheError(f"feature chunk {path} is damaged ({e}); delete it (its rows are "
+                             "recomputed)") from None
+        if _digest(arrays) != meta.get("checksum"):
+            raise CacheError(f"feature chunk {path} is damaged (checksum mismatch); delete it")
+        counts = arrays.get("fad_count")
+        ends = np.cumsum(counts) if counts is not None else None
+        out = {}
+        for r, h in enumerate(hashes):
+            row = {k: arrays[k][r] for k in ("features", "logits", "cs") if k in arrays}
+            if ends is not None:
+                row["fad"] = arrays["fad"][ends[r] - counts[r]:ends[r]]
+            out[h] = row
+        return out
+
+    def add(self, hashes: list[str], outputs, fad_counts: list[int] | None = None) -> None:
+        """Store the rows of ``hashes`` (``outputs``: AudioOutputs of those clips, in order);
+        ``fad_counts``: each clip's number of FAD rows (default: one each)."""
+        arrays = {k: np.ascontiguousarray(getattr(outputs, k), np.float32)
+                  for k in ("features", "logits", "cs") if getattr(outputs, k) is not None}
+        if outputs.fad is not None:
+            counts = np.asarray(fad_counts if fad_counts is not None else [1] * len(hashes),
+                                np.int64)
+            if counts.sum() != len(outputs.fad) or len(counts) != len(hashes):
+                raise CacheError(f"{len(outputs.fad)} FAD rows for {len(hashes)} clips with "
+                                 f"counts {counts.tolist()[:5]}...; expected them to add up")
+            arrays["fad"] = np.ascontiguousarray(outputs.fad, np.float32)
+            arrays["fad_count"] = counts
+        meta = {"format": FEATURE_FORMAT, "hashes": json.dumps(hashes),
+                "checksum": _digest(arrays)}
+        atomic_write(self.folder / f"chunk-{uuid.uuid4().hex}.safetensors",
+                     st_save({k: torch.from_numpy(v) for k, v in arrays.items()}, meta))
+
+
+def _digest(arrays: dict[str, np.ndarray]) -> str:
+    h = hashlib.sha256()
+    for k in sorted(arrays):
+        h.update(k.encode())
+        h.update(np.ascontiguousarray(arrays[k]).tobytes())
+    return h.hexdigest()
+
+
+def cached_audio_outputs(paths: list[Path], extractors, read, *, fad_rows: bool, cs: bool,
+                         batch_size: int, cache_dir, sync: RankSync, info: DistInfo,
+                         what: str, bar=None):
+    """The extractor outputs of audio files, through a :class:`FeatureCache` and sharded.
+
+    Args:
+        read: path -> waveform at the extractors' rate, checked (the folder evaluator's).
+        sync, info: the job's barriers and this rank.
+    Returns:
+        :class:`~v2a_kit.evaluation.scoring.AudioOutputs`, row i = ``paths[i]``, on every rank.
+    """
+    from .embeddings import content_hash
+    from .evaluation.scoring import AudioOutputs, extract
+
+    roles = {"fd": extractors.fd, **({"fad": extractors.fad} if fad_rows else {}),
+             **({"cs": extractors.cs} if cs else {})}
+    settings = {"preset": extractors.preset, "sampling_rate": extractors.sampling_rate,
+                "roles": {r: {"name": e.name, "space": str(getattr(e, "audio_space", e.space))}
+                          for r, e in roles.items()}}
+    cache = FeatureCache(cache_dir, settings)
+    if info.rank == 0:
+        cache.open()
+    sync.barrier()
+    if info.rank != 0:
+        cache.open()
+    cache.reload()
+    hashes = [content_hash(p) for p in paths]
+    first = {}
+    for p, h in zip(paths, hashes):
+        first.setdefault(h, p)
+    missing = sorted(h for h in first if h not in cache.rows)
+    sync.barrier()  # all have read the cache before anyone writes
+    shard = Shard(info.rank, info.world_size, batch_size)
+    per_clip = fad_rows and not getattr(extractors.fad, "one_fd_row_per_clip", True)
+    for chunk in shard.chunks(len(missing)):
+        hs = [missing[k] for k in chunk]
+        waves = [read(first[h]) for h in hs]
+        out = extract(extractors, waves, fad_rows=fad_rows and not per_clip, cs=cs, what=what)
+        counts = None
+        if per_clip:  # VGGish: a clip's number of FAD rows depends on its length
+            rows = [extractors.fad.fd_features([w]) for w in waves]
+            out.fad, counts = np.concatenate(rows), [len(r) for r in rows]
+        cache.add(hs, out, counts)
+        if bar is not None:
+            bar.update(len(hs) * info.world_size)
+    sync.barrier()
+    cache.reload()
+    lost = [str(first[h]) for h in first if h not in cache.rows]
+    if lost:
+        raise CacheError(f"{len(lost)} feature rows missing after a sharded run (e.g. "
+                         f"{lost[0]}); did every rank get the same inputs?")
+    rows = [cache.rows[h] for h in hashes]
+    stacked = {k: (np.concatenate([r[k] for r in rows]) if k == "fad" else
+                   np.stack([r[k] for r in rows])) if k in rows[0] else None for k in _KEYS}
+    return AudioOutputs(**stacked)
