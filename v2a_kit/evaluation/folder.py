@@ -482,6 +482,32 @@ def _report(scores, plan, extractors, generated, src) -> EvalReport:
         notes=scores.notes)
 
 
+def _check_and_plan(generated, references, images, dataset, preset, extractors, random_init,
+                    batch_size):
+    """(generated folder, sources, pairing plan), every argument checked before any model."""
+    generated, references, images = _check_inputs(generated, references, images, dataset,
+                                                  preset, extractors, random_init)
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ConfigError(f"batch_size={batch_size!r}; expected an int ≥ 1")
+    src = _sources(references, images, dataset)
+    plan = _plan(generated, src.items, src.where, src.want_refs, src.want_images)
+    if src.want_refs:
+        _check_fd_sides(plan, generated, src)
+    return generated, src, plan
+
+
+def _extract(plan, extractors, src, batch_size, progress, cache_dir, info):
+    """The extractors over the planned audio and images; through the feature cache, sharded
+    by rank, when ``cache_dir`` is given (then ``None`` on ranks other than 0)."""
+    if cache_dir is None:
+        return _run_extractors(plan, extractors, src.want_refs, src.want_images, batch_size,
+                               progress)
+    with RankSync(info) as sync:
+        outputs = _run_extractors(plan, extractors, src.want_refs, src.want_images, batch_size,
+                                  progress, (cache_dir, sync, info))
+    return outputs if info.rank == 0 else None
+
+
 def evaluate(generated: str | os.PathLike, *, references: str | os.PathLike | None = None,
              images: str | os.PathLike | None = None, dataset: EvalSet | str | None = None,
              preset: str | None = None, extractors: Extractors | None = None,
@@ -526,41 +552,24 @@ def evaluate(generated: str | os.PathLike, *, references: str | os.PathLike | No
         WeightsNotFoundError: ``paper`` weights absent offline.
     """
     # 1. Check inputs and pair names, before loading any model
-    generated, references, images = _check_inputs(generated, references, images, dataset,
-                                                  preset, extractors, random_init)
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ConfigError(f"batch_size={batch_size!r}; expected an int ≥ 1")
-    src = _sources(references, images, dataset)
-    want_refs, want_images = src.want_refs, src.want_images
-    plan = _plan(generated, src.items, src.where, want_refs, want_images)
-    if want_refs:
-        _check_fd_sides(plan, generated, src)
-
+    generated, src, plan = _check_and_plan(generated, references, images, dataset, preset,
+                                           extractors, random_init, batch_size)
     info = distributed_env(rank, world_size)
     if info.world_size > 1 and cache_dir is None:
         raise ConfigError("a sharded evaluation needs a cache_dir (--cache): the ranks exchange "
                           "their features there")
-
     # 2. Load the extractors
     if extractors is None:
         extractors = load_extractors(preset, random_init=random_init, device=device,
                                      weights=weights)
-
     # 3. Run them over the generated and reference audio, then the paired images
-    if cache_dir is None:
-        gen, ref, images_embed = _run_extractors(plan, extractors, want_refs, want_images,
-                                                 batch_size, progress)
-    else:
-        with RankSync(info) as sync:
-            gen, ref, images_embed = _run_extractors(plan, extractors, want_refs, want_images,
-                                                     batch_size, progress,
-                                                     (cache_dir, sync, info))
-        if info.rank != 0:
-            return None
-
+    outputs = _extract(plan, extractors, src, batch_size, progress, cache_dir, info)
+    if outputs is None:
+        return None  # a rank other than 0 of a sharded run: rank 0 scores
+    gen, ref, images_embed = outputs
     # 4. The metrics, over the name pairs (the images were read in cs_pairs order)
     scores = score(extractors, gen, ref, images_embed,
-                   reference_pairs=plan.kl_pairs if want_refs else None,
+                   reference_pairs=plan.kl_pairs if src.want_refs else None,
                    image_pairs=([(g, j) for j, (g, _) in enumerate(plan.cs_pairs)]
-                                if want_images else None))
+                                if src.want_images else None))
     return _report(scores, plan, extractors, generated, src)
