@@ -63,7 +63,7 @@ notebooks: setup
 	$(OFFLINE) $(PY) tools/measure_runtimes.py notebooks $(if $(filter 1,$(V2A_FAST)),--fast)
 
 lint: setup
-	$(VENV)/bin/ruff check v2a_kit tests benchmarks tools
+	$(VENV)/bin/ruff check v2a_kit tests benchmarks tools recipes
 	$(if $(NOTEBOOKS),$(VENV)/bin/nbstripout --keep-output --keep-count --verify $(NOTEBOOKS))
 
 benchmark: setup
