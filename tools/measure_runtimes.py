@@ -61,15 +61,23 @@ def _timed(cmd: list[str], cwd: Path, env: dict | None = None) -> tuple[float, s
     return seconds, proc.stdout
 
 
+def _pip_cache_mb() -> int:
+    """Size of pip's download cache: with wheels there, ``make setup`` downloads nothing."""
+    cache = Path(os.environ.get("PIP_CACHE_DIR", Path.home() / ".cache" / "pip"))
+    files = (p for p in cache.rglob("*") if p.is_file()) if cache.is_dir() else ()
+    return round(sum(p.stat().st_size for p in files) / 2**20)
+
+
 def setup_and_test() -> dict:
     """``make setup`` then ``make test`` in a fresh clone of this repository's HEAD."""
+    cache_mb = _pip_cache_mb()
     with tempfile.TemporaryDirectory(prefix="v2a-runtimes-") as tmp:
         clone = Path(tmp) / "clone"
         subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
         setup_s, _ = _timed(["make", "setup"], clone)
         test_s, out = _timed(["make", "test"], clone)
     summary = re.findall(r"^=+ (.*(?:passed|failed).*) =+$", out, re.M)
-    return {"setup_s": round(setup_s), "test_s": round(test_s),
+    return {"setup_s": round(setup_s), "test_s": round(test_s), "pip_cache_mb": cache_mb,
             "test_summary": summary[-1] if summary else ""}
 
 

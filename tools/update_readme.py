@@ -68,6 +68,13 @@ def notebook_table(folder: Path = ROOT / "notebooks", runtimes: dict | None = No
     return "\n".join(rows)
 
 
+def _cache_note(cache_mb) -> str:
+    if not cache_mb:
+        return ""
+    return (f" (pip's download cache held {cache_mb / 1024:.1f} GB of wheels; on a new machine "
+            "the downloads come on top)")
+
+
 def runtimes_text(runtimes: dict) -> str:
     """The two commands' measured durations, and where they were measured."""
     if "setup_s" not in runtimes:
@@ -75,7 +82,8 @@ def runtimes_text(runtimes: dict) -> str:
     m = runtimes["machines"]["setup-test"]
     return (f"Measured from a fresh clone on {_machine(m)} "
             f"(`python tools/measure_runtimes.py setup-test`): the first `make setup` took "
-            f"**{duration(runtimes['setup_s'])}**; `make test` took "
+            f"**{duration(runtimes['setup_s'])}**{_cache_note(runtimes.get('pip_cache_mb'))}; "
+            f"`make test` took "
             f"**{duration(runtimes['test_s'])}** ({runtimes.get('test_summary', '')}).")
 
 
