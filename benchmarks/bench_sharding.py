@@ -38,7 +38,6 @@ import torch
 from PIL import Image
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))  # this checkout's v2a_kit, as the launched processes use
 RESULTS = REPO / "benchmarks" / "results" / "sharding.json"
 
 
@@ -48,7 +47,7 @@ def load() -> float:
 
 def env() -> dict:
     return {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
-            "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
+            "OMP_NUM_THREADS": "1"}
 
 
 def outputs(folder: Path) -> dict[str, bytes]:

@@ -98,22 +98,23 @@ def _no_random_init(e, kw) -> dict:
     return kw
 
 
-def _tiny_clip(e, **kw):
+def _tiny_options(e, kw) -> dict:
+    """A tiny model is random init already and has no weights to load."""
     kw = _no_random_init(e, kw)
     kw.pop("weights", None)
-    return build_tiny_clip(e.space, seed=TINY_SEED, **kw)
+    return kw
+
+
+def _tiny_clip(e, **kw):
+    return build_tiny_clip(e.space, seed=TINY_SEED, **_tiny_options(e, kw))
 
 
 def _tiny_clap(e, **kw):
-    kw = _no_random_init(e, kw)
-    kw.pop("weights", None)
-    return build_tiny_clap(e.space, seed=TINY_SEED, **kw)
+    return build_tiny_clap(e.space, seed=TINY_SEED, **_tiny_options(e, kw))
 
 
 def _tiny_audioldm(e, **kw):
-    kw = _no_random_init(e, kw)
-    kw.pop("weights", None)
-    return build_tiny_audioldm(e.name, e.space, seed=TINY_SEED, **kw)
+    return build_tiny_audioldm(e.name, e.space, seed=TINY_SEED, **_tiny_options(e, kw))
 
 
 def _pocket_clip(e, **kw):
