@@ -75,7 +75,7 @@ def world(tmp_path_factory):
     (the same images under permuted names), ref_shuffled."""
     root = tmp_path_factory.mktemp("eval")
     batch = sample_world(N, 3)
-    other = sample_audio_for(batch.labels, 99).audio
+    other = sample_audio_for(batch, 99).audio
     names = [f"c{i:02d}" for i in range(N)]
     perm = np.random.default_rng(0).permutation(N)
     perm = np.roll(np.arange(N), 1) if (perm == np.arange(N)).any() else perm

@@ -234,7 +234,7 @@ def test_pocket_tagger_logits_read_the_attributes_of_real_clips(pocket, world):
     for attr, cols in pocket.fd.logit_groups.items():
         assert (logits[:, cols].argmax(1) == world.labels[attr]).mean() >= 0.95, attr
     # other sounds for the same images agree far better than sounds of other images
-    same = pocket.fd.logits(sample_audio_for(world.labels, seed=999).audio)
+    same = pocket.fd.logits(sample_audio_for(world, seed=999).audio)
     shuffled = logits[np.roll(np.arange(len(world)), 5)]
     groups = pocket.fd.logit_groups
     assert ev.kl_divergence(same, logits, groups=groups) < 0.2 \
@@ -247,7 +247,7 @@ def test_pocket_fad_view_and_clip_score(pocket, world):
     fad = pocket.fad.fd_features(world.audio)
     assert fad.shape == (len(world), 128) and pocket.fad.space != pocket.fd.space
     noise = pocket.fad.fd_features(np.stack([_noise(1.0, s) for s in range(len(world))]))
-    again = pocket.fad.fd_features(sample_audio_for(world.labels, seed=999).audio)
+    again = pocket.fad.fd_features(sample_audio_for(world, seed=999).audio)
     assert ev.fad(fad, again) < ev.fad(fad, noise)
 
     audio = pocket.cs.embed_audio(world.audio)

@@ -29,19 +29,26 @@ from PIL import Image
 
 from v2a_kit.errors import ConfigError, MediaError
 from v2a_kit.pocket.audio import GriffinLim, LogMel, log_mel, nearest_upsample, power_pool
+from v2a_kit.pocket.render import _colours
 from v2a_kit.pocket.world import (
     ATTRIBUTES,
+    AUDIBLE,
     AUDIO_ONLY,
     AUDIO_WORDS,
     BACKGROUNDS,
     BLOCK,
+    HEARD_ONLY,
     IMAGE_WORDS,
+    SEEN,
+    UNSEEN,
     VISUAL_ONLY,
     WORLD_TABLE,
+    WORLD_VERSION,
     PocketBatch,
     WorldConfig,
     audio_prompts,
     image_prompts,
+    is_unseen,
     sample_audio_for,
     sample_world,
     save_examples,
@@ -150,25 +157,41 @@ def test_shapes_dtypes_and_ranges(batch):
 
 
 def test_images_show_the_labels(batch):
-    """Object pixels have the label's colour; large objects cover more pixels than small ones."""
-    rgb = np.array([[215, 40, 40], [40, 170, 60], [45, 75, 225], [240, 205, 30]])
-    pixels = batch.images.reshape(len(batch), -1, 1, 3)
-    covered = (pixels == rgb).all(-1).sum(1)                      # (n, colours)
-    colour = batch.labels["colour"]
-    assert (covered.argmax(1) == colour).all()
-    others = covered.copy()
-    others[np.arange(len(batch)), colour] = 0
-    assert (others == 0).all()
-    area = covered.max(1) / (batch.labels["count"] + 1)
+    """Object pixels have the label's colour, turned by the tone (the visible side of the exact
+    pitch); large objects cover more pixels than small ones."""
+    base = np.array([[215, 40, 40], [40, 170, 60], [45, 75, 225], [240, 205, 30]])
+    fills = _colours(batch.labels["colour"], batch.tone, WorldConfig())
+    pixels = batch.images.reshape(len(batch), -1, 3)
+    covered = (pixels == fills[:, None, :]).all(-1).sum(1)                 # (n,)
+    assert (covered > 0).all()
+    nearest = np.abs(fills[:, None, :].astype(int) - base[None]).sum(-1).argmin(1)
+    np.testing.assert_array_equal(nearest, batch.labels["colour"])          # still that colour
+    assert len({tuple(f) for f in fills}) > len(batch) // 2                 # shades vary
+    area = covered / (batch.labels["count"] + 1)
     small, large = batch.labels["size"] == 0, batch.labels["size"] == 1
     assert area[small].max() < area[large].min()
+
+
+def test_tone_sets_the_exact_pitch_and_radius_the_loudness(batch):
+    cfg = WorldConfig()
+    np.testing.assert_allclose(
+        batch.pitch_hz, REGISTERS[batch.labels["colour"]] * 2 ** (cfg.pitch_jitter_oct
+                                                                  * batch.tone))
+    nominal = np.asarray(cfg.radius_frac)[batch.labels["size"]] * cfg.image_size
+    expected = (np.asarray(cfg.loudness_rms)[batch.labels["size"]]
+                * (np.nanmean(batch.radii_px, 1) / nominal) ** cfg.loudness_exponent)
+    ratio = peak_rms(batch.audio) / expected    # clip-level blocks: ≈ 5 % measurement noise
+    assert np.median(ratio) == pytest.approx(1.0, abs=0.05)
+    level = np.asarray(cfg.loudness_rms)[batch.labels["size"]]
+    assert np.corrcoef(peak_rms(batch.audio) / level, expected / level)[0, 1] > 0.8
 
 
 def test_deterministic_and_prefix_stable(batch):
     again = sample_world(len(batch), seed=11)
     prefix = sample_world(7, seed=11)
     other = sample_world(7, seed=12)
-    for name in ("images", "audio", "onsets_s", "pitch_hz", "background", "positions", "radii_px"):
+    for name in ("images", "audio", "onsets_s", "pitch_hz", "tone", "background", "positions",
+                 "radii_px"):
         np.testing.assert_array_equal(getattr(again, name), getattr(batch, name))
         np.testing.assert_array_equal(getattr(prefix, name), getattr(batch, name)[:7])
     assert again.image_captions == batch.image_captions
@@ -189,6 +212,46 @@ def test_len_and_slicing(batch):
     assert picked.image_captions == [batch.image_captions[5], batch.image_captions[0]]
 
 
+def test_splits_hold_their_combinations_and_every_pair_stays_seen():
+    assert len(SEEN) == 80 and len(UNSEEN) == 16 and not set(SEEN) & set(UNSEEN)
+    names = list(ATTRIBUTES)
+    for i, a in enumerate(names):            # every pair of values of two attributes is SEEN
+        for b in names[i + 1:]:
+            j = names.index(b)
+            pairs = {(c[i], c[j]) for c in SEEN}
+            assert len(pairs) == len(ATTRIBUTES[a]) * len(ATTRIBUTES[b])
+    seen, unseen = sample_world(300, 5, split="seen"), sample_world(300, 5, split="unseen")
+    assert not is_unseen(seen.labels).any() and is_unseen(unseen.labels).all()
+    assert len({tuple(unseen.labels[a][k] for a in names) for k in range(300)}) == 16
+    np.testing.assert_array_equal(sample_world(40, 5, split="unseen").images, unseen.images[:40])
+    assert WORLD_VERSION == 2
+
+
+def test_contour_is_the_pitch_glide(batch):
+    """Early vs late in each clip's first note, the log-frequency centroid rises, falls or
+    holds as the (heard-only) contour says; every contour occurs about equally often."""
+    assert batch.labels["contour"].dtype == np.int64
+    shares = np.bincount(batch.labels["contour"], minlength=3) / len(batch)
+    assert np.abs(shares - 1 / 3).max() < 0.08
+    sr, glide = 16000, []
+    for clip, onset in zip(batch.audio, batch.onsets_s[:, 0]):
+        start = int(round(onset * sr))
+        cents = []
+        for a, b in ((0.01, 0.07), (0.11, 0.17)):
+            seg = clip[start + int(a * sr):start + int(b * sr)] * np.hanning(int(b * sr)
+                                                                             - int(a * sr))
+            spec = np.abs(np.fft.rfft(seg, 4096)) ** 2
+            f = np.fft.rfftfreq(4096, 1 / sr)
+            band = (f > 60) & (f < 6000)
+            cents.append((spec[band] * np.log2(f[band])).sum() / spec[band].sum())
+        glide.append(cents[1] - cents[0])
+    glide = np.array(glide)
+    contour = batch.labels["contour"]
+    assert (glide[contour == 1] > 0.1).mean() > 0.95      # rising
+    assert (glide[contour == 2] < -0.1).mean() > 0.95     # falling
+    assert (np.abs(glide[contour == 0]) < 0.1).mean() > 0.9
+
+
 def test_captions_name_their_values_and_nothing_else(batch):
     visual_words = {f for words in (IMAGE_WORDS["shape"], IMAGE_WORDS["colour"],
                                     IMAGE_WORDS["size"], IMAGE_WORDS["background"])
@@ -199,6 +262,9 @@ def test_captions_name_their_values_and_nothing_else(batch):
             value = values[batch.labels[attr][i]]
             assert named_values(batch.image_captions[i], IMAGE_WORDS[attr]) == {value}
             assert named_values(batch.audio_captions[i], AUDIO_WORDS[attr]) == {value}
+        contour = HEARD_ONLY["contour"][batch.labels["contour"][i]]
+        assert named_values(batch.audio_captions[i], AUDIO_WORDS["contour"]) == {contour}
+        assert not named_values(batch.image_captions[i], AUDIO_WORDS["contour"])  # never seen
         background = BACKGROUNDS[batch.background[i]]
         if "background" in batch.image_captions[i]:
             assert named_values(batch.image_captions[i], IMAGE_WORDS["background"]) == {background}
@@ -208,13 +274,16 @@ def test_captions_name_their_values_and_nothing_else(batch):
 
 
 def test_zero_shot_prompts():
-    for attr, values in ATTRIBUTES.items():
-        for prompts, words in ((image_prompts(attr), IMAGE_WORDS),
-                               (audio_prompts(attr), AUDIO_WORDS)):
+    for attr, values in AUDIBLE.items():
+        kinds = [(audio_prompts(attr), AUDIO_WORDS)]
+        if attr in ATTRIBUTES:                        # seen as well as heard
+            kinds.append((image_prompts(attr), IMAGE_WORDS))
+        for prompts, words in kinds:
             assert list(prompts) == values and len(set(prompts.values())) == len(values)
             for value, prompt in prompts.items():
                 assert named_values(prompt, words[attr]) == {value}
     assert list(image_prompts("background")) == BACKGROUNDS
+    assert audio_prompts("contour")["rising"] == "a rising sound"
     assert audio_prompts("colour")["red"] == "a low-pitched sound"
     assert set(VISUAL_ONLY).isdisjoint(AUDIO_ONLY)
 
@@ -222,7 +291,7 @@ def test_zero_shot_prompts():
 def test_world_table_documents_every_factor():
     lines = WORLD_TABLE.splitlines()
     assert lines[0].startswith("| attribute") and all(line.startswith("|") for line in lines)
-    for name in [*ATTRIBUTES, *VISUAL_ONLY, *AUDIO_ONLY]:
+    for name in [*AUDIBLE, *VISUAL_ONLY, *AUDIO_ONLY, "tone", "radii_px"]:
         assert f"`{name}`" in WORLD_TABLE
 
 
@@ -237,23 +306,31 @@ def test_size_is_loudness(batch):
 
 
 def test_colour_is_the_pitch_register(batch):
-    np.testing.assert_array_equal(dominant_register(batch.audio), batch.labels["colour"])
+    steady = batch.labels["contour"] == 0   # a glide may pass half-way to the next register
+    np.testing.assert_array_equal(dominant_register(batch.audio[steady]),
+                                  batch.labels["colour"][steady])
 
 
-def test_sample_audio_for_keeps_labels_and_redraws_hidden_factors(batch):
-    own = sample_audio_for(batch.labels, seed=11)
+def test_sample_audio_for_keeps_what_the_image_shows_and_redraws_the_rest(batch):
+    own = sample_audio_for(batch, seed=11)
     np.testing.assert_array_equal(own.audio, batch.audio)
     assert own.audio_captions == batch.audio_captions
-    new = sample_audio_for(batch.labels, seed=99)
+    new = sample_audio_for(batch, seed=99)
     assert new.audio.shape == batch.audio.shape
-    assert not np.allclose(new.pitch_hz, batch.pitch_hz)
+    np.testing.assert_allclose(new.pitch_hz, batch.pitch_hz)          # the tone is seen
+    assert 0.5 < (new.contour != batch.labels["contour"]).mean() < 0.8  # heard-only: redrawn
     assert (np.abs(new.onsets_s[:, 0] - batch.onsets_s[:, 0]) > 0.005).mean() > 0.9
     np.testing.assert_array_equal(onset_counts(new.audio), batch.labels["count"] + 1)
-    np.testing.assert_array_equal(dominant_register(new.audio), batch.labels["colour"])
+    assert np.corrcoef(peak_rms(new.audio), peak_rms(batch.audio))[0, 1] > 0.95  # radius → loud
     for i in range(0, len(batch), 17):
         for attr, values in ATTRIBUTES.items():
             value = values[batch.labels[attr][i]]
             assert named_values(new.audio_captions[i], AUDIO_WORDS[attr]) == {value}
+    # a labels dict: nominal tone and radii; a given contour is kept
+    fixed = {**{a: batch.labels[a][:20] for a in ATTRIBUTES}, "contour": np.full(20, 2)}
+    sounds = sample_audio_for(fixed, seed=3)
+    assert (sounds.contour == 2).all()
+    np.testing.assert_allclose(sounds.pitch_hz, REGISTERS[batch.labels["colour"][:20]])
 
 
 def test_save_examples(batch, tmp_path):
@@ -280,6 +357,10 @@ def test_save_examples(batch, tmp_path):
     (lambda: sample_audio_for({"shape": [4], "colour": [0], "count": [0], "size": [0]}, 1),
      r"labels\['shape'\]"),
     (lambda: save_examples(sample_world(2, 0), "unused-folder", n=3), "n=3"),
+    (lambda: sample_world(2, 0, split="train"), "split='train'"),
+    (lambda: sample_world(2, 0, WorldConfig(contour_oct=3.0)), "contour_oct"),
+    (lambda: sample_audio_for({"shape": [0], "colour": [0], "count": [0], "size": [0],
+                               "contour": [3]}, 1), r"labels\['contour'\]"),
 ])
 def test_bad_world_inputs_name_the_argument(call, match):
     with pytest.raises(ValueError, match=match):

@@ -28,7 +28,7 @@ def pocket():
 @pytest.fixture(scope="module")
 def world():
     batch = sample_world(N, 11)  # a judged seed (< 10,000): no evaluator trained on it
-    return batch, sample_audio_for(batch.labels, 12).audio
+    return batch, sample_audio_for(batch, 12).audio
 
 
 @pytest.fixture(scope="module")

@@ -160,6 +160,8 @@ def _add_pocket(sub) -> None:
     e.add_argument("-o", "--out", required=True, type=Path, help="output folder")
     e.add_argument("--num", type=int, required=True, help="number of samples")
     e.add_argument("--seed", type=int, required=True, help="world seed")
+    e.add_argument("--split", default="all", choices=("all", "seen", "unseen"),
+                   help="the compositional split to draw from (default: all)")
     e.set_defaults(func=cmd_pocket_export)
     m = psub.add_parser("mappers", help="train the pocket mappers (one of each kind) on "
                                         "pocket-world pairs")
@@ -194,9 +196,10 @@ def cmd_pocket_build(args) -> int:
 
 def cmd_pocket_export(args) -> int:
     from .pocket.world import sample_world, save_examples
-    batch = sample_world(args.num, args.seed)
+    batch = sample_world(args.num, args.seed, split=args.split)
     paths = save_examples(batch, args.out, n=args.num, lossless=True)
-    print(f"wrote {args.num} pairs of world seed {args.seed} to {args.out} ({len(paths)} files)")
+    print(f"wrote {args.num} pairs of world seed {args.seed} ({args.split}) to {args.out} "
+          f"({len(paths)} files)")
     return 0
 
 

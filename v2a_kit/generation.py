@@ -78,6 +78,9 @@ class AudioLDMGenerator:
     # registry's entry says (AudioLDM-S: 10.24 s, the clips it was trained on; the paper
     # generates 10 s). Longer videos are generated in segments (pipeline.py).
     length_limit_s: float | None = None
+    # Its default for generate's guidance_rescale (0 = plain guidance, AudioLDM's): the
+    # registry's entry says; pocket-AudioLDM's is measured to keep guided sounds as loud as real.
+    guidance_rescale: float = 0.0
     _empty_prompt_embed: torch.Tensor | None = field(default=None, repr=False)
 
     @property
@@ -221,7 +224,7 @@ def generate(model: AudioLDMGenerator, clap_embed, *, num_inference_steps: int |
              guidance_scale: float = 2.5, audio_length_in_s: float | None = None,
              num_waveforms_per_prompt: int = 1, generator=None, scheduler="dpmsolver++",
              negative_clap_embed=None, latents: torch.Tensor | None = None, eta: float = 0.0,
-             peak_limit: float | None = PEAK_LIMIT,
+             guidance_rescale: float | None = None, peak_limit: float | None = PEAK_LIMIT,
              progress: bool | None = None) -> GenerationOutput:
     """Waveforms from CLAP embeddings (diffusers' argument names and defaults).
 
@@ -249,6 +252,12 @@ def generate(model: AudioLDMGenerator, clap_embed, *, num_inference_steps: int |
             text embedding of "" (what the original AudioLDM uses).
         latents: initial noise (b * num_waveforms_per_prompt, C, frames / f, mels / f).
         eta: DDIM's eta (ignored by other schedulers).
+        guidance_rescale: φ in [0, 1] of Lin et al. 2023 ("Common diffusion noise schedules and
+            sample steps are flawed", §3.4; diffusers' ``guidance_rescale``): the guided
+            prediction is rescaled to the conditional prediction's standard deviation and mixed,
+            ``φ · rescaled + (1 − φ) · guided``, which stops guidance from inflating the
+            latents (heard as sounds louder than real ones). ``None`` = the generator's own
+            default (``model.guidance_rescale``: 0 for AudioLDM-S, as its pipeline).
         peak_limit: the largest absolute sample value returned; ``None`` returns the vocoder's
             output as it is (as ``AudioLDMPipeline`` does).
         progress: show a progress bar; ``None`` = when more than 10 steps.
@@ -256,6 +265,9 @@ def generate(model: AudioLDMGenerator, clap_embed, *, num_inference_steps: int |
         GenerationOutput with waveforms (b * num_waveforms_per_prompt, samples) float32.
     """
     steps = model.default_steps(scheduler) if num_inference_steps is None else num_inference_steps
+    if guidance_rescale is None:
+        guidance_rescale = model.guidance_rescale
+    _check_real("guidance_rescale", guidance_rescale, 0.0, "(0 = plain guidance)", high=1.0)
     if audio_length_in_s is None:
         audio_length_in_s = model.default_length_s
     # 1. Check inputs
@@ -276,7 +288,7 @@ def generate(model: AudioLDMGenerator, clap_embed, *, num_inference_steps: int |
     # 6.-7. The denoising loop
     show = steps > 10 if progress is None else progress
     latents = _denoise(model, scheduler, latents, class_labels, guidance_scale, eta, generator,
-                       show)
+                       show, guidance_rescale)
     # 8. Post-processing: latents -> log-mel (VAE) -> waveform (vocoder), cut to length
     mel = model.vae.decode(latents / model.vae.config.scaling_factor).sample
     audio = model.vocoder(mel.squeeze(1)).cpu().float()
@@ -383,9 +395,10 @@ def _initial_latents(model: AudioLDMGenerator, scheduler, n: int, height: int, l
 
 
 def _denoise(model: AudioLDMGenerator, scheduler, latents, class_labels, guidance_scale: float,
-             eta: float, generator, show: bool) -> torch.Tensor:
-    """The denoising loop: eps = eps_u + w (eps_c - eps_u) when guided, then a scheduler step
-    (which takes DDIM's eta and the generator where it accepts them)."""
+             eta: float, generator, show: bool, guidance_rescale: float = 0.0) -> torch.Tensor:
+    """The denoising loop: eps = eps_u + w (eps_c - eps_u) when guided (rescaled towards eps_c's
+    spread by ``guidance_rescale``), then a scheduler step (which takes DDIM's eta and the
+    generator where it accepts them)."""
     guided = guidance_scale > 1.0
     accepted = inspect.signature(scheduler.step).parameters
     extra_step_kwargs = {k: v for k, v in (("eta", eta), ("generator", generator)) if k in accepted}
@@ -397,8 +410,18 @@ def _denoise(model: AudioLDMGenerator, scheduler, latents, class_labels, guidanc
         if guided:
             noise_pred_uncond, noise_pred_cond = noise_pred.chunk(2)
             noise_pred = noise_pred_uncond + guidance_scale * (noise_pred_cond - noise_pred_uncond)
+            if guidance_rescale > 0:
+                noise_pred = rescale_guidance(noise_pred, noise_pred_cond, guidance_rescale)
         latents = scheduler.step(noise_pred, t, latents, **extra_step_kwargs).prev_sample
     return latents
+
+
+def rescale_guidance(guided: torch.Tensor, cond: torch.Tensor, phi: float) -> torch.Tensor:
+    """Lin et al. 2023's rescaled guidance (diffusers' ``rescale_noise_cfg``): ``guided`` scaled
+    to ``cond``'s per-sample standard deviation, mixed with ``guided`` by ``phi``."""
+    dims = list(range(1, guided.ndim))
+    rescaled = guided * (cond.std(dim=dims, keepdim=True) / guided.std(dim=dims, keepdim=True))
+    return phi * rescaled + (1 - phi) * guided
 
 
 # --- do the CLAP encoder and the generator share a space? -----------------------------------

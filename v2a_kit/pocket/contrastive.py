@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 
 from ..devices import seeded
 
-__all__ = ["train_clip", "train_clap", "zero_shot_accuracy", "combo_prompts"]
+__all__ = ["train_clip", "train_clap", "sibling_batches", "zero_shot_accuracy", "combo_prompts"]
 
 
 def _cosine_lr(opt, step: int, total: int, lr: float, warmup: int) -> None:
@@ -32,10 +32,34 @@ def _cosine_lr(opt, step: int, total: int, lr: float, warmup: int) -> None:
         g["lr"] = lr * f
 
 
+def sibling_batches(groups: np.ndarray, batch_size: int, gen: np.random.Generator,
+                    fraction: float = 0.5) -> np.ndarray:
+    """A minibatch whose first ``fraction`` is pairs: a random row and another row of the same
+    group (a "sibling"); the rest random rows. Siblings are hard negatives for contrastive
+    training. With groups = the attributes an image
+    shows, siblings differ only in what the caption names beyond them (e.g. the heard-only
+    contour), which a random batch of a world this size almost never pits against each other.
+    Where a sibling is its anchor itself or already drawn, random rows fill the batch."""
+    anchors = gen.choice(len(groups), size=max(1, round(batch_size * fraction / 2)),
+                         replace=False)
+    order = np.argsort(groups, kind="stable")
+    starts = np.searchsorted(groups[order], groups[anchors], side="left")
+    ends = np.searchsorted(groups[order], groups[anchors], side="right")
+    picks = order[starts + (gen.random(len(anchors)) * (ends - starts)).astype(np.int64)]
+    idx = np.unique(np.concatenate([anchors, picks]))
+    short = batch_size - len(idx)  # a sibling that is the anchor itself, or already drawn
+    if short > 0:
+        rest = np.setdiff1d(np.arange(len(groups)), idx)
+        idx = np.concatenate([idx, gen.choice(rest, size=short, replace=False)])
+    return idx
+
+
 def _loop(model, loss_fn: Callable[[np.ndarray], torch.Tensor], n: int, *, steps: int,
           batch_size: int, lr: float, seed: int, desc: str, progress: bool,
-          weight_decay: float = 0.05) -> list[float]:
-    """Shared AdamW + warmup/cosine loop over random minibatches of ``n`` training pairs."""
+          weight_decay: float = 0.05, groups: np.ndarray | None = None,
+          sibling_fraction: float = 0.5) -> list[float]:
+    """Shared AdamW + warmup/cosine loop over random minibatches of ``n`` training pairs (with
+    ``groups``: :func:`sibling_batches`)."""
     gen = np.random.default_rng(seed)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     model.train()
@@ -43,7 +67,10 @@ def _loop(model, loss_fn: Callable[[np.ndarray], torch.Tensor], n: int, *, steps
     bar = tqdm(range(steps), desc=desc, disable=not progress, leave=False)
     for step in bar:
         _cosine_lr(opt, step, steps, lr, warmup=max(1, steps // 20))
-        idx = gen.choice(n, size=min(batch_size, n), replace=False)
+        if groups is not None and batch_size < n:
+            idx = sibling_batches(groups, batch_size, gen, sibling_fraction)
+        else:
+            idx = gen.choice(n, size=min(batch_size, n), replace=False)
         loss = loss_fn(idx)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -80,12 +107,15 @@ def train_clip(model, preprocess_batch: Callable, tokenizer, images: np.ndarray,
 
 def train_clap(model, input_features: torch.Tensor, tokenizer, captions: list[str], *,
                steps: int, batch_size: int = 128, lr: float = 1e-3, seed: int = 0,
-               progress: bool = True) -> list[float]:
+               progress: bool = True, groups: np.ndarray | None = None,
+               sibling_fraction: float = 0.5) -> list[float]:
     """Train a transformers ``ClapModel`` on (audio features, caption) pairs.
 
     Args:
         input_features: (n, 1, frames, mel) from the model's ``ClapFeatureExtractor``,
             precomputed once (the extractor runs in numpy, clip by clip).
+        groups: (n,) ints; when given, ``sibling_fraction`` of every batch is pairs of rows of
+            the same group (:func:`sibling_batches`) — hard negatives.
     """
     tok = tokenizer(captions, padding=True, return_tensors="pt")
 
@@ -97,7 +127,8 @@ def train_clap(model, input_features: torch.Tensor, tokenizer, captions: list[st
 
     with seeded(seed):  # dropout draws from it; the caller's random state is left as it was
         return _loop(model, loss_fn, len(captions), steps=steps, batch_size=batch_size, lr=lr,
-                     seed=seed, desc="pocket-CLAP", progress=progress)
+                     seed=seed, desc="pocket-CLAP", progress=progress, groups=groups,
+                     sibling_fraction=sibling_fraction)
 
 
 def combo_prompts(attributes: dict[str, list[str]], caption_fn: Callable[[dict], list[str]]):
@@ -125,7 +156,8 @@ def zero_shot_accuracy(embeds: torch.Tensor, labels: dict[str, np.ndarray], comb
 
     Args:
         embeds: (n, d) normalised media embeddings.
-        labels: attribute -> (n,) true value indices.
+        labels: attribute -> (n,) true value indices; attributes the combinations do not name
+            (e.g. the heard-only contour, for images) are left out.
         combos: from :func:`combo_prompts`; prompt_embeds: (num_combos, d) normalised.
     Returns:
         attribute -> accuracy in [0, 1], plus ``"all"``: every attribute right at once.
@@ -133,6 +165,8 @@ def zero_shot_accuracy(embeds: torch.Tensor, labels: dict[str, np.ndarray], comb
     probs = F.softmax(embeds @ prompt_embeds.T / temperature, dim=1)  # (n, num_combos)
     acc, all_right = {}, np.ones(len(embeds), bool)
     for attr, y in labels.items():
+        if attr not in combos[0]:
+            continue
         num_values = 1 + max(c[attr] for c in combos)
         member = torch.zeros(len(combos), num_values)
         for j, c in enumerate(combos):

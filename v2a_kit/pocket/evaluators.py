@@ -1,7 +1,8 @@
 """The pocket evaluators: stand-ins for PANNs and Wav2CLIP, in the same roles.
 
-- :class:`PocketTagger` (the PANNs role): a small CNN on the shared log-mel that reads the four
-  audible attributes. Its penultimate ``features`` feed FD, its per-attribute ``class_probs``
+- :class:`PocketTagger` (the PANNs role): a small CNN on the shared log-mel that reads the five
+  audible attributes (the four seen-and-heard ones and the heard-only contour). Its penultimate
+  ``features`` feed FD, its per-attribute ``class_probs``
   feed KL/IS, its ``predict`` gives attribute accuracy.
 - :class:`PocketAudioToImage` (the Wav2CLIP role): the same trunk design with its own weights,
   trained to regress the pocket-CLIP image embedding of the paired image (cosine loss), so that
@@ -41,7 +42,7 @@ from ..devices import seeded
 from ..errors import ConfigError, EmbeddingError, MediaError
 from .audio import SAMPLING_RATE, GriffinLim, LogMel, log_mel, nearest_upsample, power_pool
 from .contrastive import _loop
-from .world import ATTRIBUTES, sample_world
+from .world import AUDIBLE, sample_world
 
 __all__ = ["EVALUATOR_SEED", "CLIP_SAMPLES", "TaggerConfig", "AudioToImageConfig", "TaggerOutput",
            "PocketTagger", "PocketAudioToImage", "vocode_like_generator", "EvaluatorData",
@@ -66,7 +67,7 @@ class AudioToImageConfig(TaggerConfig):
 @dataclass
 class TaggerOutput:
     features: Tensor            # (b, F) penultimate features, ≥ 0 (after ReLU)
-    logits: dict[str, Tensor]   # attr -> (b, len(ATTRIBUTES[attr]))
+    logits: dict[str, Tensor]   # attr -> (b, len(AUDIBLE[attr]))
 
 
 def _check_audio(audio, name: str = "audio") -> Tensor:
@@ -135,7 +136,7 @@ class _AudioModel(nn.Module):
 
 
 class PocketTagger(_AudioModel):
-    """Audio tagger for the four audible attributes (the PANNs role).
+    """Audio tagger for the five audible attributes (the PANNs role).
 
     Args:
         config: :class:`TaggerConfig`; defaults give ≈ 230 k parameters.
@@ -144,7 +145,7 @@ class PocketTagger(_AudioModel):
     def __init__(self, config: TaggerConfig | None = None):
         super().__init__(config or TaggerConfig())
         self.heads = nn.ModuleDict({a: nn.Linear(self.config.feature_dim, len(v))
-                                    for a, v in ATTRIBUTES.items()})
+                                    for a, v in AUDIBLE.items()})
 
     def forward_mel(self, mel: Tensor) -> TaggerOutput:
         """mel: (b, 64, 100) from :func:`log_mel` → :class:`TaggerOutput`."""
@@ -158,10 +159,10 @@ class PocketTagger(_AudioModel):
     def class_probs(self, audio) -> dict[str, Tensor]:
         """audio: (b, 16000) → attr -> (b, num_values) softmax probabilities (KL/IS)."""
         parts = self._infer(audio, lambda out: {a: v.softmax(-1) for a, v in out.logits.items()})
-        return {a: torch.cat([p[a] for p in parts]) for a in ATTRIBUTES}
+        return {a: torch.cat([p[a] for p in parts]) for a in AUDIBLE}
 
     def predict(self, audio) -> dict[str, np.ndarray]:
-        """audio: (b, 16000) → attr -> (b,) int64 value indices into ``ATTRIBUTES[attr]``."""
+        """audio: (b, 16000) → attr -> (b,) int64 value indices into ``AUDIBLE[attr]``."""
         return {a: p.argmax(-1).cpu().numpy() for a, p in self.class_probs(audio).items()}
 
 
@@ -251,7 +252,7 @@ def train_tagger(config: TaggerConfig | None = None, seed: int = EVALUATOR_SEED,
                  lr: float = 3e-3, vocoder: nn.Module | None = None,
                  data: EvaluatorData | None = None):
     """Train a :class:`PocketTagger` on ``num_clips`` clips of world ``seed`` and their vocoded
-    copies (2 × ``num_clips`` examples); cross-entropy summed over the four attributes, AdamW.
+    copies (2 × ``num_clips`` examples); cross-entropy summed over the five attributes, AdamW.
 
     Args:
         seed: world seed ≥ ``EVALUATOR_SEED``; also seeds initialisation and minibatches.
@@ -272,7 +273,7 @@ def train_tagger(config: TaggerConfig | None = None, seed: int = EVALUATOR_SEED,
 
         def loss_fn(idx):
             logits = model.forward_mel(mels[idx]).logits
-            return sum(F.cross_entropy(logits[a], labels[a][idx]) for a in ATTRIBUTES)
+            return sum(F.cross_entropy(logits[a], labels[a][idx]) for a in AUDIBLE)
 
         return _fit(model, loss_fn, mels, vocode_s, seed, "pocket tagger", steps=steps,
                     batch_size=batch_size, lr=lr, progress=progress)
@@ -344,7 +345,7 @@ def save_evaluator(model: PocketTagger | PocketAudioToImage, folder) -> Path:
     if name not in _CLASSES:
         raise ConfigError(f"model is a {name}; expected one of {list(_CLASSES)}")
     return save_module(folder, model.state_dict(), {
-        "class": name, "config": asdict(model.config), "attributes": ATTRIBUTES},
+        "class": name, "config": asdict(model.config), "attributes": AUDIBLE},
         format=EVALUATOR_FORMAT)
 
 
@@ -371,7 +372,7 @@ def load_evaluator(folder, kind: str | None = None) -> PocketTagger | PocketAudi
                           f"{e})") from None
     if kind is not None and meta["class"] != kind:
         raise ConfigError(f"{config_file} holds a {meta['class']}; expected a {kind}")
-    if meta.get("attributes") not in (None, ATTRIBUTES):
+    if meta.get("attributes") not in (None, AUDIBLE):
         raise ConfigError(f"{config_file} was trained on other attributes: {meta['attributes']}")
     state = read_weights(folder, meta)
     with seeded(0):  # the random initial weights, overwritten next, leave the caller's RNG alone

@@ -35,7 +35,7 @@ from ..spaces import Space
 from .audio import SAMPLING_RATE
 from .evaluators import CLIP_SAMPLES, _check_audio
 from .loading import build_pocket_clip, load_audio_to_image, load_tagger, pocket_dir
-from .world import ATTRIBUTES
+from .world import AUDIBLE
 
 __all__ = ["build_pocket_extractors"]
 
@@ -48,8 +48,8 @@ def _build_id(folder: Path, kind: str) -> str:
 
 def _logit_groups() -> dict[str, slice]:
     """attribute -> its columns of the tagger's concatenated logits (one softmax each)."""
-    sizes = np.cumsum([0] + [len(v) for v in ATTRIBUTES.values()])
-    return {a: slice(int(sizes[i]), int(sizes[i + 1])) for i, a in enumerate(ATTRIBUTES)}
+    sizes = np.cumsum([0] + [len(v) for v in AUDIBLE.values()])
+    return {a: slice(int(sizes[i]), int(sizes[i + 1])) for i, a in enumerate(AUDIBLE)}
 
 
 def build_pocket_extractors(weights=None, device=None) -> Extractors:
@@ -60,7 +60,7 @@ def build_pocket_extractors(weights=None, device=None) -> Extractors:
 
     def tagger_forward(x):
         out = tagger(x)
-        return out.features, torch.cat([out.logits[a] for a in ATTRIBUTES], dim=1)
+        return out.features, torch.cat([out.logits[a] for a in AUDIBLE], dim=1)
 
     def a2i_trunk(x):  # the audio→image evaluator's features, before its projection
         return a2i.trunk(a2i.log_mel(_check_audio(x))), None

@@ -3,14 +3,19 @@
 The same function runs at the end of ``v2a-kit pocket build`` (its figures go into
 ``build.json``) and in the tests on the shipped weights, so what is reported is what users load:
 
-- ``clip_zero_shot`` / ``clap_zero_shot``: zero-shot accuracy of pocket-CLIP on the visible and
-  pocket-CLAP on the audible attributes, by caption ensembles over every attribute combination
+- ``clip_zero_shot`` / ``clap_zero_shot``: zero-shot accuracy of pocket-CLIP on the four
+  seen-and-heard attributes and pocket-CLAP on the five audible ones (with the heard-only
+  contour), by caption ensembles over every attribute combination
   (:func:`v2a_kit.pocket.contrastive.zero_shot_accuracy`);
-- ``tagger_real``: the pocket tagger on real held-out audio — the ceiling for the next two;
+- ``tagger_real``: the pocket tagger on real held-out audio;
+- ``ceiling``: the tagger on the same audio passed through pocket-AudioLDM's own decoding
+  (power pooling → upsampling → Griffin-Lim): the representation ceiling of the next two;
 - ``generated_from_audio``: the tagger on audio that pocket-AudioLDM generates from the
   ground-truth pocket-CLAP **audio** embeddings of held-out clips (how AudioLDM was trained);
 - ``generated_from_text``: the same from pocket-CLAP **text** embeddings of the clips' audio
   captions (how AudioLDM is used for text-to-audio);
+- ``loudness``: mean clip RMS of the real held-out audio and of the sound generated from its
+  CLAP audio embedding at the gates' guidance, and their ratio (1 = as loud as real);
 - ``audio_to_image``: the CS evaluator on real held-out pairs: the mean cosine of each clip's
   embedding with its paired image's pocket-CLIP embedding (``paired_cosine``, CS / 100) and with
   the other images' (``unpaired_cosine``), and how often the held-out image nearest to the clip
@@ -26,14 +31,18 @@ import torch
 import torch.nn.functional as F
 
 from ..generation import peak_warnings_off
-from .world import ATTRIBUTES, BACKGROUNDS, PocketBatch, _captions, sample_world
+from .world import ATTRIBUTES, AUDIBLE, BACKGROUNDS, PocketBatch, _captions, sample_world
 
-__all__ = ["attribute_accuracy", "zero_shot", "measure_gates"]
+__all__ = ["attribute_accuracy", "zero_shot", "measure_gates", "calibrate_guidance_rescale"]
 
 
-def attribute_accuracy(pred: dict[str, np.ndarray], labels: dict[str, np.ndarray]) -> dict:
-    """Per-attribute accuracy of predicted value indices, and ``all`` four right at once."""
-    right = {a: np.asarray(pred[a]) == np.asarray(labels[a]) for a in ATTRIBUTES}
+def attribute_accuracy(pred: dict[str, np.ndarray], labels: dict[str, np.ndarray],
+                       attributes=ATTRIBUTES) -> dict:
+    """Per-attribute accuracy of predicted value indices, and ``all`` of ``attributes`` right
+    at once. The default judges the four seen-and-heard attributes (what an image determines);
+    pass ``AUDIBLE`` to judge the heard-only contour too (e.g. sound made from a sound's own
+    CLAP embedding)."""
+    right = {a: np.asarray(pred[a]) == np.asarray(labels[a]) for a in attributes}
     out = {a: float(r.mean()) for a, r in right.items()}
     out["all"] = float(np.all(list(right.values()), axis=0).mean())
     return out
@@ -42,7 +51,7 @@ def attribute_accuracy(pred: dict[str, np.ndarray], labels: dict[str, np.ndarray
 def _combo_captions(kind: str):
     def fn(combo):
         k = 8  # captions per combination (templates × synonyms drawn with a fixed seed)
-        labels = {a: np.full(k, combo[a]) for a in ATTRIBUTES}
+        labels = {a: np.full(k, v) for a, v in combo.items()}
         bg = np.arange(k) % len(BACKGROUNDS) if kind == "image" else None
         return _captions(np.random.default_rng(0), labels, kind, background=bg)
     return fn
@@ -58,7 +67,8 @@ def zero_shot(media_embeds: torch.Tensor, labels: dict[str, np.ndarray], encode_
         kind: "image" (pocket-CLIP's caption style) or "audio" (pocket-CLAP's).
     """
     from .contrastive import combo_prompts, zero_shot_accuracy
-    combos, prompts = combo_prompts(ATTRIBUTES, _combo_captions(kind))
+    combos, prompts = combo_prompts(ATTRIBUTES if kind == "image" else AUDIBLE,
+                                    _combo_captions(kind))
     prompt_embeds = torch.stack([F.normalize(F.normalize(encode_text(p), dim=-1).mean(0), dim=0)
                                  for p in prompts])
     return zero_shot_accuracy(media_embeds, labels, combos, prompt_embeds)
@@ -75,6 +85,50 @@ def _audio_to_image_gates(a2i, held: PocketBatch, image_embeds: torch.Tensor) ->
                                                         / (n * (n - 1)))},
             "nearest_image": attribute_accuracy({a: y[nearest] for a, y in held.labels.items()},
                                                 held.labels)}
+
+
+def _rms(audio) -> float:
+    """Mean over clips of each clip's RMS."""
+    return float(np.sqrt((np.asarray(audio, np.float64) ** 2).mean(1)).mean())
+
+
+def _through_decoder(gen, audio: np.ndarray) -> np.ndarray:
+    """Real audio through the generator's own decoding (its autoencoder's pooling, upsampling and
+    the vocoder): the representation ceiling of every generated sound."""
+    from .audio import log_mel
+    mel = log_mel(torch.from_numpy(np.ascontiguousarray(audio))).transpose(1, 2)[:, None]
+    with torch.no_grad():
+        latents = gen.vae.encode(mel).latents
+        decoded = gen.vae.decode(latents).sample
+        return gen.vocoder(decoded.squeeze(1)).numpy()
+
+
+@peak_warnings_off()
+def calibrate_guidance_rescale(weights, audio: np.ndarray, grid=(0.0, 0.25, 0.5, 0.75), *,
+                               guidance_scale: float = 2.5, seed: int = 0) -> dict:
+    """The ``guidance_rescale`` of ``grid`` whose guided sounds are as loud as real ones:
+    generate from the pocket-CLAP audio embeddings of ``audio`` (real clips) with each φ, at
+    ``guidance_scale`` and the kit's default scheduler, and keep the φ whose mean clip RMS is
+    nearest (in log ratio) to the clips' own.
+
+    Returns:
+        ``{"guidance_rescale": φ, "guidance_scale": ..., "rms_ratio": {φ: generated / real},
+        "num_clips": ...}``.
+    """
+    from ..generation import generate
+    from ..registry import load_audioldm, load_clap
+    clap = load_clap("pocket", weights=weights, device="cpu")
+    gen = load_audioldm("pocket", weights=weights, device="cpu")
+    cond = clap.encode_audio([(a, 16000) for a in audio], progress=False).embeds
+    real = _rms(audio)
+    ratios = {}
+    for phi in grid:
+        out = generate(gen, cond, guidance_scale=guidance_scale, guidance_rescale=phi,
+                       generator=torch.Generator().manual_seed(seed), progress=False)
+        ratios[float(phi)] = round(_rms(out.waveforms) / real, 4)
+    best = min(ratios, key=lambda phi: abs(np.log(ratios[phi])))
+    return {"guidance_rescale": best, "guidance_scale": guidance_scale,
+            "rms_ratio": {str(k): v for k, v in ratios.items()}, "num_clips": len(audio)}
 
 
 GATE_STEPS = 25  # DPM-Solver++ steps of every gate measurement (the build's at the time)
@@ -119,9 +173,11 @@ def measure_gates(weights=None, *, held_out: PocketBatch | None = None, num_held
                                     lambda p: clip.encode_text(p, progress=False).embeds, "image"),
         "clap_zero_shot": zero_shot(audio_embeds.embeds, held.labels,
                                     lambda p: clap.encode_text(p, progress=False).embeds, "audio"),
-        "tagger_real": attribute_accuracy(tagger.predict(held.audio), held.labels),
+        "tagger_real": attribute_accuracy(tagger.predict(held.audio), held.labels, AUDIBLE),
     }
     first = {a: y[:n_gen] for a, y in held.labels.items()}
+    decoded = _through_decoder(gen, held.audio[:n_gen])
+    report["ceiling"] = attribute_accuracy(tagger.predict(decoded), first, AUDIBLE)
     conditions = {"generated_from_audio": audio_embeds.embeds[:n_gen],
                   "generated_from_text": clap.encode_text(held.audio_captions[:n_gen],
                                                           progress=False).embeds}
@@ -129,12 +185,16 @@ def measure_gates(weights=None, *, held_out: PocketBatch | None = None, num_held
         out = generate(gen, cond, guidance_scale=guidance_scale, scheduler=scheduler,
                        num_inference_steps=num_inference_steps, progress=progress,
                        generator=torch.Generator().manual_seed(generation_seed))
-        report[name] = attribute_accuracy(tagger.predict(out.waveforms), first)
+        report[name] = attribute_accuracy(tagger.predict(out.waveforms), first, AUDIBLE)
+        if name == "generated_from_audio":
+            real, made = _rms(held.audio[:n_gen]), _rms(out.waveforms)
+            report["loudness"] = {"real_rms": real, "generated_rms": made, "ratio": made / real}
 
     report.update(_audio_to_image_gates(a2i, held, image_embeds.embeds))
     report["settings"] = dict(num_held_out=len(held.audio), held_out_seed=held_out_seed
                               if held_out is None else None, num_generate=n_gen,
-                              guidance_scale=guidance_scale, scheduler=scheduler,
+                              guidance_scale=guidance_scale, guidance_rescale=gen.guidance_rescale,
+                              scheduler=scheduler,
                               num_inference_steps=num_inference_steps,
                               generation_seed=generation_seed)
     return {k: ({m: round(v, 4) for m, v in r.items()} if k != "settings" else r)

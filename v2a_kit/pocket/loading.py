@@ -28,8 +28,8 @@ from ..spaces import Space
 from ..tokenizers import check_tokenizer
 from .generator import GriffinLimVocoder, PowerPoolAutoencoder
 
-__all__ = ["pocket_dir", "build_pocket_clip", "build_pocket_clap", "build_pocket_audioldm",
-           "load_tagger", "load_audio_to_image"]
+__all__ = ["pocket_dir", "check_world_version", "build_pocket_clip", "build_pocket_clap",
+           "build_pocket_audioldm", "load_tagger", "load_audio_to_image"]
 
 
 def pocket_dir(weights=None) -> Path:
@@ -40,7 +40,27 @@ def pocket_dir(weights=None) -> Path:
         raise WeightsNotFoundError(
             f"no pocket build in {folder} (build.json missing). Train one with "
             "`v2a-kit pocket build -o DIR` (minutes on a CPU) and pass weights=DIR")
+    check_world_version(folder)
     return folder
+
+
+def check_world_version(folder) -> None:
+    """Refuse a build folder made for another version of the pocket world (its models would
+    know other attributes and sounds). Builds before versions were recorded are version 1."""
+    import json
+
+    from ..errors import ConfigError
+    from .vocab import WORLD_VERSION
+    path = Path(folder) / "build.json"
+    try:
+        version = json.loads(path.read_text()).get("world_version", 1)
+    except (OSError, ValueError, AttributeError) as e:
+        raise ConfigError(f"{path} is not a readable pocket build report ({e})") from None
+    if version != WORLD_VERSION:
+        raise ConfigError(
+            f"{path.parent} is a pocket build of world version {version}, but this kit's pocket "
+            f"world is version {WORLD_VERSION}: rebuild it with `v2a-kit pocket build -o DIR` "
+            "(and `v2a-kit pocket mappers`)")
 
 
 def _digest(path: Path) -> str:
@@ -105,8 +125,10 @@ def build_pocket_audioldm(name: str, *, weights=None, device=None,
                           dtype=None) -> AudioLDMGenerator:
     """pocket-AudioLDM of the build in ``weights``: its UNet, the power-pool autoencoder and the
     Griffin-Lim vocoder, with pocket-CLAP's text tower as its text encoder (so it is conditioned
-    in pocket-CLAP's space)."""
+    in pocket-CLAP's space). Its default ``guidance_rescale`` is the one the build calibrated
+    (``build.json``'s ``generator``; 0 while a build is being calibrated)."""
     from diffusers import DDIMScheduler, UNet2DConditionModel
+    build = json.loads((pocket_dir(weights) / "build.json").read_text())
     folder = pocket_dir(weights) / "audioldm"
     clap, _, tok, space, _ = _clap_parts(weights)
     parts = dict(
@@ -115,7 +137,9 @@ def build_pocket_audioldm(name: str, *, weights=None, device=None,
         vocoder=GriffinLimVocoder.from_config(GriffinLimVocoder.load_config(folder / "vocoder")),
         text_encoder=clap_text_tower(clap), tokenizer=tok,
         scheduler=DDIMScheduler.from_config(DDIMScheduler.load_config(folder / "scheduler")))
-    return assemble(parts, space, device, dtype, name, {"folder": str(folder)})
+    gen = assemble(parts, space, device, dtype, name, {"folder": str(folder)})
+    gen.guidance_rescale = float(build.get("generator", {}).get("guidance_rescale", 0.0))
+    return gen
 
 
 def load_tagger(weights=None):

@@ -72,13 +72,27 @@ def _shape_mask(shape: int, dx: np.ndarray, dy: np.ndarray, r: np.ndarray) -> np
     return np.hypot(dx, dy) <= edge
 
 
-def _render(labels: dict, positions, radii, cfg: WorldConfig, images: np.ndarray) -> None:
+def _colours(colour: np.ndarray, tone: np.ndarray, cfg: WorldConfig) -> np.ndarray:
+    """(m, 3) uint8 fill colours: each colour's base RGB with its hue turned by
+    ``tone × cfg.hue_shift`` (tone in [-1, 1] is also the exact pitch's offset: what the eye
+    sees as a redder or bluer shade, the ear hears as a lower or higher note)."""
+    import colorsys
+    out = np.empty((len(colour), 3), np.uint8)
+    for i, (c, t) in enumerate(zip(colour, tone)):
+        h, s, v = colorsys.rgb_to_hsv(*(_RGB[c] / 255.0))
+        out[i] = np.round(np.array(colorsys.hsv_to_rgb((h + t * cfg.hue_shift) % 1.0, s, v))
+                          * 255)
+    return out
+
+
+def _render(labels: dict, tone, positions, radii, cfg: WorldConfig, images: np.ndarray) -> None:
     """Paint the objects into ``images`` (m, S, S, 3), in place, one window per object."""
     size = cfg.image_size
     # Each object is drawn in a square window just larger than its bounding circle.
     win = min(size, int(math.ceil(2 * max(cfg.radius_frac) * size * (1 + cfg.radius_jitter)
                                   * _EXTENT.max())) + 2)
     offsets = np.arange(win)
+    rgb = _colours(labels["colour"], tone, cfg)
     for slot in range(3):
         for shape in range(len(ATTRIBUTES["shape"])):
             rows = np.flatnonzero((labels["count"] >= slot) & (labels["shape"] == shape))
@@ -92,5 +106,5 @@ def _render(labels: dict, positions, radii, cfg: WorldConfig, images: np.ndarray
             dy = (ys + 0.5 - centre[:, 1, None])[:, :, None]
             mask = _shape_mask(shape, dx, dy, radii[rows, slot, None, None])
             index = (rows[:, None, None], ys[:, :, None], xs[:, None, :])
-            colour = _RGB[labels["colour"][rows]][:, None, None, :]
+            colour = rgb[rows][:, None, None, :]
             images[index] = np.where(mask[..., None], colour, images[index])

@@ -71,12 +71,21 @@ from ..generation import SCHEDULERS, generate, peak_warnings_off
 from ..mappers import Mapper, load_mapper_folder
 from ..registry import load_audioldm, load_clap, load_extractors
 from ..spaces import Embeddings
+from .audio import GriffinLim, log_mel, nearest_upsample, power_pool
 from .contrastive import combo_prompts
 from .evaluators import EVALUATOR_SEED
 from .gates import _combo_captions, attribute_accuracy
 from .loading import pocket_dir
 from .mappers import MAPPER_SEED
-from .world import ATTRIBUTES, AUDIO_WORDS, PocketBatch, sample_audio_for, sample_world
+from .world import (
+    ATTRIBUTES,
+    AUDIO_WORDS,
+    HEARD_ONLY,
+    SPLITS,
+    PocketBatch,
+    sample_audio_for,
+    sample_world,
+)
 
 __all__ = ["REPRODUCE_SEED", "MAPPER_SYSTEMS", "BASELINES", "ALL_BASELINES", "METRICS",
            "TABLE_COLUMNS", "FAST_SETTINGS", "TrainingPool", "training_pool",
@@ -86,15 +95,21 @@ __all__ = ["REPRODUCE_SEED", "MAPPER_SYSTEMS", "BASELINES", "ALL_BASELINES", "ME
 REPRODUCE_SEED = 4000  # held-out world seed: no pocket model is trained, tuned or gated on it
 MAPPER_SYSTEMS = {"regression": "regression", "generative": "diffusion", "ridge": "ridge"}
 BASELINES = ("nearest neighbour", "text bridge")      # run by default
-ALL_BASELINES = (*BASELINES, "oracle")
+ALL_BASELINES = (*BASELINES, "oracle", "ceiling")
+CEILING = "ceiling"  # real audio through the generator's own decoding: what it could at best give
 REAL = "real audio"
-METRICS = ("fd", "fad", "kl", "is", "cs", "recall@1", "recall@5", "diversity",
-           *(f"acc_{a}" for a in ATTRIBUTES), "acc_all")
+METRICS = ("fd", "fad", "kl", "is", "cs", "recall@1", "recall@5", "diversity", "clap_spread",
+           *(f"acc_{a}" for a in ATTRIBUTES), "acc_all",
+           *(f"share_{a}_{v}" for a, vs in HEARD_ONLY.items() for v in vs), "heard_only_gap",
+           "rms")
 # What notebook 06 runs with FAST=1 (seconds): reproduce(**FAST_SETTINGS).
 FAST_SETTINGS = dict(n=8, seeds=(0,), num_inference_steps=2, num_samples=2, num_train=128)
 _HEADERS = {"fd": "FD ↓", "fad": "FAD ↓", "kl": "KL ↓", "is": "IS ↑", "cs": "CS ↑",
             "recall@1": "R@1 ↑", "recall@5": "R@5 ↑", "diversity": "diversity",
-            **{f"acc_{a}": f"{a} acc ↑" for a in ATTRIBUTES}, "acc_all": "acc (all) ↑"}
+            "clap_spread": "CLAP spread", **{f"acc_{a}": f"{a} acc ↑" for a in ATTRIBUTES},
+            "acc_all": "acc (all 4) ↑",
+            **{f"share_{a}_{v}": f"{v} share" for a, vs in HEARD_ONLY.items() for v in vs},
+            "heard_only_gap": "contour gap ↓", "rms": "RMS"}
 # Streams drawn from one seed: mapper sampling, generator noise, the nearest-neighbour half-pool.
 _MAPPER_STREAM, _NOISE_STREAM, _POOL_STREAM = 0, 1, 2
 TABLE_COLUMNS = ("fd", "fad", "kl", "is", "cs", "recall@1", "recall@5", "diversity", "acc_all")
@@ -119,10 +134,11 @@ class TrainingPool:
 
 
 def training_pool(num_train: int, clip, progress: bool = False) -> TrainingPool:
-    """The first ``num_train`` pairs the shipped mappers were trained on (world ``MAPPER_SEED``),
+    """The first ``num_train`` pairs the shipped mappers were trained on (world ``MAPPER_SEED``,
+    SEEN combinations only),
     with their images embedded by ``clip``: ≈ 1 ms per pair to draw and 5–15 ms to embed on 2
     cores (``pocket_pairs`` would also CLAP-encode every sound, several times that, unneeded)."""
-    batch = sample_world(num_train, MAPPER_SEED)
+    batch = sample_world(num_train, MAPPER_SEED, split="seen")
     embeds = clip.encode_images(list(batch.images), progress=progress)
     return TrainingPool(embeds, batch.audio, batch.labels, MAPPER_SEED)
 
@@ -291,14 +307,14 @@ class _Run:
 
 
 def _load_run(n, world_seed, weights, steps, scheduler, guidance_scale, mapper_guidance,
-              num_samples, progress) -> _Run:
+              num_samples, progress, split="all") -> _Run:
     """Load the models (one pocket-CLIP serves the mappers, the text bridge and CS), draw the
     held-out images and score their real audio once."""
     ex = load_extractors("pocket", device="cpu", weights=weights)
     clip = ex.cs.image_encoder
     clap = load_clap("pocket", weights=weights, device="cpu")
     audioldm = load_audioldm("pocket", weights=weights, device="cpu")
-    batch = sample_world(n, world_seed)
+    batch = sample_world(n, world_seed, split=split)
     img = clip.encode_images(list(batch.images), progress=progress)
     true_clap = clap.encode_audio([(a, 16000) for a in batch.audio], progress=progress).embeds
     references = extract(ex, batch.audio, fad_rows=True, cs=False, what="real audio")
@@ -306,7 +322,7 @@ def _load_run(n, world_seed, weights, steps, scheduler, guidance_scale, mapper_g
     return _Run(ex, clip, clap, audioldm, batch, img, true_clap, references,
                 np.stack([np.arange(len(rep)), rep], 1), world_seed, num_samples, steps, scheduler,
                 guidance_scale, mapper_guidance,
-                details={REAL: {"draws": "sample_audio_for(labels, world_seed + 1 + "
+                details={REAL: {"draws": "sample_audio_for(batch, world_seed + 1 + "
                                          "seed * num_samples + k), k < num_samples"}})
 
 
@@ -325,7 +341,7 @@ def _prepare_baselines(run: _Run, baselines: tuple, num_train: int, progress: bo
                                             "label_match": [], "indices": []}
 
 
-# --- the comparison: the systems, (run, seed) -> (sounds, first CLAP embedding per image) ------
+# --- the comparison: the systems, (run, seed) -> (sounds, their CLAP embeddings or None) -------
 def _clap_of(run: _Run, audio: np.ndarray) -> torch.Tensor:
     return run.clap.encode_audio([(a, 16000) for a in audio], progress=False).embeds
 
@@ -340,43 +356,58 @@ def _generated(run: _Run, clap_embed, seed: int) -> np.ndarray:
     return np.concatenate(waves)
 
 
-def _run_real(run: _Run, seed: int):
-    draws = [sample_audio_for(run.batch.labels,
-                              run.world_seed + 1 + seed * run.num_samples + k).audio
+def _real_draws(run: _Run, seed: int) -> np.ndarray:
+    """(n · num_samples, samples): other real sounds of each image, image-major."""
+    draws = [sample_audio_for(run.batch, run.world_seed + 1 + seed * run.num_samples + k).audio
              for k in range(run.num_samples)]
-    return np.stack(draws, 1).reshape(run.n * run.num_samples, -1), _clap_of(run, draws[0])
+    return np.stack(draws, 1).reshape(run.n * run.num_samples, -1)
+
+
+def _run_real(run: _Run, seed: int):
+    waves = _real_draws(run, seed)
+    return waves, _clap_of(run, waves)
+
+
+def _run_ceiling(run: _Run, seed: int):
+    """The real draws through the generator's decoding (power pooling → nearest upsampling →
+    Griffin-Lim): the representation ceiling, what a perfect latent could give."""
+    waves = torch.from_numpy(_real_draws(run, seed))
+    mel = log_mel(waves).transpose(1, 2)[:, None]
+    pool = tuple(run.audioldm.vae.config.pool)
+    up = nearest_upsample(power_pool(mel, pool), pool)[:, 0].transpose(1, 2)
+    return GriffinLim()(up).numpy(), None
 
 def _run_nearest(run: _Run, seed: int):
     pool, num_samples = run.pool, run.num_samples
     idx = nearest_neighbours(run.img.embeds, pool, num_samples, seed)
-    new = sorted({int(i) for i in idx[:, 0]} - set(run.pool_clap))
+    new = sorted({int(i) for i in idx.ravel()} - set(run.pool_clap))
     if new:
         run.pool_clap.update(zip(new, _clap_of(run, pool.audio[new])))
     same = np.all([pool.labels[a][idx] == run.batch.labels[a][:, None] for a in ATTRIBUTES], 0)
     details = run.details["nearest neighbour"]
     details["label_match"].append(round(float(same.mean()), 6))
     details["indices"].append(idx[:, 0].tolist())
-    return pool.audio[idx.ravel()], torch.stack([run.pool_clap[int(i)] for i in idx[:, 0]])
+    return pool.audio[idx.ravel()], torch.stack([run.pool_clap[int(i)] for i in idx.ravel()])
 
 
 def _run_mapper(mapper, run: _Run, seed: int):
     pred = mapper.map(run.img, num_samples=run.num_samples, guidance_scale=run.mapper_guidance,
                       generator=_torch_generator(seed, _MAPPER_STREAM)).embeds
-    return _generated(run, pred, seed), pred[::run.num_samples]
+    return _generated(run, pred, seed), pred
 
 
 def _run_bridge(run: _Run, seed: int):
-    clap = run.bridge_clap
-    return _generated(run, clap.repeat_interleave(run.num_samples, 0), seed), clap
+    clap = run.bridge_clap.repeat_interleave(run.num_samples, 0)
+    return _generated(run, clap, seed), clap
 
 
 def _run_oracle(run: _Run, seed: int):
-    clap = run.true_clap
-    return _generated(run, clap.repeat_interleave(run.num_samples, 0), seed), clap
+    clap = run.true_clap.repeat_interleave(run.num_samples, 0)
+    return _generated(run, clap, seed), clap
 
 
 _BASELINE_RUNNERS = {"nearest neighbour": _run_nearest, "text bridge": _run_bridge,
-                     "oracle": _run_oracle}
+                     "oracle": _run_oracle, CEILING: _run_ceiling}
 
 
 def _systems(run: _Run, mappers: dict, baselines: tuple) -> dict:
@@ -390,23 +421,47 @@ def _systems(run: _Run, mappers: dict, baselines: tuple) -> dict:
 
 
 # --- the comparison: scoring --------------------------------------------------------------------
-def _score(run: _Run, waves: np.ndarray, clap_first) -> dict:
+def _clap_spread(clap_all: torch.Tensor, num_samples: int) -> float:
+    """Mean pairwise cosine distance between the CLAP embeddings of one image's sounds."""
+    e = F.normalize(torch.as_tensor(clap_all, dtype=torch.float32), dim=-1)
+    e = e.view(-1, num_samples, e.shape[-1])
+    cos = e @ e.transpose(1, 2)
+    off = ~torch.eye(num_samples, dtype=torch.bool)
+    return float((1 - cos[:, off]).mean())
+
+
+def _shares(pred: np.ndarray, attr: str) -> np.ndarray:
+    return np.bincount(np.asarray(pred), minlength=len(HEARD_ONLY[attr])) / len(pred)
+
+
+def _score(run: _Run, waves: np.ndarray, clap_all) -> dict:
     """Every metric of ``METRICS`` for one system's sounds (row i: image ``i // num_samples``)."""
     gen = extract(run.ex, waves, what="generated")
     # one IS split: the convention's ten chunks of a few dozen clips each could not estimate the
     # marginal over 96 attribute combinations
     paper = score(run.ex, gen, run.references, run.img, reference_pairs=run.pairs,
                   image_pairs=run.pairs, is_splits=1)
+    several = run.num_samples > 1
     out = {"fd": paper.fd, "fad": paper.fad, "kl": paper.kl, "is": paper.is_mean, "cs": paper.cs,
            "recall@1": None, "recall@5": None,
-           "diversity": (pairwise_diversity(gen.features, run.num_samples)
-                         if run.num_samples > 1 else None)}
-    if clap_first is not None:
-        r = recall_at_k(clap_first, run.true_clap, ks=(1, 5))
+           "diversity": pairwise_diversity(gen.features, run.num_samples) if several else None,
+           "clap_spread": (_clap_spread(clap_all, run.num_samples)
+                           if several and clap_all is not None else None),
+           "rms": float(np.sqrt((waves.astype(np.float64) ** 2).mean(1)).mean())}
+    if clap_all is not None:
+        r = recall_at_k(clap_all[::run.num_samples], run.true_clap, ks=(1, 5))
         out["recall@1"], out["recall@5"] = r[1], r[5]
-    pred = {a: gen.logits[:, s].argmax(1) for a, s in run.ex.fd.logit_groups.items()}
+    groups = run.ex.fd.logit_groups
+    pred = {a: gen.logits[:, s].argmax(1) for a, s in groups.items()}
     labels = {a: y[run.pairs[:, 1]] for a, y in run.batch.labels.items()}
     out.update({f"acc_{a}": v for a, v in attribute_accuracy(pred, labels).items()})
+    gaps = []
+    for attr, values in HEARD_ONLY.items():
+        share = _shares(pred[attr], attr)
+        real = _shares(run.references.logits[:, groups[attr]].argmax(1), attr)
+        out.update({f"share_{attr}_{v}": float(x) for v, x in zip(values, share)})
+        gaps.append(100 * float(np.abs(share - real).max()))
+    out["heard_only_gap"] = max(gaps)
     return out
 
 
@@ -421,9 +476,9 @@ def _run_systems(run: _Run, systems: dict, seeds: tuple, keep_audio: bool, progr
         for name, runner in systems.items():
             bar.set_postfix_str(f"seed {seed}: {name}")
             t0 = time.perf_counter()
-            waves, clap_first = runner(run, seed)
+            waves, clap_all = runner(run, seed)
             seconds[name].append(round(time.perf_counter() - t0, 3))
-            runs[name].append(_score(run, waves, clap_first))
+            runs[name].append(_score(run, waves, clap_all))
             if keep_audio and seed == seeds[0]:
                 audio[name] = waves.reshape(run.n, run.num_samples, -1)
             bar.update()
@@ -431,10 +486,12 @@ def _run_systems(run: _Run, systems: dict, seeds: tuple, keep_audio: bool, progr
     return runs, seconds, audio
 
 
-def _settings(run: _Run, seeds: tuple, num_train: int, folder, t_start: float) -> dict:
+def _settings(run: _Run, seeds: tuple, num_train: int, folder, t_start: float,
+              split: str) -> dict:
     scheduler = run.scheduler
     return dict(
-        n=run.n, seeds=list(seeds), world_seed=run.world_seed, num_inference_steps=run.steps,
+        n=run.n, seeds=list(seeds), world_seed=run.world_seed, split=split,
+        num_inference_steps=run.steps,
         scheduler=scheduler if isinstance(scheduler, str) else type(scheduler).__name__,
         guidance_scale=run.guidance_scale, mapper_guidance=run.mapper_guidance,
         num_samples=run.num_samples, num_train=num_train if run.pool is not None else None,
@@ -449,7 +506,7 @@ def reproduce(n: int = 48, seeds=(0, 1, 2), world_seed: int = REPRODUCE_SEED,
               num_samples: int = 2, progress: bool = False, *, num_train: int = 2048,
               guidance_scale: float = 2.5, mapper_guidance: float = 1.0,
               mappers: dict | None = None, baselines=BASELINES, keep_audio: bool = False,
-              weights=None) -> dict:
+              weights=None, split: str = "all") -> dict:
     """Compare the systems of the module docstring on ``n`` held-out pocket images (its cost:
     there too).
 
@@ -470,6 +527,9 @@ def reproduce(n: int = 48, seeds=(0, 1, 2), world_seed: int = REPRODUCE_SEED,
             system: +25 % time).
         keep_audio: also return the sounds of the first seed (for listening), under ``"audio"``.
         weights: a pocket build folder (``None`` = the shipped build).
+        split: the held-out images' combinations: ``"all"``, ``"seen"`` (those the mappers and
+            the nearest-neighbour pool hold) or ``"unseen"`` (the compositional test: none of
+            their combinations is in any training pair).
     Returns:
         A JSON-safe dict (``json.dumps(report, allow_nan=False)``; with ``keep_audio``, pop
         ``"audio"`` and ``"images"`` first):
@@ -486,12 +546,14 @@ def reproduce(n: int = 48, seeds=(0, 1, 2), world_seed: int = REPRODUCE_SEED,
     t_start = time.perf_counter()
     # 1. Check inputs (before anything is loaded)
     folder, baselines = pocket_dir(weights), tuple(baselines)
+    if split not in SPLITS:
+        raise ConfigError(f"split={split!r}; expected one of {list(SPLITS)}")
     seeds = _check_inputs(n, seeds, world_seed, num_samples, num_train, mappers or {},
                           baselines, _trained_on(folder), scheduler, num_inference_steps)
     steps = num_inference_steps or SCHEDULERS.get(scheduler, 25)
     # 2. The models, the held-out images and their real audio; what the baselines precompute
     run = _load_run(n, world_seed, weights, steps, scheduler, guidance_scale, mapper_guidance,
-                    num_samples, progress)
+                    num_samples, progress, split)
     if mappers is None:
         mappers = {name: load_mapper_folder(folder / "mappers" / kind, kind=kind, device="cpu",
                                      clip_space=run.clip.space, clap_space=run.clap.space)
@@ -504,7 +566,7 @@ def reproduce(n: int = 48, seeds=(0, 1, 2), world_seed: int = REPRODUCE_SEED,
                                              for m in METRICS},
                                  "seconds": seconds[name], "details": run.details.get(name, {})}
                           for name in systems},
-              "settings": _settings(run, seeds, num_train, folder, t_start)}
+              "settings": _settings(run, seeds, num_train, folder, t_start, split)}
     if keep_audio:
         report["audio"], report["images"] = audio, run.batch.images
     return report

@@ -36,8 +36,8 @@ def _envelopes(cfg: WorldConfig) -> np.ndarray:
                     0.5 + 0.5 * np.cos(np.pi * np.minimum((x - 0.2) / 0.55, 1.0)))
     flat = np.clip(np.minimum(x / 0.023, (0.68 - x) / 0.04), 0.0, 1.0)
     taper = np.clip((0.8 - x) / 0.15, 0.0, 1.0)
-    pluck = np.minimum(x / 0.01, 1.0) * np.exp(-x / 0.2) * taper
-    burst = np.minimum(x / 0.005, 1.0) * np.exp(-x / 0.09) * taper
+    pluck = np.minimum(x / 0.01, 1.0) * np.exp(-x / 0.3) * taper
+    burst = np.minimum(x / 0.005, 1.0) * np.exp(-x / 0.16) * taper
     return np.stack([bell, flat, pluck, burst]).astype(np.float32)
 
 
@@ -47,7 +47,8 @@ def _wavetables(cfg: WorldConfig) -> np.ndarray:
     theta = 2 * np.pi * np.arange(_TABLE + 1) / _TABLE
     tables = np.zeros((3, len(cfg.registers_hz), _TABLE + 1))
     for r, f in enumerate(cfg.registers_hz):
-        top = max(1, int(cfg.max_partial_hz // (f * 2.0 ** cfg.pitch_jitter_oct)))
+        highest = f * 2.0 ** (cfg.pitch_jitter_oct + cfg.contour_oct / 2)  # top of any glide
+        top = max(1, int(cfg.max_partial_hz // highest))
         for k in range(1, top + 1):
             partial = np.sin(k * theta) / k
             tables[2, r] += partial                    # triangle: sawtooth-like, every harmonic
@@ -57,22 +58,33 @@ def _wavetables(cfg: WorldConfig) -> np.ndarray:
     return tables.astype(np.float32)
 
 
-def _synthesise(labels, pitch, onsets, phase, noise_rng, cfg: WorldConfig,
+def _glide(cfg: WorldConfig, contour: np.ndarray) -> np.ndarray:
+    """(k, L) pitch factor over a note slot: 1 (steady), 2^(±contour_oct (x − ½)) (rising,
+    falling), so a glide passes the note's pitch half-way through its slot."""
+    x = np.arange(_note_len(cfg), dtype=np.float32) / _note_len(cfg) - 0.5
+    sign = np.array([0.0, 1.0, -1.0], np.float32)[contour]
+    return 2.0 ** (cfg.contour_oct * sign[:, None] * x[None, :])
+
+
+def _synthesise(labels, pitch, level, onsets, phase, noise_rng, cfg: WorldConfig,
                 audio: np.ndarray) -> None:
-    """Write the clips into ``audio`` (m, N). Tonal notes repeat one waveform per clip (same
-    phase); each star note gets fresh noise, drawn in row order so blocks stay prefix-stable."""
+    """Write the clips into ``audio`` (m, N). Every note of a clip has the clip's pitch, glide
+    (``labels["contour"]``) and loudness ``level`` (m,). Tonal notes repeat one waveform per clip
+    (same phase); each star note gets fresh noise, drawn in row order so blocks stay
+    prefix-stable: Gaussian low-passed noise ring-modulated by the gliding pitch, a band of
+    σ = pitch × (2^noise_band_oct − 1) Hz that follows the glide."""
     sr, length = cfg.sampling_rate, _note_len(cfg)
     shape = labels["shape"]
-    level = np.asarray(cfg.loudness_rms, np.float32)[labels["size"]]
     envelopes = _envelopes(cfg)
     rows, slots = np.nonzero(~np.isnan(onsets))
     notes = np.empty((len(rows), length), np.float32)
-    t = np.arange(length, dtype=np.float32) / sr
+    # cycles of the (gliding) fundamental since the note's start, per clip: (m, L)
+    freq = pitch[:, None].astype(np.float32) * _glide(cfg, labels["contour"])
+    cycles = np.cumsum(freq, axis=1, dtype=np.float64) / sr - freq[:, :1] / sr
 
     tonal = np.flatnonzero(shape != _STAR)
     if len(tonal):
-        pos = np.mod(pitch[tonal, None].astype(np.float32) * t
-                     + phase[tonal, None].astype(np.float32), 1.0) * _TABLE
+        pos = (np.mod(cycles[tonal] + phase[tonal, None], 1.0) * _TABLE).astype(np.float32)
         k = pos.astype(np.int64)
         frac = pos - k
         tables = _wavetables(cfg).reshape(-1)
@@ -88,13 +100,14 @@ def _synthesise(labels, pitch, onsets, phase, noise_rng, cfg: WorldConfig,
 
     star = np.flatnonzero(shape[rows] == _STAR)
     if len(star):
+        clip = rows[star]
         noise = noise_rng.standard_normal((len(star), length), np.float32)
         freqs = np.fft.rfftfreq(length, 1 / sr)
-        octaves = np.log2(np.maximum(freqs, 1.0) / pitch[rows[star], None])
-        gain = np.exp(-0.5 * (octaves / cfg.noise_band_oct) ** 2)
-        wave = np.fft.irfft(np.fft.rfft(noise, axis=-1) * gain, n=length, axis=-1)
-        wave = wave.astype(np.float32) * envelopes[_STAR]
-        notes[star] = wave * (level[rows[star]] / _peak_rms(wave, sr))[:, None]
+        sigma = pitch[clip, None] * (2.0 ** cfg.noise_band_oct - 1.0)
+        gain = np.exp(-0.5 * (freqs[None, :] / sigma) ** 2)
+        base = np.fft.irfft(np.fft.rfft(noise, axis=-1) * gain, n=length, axis=-1)
+        wave = (base * np.cos(2 * np.pi * cycles[clip])).astype(np.float32) * envelopes[_STAR]
+        notes[star] = wave * (level[clip] / _peak_rms(wave, sr))[:, None]
 
     audio[:] = 0.0
     start = np.round(onsets[rows, slots] * sr).astype(np.int64)

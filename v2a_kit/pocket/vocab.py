@@ -1,6 +1,7 @@
 """The pocket world's vocabulary: its attributes and their values, the backgrounds, the words
-its captions are made of, the caption templates, the zero-shot prompts built from them, and the
-world's knobs (:class:`WorldConfig`), which the drawing and the synthesis read.
+its captions are made of, the caption templates, the zero-shot prompts built from them, the
+compositional split (which attribute combinations the mappers never train on), and the world's
+knobs (:class:`WorldConfig`), which the drawing and the synthesis read.
 
 ``BLOCK`` lives here too: every random draw of the world is made ``BLOCK`` rows at a time, so a
 sample never depends on how many are drawn with it (see :mod:`v2a_kit.pocket.world`).
@@ -8,18 +9,44 @@ sample never depends on how many are drawn with it (see :mod:`v2a_kit.pocket.wor
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..errors import ConfigError
 
+# The world's version: it changes whenever the same seed would give other data. A build records
+# it, and the loaders, the mappers run and a rebuild refuse weights made for another version.
+WORLD_VERSION = 2
+
+# Seen and heard: the image determines these, and so does the sound.
 ATTRIBUTES: dict[str, list[str]] = {
     "shape": ["circle", "square", "triangle", "star"],
     "colour": ["red", "green", "blue", "yellow"],
     "count": ["one", "two", "three"],
     "size": ["small", "large"],
 }
+# Heard, never seen: the audio captions name them, the image says nothing about them. Each image
+# admits every value with equal probability, so the sounds of one image form several modes.
+HEARD_ONLY: dict[str, list[str]] = {"contour": ["steady", "rising", "falling"]}
+AUDIBLE: dict[str, list[str]] = {**ATTRIBUTES, **HEARD_ONLY}
+
+# The compositional split: 16 of the 96 combinations of the seen-and-heard attributes (those
+# whose value indices sum to a multiple of 6) are UNSEEN — no mapper training pair and no
+# retrieval pool holds them, while every single value and every pair of values of two
+# attributes still occurs in the SEEN ones. The foundation models (pocket-CLIP, -CLAP,
+# -AudioLDM) are trained on the whole world, as the real ones were trained on the web.
+COMBOS: list[tuple[int, ...]] = list(itertools.product(*(range(len(v))
+                                                         for v in ATTRIBUTES.values())))
+UNSEEN: list[tuple[int, ...]] = [c for c in COMBOS if sum(c) % 6 == 0]
+SEEN: list[tuple[int, ...]] = [c for c in COMBOS if sum(c) % 6 != 0]
+SPLITS = ("all", "seen", "unseen")
+
+
+def is_unseen(labels: dict) -> np.ndarray:
+    """(n,) bool: which rows of ``labels`` (attr -> (n,) ints) hold an UNSEEN combination."""
+    return sum(np.asarray(labels[a]) for a in ATTRIBUTES) % 6 == 0
 BACKGROUNDS = ["grey", "white", "dark", "striped"]
 BLOCK = 256
 
@@ -42,17 +69,19 @@ AUDIO_WORDS: dict[str, dict[str, list]] = {
                "blue": ["high-pitched", "treble"], "yellow": ["shrill", "piercing"]},
     "count": IMAGE_WORDS["count"],
     "size": {"small": ["quiet", "faint"], "large": ["loud", "strong"]},
+    "contour": {"steady": ["steady", "level"], "rising": ["rising", "upward-gliding"],
+                "falling": ["falling", "downward-gliding"]},
 }
 _IMAGE_TEMPLATES = ("{count} {size} {colour} {shape} on a {bg} background",
                     "a picture of {count} {size} {colour} {shape}",
                     "{count} {size} {colour} {objects} shaped like {like} on a {bg} background",
                     "a {bg} background with {count} {size} {colour} {shape}")
 # Audio templates fill the same slots with sound words: size → loudness, colour → pitch,
-# shape → source; "objects" → "sound(s)".
-_AUDIO_TEMPLATES = ("{count} {size} {colour} {shape}",
-                    "the sound of {count} {size} {colour} {shape}",
-                    "{count} {size} {colour} {objects} like {like}",
-                    "{count} {colour} {shape}, {size}")
+# shape → source, contour → pitch glide; "objects" → "sound(s)".
+_AUDIO_TEMPLATES = ("{count} {size} {contour} {colour} {shape}",
+                    "the sound of {count} {size} {colour} {shape}, {contour}",
+                    "{count} {size} {contour} {colour} {objects} like {like}",
+                    "{count} {colour} {shape}, {size} and {contour}")
 
 
 def image_prompts(attribute: str) -> dict[str, str]:
@@ -75,7 +104,7 @@ def image_prompts(attribute: str) -> dict[str, str]:
 def audio_prompts(attribute: str) -> dict[str, str]:
     """Zero-shot prompts in the audio captions' words: value -> e.g. ``"a low-pitched sound"``.
 
-    ``attribute`` is one of ``ATTRIBUTES`` (every one is audible).
+    ``attribute`` is one of ``AUDIBLE`` (the seen-and-heard ones and the heard-only contour).
     """
     words = _vocab(AUDIO_WORDS, attribute, "audible")
     first = {v: w[0] for v, w in words.items()}
@@ -95,24 +124,29 @@ def _vocab(table: dict, attribute: str, what: str) -> dict[str, list]:
 
 
 def _captions(rng: np.random.Generator, labels: dict, kind: str, background=None) -> list[str]:
+    """One caption per row. Columns of ``picks``: one synonym per attribute of ``AUDIBLE`` (the
+    image captions leave the contour's unused), the template, the background's synonym."""
     words, templates = ((IMAGE_WORDS, _IMAGE_TEMPLATES) if kind == "image"
                         else (AUDIO_WORDS, _AUDIO_TEMPLATES))
+    named = ATTRIBUTES if kind == "image" else AUDIBLE
     m = len(labels["shape"])
-    picks = rng.integers(0, 1 << 30, (BLOCK, 6))[:m]
+    picks = rng.integers(0, 1 << 30, (BLOCK, len(AUDIBLE) + 2))[:m]
+    t_col, bg_col = len(AUDIBLE), len(AUDIBLE) + 1
     noun = "object" if kind == "image" else "sound"
     out = []
     for i in range(m):
-        v = {a: ATTRIBUTES[a][labels[a][i]] for a in ATTRIBUTES}
-        synonyms = {a: words[a][v[a]] for a in ATTRIBUTES}
-        pick = {a: synonyms[a][picks[i, k] % len(synonyms[a])] for k, a in enumerate(ATTRIBUTES)}
+        v = {a: named[a][labels[a][i]] for a in named}
+        synonyms = {a: words[a][v[a]] for a in named}
+        pick = {a: synonyms[a][picks[i, k] % len(synonyms[a])] for k, a in enumerate(named)}
         one = v["count"] == "one"
         singular, plural = pick["shape"]
         bg = None
         if background is not None:
             bg_words = IMAGE_WORDS["background"][BACKGROUNDS[background[i]]]
-            bg = bg_words[picks[i, 5] % len(bg_words)]
-        out.append(templates[picks[i, 4] % len(templates)].format(
+            bg = bg_words[picks[i, bg_col] % len(bg_words)]
+        out.append(templates[picks[i, t_col] % len(templates)].format(
             count=pick["count"], size=pick["size"], colour=pick["colour"],
+            contour=pick.get("contour"),
             shape=singular if one else plural, bg=bg, objects=noun if one else noun + "s",
             like=f"a {singular}" if one else plural))
     return out
@@ -131,9 +165,12 @@ class WorldConfig:
     min_gap_s: float = 0.24            # onset-to-onset minimum; > note_s, so notes never overlap
     edge_s: float = 0.02               # silence kept at both ends of the clip
     registers_hz: tuple[float, ...] = (150.0, 320.0, 680.0, 1450.0)  # red, green, blue, yellow
-    pitch_jitter_oct: float = 0.2      # ± octave, one per clip: registers stay ≥ 0.69 oct apart
+    pitch_jitter_oct: float = 0.2      # ± octave of exact pitch, seen as the hue's ± hue_shift
+    hue_shift: float = 0.035           # ± hue (turns) of a colour: the visible side of the pitch
+    contour_oct: float = 0.8           # octaves a rising / falling note glides over its slot
     loudness_rms: tuple[float, float] = (0.045, 0.18)  # (quiet, loud) peak 20-ms RMS of each note
-    noise_band_oct: float = 0.15       # star: σ of the Gaussian band-pass around the pitch, octaves
+    loudness_exponent: float = 2.0     # loudness × (mean radius / nominal radius) ** this
+    noise_band_oct: float = 0.25       # star: σ of the noise band around the pitch, octaves
     max_partial_hz: float = 7000.0     # harmonics above are dropped: no aliasing below 8 kHz
 
     def check(self) -> None:
@@ -148,6 +185,11 @@ class WorldConfig:
         if len(self.registers_hz) != len(ATTRIBUTES["colour"]):
             raise ConfigError(f"WorldConfig.registers_hz has {len(self.registers_hz)} values; "
                               f"expected one per colour ({len(ATTRIBUTES['colour'])})")
+        for name in ("pitch_jitter_oct", "hue_shift", "contour_oct", "loudness_exponent",
+                     "noise_band_oct"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and 0 <= value <= 2):
+                raise ConfigError(f"WorldConfig.{name}={value!r}; expected a number in [0, 2]")
         if self.min_gap_s < self.note_s:
             raise ConfigError(f"WorldConfig.min_gap_s={self.min_gap_s} < note_s={self.note_s}: "
                               "notes would overlap")

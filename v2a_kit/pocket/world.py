@@ -1,8 +1,10 @@
 """The pocket world's data: procedural (image, sound, captions, labels), deterministic from a seed.
 
 Every sample shows 1–3 objects of one shape, colour and size; the objects "make" the sound. Four
-attributes are both seen and heard, and each modality carries factors the other cannot know, so
-one image admits many sounds:
+attributes are both seen and heard; one, the pitch **contour**, is heard and never seen; and each
+modality carries factors the other cannot know. So one image admits several distinct sounds —
+a steady, a rising and a falling version, each with its own timing — and the CLAP audio
+embeddings of one image's sounds form several modes, as real sounds of one photo do:
 
 | attribute | values | seen as | heard as |
 |---|---|---|---|
@@ -10,16 +12,22 @@ one image admits many sounds:
 | `colour` | red, green, blue, yellow | fill colour | register ≈ 150, 320, 680, 1450 Hz |
 | `count` | one, two, three | objects | notes (onsets) |
 | `size` | small, large | radius ≈ 4.5, 8.5 px | loudness: note RMS 0.045, 0.18 (12 dB) |
+| `contour` | steady, rising, falling | — not visible | each note glides 0.8 octave up or down |
+| `tone` | −1 … 1 (continuous) | hue turned ± 0.035 | exact pitch: register × 2^(0.2 tone) |
+| `radii_px` | ± 8 % radius per object | exact size | loudness × (mean radius / nominal)² |
 | `background` | grey, white, dark, striped | background | — not audible |
-| `positions`, `radii_px` | centres, ±8 % radius | placement, no overlap | — not audible |
+| `positions` | centres | placement, no overlap | — not audible |
 | `onsets_s` | notes 0.22 s, ≥ 0.24 s apart | — not visible | when notes start |
-| `pitch_hz` | register × 2^u, −0.2 ≤ u ≤ 0.2 | — not visible | exact pitch, one per clip |
 
 Sources: circle = *hum* (pure sine, soft attack, smooth decay); square = *buzz* (odd harmonics,
-flat sustain, abrupt end); triangle = *pluck* (all harmonics 1/k, fast exponential decay); star =
-*rattle* (noise band-passed around the pitch, percussive). Registers are ≈ 1.1 octave apart and
-jittered ±0.2 octave, so they never meet; loudness is each note's loudest 20-ms RMS. Onsets are
-uniform over the layouts that fit in the 1 s clip with 20 ms edges.
+flat sustain, abrupt end); triangle = *pluck* (all harmonics 1/k, exponential decay); star =
+*rattle* (a noise band around the pitch, percussive). Registers are ≈ 1.1 octave apart and
+shifted at most ± 0.2 octave by the tone, so their centres never meet; loudness is each note's
+loudest 20-ms RMS. Onsets are uniform over the layouts that fit in the 1 s clip with 20 ms
+edges. Combinations: 4 × 4 × 3 × 2 = 96 of the seen-and-heard attributes, × 3 contours = 288
+audible ones, × 4 backgrounds = 1,152 (image, sound) categories, and tone and radius are
+continuous. 16 of the 96 seen-and-heard combinations form the UNSEEN split (see
+:mod:`v2a_kit.pocket.vocab`): the mappers never train on them.
 
 The timbres differ in spectral width *and* envelope (narrow/wide × sustained/percussive), because
 a crude Griffin-Lim vocoder at 64 mel bins erases harmonic structure alone (measured before the
@@ -27,11 +35,12 @@ first build: a tagger trained on clean audio read vocoded, harmonics-only timbre
 
 Determinism: sample ``i`` of ``sample_world(n, seed)`` depends on ``seed`` and ``i`` only, never on
 ``n`` (prefix-stable). Samples are made in blocks of ``BLOCK`` = 256; block ``b`` draws from
-``SeedSequence(seed, spawn_key=(b, stream))`` with one stream each for labels, scene, image
-captions, sound, audio captions and noise. Each stream draws a full block's worth (noise: one
-clip per star note, in row order), so a prefix of a block never depends on what follows. As sound
-has its own streams, ``sample_audio_for(batch.labels, seed)`` re-creates ``batch``'s audio and
-audio captions, and any other seed gives new onsets, pitches and noise for the same labels.
+``SeedSequence(seed, spawn_key=(b, stream))`` with one stream each for labels (and tone), scene,
+image captions, sound (contour, onsets, phase), audio captions and noise. Each stream draws a
+full block's worth (noise: one clip per star note, in row order), so a prefix of a block never
+depends on what follows. As sound has its own streams, ``sample_audio_for(batch, seed)``
+re-creates ``batch``'s audio and audio captions, and any other seed gives new contours, onsets
+and noise for the same images.
 """
 
 from __future__ import annotations
@@ -49,18 +58,26 @@ from .render import _backgrounds, _draw_scene, _render
 from .synth import _clip_len, _synthesise
 from .vocab import (
     ATTRIBUTES,
+    AUDIBLE,
     AUDIO_WORDS,
     BACKGROUNDS,
     BLOCK,
+    HEARD_ONLY,
     IMAGE_WORDS,
+    SEEN,
+    SPLITS,
+    UNSEEN,
+    WORLD_VERSION,
     WorldConfig,
     _captions,
     audio_prompts,
     image_prompts,
+    is_unseen,
 )
 
-__all__ = ["ATTRIBUTES", "BACKGROUNDS", "VISUAL_ONLY", "AUDIO_ONLY", "IMAGE_WORDS", "AUDIO_WORDS",
-           "WORLD_TABLE", "BLOCK", "WorldConfig", "PocketBatch", "PocketSounds", "sample_world",
+__all__ = ["ATTRIBUTES", "HEARD_ONLY", "AUDIBLE", "BACKGROUNDS", "VISUAL_ONLY", "AUDIO_ONLY",
+           "IMAGE_WORDS", "AUDIO_WORDS", "WORLD_TABLE", "WORLD_VERSION", "BLOCK", "SEEN", "UNSEEN",
+           "SPLITS", "is_unseen", "WorldConfig", "PocketBatch", "PocketSounds", "sample_world",
            "sample_audio_for", "image_prompts", "audio_prompts", "save_examples"]
 
 WORLD_TABLE = __doc__[__doc__.index("| attribute"):__doc__.index("\n\nSources:")]
@@ -68,8 +85,8 @@ WORLD_TABLE = __doc__[__doc__.index("| attribute"):__doc__.index("\n\nSources:")
 # The vocabulary (ATTRIBUTES, BACKGROUNDS, the caption words and prompts) is in .vocab, the
 # drawing in .render, the synthesis in .synth; this module draws the random factors and holds
 # the public API.
-VISUAL_ONLY = ("background", "positions", "radii_px")  # PocketBatch fields that are seen, not heard
-AUDIO_ONLY = ("onsets_s", "pitch_hz")                  # PocketBatch fields that are heard, not seen
+VISUAL_ONLY = ("background", "positions")  # PocketBatch fields that are seen, not heard
+AUDIO_ONLY = ("onsets_s",)                  # fields heard, not seen (and labels["contour"])
 
 
 _STREAMS = {"labels": 0, "scene": 1, "image_caption": 2, "sound": 3, "audio_caption": 4, "noise": 5}
@@ -77,18 +94,20 @@ _STREAMS = {"labels": 0, "scene": 1, "image_caption": 2, "sound": 3, "audio_capt
 
 @dataclass
 class PocketBatch:
-    """``n`` paired samples. Labels index ``ATTRIBUTES[attr]``; hidden factors are NaN-padded.
+    """``n`` paired samples. Labels index ``AUDIBLE[attr]``; per-object factors are NaN-padded.
 
     Attributes:
         images: (n, S, S, 3) uint8.
         audio: (n, samples) float32 in [-1, 1].
         image_captions, audio_captions: n strings each.
-        labels: attr -> (n,) int64 for the four ``ATTRIBUTES``.
+        labels: attr -> (n,) int64 for the four ``ATTRIBUTES`` and the heard-only ``contour``.
         onsets_s: (n, 3) float64, seconds, ascending; NaN past ``count``.  (audio only)
-        pitch_hz: (n,) float64 fundamental (star: centre of the noise band).  (audio only)
+        pitch_hz: (n,) float64 pitch at the middle of each note (star: the noise band's
+            centre); set by colour and tone, so seen and heard.
+        tone: (n,) float64 in [-1, 1]: the hue's turn and the pitch's offset (seen and heard).
         background: (n,) int64 index into ``BACKGROUNDS``.  (image only)
         positions: (n, 3, 2) float64 (x, y) object centres in pixels; NaN past ``count``.
-        radii_px: (n, 3) float64 object radii; NaN past ``count``.  (image only)
+        radii_px: (n, 3) float64 object radii; NaN past ``count``. (seen; heard as loudness)
         sampling_rate: Hz of ``audio``.
     """
 
@@ -99,6 +118,7 @@ class PocketBatch:
     labels: dict[str, np.ndarray]
     onsets_s: np.ndarray
     pitch_hz: np.ndarray
+    tone: np.ndarray
     background: np.ndarray
     positions: np.ndarray
     radii_px: np.ndarray
@@ -121,6 +141,7 @@ class PocketSounds:
     audio_captions: list[str]
     onsets_s: np.ndarray
     pitch_hz: np.ndarray
+    contour: np.ndarray
     sampling_rate: int = 16000
 
     def __len__(self) -> int:
@@ -154,15 +175,18 @@ def _check_seed(seed) -> None:
 
 
 def _check_labels(labels) -> dict[str, np.ndarray]:
+    """The four ``ATTRIBUTES`` (required) and ``contour`` (optional), checked, as int64."""
     if not isinstance(labels, Mapping):
         raise ConfigError(f"labels is a {type(labels).__name__}; expected a dict attr -> (n,) ints")
-    unknown = set(labels) - set(ATTRIBUTES)
+    unknown = set(labels) - set(AUDIBLE)
     missing = [a for a in ATTRIBUTES if a not in labels]
     if unknown or missing:
         raise ConfigError(f"labels: unknown {sorted(unknown)}, missing {missing}; expected "
-                          f"exactly {list(ATTRIBUTES)}")
+                          f"{list(ATTRIBUTES)} and optionally {list(HEARD_ONLY)}")
     out = {}
-    for attr, values in ATTRIBUTES.items():
+    for attr, values in AUDIBLE.items():
+        if attr not in labels:
+            continue
         v = np.asarray(labels[attr])
         if v.ndim != 1 or len(v) == 0 or not np.issubdtype(v.dtype, np.integer):
             raise ConfigError(f"labels[{attr!r}] has shape {v.shape}, dtype {v.dtype}; expected "
@@ -176,6 +200,11 @@ def _check_labels(labels) -> dict[str, np.ndarray]:
     return out
 
 
+def _check_split(split) -> None:
+    if split not in SPLITS:
+        raise ConfigError(f"split={split!r}; expected one of {list(SPLITS)}")
+
+
 def _rng(seed: int, block: int, stream: str) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(int(seed),
                                                         spawn_key=(block, _STREAMS[stream])))
@@ -183,22 +212,26 @@ def _rng(seed: int, block: int, stream: str) -> np.random.Generator:
 
 # ----------------------------------------------------------------------------- public API
 
-def sample_world(n: int, seed: int, config: WorldConfig | None = None) -> PocketBatch:
+def sample_world(n: int, seed: int, config: WorldConfig | None = None,
+                 split: str = "all") -> PocketBatch:
     """Draw ``n`` pocket samples: images, audio, captions, labels and hidden factors.
 
     Args:
         n: number of samples, ≥ 1.
-        seed: int ≥ 0. The same (seed, i) gives the same sample i for every ``n``.
+        seed: int ≥ 0. The same (seed, i, split) gives the same sample i for every ``n``.
         config: world knobs; ``WorldConfig()`` when None.
+        split: ``"all"`` (each attribute drawn uniformly), ``"seen"`` or ``"unseen"`` (a
+            combination drawn uniformly from ``SEEN`` or ``UNSEEN``: the compositional split).
 
     Returns:
         A :class:`PocketBatch` of length ``n``.
 
     Raises:
-        ConfigError (a ValueError): bad ``n``, ``seed`` or ``config``.
+        ConfigError (a ValueError): bad ``n``, ``seed``, ``config`` or ``split``.
     """
     _check_n(n)
     _check_seed(seed)
+    _check_split(split)
     config = config or WorldConfig()
     config.check()
     size = config.image_size
@@ -208,46 +241,49 @@ def sample_world(n: int, seed: int, config: WorldConfig | None = None) -> Pocket
     for b in range(math.ceil(n / BLOCK)):
         block = slice(b * BLOCK, min(n, (b + 1) * BLOCK))
         m = block.stop - block.start
-        r = _rng(seed, b, "labels")
-        labels = {a: r.integers(0, len(v), BLOCK)[:m].astype(np.int64)
-                  for a, v in ATTRIBUTES.items()}
+        labels, tone = _draw_labels(_rng(seed, b, "labels"), m, split)
         background, positions, radii = _draw_scene(_rng(seed, b, "scene"), labels, config)
         images[block] = _backgrounds(size)[background]
-        _render(labels, positions, radii, config, images[block])
-        audio_captions, onsets, pitch = _sounds(labels, seed, b, config, audio[block])
+        _render(labels, tone, positions, radii, config, images[block])
+        audio_captions, onsets, pitch, contour = _sounds(labels, tone, radii, seed, b, config,
+                                                         audio[block])
+        labels["contour"] = contour
         image_captions = _captions(_rng(seed, b, "image_caption"), labels, "image", background)
         parts.append(dict(image_captions=image_captions, audio_captions=audio_captions,
-                          labels=labels, onsets_s=onsets, pitch_hz=pitch, background=background,
-                          positions=positions, radii_px=radii))
+                          labels=labels, onsets_s=onsets, pitch_hz=pitch, tone=tone,
+                          background=background, positions=positions, radii_px=radii))
     merged = {k: _concat([p[k] for p in parts]) for k in parts[0]}
     return PocketBatch(images=images, audio=audio, sampling_rate=config.sampling_rate, **merged)
 
 
-def sample_audio_for(labels: Mapping[str, np.ndarray], seed: int,
-                     config: WorldConfig | None = None) -> PocketSounds:
-    """New sounds for given labels: other onsets, pitches within the register, noise.
+def sample_audio_for(images, seed: int, config: WorldConfig | None = None) -> PocketSounds:
+    """New sounds for given images: other contours, onsets and noise; the same pitch and loudness.
 
-    ``sample_audio_for(batch.labels, seed)`` with ``batch = sample_world(n, seed)`` returns
-    ``batch``'s own audio; any other seed gives other sounds that fit the same images.
-
-    Args:
-        labels: attr -> (n,) ints for the four ``ATTRIBUTES`` (e.g. ``batch.labels``).
-        seed: int ≥ 0.
-        config: world knobs; ``WorldConfig()`` when None.
+    ``images`` is a :class:`PocketBatch` (its labels, tone and radii set each sound's register,
+    exact pitch and loudness; its contours are drawn anew) or a labels dict attr -> (n,) ints
+    (tone 0 and nominal radii; a ``"contour"`` entry, if given, fixes the contours).
+    ``sample_audio_for(batch, seed)`` with ``batch = sample_world(n, seed)`` returns ``batch``'s
+    own audio; any other seed gives other sounds that fit the same images.
 
     Returns:
         :class:`PocketSounds` with ``audio`` (n, samples) float32, captions and hidden factors.
     """
-    labels = _check_labels(labels)
+    if isinstance(images, PocketBatch):
+        labels = {a: images.labels[a] for a in ATTRIBUTES}
+        tone, radii = images.tone, images.radii_px
+    else:
+        labels = _check_labels(images)
+        tone, radii = np.zeros(len(labels["shape"])), None
     _check_seed(seed)
     config = config or WorldConfig()
     config.check()
     n = len(labels["shape"])
     audio = np.empty((n, _clip_len(config)), np.float32)
-    parts = [_sounds({a: v[s:s + BLOCK] for a, v in labels.items()}, seed, s // BLOCK, config,
+    parts = [_sounds({a: v[s:s + BLOCK] for a, v in labels.items()}, tone[s:s + BLOCK],
+                     None if radii is None else radii[s:s + BLOCK], seed, s // BLOCK, config,
                      audio[s:s + BLOCK]) for s in range(0, n, BLOCK)]
-    captions, onsets, pitch = (_concat(list(column)) for column in zip(*parts))
-    return PocketSounds(audio, captions, onsets, pitch, config.sampling_rate)
+    captions, onsets, pitch, contour = (_concat(list(column)) for column in zip(*parts))
+    return PocketSounds(audio, captions, onsets, pitch, contour, config.sampling_rate)
 
 
 def save_examples(batch: PocketBatch, folder, n: int = 8, lossless: bool = False) -> list[Path]:
@@ -277,7 +313,8 @@ def save_examples(batch: PocketBatch, folder, n: int = 8, lossless: bool = False
         index.append({"image": png.name, "audio": wav.name,
                       "image_caption": batch.image_captions[i],
                       "audio_caption": batch.audio_captions[i],
-                      **{a: ATTRIBUTES[a][int(batch.labels[a][i])] for a in ATTRIBUTES},
+                      **{a: AUDIBLE[a][int(batch.labels[a][i])] for a in AUDIBLE},
+                      "tone": round(float(batch.tone[i]), 4),
                       "background": BACKGROUNDS[int(batch.background[i])]})
     meta = folder / "examples.json"
     meta.write_text(json.dumps(index, indent=1))
@@ -298,24 +335,56 @@ def _concat(values: list):
 # ----------------------------------------------------------------------------- sound
 # The draws stay here (they use _rng and _captions); the synthesis is in .synth.
 
-def _sounds(labels: dict, seed: int, block: int, cfg: WorldConfig, audio: np.ndarray):
+def _draw_labels(rng: np.random.Generator, m: int, split: str):
+    """One block's seen-and-heard labels (per attribute, or a combination of the split) and
+    tone, from the labels stream."""
+    if split == "all":
+        labels = {a: rng.integers(0, len(v), BLOCK)[:m].astype(np.int64)
+                  for a, v in ATTRIBUTES.items()}
+    else:
+        combos = np.asarray(SEEN if split == "seen" else UNSEEN, np.int64)
+        picked = combos[rng.integers(0, len(combos), BLOCK)[:m]]
+        labels = {a: picked[:, k].copy() for k, a in enumerate(ATTRIBUTES)}
+    tone = rng.uniform(-1.0, 1.0, BLOCK)[:m]
+    return labels, tone
+
+
+def _loudness(labels: dict, radii, cfg: WorldConfig) -> np.ndarray:
+    """(m,) note loudness: the size's level × (mean radius / nominal) ** loudness_exponent."""
+    level = np.asarray(cfg.loudness_rms, np.float64)[labels["size"]]
+    if radii is None:
+        return level.astype(np.float32)
+    nominal = np.asarray(cfg.radius_frac)[labels["size"]] * cfg.image_size
+    ratio = np.nanmean(radii, axis=1) / nominal
+    return (level * ratio ** cfg.loudness_exponent).astype(np.float32)
+
+
+def _sounds(labels: dict, tone, radii, seed: int, block: int, cfg: WorldConfig,
+            audio: np.ndarray):
     """Draw one block's hidden audio factors and synthesise its clips into ``audio`` (m, N).
 
-    Returns (audio captions, onsets_s (m, 3), pitch_hz (m,)).
+    ``labels["contour"]``, when present, fixes the contours (they are drawn all the same, so the
+    other draws do not move). Returns (audio captions, onsets_s (m, 3), pitch_hz (m,),
+    contour (m,)).
     """
     rng = _rng(seed, block, "sound")
     m, sr = len(labels["shape"]), cfg.sampling_rate
-    u_pitch = rng.uniform(-1.0, 1.0, BLOCK)[:m]
+    contour = rng.integers(0, len(HEARD_ONLY["contour"]), BLOCK)[:m].astype(np.int64)
+    if "contour" in labels:
+        contour = np.asarray(labels["contour"], np.int64)
     u_onset = rng.random((BLOCK, 3))[:m]
     phase = rng.random(BLOCK)[:m]
     count = labels["count"] + 1
     active = np.arange(3) < count[:, None]
-    pitch = np.asarray(cfg.registers_hz)[labels["colour"]] * 2.0 ** (cfg.pitch_jitter_oct * u_pitch)
+    pitch = (np.asarray(cfg.registers_hz)[labels["colour"]]
+             * 2.0 ** (cfg.pitch_jitter_oct * np.asarray(tone)))
     # Sorted uniforms in the slack left after the minimum gaps: uniform over all valid layouts.
     slack = cfg.duration_s - cfg.note_s - 2 * cfg.edge_s - (count - 1) * cfg.min_gap_s
     u = np.sort(np.where(active, u_onset, np.inf), axis=1)
     onsets = cfg.edge_s + np.where(active, u, 0.0) * slack[:, None] + np.arange(3) * cfg.min_gap_s
     onsets = np.where(active, np.round(onsets * sr) / sr, np.nan)
-    _synthesise(labels, pitch, onsets, phase, _rng(seed, block, "noise"), cfg, audio)
-    captions = _captions(_rng(seed, block, "audio_caption"), labels, "audio")
-    return captions, onsets, pitch
+    full = {**{a: labels[a] for a in ATTRIBUTES}, "contour": contour}
+    _synthesise(full, pitch, _loudness(labels, radii, cfg), onsets, phase,
+                _rng(seed, block, "noise"), cfg, audio)
+    captions = _captions(_rng(seed, block, "audio_caption"), full, "audio")
+    return captions, onsets, pitch, contour

@@ -1,0 +1,221 @@
+"""The paper's findings, measured on the pocket world over mapper seeds, seen and unseen
+combinations (``benchmarks/bench_pocket_science.py`` and notebook 06 call it).
+
+V2A-Mapper's claims, as the pocket world can test them:
+
+- **one image, many sounds**: real sounds of one image differ (here: the heard-only pitch
+  contour, timing and noise), so their pocket-CLAP embeddings spread; a generative mapper should
+  spread as much, a regression mapper (a conditional mean) not at all;
+- **the trade-off**: the generative mapper wins on fidelity (FD), the regression mapper holds
+  its own on relevance (CS), and only the generative one reproduces how often each heard-only
+  value occurs in real audio;
+- **mapping beats retrieval** where retrieval cannot copy: on UNSEEN attribute combinations
+  (:mod:`v2a_kit.pocket.vocab`), which no training pair and no retrieval pool holds;
+- **the generator follows its condition**: sound generated from the true CLAP audio embedding
+  (the oracle) comes close to the representation ceiling (real audio through the generator's own
+  decoding), and is as loud as real audio at the default guidance.
+
+:func:`measure_science` runs :func:`v2a_kit.pocket.reproduce.reproduce` for each mapper seed
+(seed 0: the shipped mappers; other seeds: mappers trained by ``v2a-kit pocket mappers --seed
+s`` into ``mapper_root/seed{s}``, reused when present) on the SEEN and the UNSEEN split, with
+every baseline, and gathers mean ± std over seeds per system, metric and split.
+:func:`check_targets` states each target of the pocket world's design with the measured values
+beside it; :func:`science_table` prints the table.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ConfigError
+from ..mappers import load_mapper_folder
+from .loading import pocket_dir
+from .reproduce import ALL_BASELINES, MAPPER_SYSTEMS, METRICS, REAL, reproduce
+
+__all__ = ["SCIENCE_METRICS", "FAST_SCIENCE", "measure_science", "check_targets",
+           "science_table"]
+
+SCIENCE_METRICS = ("fd", "fad", "kl", "is", "cs", "acc_all", "heard_only_gap", "clap_spread",
+                   "rms")
+_HEADERS = {"fd": "FD ↓", "fad": "FAD ↓", "kl": "KL ↓", "is": "IS ↑", "cs": "CS ↑",
+            "acc_all": "acc (all 4) ↑", "heard_only_gap": "contour gap ↓ (points)",
+            "clap_spread": "CLAP spread", "rms": "RMS"}
+# notebook 06's FAST mode: one seed, a few images, 2 steps — the code path, not the science
+FAST_SCIENCE = dict(seeds=(0,), n=6, num_samples=2, num_inference_steps=2, num_train=64)
+
+
+def _mappers_for(seed: int, weights, mapper_root, progress: bool, clip_space, clap_space,
+                 fast: bool) -> dict:
+    """name -> Mapper of seed ``seed``: the build's own mappers for seed 0, else trained (once)
+    into ``mapper_root/seed{seed}``."""
+    from .mappers import train_pocket_mappers
+    folder = pocket_dir(weights) / "mappers"
+    if seed != 0:
+        if mapper_root is None:
+            raise ConfigError(f"seed {seed} needs mappers of that seed: give mapper_root, a "
+                              "folder to train them into (or reuse them from)")
+        folder = Path(mapper_root) / f"seed{seed}"
+        if not (folder / "mappers.json").is_file():
+            train_pocket_mappers(folder, weights=weights, seed=seed, fast=fast,
+                                 progress=progress)
+    return {name: load_mapper_folder(folder / kind, kind=kind, device="cpu",
+                                     clip_space=clip_space, clap_space=clap_space)
+            for name, kind in MAPPER_SYSTEMS.items()}
+
+
+def measure_science(seeds=(0, 1, 2), n: int = 64, num_samples: int = 4, *, weights=None,
+                    mapper_root=None, num_inference_steps: int | None = None,
+                    num_train: int = 2048, fast_mappers: bool = False,
+                    progress: bool = False) -> dict:
+    """Every system on the SEEN and UNSEEN splits, once per mapper seed.
+
+    Args:
+        seeds: mapper seeds; each also seeds the mappers' sampling, the generator noise, the
+            real audio's redraw and the retrieval pool's half (as in ``reproduce``).
+        n: held-out images per split (world seed ``REPRODUCE_SEED``); num_samples: sounds each
+            (4 for the variability target: the mean pairwise spread of 4 samples).
+        mapper_root: where mappers of seeds other than 0 are trained or found.
+        fast_mappers: train those with ``--fast`` settings (tests only).
+    Returns:
+        JSON-safe: ``splits`` -> split -> system -> metric -> {mean, std, per_seed};
+        ``settings``; ``targets`` (:func:`check_targets`).
+    """
+    from ..registry import load_clap, load_clip
+    seeds = tuple(seeds)
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise ConfigError(f"seeds={seeds!r}; expected distinct ints ≥ 0")
+    t0 = time.perf_counter()
+    clip_space = load_clip("pocket", weights=weights, device="cpu").space
+    clap_space = load_clap("pocket", weights=weights, device="cpu").space
+    per = {split: {} for split in ("seen", "unseen")}
+    settings = None
+    for seed in seeds:
+        mappers = _mappers_for(seed, weights, mapper_root, progress, clip_space, clap_space,
+                               fast_mappers)
+        for split in per:
+            rep = reproduce(n=n, seeds=(seed,), num_samples=num_samples, split=split,
+                            num_inference_steps=num_inference_steps, num_train=num_train,
+                            mappers=mappers, baselines=ALL_BASELINES, weights=weights)
+            settings = rep["settings"]
+            for name, system in rep["systems"].items():
+                for m in METRICS:
+                    per[split].setdefault(name, {}).setdefault(m, []).append(
+                        system["metrics"][m]["mean"])
+    report = {"splits": {split: {name: {m: _stats(v) for m, v in metrics.items()}
+                                 for name, metrics in systems.items()}
+                         for split, systems in per.items()},
+              "settings": {**{k: v for k, v in settings.items()
+                              if k not in ("seeds", "split", "total_seconds")},
+                           "seeds": list(seeds), "mapper_root": str(mapper_root),
+                           "total_seconds": round(time.perf_counter() - t0, 1)}}
+    report["targets"] = check_targets(report, weights)
+    return report
+
+
+def _stats(values: list) -> dict:
+    if any(v is None for v in values):
+        return {"mean": None, "std": None, "per_seed": values}
+    v = np.asarray(values, np.float64)
+    return {"mean": round(float(v.mean()), 6),
+            "std": round(float(v.std(ddof=1)), 6) if len(v) > 1 else None,
+            "per_seed": [round(float(x), 6) for x in v]}
+
+
+def _m(report, split, system, metric) -> tuple[float | None, float]:
+    s = report["splits"][split].get(system, {}).get(metric)
+    if s is None or s["mean"] is None:
+        return None, 0.0
+    return s["mean"], s["std"] or 0.0
+
+
+def check_targets(report: dict, weights=None) -> list[dict]:
+    """Each target of the pocket world's design: what it asks, the measured values, met or not.
+    Rows whose systems were not run say so (``met`` None)."""
+    rows = []
+
+    def row(target, met, **measured):
+        rows.append({"target": target, "met": None if met is None else bool(met),
+                     "measured": {k: (round(v, 4) if isinstance(v, float) else v)
+                                  for k, v in measured.items()}})
+
+    for split in ("seen", "unseen"):
+        real, _ = _m(report, split, REAL, "clap_spread")
+        gen, gen_sd = _m(report, split, "generative", "clap_spread")
+        reg, _ = _m(report, split, "regression", "clap_spread")
+        ok = None if None in (real, gen, reg) else (abs(gen - real) <= 0.3 * real
+                                                    and reg <= 0.1 * real)
+        row(f"variability ({split}): generative CLAP spread within ±30 % of real audio's; "
+            "regression's near zero (≤ 10 % of real's)", ok, real=real, generative=gen,
+            generative_std=gen_sd, regression=reg)
+        fd_g, sd_g = _m(report, split, "generative", "fd")
+        fd_r, sd_r = _m(report, split, "regression", "fd")
+        spread = max(sd_g, sd_r)
+        row(f"trade-off ({split}): generative FD below regression FD by more than twice the "
+            "seeds' spread", None if None in (fd_g, fd_r) else fd_r - fd_g > 2 * spread,
+            generative=fd_g, regression=fd_r, spread=spread)
+        cs_g, _ = _m(report, split, "generative", "cs")
+        cs_r, _ = _m(report, split, "regression", "cs")
+        row(f"trade-off ({split}): regression CS ≥ generative CS",
+            None if None in (cs_g, cs_r) else cs_r >= cs_g, generative=cs_g, regression=cs_r)
+        gap_g, _ = _m(report, split, "generative", "heard_only_gap")
+        gap_r, _ = _m(report, split, "regression", "heard_only_gap")
+        row(f"heard-only proportions ({split}): generative within 10 points of real audio's "
+            "per value, regression not", None if None in (gap_g, gap_r)
+            else gap_g <= 10 and gap_r > 10, generative=gap_g, regression=gap_r)
+    for metric in ("acc_all", "cs"):
+        nn, _ = _m(report, "unseen", "nearest neighbour", metric)
+        vals = {k: _m(report, "unseen", k, metric)[0] for k in ("regression", "generative")}
+        row(f"mapping beats retrieval (unseen): both mappers above nearest neighbour on "
+            f"{metric}", None if None in (nn, *vals.values()) else all(v > nn
+                                                                       for v in vals.values()),
+            nearest_neighbour=nn, **vals)
+    for split in ("seen", "unseen"):
+        fd_o, _ = _m(report, split, "oracle", "fd")
+        fd_c, _ = _m(report, split, "ceiling", "fd")
+        row(f"generator ({split}): oracle FD ≤ 1.5 × the representation ceiling's FD",
+            None if None in (fd_o, fd_c) else fd_o <= 1.5 * fd_c, oracle=fd_o, ceiling=fd_c,
+            ratio=None if None in (fd_o, fd_c) else fd_o / fd_c)
+        rms_o, _ = _m(report, split, "oracle", "rms")
+        rms_r, _ = _m(report, split, REAL, "rms")
+        row(f"generator ({split}): oracle loudness within 20 % of real RMS at the default "
+            "guidance", None if None in (rms_o, rms_r) else abs(rms_o / rms_r - 1) <= 0.2,
+            oracle=rms_o, real=rms_r, ratio=None if None in (rms_o, rms_r) else rms_o / rms_r)
+    gates = json.loads((pocket_dir(weights) / "build.json").read_text()).get("gates", {})
+    for key, what in (("clip_zero_shot", "pocket-CLIP, every visible attribute"),
+                      ("clap_zero_shot", "pocket-CLAP, every audible attribute")):
+        acc = {a: v for a, v in gates.get(key, {}).items() if a != "all"}
+        row(f"zero-shot ≥ 0.9: {what} (the build's gates)",
+            None if not acc else min(acc.values()) >= 0.9, **acc)
+    return rows
+
+
+def _cell(stat: dict | None) -> str:
+    if stat is None or stat["mean"] is None:
+        return "—"
+    mean, std = stat["mean"], stat["std"]
+    digits = 3 if abs(mean) < 1 else (2 if abs(mean) < 10 else 1)
+    return f"{mean:.{digits}f}" + ("" if std is None else f" ± {std:.{digits}f}")
+
+
+def science_table(report: dict, split: str = "unseen", metrics=SCIENCE_METRICS) -> str:
+    """A markdown table of one split of :func:`measure_science`: mean ± std over seeds."""
+    if split not in report["splits"]:
+        raise ConfigError(f"split={split!r}; expected one of {list(report['splits'])}")
+    unknown = [m for m in metrics if m not in _HEADERS]
+    if unknown:
+        raise ConfigError(f"metrics {unknown} unknown; expected some of {list(_HEADERS)}")
+    systems = report["splits"][split]
+    lines = ["| system | " + " | ".join(_HEADERS[m] for m in metrics) + " |",
+             "|---|" + "---:|" * len(metrics)]
+    for name, stats in systems.items():
+        lines.append(f"| {name} | " + " | ".join(_cell(stats.get(m)) for m in metrics) + " |")
+    s = report["settings"]
+    lines += ["", f"{split.upper()} combinations; mean ± std over mapper seeds "
+                  f"{', '.join(map(str, s['seeds']))}; n = {s['n']} images × "
+                  f"{s['num_samples']} sounds; {s['scheduler']} {s['num_inference_steps']} "
+                  "steps."]
+    return "\n".join(lines)
