@@ -31,6 +31,12 @@ def _block(text: str, name: str) -> str:
     return text.split(begin, 1)[1].split(end, 1)[0].strip("\n")
 
 
+def test_readme_science_block_is_the_benchmarks_report():
+    from v2a_kit.pocket.science import science_summary
+    report = json.loads((ROOT / "figures" / "06_pocket_science.json").read_text())
+    assert _block((ROOT / "README.md").read_text(), "science") == science_summary(report)
+
+
 def test_readme_reproduction_table_is_notebook_06s():
     from v2a_kit.pocket.reproduce import reproduction_table
     report = json.loads((ROOT / "figures" / "06_reproduction.json").read_text())

@@ -199,6 +199,8 @@ def test_embeddings_from_another_space_are_refused(model, clap_embed):
     ({"audio_length_in_s": float("nan")}, "audio_length_in_s"),
     ({"num_waveforms_per_prompt": 0}, "num_waveforms_per_prompt"),
     ({"eta": -0.1}, "eta"),
+    ({"guidance_rescale": 1.5}, "guidance_rescale"),
+    ({"guidance_rescale": -0.1}, "guidance_rescale"),
     ({"latents": torch.zeros(1, 4, 25, 4)}, "latents"),
     ({"generator": [torch.Generator()]}, "generator"),
     ({"negative_clap_embed": torch.ones(3, 24)}, "negative_clap_embed"),
@@ -316,3 +318,22 @@ def test_generate_never_returns_samples_beyond_the_limit(model, clap_embed):
                        peak_limit=0.01)  # a limit the tiny model's noise exceeds
     assert np.abs(out.waveforms).max() <= 0.01 + 1e-7
     assert out.peaks.num_limited == len(out.waveforms)
+
+
+def test_guidance_rescale_matches_diffusers_and_zero_is_plain_guidance(model, clap_embed):
+    from diffusers.pipelines.stable_diffusion.pipeline_stable_diffusion import rescale_noise_cfg
+
+    from v2a_kit.generation import rescale_guidance
+    g = torch.Generator().manual_seed(3)
+    guided, cond = torch.randn(2, 4, 8, 8, generator=g) * 3, torch.randn(2, 4, 8, 8, generator=g)
+    torch.testing.assert_close(rescale_guidance(guided, cond, 0.7),
+                               rescale_noise_cfg(guided, cond, guidance_rescale=0.7))
+    run = dict(num_inference_steps=3, progress=False, guidance_scale=3.0)
+    plain = generate(model, clap_embed, generator=torch.Generator().manual_seed(0), **run)
+    zero = generate(model, clap_embed, generator=torch.Generator().manual_seed(0),
+                    guidance_rescale=0.0, **run)
+    rescaled = generate(model, clap_embed, generator=torch.Generator().manual_seed(0),
+                        guidance_rescale=0.7, **run)
+    assert model.guidance_rescale == 0.0          # AudioLDM's default: plain guidance
+    np.testing.assert_array_equal(plain.waveforms, zero.waveforms)
+    assert not np.allclose(plain.waveforms, rescaled.waveforms)

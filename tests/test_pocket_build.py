@@ -6,9 +6,17 @@ import numpy as np
 import pytest
 import torch
 
-from v2a_kit import WeightsNotFoundError, check_space, generate, load_audioldm, load_clap, load_clip
+from v2a_kit import (
+    ConfigError,
+    WeightsNotFoundError,
+    check_space,
+    generate,
+    load_audioldm,
+    load_clap,
+    load_clip,
+)
 from v2a_kit.cli import main
-from v2a_kit.pocket.world import sample_world
+from v2a_kit.pocket.world import ATTRIBUTES, AUDIBLE, WORLD_VERSION, sample_world
 
 
 @pytest.fixture(scope="module")
@@ -21,14 +29,25 @@ def build_dir(tmp_path_factory):
 def test_build_writes_a_complete_folder(build_dir):
     report = json.loads((build_dir / "build.json").read_text())
     assert report["seed"] == 0 and report["fast"] is True
+    assert report["world_version"] == WORLD_VERSION
     gates = report["gates"]
-    for key in ("clip_zero_shot", "clap_zero_shot", "tagger_real", "generated_from_audio",
-                "generated_from_text", "nearest_image"):
-        assert set(gates[key]) == {"shape", "colour", "count", "size", "all"}, key
+    for key, attrs in (("clip_zero_shot", ATTRIBUTES), ("nearest_image", ATTRIBUTES),
+                       ("clap_zero_shot", AUDIBLE), ("tagger_real", AUDIBLE),
+                       ("ceiling", AUDIBLE), ("generated_from_audio", AUDIBLE),
+                       ("generated_from_text", AUDIBLE)):
+        assert set(gates[key]) == {*attrs, "all"}, key
         assert all(0 <= v <= 1 for v in gates[key].values()), key
     assert gates["settings"]["held_out_seed"] == 1000 and gates["settings"]["num_generate"] == 8
+    assert gates["loudness"]["ratio"] == pytest.approx(gates["loudness"]["generated_rms"]
+                                                      / gates["loudness"]["real_rms"], rel=1e-3)
     assert set(report["timings_s"]) >= {"clip_s", "clap_s", "audioldm_s", "evaluators_s",
-                                        "gates_s"}
+                                        "calibration_s", "gates_s"}
+    # the calibration kept the candidate whose sounds were nearest real loudness, and the
+    # generator loads with it as its default
+    cal = report["generator"]
+    ratios = {float(k): v for k, v in cal["rms_ratio"].items()}
+    assert cal["guidance_rescale"] == min(ratios, key=lambda phi: abs(np.log(ratios[phi])))
+    assert load_audioldm("pocket", weights=build_dir).guidance_rescale == cal["guidance_rescale"]
     for f in ("clip/open_clip_model.safetensors", "clap/model.safetensors", "clap/tokenizer.json",
               "audioldm/unet/diffusion_pytorch_model.safetensors", "audioldm/vae/config.json",
               "evaluators/tagger/model.safetensors", "evaluators/audio_to_image/config.json"):
@@ -59,7 +78,7 @@ def test_build_evaluators_load_and_judge(build_dir):
     world = sample_world(3, seed=7)
     tagger, a2i = load_tagger(build_dir), load_audio_to_image(build_dir)
     pred = tagger.predict(world.audio)
-    assert set(pred) == {"shape", "colour", "count", "size"} and pred["shape"].shape == (3,)
+    assert set(pred) == set(AUDIBLE) and pred["contour"].shape == (3,)
     clip = load_clip("pocket", weights=build_dir, device="cpu")
     assert a2i.embed(world.audio).shape == (3, clip.space.dim)
     vae = load_audioldm("pocket", weights=build_dir, device="cpu").vae.config
@@ -80,3 +99,22 @@ def test_interrupted_build_leaves_nothing(tmp_path, monkeypatch):
     out = tmp_path / "b"
     assert main(["pocket", "build", "-o", str(out), "--fast", "--no-progress"]) == 130
     assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_a_build_of_another_world_version_is_refused(build_dir, tmp_path):
+    import shutil
+    old = tmp_path / "old"
+    shutil.copytree(build_dir, old)
+    report = json.loads((old / "build.json").read_text())
+    report["world_version"] = 1
+    (old / "build.json").write_text(json.dumps(report))
+    both = rf"world version 1.*version {WORLD_VERSION}"
+    with pytest.raises(ConfigError, match=both):
+        load_clip("pocket", weights=old)
+    with pytest.raises(ConfigError, match=both):       # the mappers run reads the build first
+        main(["pocket", "mappers", "-o", str(tmp_path / "m"), "--weights", str(old), "--fast",
+              "--no-progress"])
+    before = (old / "build.json").read_text()
+    with pytest.raises(ConfigError, match="refusing to replace"):   # and a rebuild over it
+        main(["pocket", "build", "-o", str(old), "--fast", "--no-progress"])
+    assert (old / "build.json").read_text() == before and not (tmp_path / "m").exists()

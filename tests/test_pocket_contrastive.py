@@ -6,7 +6,13 @@ import pytest
 import torch
 
 from v2a_kit.configs import load_config
-from v2a_kit.pocket.contrastive import combo_prompts, train_clap, train_clip, zero_shot_accuracy
+from v2a_kit.pocket.contrastive import (
+    combo_prompts,
+    sibling_batches,
+    train_clap,
+    train_clip,
+    zero_shot_accuracy,
+)
 from v2a_kit.pocket.world import sample_world
 from v2a_kit.tokenizers import check_tokenizer, train_bpe_tokenizer
 
@@ -75,3 +81,16 @@ def test_train_clap_fits_a_batch(batch):
     losses = train_clap(model, feats, tok, batch.audio_captions, steps=40, batch_size=32,
                         lr=2e-3, progress=False)
     assert _drops(losses) and not model.training
+
+
+def test_sibling_batches_pair_rows_of_one_group():
+    groups = np.repeat(np.arange(50), 4)               # 50 groups of 4 rows
+    gen = np.random.default_rng(0)
+    for fraction in (0.25, 0.5, 1.0):
+        idx = sibling_batches(groups, 32, gen, fraction)
+        assert len(idx) == 32 and len(set(idx.tolist())) == 32
+        shared = np.bincount(groups[idx], minlength=50)
+        # at least the pairs asked for share their group (a random row may add more)
+        assert (shared >= 2).sum() >= round(32 * fraction / 2) * 0.8
+    random_rows = np.bincount(groups[gen.choice(200, 32, replace=False)], minlength=50)
+    assert (shared >= 2).sum() > (random_rows >= 2).sum()

@@ -52,11 +52,14 @@ def test_report_structure_is_finite_and_json_safe(report):
     assert back["settings"]["world_seed"] == REPRODUCE_SEED
     systems = back["systems"]
     assert list(systems) == ["real audio", "regression", "generative", "ignores the image",
-                             "nearest neighbour", "text bridge", "oracle"]
+                             "nearest neighbour", "text bridge", "oracle", "ceiling"]
     for name, row in systems.items():
         assert set(row["metrics"]) == set(METRICS), name
         for metric, stat in row["metrics"].items():
             assert len(stat["per_seed"]) == 2, (name, metric)
+            if name == "ceiling" and metric in ("recall@1", "recall@5", "clap_spread"):
+                assert stat["mean"] is None    # decoded real audio has no CLAP embedding here
+                continue
             assert all(math.isfinite(v) for v in stat["per_seed"]), (name, metric)
             assert stat["mean"] == pytest.approx(np.mean(stat["per_seed"]), abs=1e-5)
             assert stat["std"] == pytest.approx(np.std(stat["per_seed"], ddof=1), abs=1e-5)
@@ -88,7 +91,7 @@ def test_real_audio_is_the_floor_and_a_blind_mapper_is_worse(report):
 def test_nearest_neighbour_returns_real_training_sounds(report):
     details = report["systems"]["nearest neighbour"]["details"]
     assert details["world_seed"] == MAPPER_SEED and details["num_train"] == 128
-    train = sample_world(128, MAPPER_SEED)
+    train = sample_world(128, MAPPER_SEED, split="seen")    # what the mappers trained on
     idx = np.asarray(details["indices"][0])
     # the first sound of each image is, sample for sample, the training pair's own audio
     np.testing.assert_array_equal(report["audio"]["nearest neighbour"][:, 0], train.audio[idx])
@@ -121,6 +124,19 @@ def test_text_bridge_reads_the_right_caption(report):
         "the sound of two loud shrill buzzes"
 
 
+def test_the_unseen_split_holds_only_unseen_combinations_and_the_ceiling_decodes_real_audio(
+        report):
+    from v2a_kit.pocket.world import is_unseen
+    unseen = reproduce(seeds=(0,), split="unseen", mappers={}, baselines=("ceiling",),
+                       keep_audio=True, **SMALL)
+    assert unseen["settings"]["split"] == "unseen"
+    assert is_unseen(sample_world(8, REPRODUCE_SEED, split="unseen").labels).all()
+    real, ceiling = unseen["audio"]["real audio"], unseen["audio"]["ceiling"]
+    assert real.shape == ceiling.shape and not np.allclose(real, ceiling)
+    rms = {k: unseen["systems"][k]["metrics"]["rms"]["mean"] for k in ("real audio", "ceiling")}
+    assert rms["ceiling"] == pytest.approx(rms["real audio"], rel=0.3)   # same sounds, decoded
+
+
 def test_same_seed_same_numbers(report):
     # seed 1 alone, with fewer systems: each system's numbers depend on its seed only
     again = reproduce(seeds=(1,), mappers={"generative": vk.load_mapper(
@@ -136,10 +152,10 @@ def test_table_puts_real_audio_first(report):
     table = reproduction_table(report)
     lines = table.splitlines()
     assert lines[0].startswith("| system | FD ↓ |") and lines[2].startswith("| real audio |")
-    assert "±" in lines[3] and len(lines) == 2 + 7 + 2
+    assert "±" in lines[3] and len(lines) == 2 + 8 + 2
     assert lines[-1].startswith("mean ± std over seeds 0, 1; n = 8 held-out images")
     one = reproduction_table(report, columns=["acc_shape", "acc_all"])
-    assert one.splitlines()[0] == "| system | shape acc ↑ | acc (all) ↑ |"
+    assert one.splitlines()[0] == "| system | shape acc ↑ | acc (all 4) ↑ |"
     with pytest.raises(vk.ConfigError, match="columns"):
         reproduction_table(report, columns=["bleu"])
 
@@ -155,6 +171,7 @@ def test_table_puts_real_audio_first(report):
     (dict(scheduler="euler"), "scheduler"),
     (dict(mappers={"oracle": None}), "clash"),
     (dict(num_train=2, num_samples=2), "num_train"),
+    (dict(split="train"), "split='train'"),
 ])
 def test_bad_input_is_refused_before_any_work(kwargs, match):
     with pytest.raises(vk.ConfigError, match=match):

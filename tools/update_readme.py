@@ -4,6 +4,7 @@
 
 - ``schedulers``: benchmarks/results/schedulers.json (benchmarks/bench_schedulers.py);
 - ``reproduction``: figures/06_reproduction.json (notebook 06);
+- ``science``: figures/06_pocket_science.json (benchmarks/bench_pocket_science.py);
 - ``notebooks``: the tutorial's table of contents, from each notebook's title cell (its heading)
   and benchmarks/results/runtimes.json (its measured run times);
 - ``runtimes``: how long ``make setup`` and ``make test`` took, from the same file
@@ -21,6 +22,7 @@ from pathlib import Path
 from v2a_kit.atomic import atomic_write
 from v2a_kit.pocket.reproduce import reproduction_table
 from v2a_kit.pocket.schedulers import scheduler_table
+from v2a_kit.pocket.science import science_summary
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -94,6 +96,7 @@ def _from_json(path: Path, render):
 BLOCKS = {  # block name -> what renders its text
     "schedulers": _from_json(ROOT / "benchmarks" / "results" / "schedulers.json", scheduler_table),
     "reproduction": _from_json(ROOT / "figures" / "06_reproduction.json", reproduction_table),
+    "science": _from_json(ROOT / "figures" / "06_pocket_science.json", science_summary),
     "notebooks": notebook_table,
     "runtimes": lambda: runtimes_text(json.loads(RUNTIMES.read_text()) if RUNTIMES.exists()
                                       else {}),

@@ -37,7 +37,7 @@ from .loading import pocket_dir
 from .reproduce import ALL_BASELINES, MAPPER_SYSTEMS, METRICS, REAL, reproduce
 
 __all__ = ["SCIENCE_METRICS", "FAST_SCIENCE", "measure_science", "check_targets",
-           "science_table"]
+           "science_table", "targets_list", "science_summary"]
 
 SCIENCE_METRICS = ("fd", "fad", "kl", "is", "cs", "acc_all", "heard_only_gap", "clap_spread",
                    "rms")
@@ -219,3 +219,20 @@ def science_table(report: dict, split: str = "unseen", metrics=SCIENCE_METRICS) 
                   f"{s['num_samples']} sounds; {s['scheduler']} {s['num_inference_steps']} "
                   "steps."]
     return "\n".join(lines)
+
+
+def targets_list(report: dict) -> str:
+    """The targets as a markdown list: met / missed / not run, with the measured values."""
+    mark = {True: "**met**", False: "**missed**", None: "not run"}
+    lines = []
+    for t in report["targets"]:
+        values = ", ".join(f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}"
+                           for k, v in t["measured"].items() if v is not None)
+        lines.append(f"- {mark[t['met']]} — {t['target']} ({values})")
+    return "\n".join(lines)
+
+
+def science_summary(report: dict) -> str:
+    """Both splits' tables and the targets: the README's and notebook 06's rendering."""
+    return "\n\n".join([science_table(report, "seen"), science_table(report, "unseen"),
+                         targets_list(report)])

@@ -85,7 +85,9 @@ def _synthesise(labels, pitch, level, onsets, phase, noise_rng, cfg: WorldConfig
     tonal = np.flatnonzero(shape != _STAR)
     if len(tonal):
         pos = (np.mod(cycles[tonal] + phase[tonal, None], 1.0) * _TABLE).astype(np.float32)
-        k = pos.astype(np.int64)
+        # float32 may round a phase just below 1 up to _TABLE: keep k inside the table (the
+        # interpolation then lands on the wrap sample, the same value)
+        k = np.minimum(pos.astype(np.int64), _TABLE - 1)
         frac = pos - k
         tables = _wavetables(cfg).reshape(-1)
         base = ((shape[tonal] * len(cfg.registers_hz) + labels["colour"][tonal])

@@ -1,0 +1,77 @@
+"""The pocket world's science measured over mapper seeds, seen and unseen (v2a_kit.pocket.science),
+on a small run of the shipped build: the structure, the targets' bookkeeping and bad input. The
+figures themselves come from ``benchmarks/bench_pocket_science.py`` (into figures/).
+"""
+
+import json
+
+import pytest
+
+from v2a_kit.errors import ConfigError
+from v2a_kit.pocket.reproduce import METRICS
+from v2a_kit.pocket.science import (
+    FAST_SCIENCE,
+    SCIENCE_METRICS,
+    check_targets,
+    measure_science,
+    science_table,
+)
+
+SYSTEMS = {"real audio", "regression", "generative", "ridge", "nearest neighbour", "text bridge",
+           "oracle", "ceiling"}
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    # seed 1 trains its own (FAST) mappers into mapper_root: two seeds give a spread
+    root = tmp_path_factory.mktemp("science")
+    return measure_science(**{**FAST_SCIENCE, "seeds": (0, 1)}, mapper_root=root,
+                           fast_mappers=True)
+
+
+def test_every_system_on_both_splits_with_a_spread(report):
+    json.dumps(report, allow_nan=False)
+    assert set(report["splits"]) == {"seen", "unseen"}
+    for split, systems in report["splits"].items():
+        assert set(systems) == SYSTEMS, split
+        for name, metrics in systems.items():
+            assert set(metrics) == set(METRICS)
+            fd = metrics["fd"]
+            assert len(fd["per_seed"]) == 2 and fd["std"] is not None, (split, name)
+    unseen = report["splits"]["unseen"]
+    # a mapper samples per image; the oracle and the text bridge repeat one embedding
+    assert unseen["oracle"]["clap_spread"]["mean"] == pytest.approx(0.0, abs=1e-6)
+    assert unseen["text bridge"]["clap_spread"]["mean"] == pytest.approx(0.0, abs=1e-6)
+    assert unseen["real audio"]["clap_spread"]["mean"] > 0
+    assert unseen["ceiling"]["recall@1"]["mean"] is None   # no CLAP embedding of its own
+    shares = [unseen["real audio"][f"share_contour_{v}"]["mean"]
+              for v in ("steady", "rising", "falling")]
+    assert sum(shares) == pytest.approx(1.0)
+
+
+def test_targets_state_what_they_ask_and_what_was_measured(report):
+    rows = report["targets"]
+    assert rows == check_targets(report)
+    assert len(rows) == 16
+    for row in rows:
+        assert row["met"] in (True, False, None) and row["measured"], row["target"]
+    zero_shot = [r for r in rows if r["target"].startswith("zero-shot")]
+    assert {"shape", "colour", "count", "size", "contour"} <= set(zero_shot[1]["measured"])
+    # a target whose systems did not run says so instead of passing
+    thin = {**report, "splits": {s: {k: v for k, v in sys.items() if k != "oracle"}
+                                 for s, sys in report["splits"].items()}}
+    assert [r["met"] for r in check_targets(thin) if "oracle" in r["target"]] == [None] * 4
+
+
+def test_table_and_bad_input(report):
+    table = science_table(report, "unseen")
+    assert table.splitlines()[0].count("|") == len(SCIENCE_METRICS) + 2
+    assert "UNSEEN" in table and "nearest neighbour" in table
+    with pytest.raises(ConfigError, match="split='train'"):
+        science_table(report, "train")
+    with pytest.raises(ConfigError, match="metrics"):
+        science_table(report, "seen", metrics=("loudness",))
+    with pytest.raises(ConfigError, match="mapper_root"):
+        measure_science(seeds=(3,), n=2, num_samples=2)
+    with pytest.raises(ConfigError, match="seeds"):
+        measure_science(seeds=(0, 0))
