@@ -24,7 +24,8 @@ def test_plots_return_figures(world):
                                     "b": {"shape": 0.7, "size": 0.9, "all": 0.6}},
                                    chance={"shape": 0.25, "size": 0.5})]
     assert all(isinstance(f, Figure) for f in figs)
-    assert len(figs[0].axes) == 6 and len(figs[1].axes) == 4  # spare axes are blank, not missing
+    # spare axes are blank, not missing; the spectrograms share one colour bar
+    assert len(figs[0].axes) == 6 and len(figs[1].axes) == 4 + 1
     assert viz.mel_image(world.audio[0]).shape == (64, 100)
 
 

@@ -26,9 +26,18 @@ from .presets import default_preset
 from .registry import load_audioldm, load_clip, load_mapper
 from .viz import side_by_side
 
-__all__ = ["Explorer", "pocket_gallery"]
+__all__ = ["Explorer", "pocket_gallery", "POCKET_OWN_IMAGE_NOTE"]
 
 KINDS = ("diffusion", "regression")
+UPLOADED = "(uploaded image)"
+POCKET_CLIP_MODEL = "open_clip/pocket-clip"
+# What the UI says when a learner brings their own image to the pocket preset.
+POCKET_OWN_IMAGE_NOTE = (
+    "Your own image goes through <b>pocket-CLIP</b>, which only knows the pocket world: 64×64 "
+    "images of one to three coloured circles, squares, triangles or stars. A photo is forced "
+    "into that world — the sound tells which pocket scene the photo is nearest to, not what it "
+    "shows. To hear real images, use the paper's models (CLIP ViT-L/14 → a mapper you train → "
+    "AudioLDM-S): notebook <code>07_real_models</code>.")
 
 
 def pocket_gallery(n: int = 12, seed: int = 4242) -> dict[str, Image.Image]:
@@ -59,6 +68,16 @@ class Explorer:
         self.last: V2AOutput | None = None
         self._ui = None
 
+    @property
+    def knows_only_pocket_world(self) -> bool:
+        """Whether the CLIP is pocket-CLIP (trained on the pocket world and nothing else)."""
+        return getattr(self.clip.space, "model", None) == POCKET_CLIP_MODEL
+
+    def own_image_note(self) -> str:
+        """What the UI says next to an uploaded image: :data:`POCKET_OWN_IMAGE_NOTE` for the
+        pocket preset, nothing for a CLIP trained on real images."""
+        return POCKET_OWN_IMAGE_NOTE if self.knows_only_pocket_world else ""
+
     @classmethod
     def from_preset(cls, preset: str | None = None, gallery: dict | None = None,
                     device=None) -> Explorer:
@@ -69,7 +88,7 @@ class Explorer:
         audioldm = load_audioldm(preset, device=device)
         mappers = {k: (lambda k=k: load_mapper(preset, kind=k, clip_space=clip.space,
                                                clap_space=audioldm.space)) for k in KINDS}
-        if gallery is None and clip.space.model == "open_clip/pocket-clip":
+        if gallery is None and clip.space.model == POCKET_CLIP_MODEL:
             gallery = pocket_gallery()  # a CLIP that knows only the pocket world
         return cls(clip, audioldm, mappers, gallery)
 
@@ -118,14 +137,14 @@ class Explorer:
 
     def widget(self):
         """The ipywidgets UI: image (gallery or upload), mapper, guidance, steps, seed,
-        number of samples; press *generate* to see and hear the results."""
+        number of samples; press *generate* to see and hear the results. With the pocket
+        preset, choosing an uploaded image shows :data:`POCKET_OWN_IMAGE_NOTE`."""
         import ipywidgets as w
         from IPython.display import display
 
         names = list(self.gallery)
         ui = dict(
-            image=w.Dropdown(options=names + ["(uploaded image)"],
-                             value=names[0] if names else "(uploaded image)",
+            image=w.Dropdown(options=names + [UPLOADED], value=names[0] if names else UPLOADED,
                              description="image", layout=w.Layout(width="420px")),
             upload=w.FileUpload(accept="image/*", multiple=False, description="upload"),
             kind=w.ToggleButtons(options=self.kinds, value=self.kinds[0], description="mapper"),
@@ -142,25 +161,33 @@ class Explorer:
             num_samples=w.IntSlider(value=2, min=1, max=4, description="samples"),
             button=w.Button(description="generate", button_style="primary", icon="play"),
             status=w.HTML(""),
+            note=w.HTML("", layout=w.Layout(max_width="640px")),
             out=w.Output(),
         )
+
+        def show_note(_=None):
+            own = ui["image"].value == UPLOADED and self.own_image_note()
+            ui["note"].value = (f"<div style='border-left:4px solid #c80;padding:2px 8px;"
+                                f"background:#fff8e6'>⚠ {own}</div>" if own else "")
 
         def on_scheduler(change):
             ui["steps"].value = self.audioldm.default_steps(change["new"])
 
         def on_upload(change):
             if change["new"]:
-                ui["image"].value = "(uploaded image)"
+                ui["image"].value = UPLOADED
 
         ui["scheduler"].observe(on_scheduler, names="value")
         ui["upload"].observe(on_upload, names="value")
+        ui["image"].observe(show_note, names="value")
+        show_note()
         ui["button"].on_click(lambda _: self._on_generate(ui, display, side_by_side))
         self._ui = ui
         controls = w.VBox([w.HBox([ui["image"], ui["upload"]]), ui["kind"],
                            w.HBox([ui["guidance"], ui["mapper_guidance"]]),
                            w.HBox([ui["scheduler"], ui["steps"]]),
                            w.HBox([ui["seed"], ui["num_samples"]]),
-                           w.HBox([ui["button"], ui["status"]])])
+                           w.HBox([ui["button"], ui["status"]]), ui["note"]])
         return w.VBox([controls, ui["out"]])
 
     def _on_generate(self, ui, display, side_by_side) -> V2AOutput | None:
@@ -168,7 +195,7 @@ class Explorer:
         line (a bad upload must not kill the widget)."""
         ui["status"].value = "generating…"
         try:
-            if ui["image"].value == "(uploaded image)":
+            if ui["image"].value == UPLOADED:
                 image = self.image_from_upload(ui["upload"].value)
                 title = ui["upload"].value[-1].get("name", "upload")
             else:

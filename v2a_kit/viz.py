@@ -4,6 +4,11 @@ Every plot helper returns its ``matplotlib.figure.Figure`` and never calls ``plt
 Figures are made without pyplot, so Jupyter shows each exactly once — when it is the cell's value
 or passed to ``display`` — and nothing accumulates in pyplot's figure list; save with
 :func:`savefig`.
+
+One style for every figure: :data:`THEME` (an rc dict every plot helper applies while it draws;
+:func:`use_theme` applies it to your own plots too) and :data:`LABELS`, the one table that turns
+the kit's raw keys (``fd``, ``kl``, ``train_loss``, ``acc_all``, ``recall@1``, ...) into words
+with the direction that is better (↑ / ↓) and the unit (:func:`label`).
 """
 
 from __future__ import annotations
@@ -17,11 +22,86 @@ import numpy as np
 __all__ = ["FIGURES_DIR", "figures_dir", "savefig", "save_numbers", "audio_player", "image_grid",
            "mel_image", "plot_mel_grid", "plot_accuracy_bars", "umap_2d", "plot_by_attribute",
            "plot_pair_lines", "plot_history", "plot_waveform", "plot_mel", "side_by_side",
-           "listen", "plot_knobs", "plot_systems"]
+           "listen", "plot_knobs", "plot_systems", "THEME", "LABELS", "label", "use_theme"]
 
 _CHECKOUT = Path(__file__).resolve().parent.parent
 # figures/ of the source checkout (an editable install, the tutorial's case); else ./figures
 FIGURES_DIR = (_CHECKOUT if (_CHECKOUT / "pyproject.toml").is_file() else Path.cwd()) / "figures"
+
+
+# --- one figure style --------------------------------------------------------------------------
+# Sizes read at the notebooks' display size (figure.dpi 90-100): nothing under 8 pt.
+THEME = {
+    "font.size": 9, "axes.titlesize": 9.5, "axes.labelsize": 8.5, "xtick.labelsize": 8,
+    "ytick.labelsize": 8, "legend.fontsize": 8, "legend.title_fontsize": 8,
+    "figure.titlesize": 10.5, "figure.titleweight": "bold",
+    "axes.spines.top": False, "axes.spines.right": False, "axes.titlepad": 4.0,
+    "image.cmap": "magma", "lines.linewidth": 1.6, "lines.markersize": 5,
+    "errorbar.capsize": 3, "savefig.facecolor": "white", "figure.facecolor": "white",
+}
+_TITLE_PT = 8  # panel captions in grids (images, spectrograms): wrapped, at least 8 pt
+
+# Raw keys -> words for axes and titles: ↑ = higher is better, ↓ = lower is better.
+LABELS = {
+    "fd": "FD ↓ (closer to real)", "fad": "FAD ↓ (closer to real)",
+    "kl": "KL ↓ (nats; closer to the paired real sound)",
+    "is": "IS ↑ (confident, varied sounds)", "is_mean": "IS ↑ (confident, varied sounds)",
+    "cs": "CS ↑ (100 × cosine, sound ↔ image)", "CS": "CS ↑ (100 × cosine, sound ↔ image)",
+    "recall@1": "recall@1 ↑ (fraction retrieved)", "recall@5": "recall@5 ↑ (fraction retrieved)",
+    "train_loss": "training loss ↓", "val_loss": "validation loss ↓", "lr": "learning rate",
+    "diversity": "diversity (mean distance between one image's sounds)",
+    "acc_all": "all four attributes heard ↑ (fraction)",
+    "all four": "all four attributes heard ↑ (fraction)",
+    **{f"acc_{a}": f"{a} heard ↑ (fraction)" for a in ("shape", "colour", "count", "size")},
+    "accuracy": "accuracy ↑ (fraction correct)",
+    "centroid_gap": "centroid gap ↓", "pair_cosine_mean": "mean paired cosine ↑",
+    "chance_recall@1": "recall@1 by chance",
+}
+# keys whose values are fractions in [0, 1]: their axes run from 0 to 1
+_FRACTIONS = {"recall@1", "recall@5", "acc_all", "all four", "accuracy", "chance_recall@1",
+              *(f"acc_{a}" for a in ("shape", "colour", "count", "size"))}
+
+
+def label(key) -> str:
+    """The words for a raw key (:data:`LABELS`); a key not in the table is shown as it is."""
+    return LABELS.get(str(key), str(key))
+
+
+def use_theme() -> None:
+    """Apply :data:`THEME` to matplotlib's global settings, for figures you make yourself (the
+    kit's plot helpers apply it on their own while they draw)."""
+    import matplotlib
+    matplotlib.rcParams.update(THEME)
+
+
+def _themed(fn):
+    """Draw ``fn``'s figure under :data:`THEME` (leaving the caller's rcParams as they were)."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        import matplotlib
+        with matplotlib.rc_context(THEME):
+            return fn(*args, **kwargs)
+    return wrapper
+
+
+def _figure(width: float, height: float):
+    """A pyplot-free Figure under constrained layout (titles, colour bars and legends get their
+    room instead of overlapping the panels)."""
+    from matplotlib.figure import Figure
+    return Figure(figsize=(width, height), layout="constrained")
+
+
+def _value_axis(ax, key, values, axis: str = "y") -> None:
+    """Start a value axis at zero (no truncated bars); fractions run to 1."""
+    vals = [v for v in np.ravel(np.asarray(values, dtype=float)) if np.isfinite(v)]
+    lo = min([0.0, *vals])
+    hi = max([0.0, *vals]) if vals else 1.0
+    if str(key) in _FRACTIONS:
+        hi = max(hi, 1.0)
+    hi = hi * 1.08 if hi > 0 else 1.0
+    (ax.set_ylim if axis == "y" else ax.set_xlim)(lo * 1.08 if lo < 0 else 0.0, hi)
 
 
 def figures_dir(fast: bool | None = None) -> Path:
@@ -69,29 +149,42 @@ def audio_player(waveform, sampling_rate: int = 16000, normalize: bool = False):
     return Audio(w, rate=sampling_rate, normalize=normalize)
 
 
-
 def _grid(n: int, ncols: int, width: float, height: float):
     """A Figure with ``n`` panels in rows of ``ncols`` (``width`` × ``height`` inches each);
     returns it and the flat list of axes, the unused ones switched off."""
-    from matplotlib.figure import Figure
+    ncols = max(1, min(ncols, n)) if n else max(1, ncols)
     nrows = max(1, -(-n // ncols))
-    fig = Figure(figsize=(width * ncols, height * nrows))
+    fig = _figure(width * ncols, height * nrows)
     axes = list(fig.subplots(nrows, ncols, squeeze=False).flat)
     for ax in axes[n:]:
         ax.axis("off")
     return fig, axes
 
-def image_grid(images, titles=None, ncols: int = 6, size: float = 1.6):
-    """A grid of images (n, h, w, 3) uint8, each with an optional title; returns the Figure."""
+
+def _caption_lines(titles, width: int) -> int:
+    """The most lines any of ``titles`` wraps to at ``width`` characters (0 without titles)."""
+    if titles is None:
+        return 0
+    return max([_wrap(t, width).count("\n") + 1 for t in titles] or [0])
+
+
+@_themed
+def image_grid(images, titles=None, ncols: int = 6, size: float = 1.6, title: str | None = None):
+    """A grid of images (n, h, w, 3) uint8, each with an optional caption above it (wrapped,
+    with room of its own: captions never overlap the images); ``title`` over the whole grid.
+    Returns the Figure."""
     images = np.asarray(images)
     n = len(images)
-    fig, axes = _grid(n, ncols, size, size * 1.15)
+    width = max(14, int(size * 13))               # characters per caption line at 8 pt
+    lines = _caption_lines(None if titles is None else [titles[i] for i in range(n)], width)
+    fig, axes = _grid(n, ncols, max(size, 1.2), size + 0.16 * lines + 0.1)
     for i, ax in enumerate(axes[:n]):
         ax.axis("off")
         ax.imshow(images[i])
         if titles is not None:
-            ax.set_title(_wrap(titles[i], 22), fontsize=7)
-    fig.tight_layout()
+            ax.set_title(_wrap(titles[i], width), fontsize=_TITLE_PT)
+    if title:
+        fig.suptitle(title)
     return fig
 
 
@@ -104,55 +197,71 @@ def mel_image(waveform, sampling_rate: int = 16000) -> np.ndarray:
     return LogMel(sampling_rate=sampling_rate)(w)[0].numpy()
 
 
-def _time_panel(ax, title: str | None) -> None:
-    """Label one panel of a grid of signals against time: small ticks, a wrapped title."""
-    ax.set_xlabel("time (s)", fontsize=7)
-    ax.tick_params(labelsize=6)
+def _time_panel(ax, title: str | None, width: int = 34) -> None:
+    """Label one panel of a grid of signals against time: the time axis, a wrapped title."""
+    ax.set_xlabel("time (s)")
     if title is not None:
-        ax.set_title(_wrap(title, 34), fontsize=7)
+        ax.set_title(_wrap(title, width), fontsize=_TITLE_PT)
 
 
+MEL_COLOURBAR_LABEL = "log mel power (ln)"
+
+
+@_themed
 def plot_mel_grid(waveforms, titles=None, ncols: int = 4, sampling_rate: int = 16000,
-                  vmin: float = -11.5, vmax: float = 6.0):
-    """Log-mel spectrograms of several waveforms on one colour scale (so loudness compares)."""
+                  vmin: float = -11.5, vmax: float = 6.0, title: str | None = None,
+                  colorbar: bool = True):
+    """Log-mel spectrograms of several waveforms on one colour scale (so loudness compares),
+    with one colour bar for all of them and ``title`` over the grid."""
     n = len(waveforms)
-    fig, axes = _grid(n, ncols, 3.0, 2.2)
+    lines = _caption_lines(titles, 34)
+    fig, axes = _grid(n, ncols, 3.0, 2.0 + 0.15 * lines)
+    im = None
     for i, ax in enumerate(axes[:n]):
         mel = mel_image(waveforms[i], sampling_rate)
         seconds = mel.shape[1] / 100
-        ax.imshow(mel, origin="lower", aspect="auto", vmin=vmin, vmax=vmax, cmap="magma",
-                  extent=(0, seconds, 0, mel.shape[0]))
-        ax.set_ylabel("mel bin", fontsize=7)
+        im = ax.imshow(mel, origin="lower", aspect="auto", vmin=vmin, vmax=vmax, cmap="magma",
+                       extent=(0, seconds, 0, mel.shape[0]))
+        ax.set_ylabel("mel band (low → high)")
         _time_panel(ax, None if titles is None else titles[i])
-    fig.tight_layout()
+    if colorbar and im is not None:
+        fig.colorbar(im, ax=axes[:n], label=MEL_COLOURBAR_LABEL, shrink=0.9, pad=0.02)
+    if title or titles is None:      # panels without captions still get a title
+        fig.suptitle(title or "log-mel spectrogram" + ("s" if n > 1 else ""))
     return fig
 
 
+@_themed
 def plot_accuracy_bars(results: dict[str, dict[str, float]], title: str = "",
-                       chance: dict[str, float] | None = None):
+                       chance: dict[str, float] | None = None,
+                       spread: dict[str, dict[str, float]] | None = None):
     """Grouped bars: one group per attribute, one bar per entry of ``results``
-    (name -> {attribute: accuracy}); optional chance level per attribute as ticks."""
-    from matplotlib.figure import Figure
+    (name -> {attribute: accuracy}); optional chance level per attribute as dotted ticks, and
+    ``spread`` (name -> {attribute: std over seeds}) as error bars. The axis runs from 0 to 1."""
     names = list(results)
     attrs = [a for a in next(iter(results.values())) if a != "all"] + ["all"]
     x = np.arange(len(attrs))
     width = 0.8 / len(names)
-    fig = Figure(figsize=(1.3 * len(attrs) + 2, 3.0))
+    fig = _figure(1.3 * len(attrs) + 3.2, 3.2)
     ax = fig.subplots()
     for i, name in enumerate(names):
         vals = [results[name].get(a, np.nan) for a in attrs]
-        bars = ax.bar(x + (i - (len(names) - 1) / 2) * width, vals, width, label=name)
-        ax.bar_label(bars, fmt="%.2f", fontsize=6, padding=1)
+        err = None if not spread or name not in spread else \
+            [spread[name].get(a, 0.0) for a in attrs]
+        bars = ax.bar(x + (i - (len(names) - 1) / 2) * width, vals, width, label=name, yerr=err)
+        ax.bar_label(bars, fmt="%.2f", fontsize=7, padding=1)
     if chance:
         for j, a in enumerate(attrs):
             if a in chance:
-                ax.hlines(chance[a], j - 0.45, j + 0.45, colors="k", linestyles="dotted")
-    ax.set_xticks(x, attrs)
+                ax.hlines(chance[a], j - 0.45, j + 0.45, colors="k", linestyles="dotted",
+                          label="chance" if j == min(k for k, b in enumerate(attrs)
+                                                     if b in chance) else None)
+    ax.set_xticks(x, ["all four" if a == "all" else a for a in attrs])
+    ax.set_xlabel("attribute")
     ax.set_ylim(0, 1.1)
-    ax.set_ylabel("accuracy")
-    ax.set_title(title)
-    ax.legend(fontsize=7, loc="lower left")
-    fig.tight_layout()
+    ax.set_ylabel(label("accuracy"))
+    ax.set_title(title or "accuracy per attribute")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     return fig
 
 
@@ -178,51 +287,58 @@ def umap_2d(*embeds, seed: int = 0, n_neighbors: int = 15, min_dist: float = 0.1
     return np.split(xy, np.cumsum([len(a) for a in arrays])[:-1])
 
 
+def _umap_axes(ax) -> None:
+    """UMAP's coordinates have no unit: label the axes, hide the ticks."""
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_xlabel("UMAP 1 (no unit)")
+    ax.set_ylabel("UMAP 2 (no unit)")
+
+
+@_themed
 def plot_by_attribute(xy: np.ndarray, labels: dict[str, np.ndarray],
                       names: dict[str, list[str]], title: str = "", size: float = 2.6):
     """One scatter per attribute of (n, 2) points, coloured by that attribute's value."""
-    from matplotlib.figure import Figure
     attrs = list(labels)
-    fig = Figure(figsize=(size * len(attrs), size))
+    fig = _figure(size * len(attrs), size + 0.5)
     axes = fig.subplots(1, len(attrs), squeeze=False)
     for ax, a in zip(axes[0], attrs):
         for v, name in enumerate(names[a]):
             m = np.asarray(labels[a]) == v
             ax.scatter(xy[m, 0], xy[m, 1], s=4, alpha=0.7, label=name)
-        ax.set_title(a, fontsize=9)
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.legend(fontsize=6, markerscale=2, loc="best")
-    fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
+        ax.set_title(f"coloured by {a}")
+        _umap_axes(ax)
+        ax.legend(fontsize=7, markerscale=2, loc="best")
+    fig.suptitle(title or "UMAP of the embeddings, by attribute")
     return fig
 
 
+@_themed
 def plot_pair_lines(xy_a: np.ndarray, xy_b: np.ndarray, label_a: str, label_b: str,
                     num_lines: int = 60, title: str = "", seed: int = 0):
     """Two point sets from one reducer, and a line from each of ``num_lines`` random pairs'
     point in ``a`` to its partner in ``b`` (the Modality-Gap figure)."""
-    from matplotlib.figure import Figure
-    fig = Figure(figsize=(4.6, 4.2))
+    fig = _figure(4.6, 4.2)
     ax = fig.subplots()
     ax.scatter(xy_a[:, 0], xy_a[:, 1], s=4, alpha=0.6, label=label_a)
     ax.scatter(xy_b[:, 0], xy_b[:, 1], s=4, alpha=0.6, label=label_b)
     idx = np.random.default_rng(seed).choice(len(xy_a), min(num_lines, len(xy_a)), False)
-    for i in idx:
-        ax.plot([xy_a[i, 0], xy_b[i, 0]], [xy_a[i, 1], xy_b[i, 1]], c="k", lw=0.4, alpha=0.4)
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.legend(fontsize=7, markerscale=2)
-    ax.set_title(title, fontsize=9)
-    fig.tight_layout()
+    for k, i in enumerate(idx):
+        ax.plot([xy_a[i, 0], xy_b[i, 0]], [xy_a[i, 1], xy_b[i, 1]], c="k", lw=0.4, alpha=0.4,
+                label="a pair (same clip)" if k == 0 else None)
+    _umap_axes(ax)
+    ax.legend(markerscale=2)
+    ax.set_title(title or f"{label_a} vs {label_b}: lines join pairs")
     return fig
 
 
-def plot_history(histories: dict, keys=("train_loss", "val_loss", "recall@1")):
+@_themed
+def plot_history(histories: dict, keys=("train_loss", "val_loss", "recall@1"),
+                 title: str | None = None):
     """Training curves: one panel per key, one line per named :class:`v2a_kit.train.History`
-    (or its ``to_dict()``, or a summary's ``history`` dict of columns)."""
-    from matplotlib.figure import Figure
-    fig = Figure(figsize=(3.3 * len(keys), 2.8))
+    (or its ``to_dict()``, or a summary's ``history`` dict of columns). Panel titles and axes in
+    words (:data:`LABELS`); losses on a log scale, fractions from 0 to 1."""
+    fig = _figure(3.3 * len(keys), 3.0)
     axes = fig.subplots(1, len(keys), squeeze=False)
     for name, h in histories.items():
         cols = _history_columns(h)
@@ -230,12 +346,17 @@ def plot_history(histories: dict, keys=("train_loss", "val_loss", "recall@1")):
             if k in cols:
                 ax.plot(np.arange(len(cols[k])), cols[k], label=name)
     for ax, k in zip(axes[0], keys):
-        ax.set_title(k, fontsize=9)
-        ax.set_xlabel("epoch", fontsize=8)
+        ax.set_title(label(k))
+        ax.set_xlabel("epoch")
         if "loss" in k:
             ax.set_yscale("log")
-    axes[0][0].legend(fontsize=7)
-    fig.tight_layout()
+            ax.set_ylabel("loss (log scale)")
+        else:
+            ax.set_ylabel(label(k).split(" (")[0])
+            if k in _FRACTIONS:
+                ax.set_ylim(0, 1.02)
+    axes[0][0].legend()
+    fig.suptitle(title or "training curves")
     return fig
 
 
@@ -248,17 +369,20 @@ def _history_columns(h) -> dict:
 
 
 # --- listening: waveforms, spectrograms, players side by side ---------------------------------
-def plot_waveform(waveforms, titles=None, sampling_rate: int = 16000, ncols: int = 4):
+@_themed
+def plot_waveform(waveforms, titles=None, sampling_rate: int = 16000, ncols: int = 4,
+                  title: str | None = None):
     """Waveforms ((samples,) or (n, samples)) against time, on one amplitude scale [-1, 1]."""
     w = np.asarray(waveforms, dtype=np.float32)
     w = w[None] if w.ndim == 1 else w
     n = len(w)
-    fig, axes = _grid(n, min(ncols, n), 3.0, 1.8)
+    fig, axes = _grid(n, min(ncols, n), 3.0, 1.9 + 0.15 * _caption_lines(titles, 34))
     for i, ax in enumerate(axes[:n]):
         ax.plot(np.arange(w.shape[1]) / sampling_rate, w[i], lw=0.4, color="#33547a")
         ax.set_ylim(-1, 1)
+        ax.set_ylabel("amplitude (full scale ±1)")
         _time_panel(ax, None if titles is None else titles[i])
-    fig.tight_layout()
+    fig.suptitle(title or "waveform" + ("s" if n > 1 else ""))
     return fig
 
 
@@ -310,7 +434,7 @@ def side_by_side(images, waveforms, titles=None, sampling_rate: int = 16000,
                  f'<small>{escape(titles[i]) if titles is not None else ""}</small></td>']
         for j, wave in enumerate(w):
             fig = plot_mel_grid([wave], [f"sound {j}"], ncols=1, sampling_rate=sampling_rate)
-            fig.set_size_inches(2.6, 1.6)
+            fig.set_size_inches(3.2, 1.8)
             player = audio_player(wave, sampling_rate)._repr_html_()
             cells.append(f'<td style="text-align:center"><img src="{_png_data_uri(fig)}"/>'
                          f"<br/>{player}</td>")
@@ -327,48 +451,78 @@ def listen(output, max_items: int = 8):
                         sampling_rate=items[0].sampling_rate if items else 16000)
 
 
-def plot_knobs(knobs: dict[str, dict], metrics=("all four", "CS")):
+def _mean_std(v) -> tuple[float, float]:
+    """A value, or a ``{"mean": ..., "std": ...}`` record of one over seeds."""
+    if isinstance(v, dict):
+        return float(v["mean"]), float(v.get("std") or 0.0)
+    return float(v), 0.0
+
+
+@_themed
+def plot_knobs(knobs: dict[str, dict], metrics=("all four", "CS"), title: str | None = None,
+               spread: dict[str, dict] | None = None):
     """How metrics move with a generation knob: ``knobs`` = knob name -> {setting -> {metric:
-    value}}; one column per knob, one row per metric. Returns the Figure."""
-    from matplotlib.figure import Figure
-    fig = Figure(figsize=(3.2 * len(knobs), 2.2 * len(metrics)))
+    value}}; one column per knob, one row per metric. A value may be ``{"mean", "std"}`` over
+    seeds, or give ``spread`` (same nesting, the std): both draw error bars. Value axes start at
+    0 (fractions run to 1), so a small change looks small. Returns the Figure."""
+    fig = _figure(3.4 * len(knobs), 2.4 * len(metrics) + 0.4)
     axes = fig.subplots(len(metrics), len(knobs), squeeze=False)
     for c, (knob, by_setting) in enumerate(knobs.items()):
         xs = list(by_setting)
         for r, m in enumerate(metrics):
             ax = axes[r, c]
-            ax.plot(range(len(xs)), [by_setting[x][m] for x in xs], "o-", color="#33547a")
+            stats = [_mean_std(by_setting[x][m]) for x in xs]
+            ys = [s[0] for s in stats]
+            errs = [s[1] for s in stats]
+            if spread and knob in spread:
+                errs = [float(spread[knob].get(x, {}).get(m, 0.0)) for x in xs]
+            ax.errorbar(range(len(xs)), ys, yerr=errs if any(errs) else None, fmt="o-",
+                        color="#33547a")
             ax.set_xticks(range(len(xs)), [f"{x:g}" if isinstance(x, float) else str(x)
-                                           for x in xs], fontsize=7)
-            ax.tick_params(labelsize=7)
-            ax.set_ylabel(m, fontsize=8)
-            if r == len(metrics) - 1:
-                ax.set_xlabel(knob, fontsize=8)
-    fig.tight_layout()
+                                           for x in xs])
+            ax.set_ylabel(_wrap(label(m), 24))
+            _value_axis(ax, m, np.add(ys, errs))
+            if r == 0:
+                ax.set_title(f"varying {knob}")
+            ax.set_xlabel(knob)
+    fig.suptitle(title or "what the generation knobs change (higher is better)")
     return fig
 
 
-def plot_systems(report: dict, metrics=("fd", "kl", "cs", "acc_all")):
+@_themed
+def plot_systems(report: dict, metrics=("fd", "kl", "cs", "acc_all"), title: str | None = None):
     """One panel per metric: each system's mean over seeds with the seeds' spread (± std) and
-    the per-seed values as dots. ``report``: :func:`v2a_kit.pocket.reproduce.reproduce`'s."""
-    from matplotlib.figure import Figure
+    the per-seed values as dots. ``report``: :func:`v2a_kit.pocket.reproduce.reproduce`'s.
+    Panels are titled in words with the better direction (:data:`LABELS`); bars start at 0."""
     systems = report["systems"]
     names = list(systems)
-    fig = Figure(figsize=(3.3 * len(metrics), 3.0))
+    ref = "real audio" if "real audio" in names else (names[0] if names else None)
+    fig = _figure(3.4 * len(metrics), 0.42 * len(names) + 1.5)
     axes = fig.subplots(1, len(metrics), squeeze=False)[0]
     for ax, m in zip(axes, metrics):
+        tops = []
         for k, name in enumerate(names):
             stat = systems[name]["metrics"][m]
             if stat["mean"] is None:
                 continue
-            ax.barh(k, stat["mean"], xerr=stat["std"] or 0, color="#9fb3c8" if k else "#c8b39f",
-                    edgecolor="#33547a", capsize=2)
+            ax.barh(k, stat["mean"], xerr=stat["std"] or 0,
+                    color="#c8b39f" if name == ref else "#9fb3c8",
+                    edgecolor="#33547a")
             seeds = [v for v in stat.get("per_seed", []) if v is not None]
             ax.plot(seeds, [k] * len(seeds), "o", ms=2.5, color="#33547a")
-        ax.set_yticks(range(len(names)), names if ax is axes[0] else [""] * len(names),
-                      fontsize=7)
+            tops += [stat["mean"] + (stat["std"] or 0), *seeds]
+        ax.set_yticks(range(len(names)), names if ax is axes[0] else [""] * len(names))
+        if ax is axes[0]:
+            ax.set_ylabel("system")
         ax.invert_yaxis()
-        ax.set_title(m, fontsize=8)
-        ax.tick_params(labelsize=7)
-    fig.tight_layout()
+        ax.set_title(_wrap(label(m), 26))
+        ax.set_xlabel(label(m).split(" (")[0].replace(" ↑", "").replace(" ↓", "")
+                      + (" (fraction)" if m in _FRACTIONS else ""))
+        _value_axis(ax, m, tops, axis="x")
+    nseeds = max((len(s["metrics"][metrics[0]].get("per_seed", []))
+                  for s in systems.values()), default=0)
+    if not title:
+        title = f"each system: mean ± std over {nseeds} seed(s), dots = seeds"
+        title += f"; tan bar: {ref}" if ref else ""
+    fig.suptitle(title)
     return fig
