@@ -52,7 +52,7 @@ def _prose(markdown: str) -> str:
     text = re.sub(r"<[^>]+>", " ", text)
     text = re.sub(r"(?ims)^#+\s*references\b.*?(?=^#|\Z)", " ", text)
     text = re.sub(r"\b(?:arXiv\s*)?\d{4}\.\d{4,5}\b", " ", text)          # arXiv ids
-    text = re.sub(r"(?<![\w.])\d{2}\.\d{1,2}(?![\w.])(?=[^%×]|$)", " ", text)  # exercise ids
+    text = re.sub(r"\b(?:Exercises?|Solution)\s+\d{2}\.\d{1,2}\b", " ", text)  # exercise ids
     return text
 
 
@@ -199,7 +199,8 @@ def test_a_figure_an_output_shows_passes(markdown, output):
 
 
 @pytest.mark.parametrize("markdown", [
-    "Exercise 03.2 asks for `guidance_scale=2.5`.", "see arXiv 2308.09300",
+    "Exercise 03.2 asks for `guidance_scale=2.5`.", "**Exercise 03.2.** Solution 03.2",
+    "see arXiv 2308.09300",
     "## 2. Section two has 3 sounds", "<!-- claim: 0.99 -->", "```python\nx = 0.5\n```",
     "## References\nSmith, 2021, vol. 3.5"])
 def test_structure_and_code_are_not_figures(markdown):

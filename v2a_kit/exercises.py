@@ -552,7 +552,8 @@ EXERCISES: dict[str, Exercise] = {e.id: e for e in [
              "Compare with the ensemble's accuracy (`zero_shot` in the notebook): the attribute "
              "whose accuracy drops most is the one a single wording describes least reliably."),
     Exercise("01.2", "Generate the audio caption of `pw.sample_world(1, seed=2030)` with "
-             "`guidance_scale` 1, 2.5 and 5, eight sounds each (`num_waveforms_per_prompt=8`, "
+             "`guidance_scale` of `1`, `2.5` and `5`, eight sounds each "
+             "(`num_waveforms_per_prompt=8`, "
              "generator seed 0). Pass {w: {'accuracy', 'variety'}}: the share heard with every "
              "attribute right, and the mean pairwise tagger-feature distance.",
              solve_01_2, _PAIR, "a dict {guidance: {'accuracy': float, 'variety': float}}",
@@ -615,7 +616,7 @@ EXERCISES: dict[str, Exercise] = {e.id: e for e in [
              "the sounds of some images vary more in CLAP space, their conditional mean (what "
              "regression predicts before normalising) is shorter. Compare the norms across "
              "values."),
-    Exercise("04.1", "Re-run the trade-off with `mapper_guidance=3.0` (and 1.0 to compare) on 8 "
+    Exercise("04.1", "Re-run the trade-off with `mapper_guidance=3.0` (and `1.0` to compare) on 8 "
              "images: pass {w: {'diversity', 'cs'}} of the generative row.",
              solve_04_1, _PAIR, "a dict {guidance: {'diversity': float, 'cs': float}}",
              "Guidance of the prior sharpens its samples toward the condition: expect diversity "
@@ -752,8 +753,8 @@ def details(exercise_id: str) -> str:
     if ex.solve is not None:
         code = textwrap.dedent(inspect.getsource(ex.solve))
         body += ["", "```python", code.rstrip(), "```", "",
-                 f"Run it: `vk.exercises.solution({exercise_id!r})()`"
-                 + (f"; check yours: `vk.exercises.check({exercise_id!r}, answer)`."
+                 f"Run it: `exercises.solution({exercise_id!r})()`"
+                 + (f"; check yours: `exercises.check({exercise_id!r}, answer)`."
                     if ex.compare else ".")]
     return ("<details><summary>Solution " + exercise_id + "</summary>\n\n" + "\n".join(body)
             + "\n\n</details>")
