@@ -205,3 +205,23 @@ def test_a_figure_an_output_shows_passes(markdown, output):
     "## References\nSmith, 2021, vol. 3.5"])
 def test_structure_and_code_are_not_figures(markdown):
     assert check_notebook(_nb(markdown, ""), "99_test") == (0, [])
+
+
+# --- the helpers the notebooks say their figures with ----------------------------------------
+def test_render_fills_the_template_and_refuses_a_missing_value():
+    from v2a_kit import ConfigError
+    from v2a_kit.viz import render
+    assert render("recall@1 {r:.3f} of {n:,} pairs", r=0.12345, n=1500) == \
+        "recall@1 0.123 of 1,500 pairs"
+    with pytest.raises(ConfigError, match=r"names \['n'\] but no value"):
+        render("recall@1 {r:.3f} of {n:,} pairs", r=0.5)
+
+
+def test_measured_runtime_reads_the_runtimes_record():
+    from v2a_kit.viz import measured_runtime
+    record = json.loads((ROOT / "benchmarks" / "results" / "runtimes.json").read_text())
+    name = next(iter(record["notebooks"]))
+    t = measured_runtime(name)
+    assert t["full_s"] == record["notebooks"][name]["full_s"]
+    assert t["fast_s"] == record["notebooks"][name]["fast_s"]
+    assert measured_runtime("no_such_notebook") is None
