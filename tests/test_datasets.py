@@ -477,7 +477,11 @@ def test_published_numbers_match_the_paper():
     assert (im2wav["fd"], im2wav["fad"], im2wav["cs_vggsound"], im2wav["cs_imagehear"]) == \
         (51.500, 6.005, 7.827, 9.843)
     assert (clipsonic["fd"], clipsonic["fad"], clipsonic["cs_vggsound"],
-            clipsonic["cs_imagehear"]) == (27.124, 3.495, 7.251, 11.392)
+            clipsonic["cs_imagehear"], clipsonic["params_m"], clipsonic["inference_s"]) == \
+        (27.124, 3.495, 7.251, 11.392, 142.58, 53.94)
+    reference = PUBLISHED["Reference (real audio)"]
+    assert reference["cs_vggsound"] == 8.925 < v2a["cs_vggsound"]               # real audio's CS
+    assert all(reference[k] is None for k in ("fd", "fad", "cs_imagehear", "params_m"))
     # the paper's headline claims follow from the rows
     assert round(1 - v2a["params_m"] / im2wav["params_m"], 2) == 0.86        # "86% fewer"
     assert round(im2wav["inference_s"] / v2a["inference_s"]) == 24            # "24x faster"
@@ -493,7 +497,8 @@ def test_published_table_markdown():
     assert lines[0].startswith("| Method | FD ↓ | FAD ↓ | CS VGGSound ↑ | CS ImageHear ↑")
     assert "| V2A-Mapper | 24.168 | 0.841 | 9.720 | 11.950 | 48.83 | 35.45 |" in lines
     assert "| Im2Wav | 51.500 | 6.005 | 7.827 | 9.843 | 360.40 | 864.12 |" in lines
-    assert "| CLIPSonic-IQ | 27.124 | 3.495 | 7.251 | 11.392 | – | – |" in lines
+    assert "| CLIPSonic-IQ | 27.124 | 3.495 | 7.251 | 11.392 | 142.58 | 53.94 |" in lines
+    assert "| Reference (real audio) | – | – | 8.925 | – | – | – |" in lines
     assert "| ours (pocket) | 30.123 | – | 8.500 | – | – | – |" in lines
     assert "heng-hw/V2A-Mapper" in lines[-1]
     assert "Published rows" not in published_table(with_source=False)

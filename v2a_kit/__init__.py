@@ -46,7 +46,8 @@ _LAZY = {
 }
 # submodules reachable as attributes (``vk.generation.SCHEDULERS``), imported on first use
 _SUBMODULES = {"atomic", "checkpoints", "cli", "configs", "datasets", "defaults", "devices",
-               "distributed", "embeddings", "encoders", "evaluation", "explorer", "generation",
+               "distributed", "embeddings", "encoders", "evaluation", "exercises", "explorer",
+               "generation",
                "mappers", "media", "models", "pipeline", "pocket", "presets", "registry",
                "spaces", "tokenizers", "train", "viz", "weights"}
 

@@ -526,3 +526,57 @@ def plot_systems(report: dict, metrics=("fd", "kl", "cs", "acc_all"), title: str
         title += f"; tan bar: {ref}" if ref else ""
     fig.suptitle(title)
     return fig
+
+
+# --- computed prose: sentences whose figures come from the notebook's variables ----------------
+def render(template: str, **values) -> str:
+    """``template.format(**values)``, refusing a field that no value fills (a ``ConfigError``
+    naming it) instead of leaving a hole in the sentence."""
+    import string
+
+    from .errors import ConfigError
+    fields = {f for _, f, _, _ in string.Formatter().parse(template) if f}
+    missing = sorted({f.split(".")[0].split("[")[0] for f in fields} - set(values))
+    if missing:
+        raise ConfigError(f"say(): the template names {missing} but no value was given for "
+                          f"{'it' if len(missing) == 1 else 'them'}; pass {missing[0]}=...")
+    return template.format(**values)
+
+
+def say(template: str, **values) -> None:
+    """Show a Markdown sentence whose figures come from variables: ``say("recall@1 is
+    {r:.3f}", r=recall)``. The notebooks state measured numbers this way, never typed into a
+    markdown cell, so the prose follows whatever the models produce (``tests/
+    test_notebook_prose.py`` checks that every figure in a markdown cell is shown by an output).
+    """
+    from IPython.display import Markdown, display
+    display(Markdown(render(template, **values)))
+
+
+def measured_runtime(notebook: str) -> dict | None:
+    """The last measured run time of ``notebook`` (e.g. ``"03_regression_mapper"``) from
+    ``benchmarks/results/runtimes.json`` (``tools/measure_runtimes.py``): ``{"full_s",
+    "fast_s", "cores", "date"}``, or ``None`` outside a source checkout or if not measured."""
+    path = _CHECKOUT / "benchmarks" / "results" / "runtimes.json"
+    try:
+        data = json.loads(path.read_text())
+        times = data["notebooks"][notebook]
+        machine = data.get("machines", {}).get("notebooks-full", {})
+        return {"full_s": float(times["full_s"]), "fast_s": float(times["fast_s"]),
+                "cores": machine.get("cores"), "date": machine.get("date")}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def say_runtime(notebook: str) -> None:
+    """State a notebook's measured run time (:func:`measured_runtime`) as a Markdown line."""
+    t = measured_runtime(notebook)
+    if t is None:
+        say("**Run time**: not measured in this installation (`make notebooks` measures it).")
+    else:
+        say("**Run time**, as last measured by `make notebooks` on {cores} CPU cores ({date}): "
+            "{full:.0f} s in full mode, {fast:.0f} s in FAST mode (`V2A_FAST=1`).",
+            cores=t["cores"], date=t["date"], full=t["full_s"], fast=t["fast_s"])
+
+
+__all__ += ["render", "say", "measured_runtime", "say_runtime"]
