@@ -466,7 +466,7 @@ def solve_06_2(sizes=(32, 64, 128), world_seed: int = 6600):
     from .registry import load_extractors
     ex = load_extractors(PRESET)
     real = pw.sample_world(max(sizes), seed=world_seed)
-    other = pw.sample_audio_for(real.labels, seed=world_seed + 1)
+    other = pw.sample_audio_for(real, seed=world_seed + 1)
     fa, fb = ex.fd.fd_features(real.audio), ex.fd.fd_features(other.audio)
     return {k: frechet_distance(fa[:k], fb[:k]) for k in sizes}
 
@@ -494,7 +494,7 @@ def _compare_variety(answer, expected, where="the answer"):
         return [f"{where}: expected a function waveforms (k, 16000) -> float, got "
                 f"{_describe(answer)}"]
     scenes = pw.sample_world(8, seed=2031)
-    one = pw.sample_audio_for({a: np.repeat(v[:1], 8) for a, v in scenes.labels.items()},
+    one = pw.sample_audio_for({a: np.repeat(scenes.labels[a][:1], 8) for a in pw.ATTRIBUTES},
                               seed=2032).audio
     same = np.repeat(scenes.audio[:1], 8, axis=0)
     values = {}

@@ -333,6 +333,32 @@ def plot_pair_lines(xy_a: np.ndarray, xy_b: np.ndarray, label_a: str, label_b: s
 
 
 @_themed
+def plot_samples_per_image(xy_real: np.ndarray, xy_generative: np.ndarray,
+                           xy_regression: np.ndarray, num_samples: int, title: str = ""):
+    """One reducer's points for the same images (image-major rows, ``num_samples`` per image
+    for real and generative, one per image for regression): one colour per image; circles =
+    real sounds, triangles = the generative mapper's samples, crosses = the regression mapper's
+    single answer."""
+    fig = _figure(5.2, 4.4)
+    ax = fig.subplots()
+    n = len(xy_regression)
+    colours = [f"C{i % 10}" for i in range(n)]
+    for i in range(n):
+        rows = slice(i * num_samples, (i + 1) * num_samples)
+        first = i == 0
+        ax.scatter(*xy_real[rows].T, s=22, c=colours[i], marker="o", alpha=0.75,
+                   label="real sounds" if first else None)
+        ax.scatter(*xy_generative[rows].T, s=30, c=colours[i], marker="^", alpha=0.75,
+                   edgecolors="k", linewidths=0.4, label="generative samples" if first else None)
+        ax.scatter(*xy_regression[i], s=90, c=colours[i], marker="X", edgecolors="k",
+                   linewidths=0.8, label="regression (one answer)" if first else None)
+    _umap_axes(ax)
+    ax.legend(loc="best", fontsize=8)
+    ax.set_title(title or "CLAP embeddings of one image's sounds (one colour per image)")
+    return fig
+
+
+@_themed
 def plot_history(histories: dict, keys=("train_loss", "val_loss", "recall@1"),
                  title: str | None = None):
     """Training curves: one panel per key, one line per named :class:`v2a_kit.train.History`
