@@ -431,7 +431,7 @@ def plot_modes(draws, num_panels: int = 3, size: float = 2.8):
     fig.suptitle(
         f"{spec.num_modes} right answers per input ({numbers['mode_separation_deg']:.0f}° "
         f"apart): the regression answer lies {reg['dist_to_nearest_mode_deg']:.0f}° from the "
-        f"nearest; {dif['on_mode_fraction']:.0%} of the diffusion samples lie on one, in "
+        f"nearest mode; {dif['on_mode_fraction']:.0%} of the diffusion samples lie on a mode, in "
         "proportions " + " / ".join(f"{p:.2f}" for p in dif["mode_proportions"])
         + " (true " + " / ".join(f"{w:.2f}" for w in spec.weights) + ")", fontsize=9)
     return fig

@@ -8,15 +8,15 @@ K offsets ``spec.offsets_deg``, chosen with the known proportions ``spec.weights
 Gaussian jitter of ``spec.noise_deg`` in angle. One input thus has K well-separated modes.
 
 - A regression mapper trained with the kit's loss (MSE between unit vectors) learns the
-  conditional mean direction ``normalize(Σ_k w_k · e^{i o_k})`` turned by θ — with the default
-  offsets ±60° and weights 0.6 / 0.4 that is −19.1°, on no mode at all.
+  conditional mean direction ``normalize(Σ_k w_k · e^{i o_k})`` turned by θ
+  (``spec.mean_offset_deg``): between the modes, on none of them.
 - A diffusion prior learns p(target | input) and samples its modes in their proportions.
 
 :func:`sample_modes` draws the pairs (deterministic from a seed); :func:`train_mappers` trains
-both mappers with the kit's own :func:`v2a_kit.train.train_named` (configs ``regression-2d``,
-``diffusion-2d``); :func:`draw` maps held-out inputs through both and draws fresh data targets
-for them; :func:`measure` turns those draws into numbers; :func:`run_example` does all four.
-``v2a_kit.viz.plot_modes`` draws the figure. This module is imported on its own
+both mappers from their named configs (``regression-2d``, ``diffusion-2d``) with the kit's own
+:func:`v2a_kit.train.fit`; :func:`draw` maps held-out inputs through both and draws fresh
+data targets for them; :func:`measure` turns those draws into numbers; :func:`run_example` does
+all four. ``v2a_kit.viz.plot_modes`` draws the figure. This module is imported on its own
 (``from v2a_kit.datasets import modes``): it trains models, the rest of ``datasets`` only reads
 files.
 """
@@ -42,10 +42,10 @@ __all__ = ["ModeSpec", "ModeData", "TrainedMappers", "ModeDraws", "ModeExample",
 CLIP_SPACE = Space("clip", "2d-example/input-direction", "exact", 2)
 CLAP_SPACE = Space("clap", "2d-example/target-direction", "exact", 2)
 CONFIGS = {"regression": "regression-2d", "diffusion": "diffusion-2d"}   # named mapper configs
-# pairs drawn (of which num_val held out for validation) and the epochs of each mapper's config
-# that run; FAST (the notebooks' smoke mode) trains for fewer.
-SIZES = {"full": {"num_pairs": 8192, "num_val": 1024, "epochs": None},
-         "fast": {"num_pairs": 4096, "num_val": 512, "epochs": 12}}
+# training pairs drawn and the epochs that run (None: the config's); FAST, the notebooks' smoke
+# mode, trains on fewer for fewer.
+SIZES = {"full": {"num_pairs": 8192, "epochs": None},
+         "fast": {"num_pairs": 4096, "epochs": 16}}
 MIN_SEPARATION_NOISE = 6.0   # modes at least this many noise widths apart ("well separated")
 ON_MODE_NOISE = 3.0          # a direction within this many noise widths of a mode is on it
 MIN_MEAN_LENGTH = 0.05       # |Σ w_k e^{i o_k}| below this: the mean has no direction
@@ -215,8 +215,9 @@ def sample_modes(num_pairs: int, spec: ModeSpec | None = None, seed: int = 0,
 
 @dataclass
 class TrainedMappers:
-    """Both mappers, trained on one :class:`ModeData`, and what ``train_named`` reported
-    (``summaries[kind]``, with ``cpu_s`` beside its wall-clock ``train_s``)."""
+    """Both mappers, trained on one :class:`ModeData`, and how their training went
+    (``summaries[kind]``: config, parameters, pairs, epochs, last training loss, wall-clock
+    ``train_s`` and process CPU ``cpu_s`` seconds)."""
 
     regression: object
     diffusion: object
@@ -225,24 +226,41 @@ class TrainedMappers:
 
 def train_mappers(data: ModeData, *, fast: bool = False, seed: int = 0,
                   progress: bool = False) -> TrainedMappers:
-    """Train the kit's regression mapper and diffusion prior on ``data`` with
-    :func:`~v2a_kit.train.train_named` (configs :data:`CONFIGS`; ``SIZES["fast"]["epochs"]``
-    epochs in FAST mode), ``SIZES[...]["num_val"]`` pairs held out for validation."""
-    from ..train import train_named
+    """Train the kit's regression mapper and diffusion prior on all of ``data`` with the kit's
+    :func:`~v2a_kit.train.fit`, each created from its named config (:data:`CONFIGS`) under
+    ``seeded(seed)`` as :func:`~v2a_kit.train.train_named` does; ``SIZES["fast"]["epochs"]``
+    epochs in FAST mode.
+
+    Unlike ``train_named`` it holds out no validation pairs and keeps the last epoch: with
+    several right answers per input the validation loss is dominated by the answers' own spread
+    (regression cannot do better than the conditional mean, the prior's loss mixes all noise
+    levels), so its minimum falls on a random early epoch, while the last epoch is the one the
+    cosine schedule has annealed. The held-out check is :func:`draw` on fresh inputs.
+    """
+    from ..devices import seeded
+    from ..mappers import create_mapper, get_config
+    from ..train import TrainConfig, fit
 
     if not isinstance(data, ModeData):
         raise ConfigError(f"data must be the ModeData of sample_modes, got {type(data).__name__}")
-    size = SIZES["fast" if fast else "full"]
-    num_val = min(size["num_val"], len(data) // 4)
-    if num_val < 1:
-        raise ConfigError(f"data has {len(data)} pairs; need at least 4 to hold some out")
-    overrides = {} if size["epochs"] is None else {"epochs": size["epochs"]}
+    seed = _check_count(seed, "seed", 0)
+    epochs = SIZES["fast" if fast else "full"]["epochs"]
     mappers, summaries = {}, {}
-    for kind, config in CONFIGS.items():
-        cpu0 = time.process_time()
-        mappers[kind], summary = train_named(data.pairs, config, num_val=num_val, seed=seed,
-                                             progress=progress, **overrides)
-        summaries[kind] = {**summary, "cpu_s": time.process_time() - cpu0}
+    for kind, name in CONFIGS.items():
+        settings = {**get_config(name)["train"], "seed": seed, "progress": progress}
+        if epochs is not None:
+            settings["epochs"] = epochs
+        settings["batch_size"] = min(settings["batch_size"], len(data))
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        with seeded(seed):  # initialisation and batches; the caller's random state is left alone
+            mapper = create_mapper(name, CLIP_SPACE, CLAP_SPACE)
+            history = fit(mapper, data.pairs, None, TrainConfig(**settings))
+        mappers[kind] = mapper
+        summaries[kind] = {"config": name, "parameters": mapper.num_parameters(),
+                           "num_train": len(data), "epochs_run": len(history.epochs),
+                           "last_train_loss": history.epochs[-1]["train_loss"],
+                           "train_s": time.perf_counter() - wall0,
+                           "cpu_s": time.process_time() - cpu0}
     return TrainedMappers(mappers["regression"], mappers["diffusion"], summaries)
 
 
@@ -329,6 +347,7 @@ def _source_numbers(offsets: np.ndarray, spec: ModeSpec) -> dict:
         "proportion_error": float(np.abs(props - np.asarray(spec.weights)).max()),
         "inputs_with_2_modes_fraction": float((covered >= 2).mean()),
         "spread_deg": _spread_deg(offsets),
+        "within_mode_spread_deg": float(np.sqrt((dist[on] ** 2).mean())) if on.any() else None,
     }
 
 
@@ -342,7 +361,9 @@ def measure(draws: ModeDraws) -> dict:
       the fraction of answers on a mode, the proportions of the on-mode answers per mode and
       their largest error against ``spec.weights`` (compare with the data's own, a sampling
       error of the same count), the fraction of inputs with answers on ≥ 2 modes, and the
-      within-input spread (mean angle between two answers for one input; 0 for regression).
+      within-input spread (mean angle between two answers for one input; 0 for regression)
+      and the within-mode spread (root mean square angle of the on-mode answers to their mode,
+      ``None`` without any; the data's is about ``spec.noise_deg``).
     - ``regression_to_conditional_mean_deg``: mean angle between the regression answer and the
       conditional mean direction; ``regression_between_modes_fraction``: inputs whose
       regression answer is on no mode.
@@ -384,8 +405,8 @@ def run_example(fast: bool = False, seed: int = 0, spec: ModeSpec | None = None,
     draws = draw(mappers.regression, mappers.diffusion, data.spec, seed=seed + 1)
     numbers = measure(draws)
     numbers["train"] = {kind: {k: mappers.summaries[kind][k] for k in
-                               ("config", "parameters", "num_train", "num_val", "epochs_run",
-                                "train_s", "cpu_s")}
+                               ("config", "parameters", "num_train", "epochs_run",
+                                "last_train_loss", "train_s", "cpu_s")}
                         for kind in CONFIGS}
     numbers["fast"] = bool(fast)
     return ModeExample(data, mappers, draws, numbers)
