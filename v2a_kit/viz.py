@@ -605,4 +605,89 @@ def say_runtime(notebook: str) -> None:
             cores=t["cores"], date=t["date"], full=t["full_s"], fast=t["fast_s"])
 
 
-__all__ += ["render", "say", "measured_runtime", "say_runtime"]
+__all__ += ["render", "say", "measured_runtime", "say_runtime", "plot_samples_per_image"]
+
+
+# --- the 2-D example of notebook 04 (v2a_kit.datasets.modes) ---------------------------------
+__all__ += ["plot_modes"]
+
+_MODE_COLOURS = {"data": "0.55", "diffusion": "#1f77b4", "regression": "#d62728"}
+
+
+def plot_modes(draws, num_panels: int = 3, size: float = 2.8):
+    """The 2-D example of :mod:`v2a_kit.datasets.modes`: where each mapper's answers fall.
+
+    Left: every held-out input of ``draws`` (x: its direction) with each answer's turn from it
+    (y): fresh data targets, the diffusion prior's samples and the regression mapper's one
+    answer, against the true modes and the conditional mean. Right: ``num_panels`` of the inputs
+    on the unit circle (the 2-D sphere the embeddings live on): the input's direction as an
+    arrow, the diffusion samples and the regression answer on the circle, the data targets on a
+    ring just outside it (so the two do not hide each other). The title's numbers are
+    :func:`v2a_kit.datasets.modes.measure` of ``draws``.
+    """
+    from matplotlib.figure import Figure
+
+    from .datasets.modes import ModeDraws, measure
+    from .errors import ConfigError
+
+    if not isinstance(draws, ModeDraws):
+        raise ConfigError(f"draws must be the ModeDraws of v2a_kit.datasets.modes.draw, got "
+                          f"{type(draws).__name__}")
+    n = len(draws.input_deg)
+    if isinstance(num_panels, bool) or not isinstance(num_panels, int) \
+            or not 1 <= num_panels <= n:
+        raise ConfigError(f"num_panels={num_panels!r}; expected an int in 1..{n}")
+    spec, numbers = draws.spec, measure(draws)
+    fig = Figure(figsize=(size * (2 + num_panels), size * 1.25), layout="constrained")
+    grid = fig.add_gridspec(1, 2 + num_panels)
+    ax = fig.add_subplot(grid[0, :2])
+    x, s = draws.input_deg, draws.data_deg.shape[1]
+    for source, label in (("data", "data: targets drawn for the input"),
+                          ("diffusion", "diffusion prior: its samples")):
+        ax.scatter(np.repeat(x, s), draws.offsets(source).ravel(), s=3, alpha=0.35,
+                   color=_MODE_COLOURS[source], label=label, rasterized=True)
+    ax.plot(x, draws.offsets("regression")[:, 0], ".", ms=4, color=_MODE_COLOURS["regression"],
+            label="regression mapper: its one answer")
+    for k, (offset, weight) in enumerate(zip(spec.offsets_deg, spec.weights)):
+        ax.axhline(offset, ls=":", lw=0.8, color="k")
+        ax.text(x.max(), offset + 4, f"mode {k + 1}: {weight:.0%} of targets", ha="right",
+                fontsize=7)
+    ax.axhline(spec.mean_offset_deg, ls="--", lw=0.8, color=_MODE_COLOURS["regression"])
+    ax.text(x.min(), spec.mean_offset_deg + 4, "conditional mean", fontsize=7,
+            color=_MODE_COLOURS["regression"])
+    ax.set(xlim=(-180, 180), ylim=(-180, 180), xlabel="input direction (degrees)",
+           ylabel="answer's turn from the input (degrees)",
+           title="Held-out inputs: the answers' turns from the input")
+    ax.legend(loc="lower left", fontsize=7, markerscale=3)
+    for p, i in enumerate(np.linspace(0, n - 1, num_panels + 2)[1:-1].round().astype(int)):
+        _mode_circle(fig.add_subplot(grid[0, 2 + p]), draws, int(i), legend=p == 0)
+    reg, dif = numbers["regression"], numbers["diffusion"]
+    fig.suptitle(
+        f"{spec.num_modes} right answers per input ({numbers['mode_separation_deg']:.0f}° "
+        f"apart): the regression answer lies {reg['dist_to_nearest_mode_deg']:.0f}° from the "
+        f"nearest mode; {dif['on_mode_fraction']:.0%} of the diffusion samples lie on a mode, in "
+        "proportions " + " / ".join(f"{p:.2f}" for p in dif["mode_proportions"])
+        + " (true " + " / ".join(f"{w:.2f}" for w in spec.weights) + ")", fontsize=9)
+    return fig
+
+
+def _mode_circle(ax, draws, i: int, legend: bool) -> None:
+    """One input of :func:`plot_modes` on the unit circle."""
+    t = np.linspace(0, 2 * np.pi, 200)
+    ax.plot(np.cos(t), np.sin(t), lw=0.6, color="0.8")
+    for source, radius, label in (("data", 1.15, "data targets (outer ring)"),
+                                  ("diffusion", 1.0, "diffusion samples")):
+        a = np.deg2rad(draws.data_deg[i] if source == "data" else draws.diffusion_deg[i])
+        ax.scatter(radius * np.cos(a), radius * np.sin(a), s=10, alpha=0.5,
+                   color=_MODE_COLOURS[source], label=label)
+    r = np.deg2rad(draws.regression_deg[i])
+    ax.plot(np.cos(r), np.sin(r), "*", ms=12, color=_MODE_COLOURS["regression"],
+            label="regression answer")
+    a = np.deg2rad(draws.input_deg[i])
+    ax.annotate("", (0.8 * np.cos(a), 0.8 * np.sin(a)), (0, 0),
+                arrowprops={"arrowstyle": "->", "color": "k"})
+    ax.text(0.4 * np.cos(a), 0.4 * np.sin(a) + 0.1, "input", fontsize=7, ha="center")
+    ax.set(xlim=(-1.35, 1.35), ylim=(-1.35, 1.35), aspect="equal", xticks=[], yticks=[],
+           title=f"input at {draws.input_deg[i]:.0f}°")
+    if legend:
+        ax.legend(loc="upper left", fontsize=6, bbox_to_anchor=(0.0, -0.02), frameon=False)

@@ -7,7 +7,8 @@ ImageHear is one ``git clone`` away. The loaders say exactly what they found, wh
 (a count and the first few ids) and refuse with a :class:`~v2a_kit.errors.MediaError` that names
 the file, line or folder at fault.
 
-Everything public is importable from here; the code lives in submodules:
+Everything public is importable from here except :mod:`~v2a_kit.datasets.modes`; the code
+lives in submodules:
 
 - :mod:`~v2a_kit.datasets.items`: the item and result types (:class:`VGGSoundItem`,
   :class:`ImageHearItem`, :class:`EvalSet`, :class:`GeneratedMatch`),
@@ -18,6 +19,9 @@ Everything public is importable from here; the code lives in submodules:
   :func:`load_imagehear`;
 - :mod:`~v2a_kit.datasets.matching`: :func:`match_generated`;
 - :mod:`~v2a_kit.datasets.published`: :data:`PUBLISHED` and :func:`published_table`.
+- :mod:`~v2a_kit.datasets.modes`, imported on its own (``from v2a_kit.datasets import modes``,
+  it trains mappers): the 2-D example of notebook 04, whose inputs each have several modes of
+  targets.
 
 **VGGSound** (Chen et al. 2020, https://www.robots.ox.ac.uk/~vgg/data/vggsound/,
 github.com/hche11/VGGSound). Accepted lists, told apart by their number of columns:
