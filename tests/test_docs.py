@@ -31,6 +31,15 @@ def _block(text: str, name: str) -> str:
     return text.split(begin, 1)[1].split(end, 1)[0].strip("\n")
 
 
+def test_readme_pocket_build_block_is_the_shipped_builds():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("update_readme",
+                                                  ROOT / "tools" / "update_readme.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    assert _block((ROOT / "README.md").read_text(), "pocket-build") == tool.pocket_build_text()
+
+
 def test_readme_science_block_is_the_benchmarks_report():
     from v2a_kit.pocket.science import science_summary
     report = json.loads((ROOT / "figures" / "06_pocket_science.json").read_text())

@@ -5,6 +5,8 @@
 - ``schedulers``: benchmarks/results/schedulers.json (benchmarks/bench_schedulers.py);
 - ``reproduction``: figures/06_reproduction.json (notebook 06);
 - ``science``: figures/06_pocket_science.json (benchmarks/bench_pocket_science.py);
+- ``pocket-build``: the shipped build's ``build.json`` and ``mappers/mappers.json`` (what
+  ``v2a-kit pocket build`` and ``v2a-kit pocket mappers`` measured) and the weights' size;
 - ``notebooks``: the tutorial's table of contents, from each notebook's title cell (its heading)
   and benchmarks/results/runtimes.json (its measured run times);
 - ``runtimes``: how long ``make setup`` and ``make test`` took, from the same file
@@ -102,6 +104,44 @@ def runtimes_text(runtimes: dict) -> str:
             f"**{duration(runtimes['test_s'])}** ({runtimes.get('test_summary', '')}).")
 
 
+WEIGHTS = ROOT / "v2a_kit" / "pocket" / "weights"
+
+
+def _mb(paths) -> float:
+    return sum(f.stat().st_size for f in paths if f.is_file()) / 1e6
+
+
+def pocket_build_text(weights: Path = WEIGHTS) -> str:
+    """The shipped build in a paragraph: how long each command took, the weights' size, the
+    gates (from build.json and mappers.json; sizes from the files)."""
+    build = json.loads((weights / "build.json").read_text())
+    mappers = json.loads((weights / "mappers" / "mappers.json").read_text())
+    t, g = build["timings_s"], build["gates"]
+    names = {"clip": "pocket-CLIP", "clap": "pocket-CLAP", "audioldm": "pocket-AudioLDM"}
+    stages = ", ".join(f"{names.get(k[:-2], k[:-2])} {v:.0f} s" for k, v in t.items())
+    total = _mb(weights.rglob("*"))
+    maps = _mb((weights / "mappers").rglob("*"))
+
+    def worst(key):
+        acc = {a: v for a, v in g[key].items() if a != "all"}
+        a = min(acc, key=acc.get)
+        return f"{min(acc.values()):.3f} (its lowest, {a})"
+    return (f"`v2a-kit pocket build --seed 0` took **{sum(t.values()) / 60:.1f} min** on 2 CPU "
+            f"cores ({stages}); `v2a-kit pocket mappers --seed 0` took "
+            f"**{mappers['total_s'] / 60:.1f} min**. The shipped weights are **{total:.0f} MB** "
+            f"({total - maps:.0f} MB of foundation models and evaluators, {maps:.0f} MB of "
+            f"mappers). Gates on {g['settings']['num_held_out']:,} held-out pairs: zero-shot "
+            f"pocket-CLIP {worst('clip_zero_shot')}, pocket-CLAP {worst('clap_zero_shot')}; "
+            f"all five audible attributes heard right by the tagger in real audio "
+            f"{g['tagger_real']['all']:.3f}, in real audio through pocket-AudioLDM's own "
+            f"decoding (the representation ceiling) {g['ceiling']['all']:.3f}, in sound "
+            f"generated from the true CLAP audio embedding {g['generated_from_audio']['all']:.3f} "
+            f"(size {g['generated_from_audio']['size']:.2f}, contour "
+            f"{g['generated_from_audio']['contour']:.2f}); guided loudness "
+            f"{g['loudness']['ratio']:.2f} × real at {g['settings']['num_inference_steps']} steps "
+            f"(calibrated guidance rescale {build['generator']['guidance_rescale']}).")
+
+
 def _from_json(path: Path, render):
     return lambda: render(json.loads(path.read_text()))
 
@@ -110,6 +150,7 @@ BLOCKS = {  # block name -> what renders its text
     "schedulers": _from_json(ROOT / "benchmarks" / "results" / "schedulers.json", scheduler_table),
     "reproduction": _from_json(ROOT / "figures" / "06_reproduction.json", reproduction_table),
     "science": _from_json(ROOT / "figures" / "06_pocket_science.json", science_summary),
+    "pocket-build": pocket_build_text,
     "notebooks": notebook_table,
     "runtimes": lambda: runtimes_text(json.loads(RUNTIMES.read_text()) if RUNTIMES.exists()
                                       else {}),

@@ -208,7 +208,7 @@ def cmd_pocket_mappers(args) -> int:
     return _pocket_training(
         args, lambda: train_pocket_mappers(args.out, weights=args.weights, seed=args.seed,
                                            fast=args.fast, progress=not args.no_progress),
-        lambda report: {k: {m: v[m] for m in ("test_recall@1", "test_recall@5", "train_s")}
+        lambda report: {k: {m: v[m] for m in v if m.startswith("test_") or m == "train_s"}
                         for k, v in report["mappers"].items()})
 
 # --- generate --------------------------------------------------------------------------------
