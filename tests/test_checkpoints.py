@@ -58,7 +58,7 @@ def test_shipped_mappers_load_unchanged(kind):
 def test_shipped_evaluators_load_unchanged(name, cls):
     folder = pocket_dir() / "evaluators" / name
     before = _digests(folder)
-    assert "format" not in json.loads((folder / CONFIG).read_text())  # saved before the tag
+    assert json.loads((folder / CONFIG).read_text())["format"] == "v2a-kit-evaluator-1"
     model = load_evaluator(folder, kind=cls.__name__)
     assert isinstance(model, cls) and not model.training
     state, meta = load_module(folder, what="evaluator")  # any format: recognised by "class"

@@ -107,7 +107,9 @@ def test_metrics_point_the_right_way_on_known_answers(pocket, world):
     shuffled = evaluate(world["gen"], references=world["ref_shuffled"],
                         images=world["img_shuffled"], extractors=pocket)
     assert real.cs > shuffled.cs + 30  # pocket CS: ≈ 90 matched, ≈ 10 mismatched
-    assert real.kl * 100 < shuffled.kl  # ≈ 0.005 vs 30 nats
+    # paired by clip, KL sees what differs between a clip and its reference: for other draws of
+    # the same scenes only the heard-only contour (redrawn) — ≈ 9 vs 38 nats for other scenes
+    assert real.kl * 3 < shuffled.kl
     assert shuffled.fd == pytest.approx(real.fd)  # FD compares distributions, not pairs
 
     own = evaluate(world["gen"], references=world["own"], extractors=pocket)

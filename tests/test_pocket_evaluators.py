@@ -24,7 +24,8 @@ from v2a_kit.pocket.evaluators import (
     train_tagger,
     vocode_like_generator,
 )
-from v2a_kit.pocket.world import ATTRIBUTES, sample_world
+from v2a_kit.pocket.world import AUDIBLE as ATTRIBUTES  # the tagger hears all five
+from v2a_kit.pocket.world import sample_world
 
 N_TRAIN, STEPS, JUDGED_SEED = 256, 80, 1
 

@@ -19,10 +19,12 @@ def test_shipped_mappers_load_offline_in_the_pocket_spaces(empty_hf_cache):
         m = vk.load_mapper("pocket", kind=kind, clip_space=clip.space, clap_space=clap.space)
         assert m.kind == kind
         r = report["mappers"][kind]
-        # far above chance (1/1000) on the test world seed: the trained mappers ≈ 100×, the
-        # linear map ≈ 20× (measured; the bounds leave room for rebuilds)
-        bound = 10 if kind == "ridge" else 50
-        assert r["test_recall@1"] > bound * report["chance"]["recall@1"], kind
+        # above chance (1/1000) on SEEN combinations of the test world seed: the trained
+        # mappers ≈ 58×, the linear map ≈ 8× (measured on world 2; the bounds leave room for
+        # rebuilds); UNSEEN combinations are harder (ridge at chance there)
+        bound = 4 if kind == "ridge" else 30
+        assert r["test_seen_recall@1"] > bound * report["chance"]["recall@1"], kind
+        assert 0 <= r["test_unseen_recall@1"] <= 1
     with pytest.raises(vk.ConfigError, match="kind="):
         vk.load_mapper("pocket")
     with pytest.raises(vk.WeightsNotFoundError, match="v2a-kit train"):
@@ -37,8 +39,9 @@ def test_cli_reproduces_the_pocket_mappers(tmp_path):
     cmds = report["cli_equivalent"]
     pairs, cache = tmp_path / "pairs", tmp_path / "cache"
     n = report["mappers"]["regression"]["num_train"] + report["mappers"]["regression"]["num_val"]
-    assert cmds[0] == f"v2a-kit pocket export -o pairs --num {n} --seed 2000"
-    assert main(["pocket", "export", "-o", str(pairs), "--num", str(n), "--seed", "2000"]) == 0
+    assert cmds[0] == f"v2a-kit pocket export -o pairs --num {n} --seed 2000 --split seen"
+    assert main(["pocket", "export", "-o", str(pairs), "--num", str(n), "--seed", "2000",
+                 "--split", "seen"]) == 0
     for model, kind in (("clip", "image"), ("clap", "audio")):
         assert main(["embed", str(pairs), "--kind", kind, "--model", model, "--preset", "pocket",
                      "--out", str(tmp_path / f"{model}.safetensors"), "--cache", str(cache),

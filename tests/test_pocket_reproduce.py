@@ -95,10 +95,13 @@ def test_nearest_neighbour_returns_real_training_sounds(report):
     idx = np.asarray(details["indices"][0])
     # the first sound of each image is, sample for sample, the training pair's own audio
     np.testing.assert_array_equal(report["audio"]["nearest neighbour"][:, 0], train.audio[idx])
-    # a half-pool of 64 cannot hold all 96 attribute combinations, but the nearest image mostly
-    # shares the shape (chance 1/4; ≈ 0.93 for all four at once with the full-mode pool)
+    # and it is the nearest image of the seed's half-pool (a half of 64 cannot hold the 80 SEEN
+    # combinations, so the neighbour's attributes often differ here)
+    clip = vk.load_clip("pocket", device="cpu", dtype=torch.float32)
     held = sample_world(8, REPRODUCE_SEED)
-    assert np.mean(train.labels["shape"][idx] == held.labels["shape"]) >= 0.5
+    pool = training_pool(128, clip)
+    again = nearest_neighbours(clip.encode_images(list(held.images)).embeds, pool, 2, seed=0)
+    np.testing.assert_array_equal(again[:, 0], idx)
 
 
 def test_nearest_neighbours_searches_a_seeded_half_of_the_pool():
@@ -144,7 +147,9 @@ def test_same_seed_same_numbers(report):
     for name in ("real audio", "generative", "nearest neighbour"):
         first = report["systems"][name]["metrics"]
         for metric, stat in again["systems"][name]["metrics"].items():
-            assert stat["per_seed"] == [first[metric]["per_seed"][1]], (name, metric)
+            # equal up to float rounding: CLAP embeds the retrieved sounds in other batches
+            assert stat["per_seed"] == pytest.approx([first[metric]["per_seed"][1]], rel=1e-4,
+                                                     abs=1e-6), (name, metric)
             assert stat["std"] is None
 
 

@@ -46,7 +46,7 @@ def test_every_system_on_both_splits_with_a_spread(report):
     assert unseen["ceiling"]["recall@1"]["mean"] is None   # no CLAP embedding of its own
     shares = [unseen["real audio"][f"share_contour_{v}"]["mean"]
               for v in ("steady", "rising", "falling")]
-    assert sum(shares) == pytest.approx(1.0)
+    assert sum(shares) == pytest.approx(1.0, abs=1e-5)   # each rounded to 6 digits
 
 
 def test_targets_state_what_they_ask_and_what_was_measured(report):

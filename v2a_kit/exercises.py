@@ -188,7 +188,7 @@ def solve_01_1(n: int = 100, world_seed: int = 2027):
     m = _models()
     held = pw.sample_world(n, seed=world_seed)
     audio = m["clap"].encode_audio([(a, 16000) for a in held.audio], progress=False).embeds
-    combos, prompts = combo_prompts(pw.ATTRIBUTES, _combo_captions("audio"))
+    combos, prompts = combo_prompts(pw.AUDIBLE, _combo_captions("audio"))  # with the contour
     single = F.normalize(m["clap"].encode_text([p[0] for p in prompts], progress=False).embeds,
                          dim=-1)
     return zero_shot_accuracy(audio, held.labels, combos, single)

@@ -298,8 +298,9 @@ def _umap_axes(ax) -> None:
 @_themed
 def plot_by_attribute(xy: np.ndarray, labels: dict[str, np.ndarray],
                       names: dict[str, list[str]], title: str = "", size: float = 2.6):
-    """One scatter per attribute of (n, 2) points, coloured by that attribute's value."""
-    attrs = list(labels)
+    """One scatter per attribute of ``names`` that ``labels`` holds, of (n, 2) points, coloured
+    by that attribute's value (so a labels dict with more attributes than ``names`` is fine)."""
+    attrs = [a for a in names if a in labels]
     fig = _figure(size * len(attrs), size + 0.5)
     axes = fig.subplots(1, len(attrs), squeeze=False)
     for ax, a in zip(axes[0], attrs):
