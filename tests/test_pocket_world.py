@@ -391,7 +391,9 @@ def test_griffin_lim_round_trip_keeps_register_and_onsets(batch, vocoder):
     assert audio.shape == (32, 16000) and audio.dtype == torch.float32
     assert torch.isfinite(audio).all()
     torch.testing.assert_close(vocoder(mels[:3]), audio[:3])          # deterministic, per clip
-    np.testing.assert_array_equal(dominant_register(audio), clips.labels["colour"])
+    steady = clips.labels["contour"] == 0   # a glide may pass half-way to the next register
+    np.testing.assert_array_equal(dominant_register(audio[steady]),
+                                  clips.labels["colour"][steady])
     np.testing.assert_array_equal(onset_counts(audio), clips.labels["count"] + 1)
     error = (log_mel(audio) - mels).abs().mean().item()
     target = vocoder.magnitude(mels)
