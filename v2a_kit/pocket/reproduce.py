@@ -71,10 +71,9 @@ from ..generation import SCHEDULERS, generate, peak_warnings_off
 from ..mappers import Mapper, load_mapper_folder
 from ..registry import load_audioldm, load_clap, load_extractors
 from ..spaces import Embeddings
-from .audio import GriffinLim, log_mel, nearest_upsample, power_pool
 from .contrastive import combo_prompts
 from .evaluators import EVALUATOR_SEED
-from .gates import _combo_captions, attribute_accuracy
+from .gates import _combo_captions, _rms, _through_decoder, attribute_accuracy
 from .loading import pocket_dir
 from .mappers import MAPPER_SEED
 from .world import (
@@ -369,13 +368,9 @@ def _run_real(run: _Run, seed: int):
 
 
 def _run_ceiling(run: _Run, seed: int):
-    """The real draws through the generator's decoding (power pooling → nearest upsampling →
-    Griffin-Lim): the representation ceiling, what a perfect latent could give."""
-    waves = torch.from_numpy(_real_draws(run, seed))
-    mel = log_mel(waves).transpose(1, 2)[:, None]
-    pool = tuple(run.audioldm.vae.config.pool)
-    up = nearest_upsample(power_pool(mel, pool), pool)[:, 0].transpose(1, 2)
-    return GriffinLim()(up).numpy(), None
+    """The real draws through the generator's own decoding (its autoencoder's pooling and
+    upsampling, its vocoder): the representation ceiling, what a perfect latent could give."""
+    return _through_decoder(run.audioldm, _real_draws(run, seed)), None
 
 def _run_nearest(run: _Run, seed: int):
     pool, num_samples = run.pool, run.num_samples
@@ -447,7 +442,7 @@ def _score(run: _Run, waves: np.ndarray, clap_all) -> dict:
            "diversity": pairwise_diversity(gen.features, run.num_samples) if several else None,
            "clap_spread": (_clap_spread(clap_all, run.num_samples)
                            if several and clap_all is not None else None),
-           "rms": float(np.sqrt((waves.astype(np.float64) ** 2).mean(1)).mean())}
+           "rms": _rms(waves)}
     if clap_all is not None:
         r = recall_at_k(clap_all[::run.num_samples], run.true_clap, ks=(1, 5))
         out["recall@1"], out["recall@5"] = r[1], r[5]
