@@ -45,6 +45,13 @@ def test_clip_score_and_diversity_by_hand():
     assert ev.pairwise_diversity(f, 2) == pytest.approx(2.5)
     with pytest.raises(EmbeddingError, match="groups"):
         ev.pairwise_diversity(f[:3], 2)
+    # cosine spread: groups of 3 — one point thrice (0), and e1, e1, e2 (pairs 0, 1, 1 → 2/3)
+    e = torch.tensor([[1.0, 0], [2.0, 0], [3.0, 0], [1.0, 0], [1.0, 0], [0, 5.0]])
+    assert ev.cosine_spread(e[:3], 3) == pytest.approx(0.0)
+    assert ev.cosine_spread(e[3:], 3) == pytest.approx(2 / 3)
+    assert ev.cosine_spread(e, 3) == pytest.approx(1 / 3)
+    with pytest.raises(EmbeddingError, match="groups"):
+        ev.cosine_spread(e[:4], 3)
 
 
 def test_space_comparisons():

@@ -1,5 +1,6 @@
 """Mappers: one interface, training, checkpoints, bad input (issue: the V2A-Mappers)."""
 
+import dataclasses
 import json
 
 import pytest
@@ -81,6 +82,12 @@ def test_diffusion_sampling_is_seeded_and_varied(data):
                               m.sample(x, guidance_scale=4.0, generator=g(0)))
     # the condition reaches the sampler: other images, other samples from the same noise
     assert not torch.allclose(m.sample(x[:1], generator=g(0)), m.sample(x[1:2], generator=g(0)))
+    # guidance_scale=None is the config's default (what calibration sets)
+    m.config = dataclasses.replace(m.config, guidance_scale=3.0)
+    assert torch.equal(m.sample(x, generator=g(0)), m.sample(x, guidance_scale=3.0,
+                                                             generator=g(0)))
+    with pytest.raises(ConfigError, match="guidance_scale=0.5"):
+        dataclasses.replace(m.config, guidance_scale=0.5)
 
 
 def test_regression_learns_and_keeps_the_best_epoch(data, tmp_path):

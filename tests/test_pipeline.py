@@ -129,7 +129,7 @@ def test_the_steps_pass_typed_records_and_make_what_a_call_makes(pipe, world, vi
     assert all(e.clip.space == pipe.clip.space for e in embedded)  # the Space is kept
     assert embedded[1].clip.sources[0].startswith(str(video))
 
-    mapped = pipe.map(prepared, embedded, num_samples=2, seed=4, guidance_scale=1.0)
+    mapped = pipe.map(prepared, embedded, num_samples=2, seed=4)   # the mapper's own guidance
     assert all(isinstance(m, MappedInput) for m in mapped)
     assert [m.clap.shape for m in mapped] == [(2, 48), (6, 48)]
     assert all(m.clap.space == pipe.audioldm.space for m in mapped)

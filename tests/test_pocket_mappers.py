@@ -58,3 +58,53 @@ def test_cli_reproduces_the_pocket_mappers(tmp_path):
         assert ours.keys() == theirs.keys()
         for k in ours:
             assert torch.allclose(ours[k], theirs[k], atol=1e-6), (kind, k)
+    # the generative mapper's guidance: `v2a-kit pocket calibrate` on the CLI-trained weights
+    # sets the same default as `v2a-kit pocket mappers` did
+    line = next(c for c in cmds if c.startswith("v2a-kit pocket calibrate"))
+    argv = line.split()[1:]
+    argv[argv.index("diffusion")] = str(tmp_path / "b" / "diffusion")
+    assert main(argv) == 0
+    ours, theirs = (json.loads((f / "diffusion" / "config.json").read_text())
+                    for f in (tmp_path / "b", a))
+    assert ours["config"]["guidance_scale"] == theirs["config"]["guidance_scale"]
+    calib = theirs["extra"]["guidance_calibration"]
+    assert calib == ours["extra"]["guidance_calibration"]
+    assert calib["guidance_scale"] in (1.0, 2.0)
+    assert report["mappers"]["diffusion"]["guidance_calibration"] == calib
+
+
+def test_shipped_generative_mapper_is_calibrated():
+    """Its default guidance is the grid value whose spread ratio is nearest 1, as recorded."""
+    import math
+
+    from v2a_kit.pocket.mappers import CALIBRATION_SEED, GUIDANCE_GRID
+    clip, clap = vk.load_clip(device="cpu"), vk.load_clap(device="cpu")
+    m = vk.load_mapper("pocket", kind="diffusion", clip_space=clip.space, clap_space=clap.space)
+    calib = json.loads((pocket_dir() / "mappers" / "mappers.json").read_text()
+                       )["mappers"]["diffusion"]["guidance_calibration"]
+    assert calib["world_seed"] == CALIBRATION_SEED and calib["split"] == "seen"
+    assert [float(g) for g in calib["spread_ratio"]] == list(GUIDANCE_GRID)
+    best = min(calib["spread_ratio"].items(), key=lambda kv: abs(math.log(kv[1])))[0]
+    assert m.config.guidance_scale == float(best) == calib["guidance_scale"]
+    # more guidance, less spread: the calibration has something to choose from
+    ratios = list(calib["spread_ratio"].values())
+    assert ratios[0] > ratios[-1]
+    x = torch.randn(3, clip.space.dim)
+    g = torch.Generator().manual_seed(0)
+    default = m.sample(x, num_samples=2, generator=g)
+    explicit = m.sample(x, num_samples=2, guidance_scale=m.config.guidance_scale,
+                        generator=torch.Generator().manual_seed(0))
+    assert torch.equal(default, explicit)
+
+
+def test_calibration_refuses_what_it_cannot_calibrate():
+    from v2a_kit.pocket.mappers import calibrate_prior_guidance
+    clip, clap = vk.load_clip(device="cpu"), vk.load_clap(device="cpu")
+    reg = vk.load_mapper("pocket", kind="regression", clip_space=clip.space,
+                         clap_space=clap.space)
+    with pytest.raises(vk.ConfigError, match="diffusion mapper.*'regression'"):
+        calibrate_prior_guidance(reg, clip, clap)
+    diff = vk.load_mapper("pocket", kind="diffusion", clip_space=clip.space,
+                          clap_space=clap.space)
+    with pytest.raises(vk.ConfigError, match="grid="):
+        calibrate_prior_guidance(diff, clip, clap, grid=(0.5, 2.0))

@@ -171,6 +171,14 @@ def _add_pocket(sub) -> None:
     m.add_argument("--fast", action="store_true", help="a few steps (smoke test)")
     m.add_argument("--no-progress", action="store_true")
     m.set_defaults(func=cmd_pocket_mappers)
+    c = psub.add_parser("calibrate", help="set a trained diffusion mapper's default guidance: "
+                                          "the value whose samples spread like real audio")
+    c.add_argument("folder", type=Path, help="the diffusion mapper's folder (rewritten)")
+    c.add_argument("--weights", type=Path, help="a pocket build (default: the shipped one)")
+    c.add_argument("--seed", type=int, default=0, help="the mappers' seed (calibration world "
+                                                       "seed = 2500 + seed)")
+    c.add_argument("--fast", action="store_true", help="a few images (smoke test)")
+    c.set_defaults(func=cmd_pocket_calibrate)
 
 
 def _pocket_training(args, train, summary) -> int:
@@ -211,6 +219,17 @@ def cmd_pocket_mappers(args) -> int:
         lambda report: {k: {m: v[m] for m in v if m.startswith("test_") or m == "train_s"}
                         for k, v in report["mappers"].items()})
 
+
+def cmd_pocket_calibrate(args) -> int:
+    import json
+
+    from .pocket.mappers import calibrate_mapper_folder
+    result = calibrate_mapper_folder(args.folder, weights=args.weights, seed=args.seed,
+                                     fast=args.fast)
+    print(json.dumps(result, indent=2))
+    print(f"wrote {args.folder}")
+    return 0
+
 # --- generate --------------------------------------------------------------------------------
 def _add_generate(sub) -> None:
 
@@ -237,8 +256,9 @@ def _add_generate(sub) -> None:
                        f"{k} {v}" for k, v in SCHEDULERS.items()) + ")")
     p.add_argument("--guidance", type=float, default=2.5,
                    help="AudioLDM's classifier-free guidance (default: 2.5, the paper's)")
-    p.add_argument("--mapper-guidance", type=float, default=1.0,
-                   help="the generative mapper's guidance (default: 1 = none)")
+    p.add_argument("--mapper-guidance", type=float, default=None,
+                   help="the generative mapper's guidance (default: the mapper's own, which "
+                        "`v2a-kit pocket calibrate` sets; 1 = none)")
     p.add_argument("--num-samples", type=int, default=1, help="sounds per input (default: 1)")
     p.add_argument("--num-frames", type=int, default=8,
                    help="video frames averaged per segment (default: 8)")
@@ -323,7 +343,7 @@ def _generate_settings(args):
             raise ConfigError(f"{name} {v}: expected a positive integer")
     for flag, name, v in (("--guidance", "guidance_scale", args.guidance),
                           ("--mapper-guidance", "mapper_guidance_scale", args.mapper_guidance)):
-        if not v >= 1.0:
+        if v is not None and not v >= 1.0:
             raise ConfigError(f"{flag} {v} ({name}): expected ≥ 1 (classifier-free guidance; "
                               "1 = none)")
     if args.seed < 0:
@@ -334,7 +354,8 @@ def _generate_settings(args):
     return RunSettings(
         preset=preset, mapper=mapper_identity(args.mapper), scheduler=args.scheduler,
         num_inference_steps=args.steps or AudioLDMGenerator.default_steps(args.scheduler),
-        guidance_scale=float(args.guidance), mapper_guidance_scale=float(args.mapper_guidance),
+        guidance_scale=float(args.guidance), mapper_guidance_scale=(
+            None if args.mapper_guidance is None else float(args.mapper_guidance)),
         seed=int(args.seed), num_samples=args.num_samples, num_frames=args.num_frames,
         aggregate="mean", audio_length_in_s=args.length, batch_size=args.batch_size,
         mux_videos=not args.no_video)

@@ -108,7 +108,7 @@ class Explorer:
     def generate(self, image, kind: str = "diffusion", guidance_scale: float = 2.5,
                  num_inference_steps: int | None = None, scheduler: str = DEFAULT_SCHEDULER,
                  seed: int = 0, num_samples: int = 2,
-                 mapper_guidance_scale: float = 1.0) -> V2AOutput:
+                 mapper_guidance_scale: float | None = None) -> V2AOutput:
         """Sounds for one image (a gallery name, a PIL image, an array or a path)."""
         if isinstance(image, str) and image in self.gallery:
             image = self.gallery[image]
@@ -118,6 +118,12 @@ class Explorer:
                                   mapper_guidance_scale=mapper_guidance_scale, progress=False)
         self.last = out
         return out
+
+    def default_mapper_guidance(self) -> float:
+        """The generative mapper's own guidance (a pocket build's is calibrated; 1 = none)."""
+        if "diffusion" not in self.kinds:
+            return 1.0
+        return float(getattr(self.pipeline("diffusion").mapper.config, "guidance_scale", 1.0))
 
     # --- the widget -----------------------------------------------------------------------------
     @staticmethod
@@ -150,7 +156,8 @@ class Explorer:
             kind=w.ToggleButtons(options=self.kinds, value=self.kinds[0], description="mapper"),
             guidance=w.FloatSlider(value=2.5, min=1.0, max=6.0, step=0.5,
                                    description="guidance"),
-            mapper_guidance=w.FloatSlider(value=1.0, min=1.0, max=4.0, step=0.5,
+            mapper_guidance=w.FloatSlider(value=self.default_mapper_guidance(), min=1.0,
+                                          max=4.0, step=0.25,
                                           description="mapper w"),
             scheduler=w.Dropdown(options=sorted(SCHEDULERS), value=DEFAULT_SCHEDULER,
                                  description="scheduler"),

@@ -319,8 +319,9 @@ class V2APipeline:
         if num_inference_steps is not None:
             _check_int("num_inference_steps", num_inference_steps)
         _check_real("guidance_scale", guidance_scale, 1.0, "(1 = no classifier-free guidance)")
-        _check_real("mapper_guidance_scale", mapper_guidance_scale, 1.0,
-                    "(the generative mapper's guidance; 1 = none)")
+        if mapper_guidance_scale is not None:
+            _check_real("mapper_guidance_scale", mapper_guidance_scale, 1.0,
+                        "(the generative mapper's guidance; 1 = none)")
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
             raise ValueError(f"seed must be a non-negative int, got {seed!r}")
         if not isinstance(scheduler, str) or scheduler not in SCHEDULERS:
@@ -333,7 +334,7 @@ class V2APipeline:
     @torch.no_grad()
     def __call__(self, inputs, *, num_samples: int = 1, num_inference_steps: int | None = None,
                  guidance_scale: float = 2.5, scheduler: str = DEFAULT_SCHEDULER,
-                 mapper_guidance_scale: float = 1.0, num_frames: int = 8,
+                 mapper_guidance_scale: float | None = None, num_frames: int = 8,
                  aggregate: str = "mean", seed: int = 0, audio_length_in_s: float | None = None,
                  batch_size: int = 16, progress: bool | None = None) -> V2AOutput:
         """Sounds for images, image files, video files and folders of them.
@@ -347,7 +348,8 @@ class V2APipeline:
                 (``AudioLDMGenerator.default_steps``: 10 for DPM-Solver++, 200 for DDIM).
             guidance_scale: AudioLDM's classifier-free guidance (the paper: 2.5).
             scheduler: ``"dpmsolver++"`` (default, fast) or ``"ddim"`` (the paper's).
-            mapper_guidance_scale: the generative mapper's guidance (ignored by regression).
+            mapper_guidance_scale: the generative mapper's guidance (ignored by regression);
+                ``None``: the mapper's own default (a pocket build's is calibrated).
             num_frames: frames per video segment, reduced to one CLIP embedding by
                 ``aggregate``: one of ``encoders.AGGREGATORS`` ("mean", the paper's).
             seed: input ``i`` uses ``torch.Generator().manual_seed(seed + i)``.
@@ -428,7 +430,7 @@ class V2APipeline:
 
     def map(self, prepared: list[PreparedInput], embedded: list[EmbeddedInput],
             num_samples: int = 1, seed: int = 0,
-            guidance_scale: float = 1.0) -> list[MappedInput]:
+            guidance_scale: float | None = None) -> list[MappedInput]:
         """``num_samples`` CLAP embeddings per CLIP row (``mapper.map``, in the generator's
         space) and the input's jobs. Input ``i``'s draws come from the generator seeded with
         ``seed + i``, which then gives the seeds of its waveforms' initial noise — so no other

@@ -105,7 +105,7 @@ class RunSettings:
     scheduler: str
     num_inference_steps: int
     guidance_scale: float
-    mapper_guidance_scale: float
+    mapper_guidance_scale: float | None   # None: the mapper's own default
     seed: int
     num_samples: int
     num_frames: int

@@ -27,6 +27,7 @@ from .metrics import (
     InceptionScore,
     centroid_gap,
     clip_score,
+    cosine_spread,
     fad,
     frechet_distance,
     gaussian_stats,
@@ -42,8 +43,8 @@ from .scoring import IS_MIN_CHUNK, IS_SPLITS, AudioOutputs, Scores, extract, sco
 
 __all__ = [
     "frechet_distance", "fad", "gaussian_stats", "kl_divergence", "inception_score",
-    "InceptionScore", "clip_score", "recall_at_k", "pairwise_diversity", "linear_cka",
-    "knn_overlap", "centroid_gap", "paired_cosine",
+    "InceptionScore", "clip_score", "recall_at_k", "pairwise_diversity", "cosine_spread",
+    "linear_cka", "knn_overlap", "centroid_gap", "paired_cosine",
     "score", "Scores", "extract", "AudioOutputs", "IS_SPLITS", "IS_MIN_CHUNK",
     "AudioExtractor", "ClipScoreExtractor", "Extractors", "prepare_waves",
     "build_paper_extractors",

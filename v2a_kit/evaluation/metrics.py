@@ -240,6 +240,18 @@ def pairwise_diversity(features, num_samples: int) -> float:
     return float(d.sum((1, 2)).mean() / (num_samples * (num_samples - 1)))
 
 
+def cosine_spread(embeds, num_samples: int) -> float:
+    """Mean pairwise cosine distance (1 − cos) between the ``num_samples`` embeddings of each
+    input, averaged over inputs: how far apart one image's sounds lie in an embedding space
+    (0 = one point). Rows of one input consecutive, as :func:`pairwise_diversity`."""
+    e = validate_embeds(embeds, None, "embeds", normalize=True)
+    if num_samples < 2 or len(e) % num_samples:
+        raise EmbeddingError(f"{len(e)} rows are not groups of num_samples={num_samples} ≥ 2")
+    e = e.view(-1, num_samples, e.shape[-1])
+    off = ~torch.eye(num_samples, dtype=torch.bool, device=e.device)
+    return float((1 - e @ e.transpose(1, 2))[:, off].mean())
+
+
 def recall_at_k(queries, targets, ks=(1, 5)) -> dict[int, float]:
     """Fraction of queries whose own target (the same row) is among the ``k`` most similar
     targets by cosine. ``queries`` (n, d) and ``targets`` (n, d) are normalised here. Ties

@@ -43,6 +43,9 @@ class DiffusionConfig:
     cond_drop: float = 0.1      # probability of the null condition in training (for guidance)
     sample_steps: int = 50      # default sampling steps
     sampler: str = "ddim"       # default sampler: "ddim" (deterministic) or "ddpm"
+    # default classifier-free guidance of sample() (1 = none); `v2a-kit pocket mappers` sets it
+    # by calibration: the value whose samples spread as much as real audio's embeddings do
+    guidance_scale: float = 1.0
 
     def __post_init__(self):
         if self.sampler not in SAMPLERS:
@@ -52,6 +55,9 @@ class DiffusionConfig:
                               f"of heads={self.heads}, depth ≥ 1")
         if not 0 <= self.cond_drop < 1 or not 1 <= self.sample_steps <= self.timesteps:
             raise ConfigError(f"invalid DiffusionConfig {self}")
+        if not (isinstance(self.guidance_scale, (int, float)) and self.guidance_scale >= 1.0):
+            raise ConfigError(f"DiffusionConfig.guidance_scale={self.guidance_scale!r}; "
+                              "expected ≥ 1 (1 = no guidance)")
 
 
 def cosine_alphas_cumprod(timesteps: int, s: float = 0.008) -> torch.Tensor:
@@ -136,14 +142,15 @@ class DiffusionMapper(Mapper):
         return uncond_x0 + guidance_scale * (cond_x0 - uncond_x0)
 
     @torch.no_grad()
-    def sample(self, clip_embed, num_samples: int = 1, guidance_scale: float = 1.0,
+    def sample(self, clip_embed, num_samples: int = 1, guidance_scale: float | None = None,
                num_inference_steps: int | None = None, sampler: str | None = None,
                generator: torch.Generator | None = None, eta: float | None = None) -> torch.Tensor:
         """Draw ``num_samples`` CLAP embeddings per CLIP embedding.
 
         Args:
             clip_embed: (b, d_clip).
-            guidance_scale: w in x0 = x0_uncond + w (x0_cond − x0_uncond); 1 = no guidance.
+            guidance_scale: w in x0 = x0_uncond + w (x0_cond − x0_uncond); 1 = no guidance;
+                ``None`` = ``config.guidance_scale`` (the calibrated default of a pocket build).
             num_inference_steps: ``None`` = ``config.sample_steps``; evenly spaced over T.
             sampler: "ddim" (deterministic given the initial noise) or "ddpm" (ancestral, adds
                 noise at every step; on all T steps it is the DDPM sampler of Ho et al.).
@@ -154,6 +161,7 @@ class DiffusionMapper(Mapper):
         """
         sampler = sampler or self.config.sampler
         steps = num_inference_steps or self.config.sample_steps
+        guidance_scale = self.config.guidance_scale if guidance_scale is None else guidance_scale
         if sampler not in SAMPLERS:
             raise ConfigError(f"sampler={sampler!r}; expected one of {SAMPLERS}")
         if not isinstance(steps, int) or not 1 <= steps <= self.config.timesteps:

@@ -9,29 +9,42 @@ figures in ``mappers.json`` on world seed ``MAPPER_TEST_SEED``, which nothing is
 Training and validation pairs are drawn from the SEEN split only (``sample_world(...,
 split="seen")``): the 16 UNSEEN combinations of :mod:`v2a_kit.pocket.vocab` are what the test
 figures call compositional generalisation — no mapper ever saw a pair of them.
+
+The generative mapper's guidance is **calibrated** after training
+(:func:`calibrate_prior_guidance`, ``v2a-kit pocket calibrate``): among ``GUIDANCE_GRID``, the
+classifier-free guidance whose samples spread around each image (mean pairwise cosine distance
+in pocket-CLAP space) as much as other real sounds of that image do, on SEEN images of world
+seed ``CALIBRATION_SEED + seed`` — neither the training nor any test seed. The value becomes the
+mapper's default (``DiffusionConfig.guidance_scale``); ``mappers.json`` records every
+candidate's spread ratio (unguided, the prior over-disperses).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from ..atomic import atomic_write
-from ..evaluation import recall_at_k
+from ..errors import ConfigError
+from ..evaluation import cosine_spread, recall_at_k
 from ..generation import peak_warnings_off
-from ..mappers import save_mapper
+from ..mappers import load_mapper_folder, save_mapper
 from ..spaces import Embeddings
 from ..train import Pairs, train_named
 from .world import sample_world
 
-__all__ = ["MAPPER_SEED", "MAPPER_TEST_SEED", "pocket_pairs", "train_pocket_mappers",
-           "SHIPPED"]
+__all__ = ["MAPPER_SEED", "MAPPER_TEST_SEED", "CALIBRATION_SEED", "GUIDANCE_GRID",
+           "pocket_pairs", "train_pocket_mappers", "calibrate_prior_guidance",
+           "calibrate_mapper_folder", "SHIPPED"]
 
-MAPPER_SEED, MAPPER_TEST_SEED = 2000, 3000
+MAPPER_SEED, MAPPER_TEST_SEED, CALIBRATION_SEED = 2000, 3000, 2500
+GUIDANCE_GRID = (1.0, 1.25, 1.5, 2.0, 2.5, 3.0)
 
 SHIPPED = {"regression": "regression-pocket", "diffusion": "diffusion-pocket", "ridge": "ridge"}
 FAST_TRAIN = dict(epochs=2, batch_size=64, patience=None)
@@ -46,6 +59,58 @@ def pocket_pairs(n: int, world_seed: int, clip, clap, progress: bool = False,
     img = clip.encode_images(list(batch.images), progress=progress)
     aud = clap.encode_audio([(a, 16000) for a in batch.audio], progress=progress)
     return Pairs(Embeddings(img.embeds, img.space, src), Embeddings(aud.embeds, aud.space, src))
+
+
+def calibrate_prior_guidance(mapper, clip, clap, seed: int = 0, n: int = 128,
+                             num_samples: int = 4, grid=GUIDANCE_GRID) -> dict:
+    """Choose the generative mapper's guidance: the value of ``grid`` whose ``num_samples``
+    samples per image spread in pocket-CLAP space as much as ``num_samples`` other real sounds
+    of the image do (the smallest |log(spread ratio)|), on ``n`` SEEN images of world seed
+    ``CALIBRATION_SEED + seed``. Sets ``mapper.config.guidance_scale`` and returns what was
+    measured: the real spread, each candidate's ratio, the choice."""
+    from .world import sample_world
+
+    if getattr(mapper, "kind", None) != "diffusion":
+        raise ConfigError(f"calibrate_prior_guidance takes a diffusion mapper, got "
+                          f"{getattr(mapper, 'kind', type(mapper).__name__)!r}")
+    if not grid or any(not isinstance(g, (int, float)) or g < 1 for g in grid):
+        raise ConfigError(f"grid={grid!r}; expected guidance values ≥ 1")
+    world_seed = CALIBRATION_SEED + seed
+    batch = sample_world(n, world_seed, split="seen")
+    img = clip.encode_images(list(batch.images), progress=False).embeds
+    real = _other_real_draws(batch, world_seed, num_samples)
+    real_spread = cosine_spread(clap.encode_audio([(a, 16000) for a in real],
+                                                  progress=False).embeds, num_samples)
+    ratios = {}
+    for g in grid:
+        pred = mapper.sample(img, num_samples=num_samples, guidance_scale=float(g),
+                             generator=torch.Generator().manual_seed(seed))
+        ratios[float(g)] = round(cosine_spread(pred, num_samples) / real_spread, 4)
+    chosen = min(ratios, key=lambda g: abs(math.log(max(ratios[g], 1e-9))))
+    mapper.config = replace(mapper.config, guidance_scale=chosen)
+    return {"guidance_scale": chosen, "real_spread": round(real_spread, 4),
+            "spread_ratio": {str(g): r for g, r in ratios.items()}, "world_seed": world_seed,
+            "split": "seen", "n": n, "num_samples": num_samples}
+
+
+def calibrate_mapper_folder(folder, weights=None, seed: int = 0, fast: bool = False) -> dict:
+    """:func:`calibrate_prior_guidance` on the diffusion mapper saved in ``folder``, written
+    back (atomically) with the calibration in its config's ``extra``; what ``v2a-kit pocket
+    calibrate`` runs. Returns the calibration."""
+    from ..registry import load_clap, load_clip
+
+    clip = load_clip("pocket", weights=weights, device="cpu")
+    clap = load_clap("pocket", weights=weights, device="cpu")
+    mapper = load_mapper_folder(folder, kind="diffusion", device="cpu",
+                                clip_space=clip.space, clap_space=clap.space)
+    result = calibrate_prior_guidance(mapper, clip, clap, seed=seed, **_calibration_size(fast))
+    extra = json.loads((Path(folder) / "config.json").read_text()).get("extra", {})
+    save_mapper(mapper, folder, extra={**extra, "guidance_calibration": result})
+    return result
+
+
+def _calibration_size(fast: bool) -> dict:
+    return dict(n=16, grid=(1.0, 2.0)) if fast else {}
 
 
 def train_pocket_mappers(out_dir, weights=None, seed: int = 0, fast: bool = False,
@@ -86,11 +151,16 @@ def train_pocket_mappers(out_dir, weights=None, seed: int = 0, fast: bool = Fals
                   *[f"v2a-kit train --clip clip.safetensors --clap clap.safetensors "
                     f"--config {SHIPPED[k]} --val {num_val} --seed {seed} -o {k}"
                     + (" --epochs 2 --batch-size 64 --patience 0" if fast else "")
-                    for k in kinds]],
+                    for k in kinds],
+                  *([f"v2a-kit pocket calibrate diffusion --seed {seed}"
+                     + (" --fast" if fast else "") + w] if "diffusion" in kinds else [])],
               "mappers": {}}
     for kind in kinds:
         mapper, summary = train_named(pairs, SHIPPED[kind], num_val=num_val, seed=seed,
                                       progress=progress, **(FAST_TRAIN if fast else {}))
+        if kind == "diffusion":
+            summary["guidance_calibration"] = calibrate_prior_guidance(
+                mapper, clip, clap, seed=seed, **_calibration_size(fast))
         for split, test in tests.items():
             pred = mapper.sample(test.clip.embeds, generator=torch.Generator().manual_seed(seed))
             r = recall_at_k(pred, test.clap.embeds, ks=(1, 5))
@@ -128,7 +198,7 @@ def _other_real_draws(batch, world_seed: int, num_samples: int) -> np.ndarray:
 
 @peak_warnings_off()  # it measures many sounds: the limit applies, unannounced
 def measure_tradeoff(mappers: dict, n: int = 200, num_samples: int = 3, world_seed: int = 5000,
-                     guidance_scale: float = 2.5, mapper_guidance: float = 1.0,
+                     guidance_scale: float = 2.5, mapper_guidance: float | None = None,
                      num_inference_steps: int | None = None, seed: int = 0, weights=None,
                      progress: bool = False) -> dict:
     """The paper's trade-off on held-out pocket images, for each mapper in ``mappers``
