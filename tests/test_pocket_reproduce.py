@@ -74,8 +74,12 @@ def test_report_structure_is_finite_and_json_safe(report):
 def test_real_audio_is_the_floor_and_a_blind_mapper_is_worse(report):
     systems = report["systems"]
     fd = {k: r["metrics"]["fd"]["mean"] for k, r in systems.items()}
-    # other draws of the same images: the lowest FD, but not 0 (hidden onsets and pitch)
-    assert min(fd, key=fd.get) == "real audio" and fd["real audio"] > 0
+    # other draws of the same images: the lowest FD, but not 0 (hidden onsets and pitch) — of
+    # every system that does not see the reference sounds; the oracle does (it is generated
+    # from their own CLAP embeddings, so it keeps their contours, which other draws redraw),
+    # and at this size it can come below real audio (measured: 383 vs 443, n = 8)
+    fd_blind = {k: v for k, v in fd.items() if k != "oracle"}
+    assert min(fd_blind, key=fd_blind.get) == "real audio" and fd["real audio"] > 0
     assert systems["real audio"]["metrics"]["acc_all"]["mean"] == 1.0
     # one embedding for every image retrieves each true one with probability exactly k / n
     chance = report["settings"]["chance_recall_at_1"], report["settings"]["chance_recall_at_5"]

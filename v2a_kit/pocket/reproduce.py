@@ -40,7 +40,12 @@ true pocket-CLAP audio embedding of each image retrieved among the ``n`` from th
 embedding: the mapped one, the caption's text embedding, or the CLAP audio embedding of the
 retrieved or redrawn real sound; chance k/n), ``diversity`` (mean pairwise tagger-feature
 distance between the sounds of one image) and ``acc_<attribute>`` / ``acc_all`` (the tagger's
-attribute accuracy on the sounds, each and all four at once). FD, FAD, KL, IS and CS come from
+attribute accuracy on the sounds, each and all four at once), ``share_contour_<value>`` (the
+tagger's share of each contour among the sounds) and ``heard_only_gap`` (the largest difference,
+in points, between those shares and real audio's proportions — the world's law, a third each;
+real audio's own row shows what the sampling of ``n · num_samples`` sounds alone gives),
+``clap_spread`` (mean pairwise cosine distance of one image's CLAP embeddings) and ``rms``.
+FD, FAD, KL, IS and CS come from
 :func:`v2a_kit.evaluation.score`, each sound paired with its image and that image's real audio.
 
 Cost on 2 CPU cores. Full mode (the defaults): 4 generating systems × 3 seeds × 96 sounds
@@ -66,7 +71,15 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from ..errors import ConfigError
-from ..evaluation import AudioOutputs, Extractors, extract, pairwise_diversity, recall_at_k, score
+from ..evaluation import (
+    AudioOutputs,
+    Extractors,
+    cosine_spread,
+    extract,
+    pairwise_diversity,
+    recall_at_k,
+    score,
+)
 from ..generation import SCHEDULERS, generate, peak_warnings_off
 from ..mappers import Mapper, load_mapper_folder
 from ..registry import load_audioldm, load_clap, load_extractors
@@ -75,7 +88,7 @@ from .contrastive import combo_prompts
 from .evaluators import EVALUATOR_SEED
 from .gates import _combo_captions, _rms, _through_decoder, attribute_accuracy
 from .loading import pocket_dir
-from .mappers import MAPPER_SEED
+from .mappers import CALIBRATION_SEED, MAPPER_SEED
 from .world import (
     ATTRIBUTES,
     AUDIO_WORDS,
@@ -259,7 +272,8 @@ def _trained_on(folder) -> dict[int, str]:
     """World seed -> which shipped models trained on it (refused as held-out worlds)."""
     build = json.loads((folder / "build.json").read_text())
     return {int(build.get("seed", 0)): "the pocket foundation models",
-            MAPPER_SEED: "the shipped mappers"}
+            MAPPER_SEED: "the shipped mappers",
+            CALIBRATION_SEED: "the shipped generative mapper's guidance calibration"}
 
 
 def _summary(values: list) -> dict:
@@ -294,7 +308,7 @@ class _Run:
     steps: int
     scheduler: object
     guidance_scale: float
-    mapper_guidance: float
+    mapper_guidance: float | None    # None: each mapper's own default
     details: dict = field(default_factory=dict)      # system -> details for the report
     bridge_clap: torch.Tensor | None = None          # text bridge: caption CLAP embeddings
     pool: TrainingPool | None = None                 # nearest neighbour: the training pairs
@@ -409,22 +423,16 @@ def _systems(run: _Run, mappers: dict, baselines: tuple) -> dict:
     """name -> runner(run, seed), in the report's order: real audio, mappers, baselines."""
     systems = {REAL: _run_real, **{k: partial(_run_mapper, m) for k, m in mappers.items()}}
     for name, m in mappers.items():
+        own = getattr(m.config, "guidance_scale", None) if m.kind == "diffusion" else None
         run.details[name] = {"kind": m.kind,
+                             "guidance_scale": own if run.mapper_guidance is None or own is None
+                             else run.mapper_guidance,
                              "parameters": int(sum(p.numel() for p in m.parameters()))}
     systems.update({b: _BASELINE_RUNNERS[b] for b in ALL_BASELINES if b in baselines})
     return systems
 
 
 # --- the comparison: scoring --------------------------------------------------------------------
-def _clap_spread(clap_all: torch.Tensor, num_samples: int) -> float:
-    """Mean pairwise cosine distance between the CLAP embeddings of one image's sounds."""
-    e = F.normalize(torch.as_tensor(clap_all, dtype=torch.float32), dim=-1)
-    e = e.view(-1, num_samples, e.shape[-1])
-    cos = e @ e.transpose(1, 2)
-    off = ~torch.eye(num_samples, dtype=torch.bool)
-    return float((1 - cos[:, off]).mean())
-
-
 def _shares(pred: np.ndarray, attr: str) -> np.ndarray:
     return np.bincount(np.asarray(pred), minlength=len(HEARD_ONLY[attr])) / len(pred)
 
@@ -440,7 +448,7 @@ def _score(run: _Run, waves: np.ndarray, clap_all) -> dict:
     out = {"fd": paper.fd, "fad": paper.fad, "kl": paper.kl, "is": paper.is_mean, "cs": paper.cs,
            "recall@1": None, "recall@5": None,
            "diversity": pairwise_diversity(gen.features, run.num_samples) if several else None,
-           "clap_spread": (_clap_spread(clap_all, run.num_samples)
+           "clap_spread": (cosine_spread(clap_all, run.num_samples)
                            if several and clap_all is not None else None),
            "rms": _rms(waves)}
     if clap_all is not None:
@@ -453,7 +461,10 @@ def _score(run: _Run, waves: np.ndarray, clap_all) -> dict:
     gaps = []
     for attr, values in HEARD_ONLY.items():
         share = _shares(pred[attr], attr)
-        real = _shares(run.references.logits[:, groups[attr]].argmax(1), attr)
+        # real audio's proportions: the world's law, each heard-only value drawn with equal
+        # probability (world._sounds), not the n reference sounds' own few-dozen-draw estimate,
+        # whose sampling noise alone would be several points
+        real = np.full(len(values), 1 / len(values))
         out.update({f"share_{attr}_{v}": float(x) for v, x in zip(values, share)})
         gaps.append(100 * float(np.abs(share - real).max()))
     out["heard_only_gap"] = max(gaps)
@@ -499,7 +510,7 @@ def _settings(run: _Run, seeds: tuple, num_train: int, folder, t_start: float,
 def reproduce(n: int = 48, seeds=(0, 1, 2), world_seed: int = REPRODUCE_SEED,
               num_inference_steps: int | None = None, scheduler: str = "dpmsolver++",
               num_samples: int = 2, progress: bool = False, *, num_train: int = 2048,
-              guidance_scale: float = 2.5, mapper_guidance: float = 1.0,
+              guidance_scale: float = 2.5, mapper_guidance: float | None = None,
               mappers: dict | None = None, baselines=BASELINES, keep_audio: bool = False,
               weights=None, split: str = "all") -> dict:
     """Compare the systems of the module docstring on ``n`` held-out pocket images (its cost:
@@ -515,7 +526,9 @@ def reproduce(n: int = 48, seeds=(0, 1, 2), world_seed: int = REPRODUCE_SEED,
         num_samples: sounds per image (≥ 2 for ``diversity``, else it is None).
         progress: a progress bar over seeds × systems.
         num_train: pairs in the nearest-neighbour pool (each seed searches a random half).
-        mapper_guidance: the diffusion prior's classifier-free guidance (1 = none).
+        mapper_guidance: the diffusion prior's classifier-free guidance (1 = none; ``None``:
+            the mapper's own default, which ``v2a-kit pocket mappers`` calibrates; each mapper's
+            row of ``details`` records the value used).
         mappers: name -> :class:`~v2a_kit.mappers.Mapper` for the mapper rows; ``None`` = the
             shipped ``regression``, ``generative`` (diffusion) and ``ridge``.
         baselines: which of ``ALL_BASELINES`` to run (``"oracle"`` costs one more generating

@@ -92,7 +92,7 @@ def measure_science(seeds=(0, 1, 2), n: int = 64, num_samples: int = 4, *, weigh
     clip_space = load_clip("pocket", weights=weights, device="cpu").space
     clap_space = load_clap("pocket", weights=weights, device="cpu").space
     per = {split: {} for split in ("seen", "unseen")}
-    settings = None
+    settings, guidance = None, []
     for seed in seeds:
         mappers = _mappers_for(seed, weights, mapper_root, progress, clip_space, clap_space,
                                fast_mappers)
@@ -101,6 +101,8 @@ def measure_science(seeds=(0, 1, 2), n: int = 64, num_samples: int = 4, *, weigh
                             num_inference_steps=num_inference_steps, num_train=num_train,
                             mappers=mappers, baselines=ALL_BASELINES, weights=weights)
             settings = rep["settings"]
+            if split == "seen" and "generative" in rep["systems"]:
+                guidance.append(rep["systems"]["generative"]["details"].get("guidance_scale"))
             for name, system in rep["systems"].items():
                 for m in METRICS:
                     per[split].setdefault(name, {}).setdefault(m, []).append(
@@ -111,6 +113,8 @@ def measure_science(seeds=(0, 1, 2), n: int = 64, num_samples: int = 4, *, weigh
               "settings": {**{k: v for k, v in settings.items()
                               if k not in ("seeds", "split", "total_seconds")},
                            "seeds": list(seeds), "mapper_root": str(mapper_root),
+                           # each seed's generative mapper guidance: its calibrated default
+                           "generative_guidance": guidance,
                            "total_seconds": round(time.perf_counter() - t0, 1)}}
     report["targets"] = check_targets(report, weights)
     return report
