@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+import v2a_kit as vk
 from v2a_kit.errors import ConfigError
 from v2a_kit.pocket.reproduce import METRICS
 from v2a_kit.pocket.science import (
@@ -75,3 +76,23 @@ def test_table_and_bad_input(report):
         measure_science(seeds=(3,), n=2, num_samples=2)
     with pytest.raises(ConfigError, match="seeds"):
         measure_science(seeds=(0, 0))
+
+
+def test_reused_mappers_from_before_calibration_are_calibrated(report):
+    """A seed folder trained before the prior's guidance was calibrated (no calibration in its
+    config) is calibrated when the benchmark reuses it, not sampled unguided."""
+    from pathlib import Path
+
+    from v2a_kit.pocket.science import _mappers_for
+    cfg_file = Path(report["settings"]["mapper_root"]) / "seed1" / "diffusion" / "config.json"
+    calibrated = json.loads(cfg_file.read_text())
+    old = {**calibrated, "config": {**calibrated["config"], "guidance_scale": 1.0},
+           "extra": {k: v for k, v in calibrated["extra"].items()
+                     if k != "guidance_calibration"}}
+    cfg_file.write_text(json.dumps(old))
+    clip, clap = vk.load_clip(device="cpu"), vk.load_clap(device="cpu")
+    mappers = _mappers_for(1, None, cfg_file.parents[1].parent, False, clip.space, clap.space,
+                           True)
+    again = json.loads(cfg_file.read_text())
+    assert again["extra"]["guidance_calibration"] == calibrated["extra"]["guidance_calibration"]
+    assert mappers["generative"].config.guidance_scale == calibrated["config"]["guidance_scale"]

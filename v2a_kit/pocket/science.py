@@ -51,8 +51,10 @@ FAST_SCIENCE = dict(seeds=(0,), n=6, num_samples=2, num_inference_steps=2, num_t
 def _mappers_for(seed: int, weights, mapper_root, progress: bool, clip_space, clap_space,
                  fast: bool) -> dict:
     """name -> Mapper of seed ``seed``: the build's own mappers for seed 0, else trained (once)
-    into ``mapper_root/seed{seed}``."""
-    from .mappers import train_pocket_mappers
+    into ``mapper_root/seed{seed}``; a reused generative mapper trained before its guidance was
+    calibrated is calibrated first (``v2a-kit pocket calibrate``), so every seed samples at its
+    calibrated guidance."""
+    from .mappers import calibrate_mapper_folder, train_pocket_mappers
     folder = pocket_dir(weights) / "mappers"
     if seed != 0:
         if mapper_root is None:
@@ -62,6 +64,9 @@ def _mappers_for(seed: int, weights, mapper_root, progress: bool, clip_space, cl
         if not (folder / "mappers.json").is_file():
             train_pocket_mappers(folder, weights=weights, seed=seed, fast=fast,
                                  progress=progress)
+        elif "guidance_calibration" not in json.loads(
+                (folder / "diffusion" / "config.json").read_text()).get("extra", {}):
+            calibrate_mapper_folder(folder / "diffusion", weights=weights, seed=seed, fast=fast)
     return {name: load_mapper_folder(folder / kind, kind=kind, device="cpu",
                                      clip_space=clip_space, clap_space=clap_space)
             for name, kind in MAPPER_SYSTEMS.items()}
