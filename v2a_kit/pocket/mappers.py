@@ -68,8 +68,6 @@ def calibrate_prior_guidance(mapper, clip, clap, seed: int = 0, n: int = 128,
     of the image do (the smallest |log(spread ratio)|), on ``n`` SEEN images of world seed
     ``CALIBRATION_SEED + seed``. Sets ``mapper.config.guidance_scale`` and returns what was
     measured: the real spread, each candidate's ratio, the choice."""
-    from .world import sample_world
-
     if getattr(mapper, "kind", None) != "diffusion":
         raise ConfigError(f"calibrate_prior_guidance takes a diffusion mapper, got "
                           f"{getattr(mapper, 'kind', type(mapper).__name__)!r}")
