@@ -423,10 +423,9 @@ def _systems(run: _Run, mappers: dict, baselines: tuple) -> dict:
     """name -> runner(run, seed), in the report's order: real audio, mappers, baselines."""
     systems = {REAL: _run_real, **{k: partial(_run_mapper, m) for k, m in mappers.items()}}
     for name, m in mappers.items():
-        own = getattr(m.config, "guidance_scale", None) if m.kind == "diffusion" else None
         run.details[name] = {"kind": m.kind,
-                             "guidance_scale": own if run.mapper_guidance is None or own is None
-                             else run.mapper_guidance,
+                             "guidance_scale": None if m.kind != "diffusion"
+                             else run.mapper_guidance or m.config.guidance_scale,
                              "parameters": int(sum(p.numel() for p in m.parameters()))}
     systems.update({b: _BASELINE_RUNNERS[b] for b in ALL_BASELINES if b in baselines})
     return systems
