@@ -28,6 +28,7 @@ from .metrics import (
     centroid_gap,
     clip_score,
     cosine_spread,
+    cosine_spreads,
     fad,
     frechet_distance,
     gaussian_stats,
@@ -44,6 +45,7 @@ from .scoring import IS_MIN_CHUNK, IS_SPLITS, AudioOutputs, Scores, extract, sco
 __all__ = [
     "frechet_distance", "fad", "gaussian_stats", "kl_divergence", "inception_score",
     "InceptionScore", "clip_score", "recall_at_k", "pairwise_diversity", "cosine_spread",
+    "cosine_spreads",
     "linear_cka", "knn_overlap", "centroid_gap", "paired_cosine",
     "score", "Scores", "extract", "AudioOutputs", "IS_SPLITS", "IS_MIN_CHUNK",
     "AudioExtractor", "ClipScoreExtractor", "Extractors", "prepare_waves",

@@ -35,6 +35,7 @@ from ..spaces import validate_embeds
 
 __all__ = ["recall_at_k", "frechet_distance", "fad", "gaussian_stats", "clip_score",
            "kl_divergence", "inception_score", "InceptionScore", "pairwise_diversity",
+           "cosine_spread", "cosine_spreads",
            "linear_cka", "knn_overlap", "centroid_gap", "paired_cosine"]
 
 
@@ -240,16 +241,21 @@ def pairwise_diversity(features, num_samples: int) -> float:
     return float(d.sum((1, 2)).mean() / (num_samples * (num_samples - 1)))
 
 
-def cosine_spread(embeds, num_samples: int) -> float:
-    """Mean pairwise cosine distance (1 − cos) between the ``num_samples`` embeddings of each
-    input, averaged over inputs: how far apart one image's sounds lie in an embedding space
-    (0 = one point). Rows of one input consecutive, as :func:`pairwise_diversity`."""
+def cosine_spreads(embeds, num_samples: int) -> np.ndarray:
+    """Per input: the mean pairwise cosine distance (1 − cos) between its ``num_samples``
+    embeddings (rows of one input consecutive, as :func:`pairwise_diversity`), shape
+    (inputs,): how far apart one image's sounds lie in an embedding space (0 = one point)."""
     e = validate_embeds(embeds, None, "embeds", normalize=True)
     if num_samples < 2 or len(e) % num_samples:
         raise EmbeddingError(f"{len(e)} rows are not groups of num_samples={num_samples} ≥ 2")
     e = e.view(-1, num_samples, e.shape[-1])
     off = ~torch.eye(num_samples, dtype=torch.bool, device=e.device)
-    return float((1 - e @ e.transpose(1, 2))[:, off].mean())
+    return (1 - e @ e.transpose(1, 2))[:, off].mean(1).clamp_min(0).double().cpu().numpy()
+
+
+def cosine_spread(embeds, num_samples: int) -> float:
+    """:func:`cosine_spreads` averaged over inputs: the mean within-input spread."""
+    return float(cosine_spreads(embeds, num_samples).mean())
 
 
 def recall_at_k(queries, targets, ks=(1, 5)) -> dict[int, float]:

@@ -78,7 +78,7 @@ from .vocab import (
 __all__ = ["ATTRIBUTES", "HEARD_ONLY", "AUDIBLE", "BACKGROUNDS", "VISUAL_ONLY", "AUDIO_ONLY",
            "IMAGE_WORDS", "AUDIO_WORDS", "WORLD_TABLE", "WORLD_VERSION", "BLOCK", "SEEN", "UNSEEN",
            "SPLITS", "is_unseen", "WorldConfig", "PocketBatch", "PocketSounds", "sample_world",
-           "sample_audio_for", "image_prompts", "audio_prompts", "save_examples"]
+           "sample_audio_for", "loudness_db", "image_prompts", "audio_prompts", "save_examples"]
 
 WORLD_TABLE = __doc__[__doc__.index("| attribute"):__doc__.index("\n\nSources:")]
 
@@ -284,6 +284,16 @@ def sample_audio_for(images, seed: int, config: WorldConfig | None = None) -> Po
                      audio[s:s + BLOCK]) for s in range(0, n, BLOCK)]
     captions, onsets, pitch, contour = (_concat(list(column)) for column in zip(*parts))
     return PocketSounds(audio, captions, onsets, pitch, contour, config.sampling_rate)
+
+
+def loudness_db(batch: PocketBatch, config: WorldConfig | None = None) -> np.ndarray:
+    """(n,) the loudness the world gave each sample's notes, in dB re full scale: the size's
+    level × (mean radius / nominal) ** loudness_exponent (every note of a clip has it; each
+    note's loudest 20-ms block RMS). What the picture's size sets and the sound should carry;
+    :func:`v2a_kit.pocket.synth.level_db` reads the same quantity off any waveform."""
+    config = config or WorldConfig()
+    labels = {a: batch.labels[a] for a in ATTRIBUTES}
+    return 20 * np.log10(_loudness(labels, batch.radii_px, config).astype(np.float64))
 
 
 def save_examples(batch: PocketBatch, folder, n: int = 8, lossless: bool = False) -> list[Path]:
