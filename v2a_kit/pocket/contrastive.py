@@ -20,7 +20,8 @@ from tqdm.auto import tqdm
 
 from ..devices import seeded
 
-__all__ = ["train_clip", "train_clap", "sibling_batches", "zero_shot_accuracy", "combo_prompts"]
+__all__ = ["train_clip", "train_clap", "sibling_batches", "sibling_groups", "zero_shot_accuracy",
+           "combo_prompts"]
 
 
 def _cosine_lr(opt, step: int, total: int, lr: float, warmup: int) -> None:
@@ -54,12 +55,24 @@ def sibling_batches(groups: np.ndarray, batch_size: int, gen: np.random.Generato
     return idx
 
 
+def sibling_groups(labels: dict, attributes) -> np.ndarray:
+    """(n,) one int per distinct combination of ``labels[a]`` over ``attributes``: rows that
+    share every one of them share a group (the siblings of :func:`sibling_batches`)."""
+    from .world import AUDIBLE
+    group = np.zeros(len(labels[attributes[0]]), np.int64)
+    for a in attributes:
+        group = group * len(AUDIBLE[a]) + np.asarray(labels[a], np.int64)
+    return group
+
+
 def _loop(model, loss_fn: Callable[[np.ndarray], torch.Tensor], n: int, *, steps: int,
           batch_size: int, lr: float, seed: int, desc: str, progress: bool,
-          weight_decay: float = 0.05, groups: np.ndarray | None = None,
-          sibling_fraction: float = 0.5) -> list[float]:
+          weight_decay: float = 0.05, groups=None, sibling_fraction: float = 0.5) -> list[float]:
     """Shared AdamW + warmup/cosine loop over random minibatches of ``n`` training pairs (with
-    ``groups``: :func:`sibling_batches`)."""
+    ``groups``: :func:`sibling_batches`; a list of group arrays takes them in turn, one per
+    step, so that each kind of sibling is a hard negative every few steps)."""
+    if groups is not None and not isinstance(groups, (list, tuple)):
+        groups = [groups]
     gen = np.random.default_rng(seed)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     model.train()
@@ -68,7 +81,7 @@ def _loop(model, loss_fn: Callable[[np.ndarray], torch.Tensor], n: int, *, steps
     for step in bar:
         _cosine_lr(opt, step, steps, lr, warmup=max(1, steps // 20))
         if groups is not None and batch_size < n:
-            idx = sibling_batches(groups, batch_size, gen, sibling_fraction)
+            idx = sibling_batches(groups[step % len(groups)], batch_size, gen, sibling_fraction)
         else:
             idx = gen.choice(n, size=min(batch_size, n), replace=False)
         loss = loss_fn(idx)
@@ -85,11 +98,15 @@ def _loop(model, loss_fn: Callable[[np.ndarray], torch.Tensor], n: int, *, steps
 
 def train_clip(model, preprocess_batch: Callable, tokenizer, images: np.ndarray,
                captions: list[str], *, steps: int, batch_size: int = 128, lr: float = 1e-3,
-               seed: int = 0, progress: bool = True) -> list[float]:
+               seed: int = 0, progress: bool = True, groups=None,
+               sibling_fraction: float = 0.5) -> list[float]:
     """Train an open_clip model on (image, caption) pairs; returns the loss per step.
 
     Args:
         preprocess_batch: uint8 images (b, H, W, 3) -> normalised float tensor (b, 3, H, W).
+        groups: (n,) ints, or a list of such arrays taken in turn; when given,
+            ``sibling_fraction`` of every batch is pairs of rows of the same group
+            (:func:`sibling_batches`) — hard negatives.
     """
     from open_clip.loss import ClipLoss
 
@@ -102,20 +119,22 @@ def train_clip(model, preprocess_batch: Callable, tokenizer, images: np.ndarray,
 
     with seeded(seed):  # dropout draws from it; the caller's random state is left as it was
         return _loop(model, loss_fn, len(captions), steps=steps, batch_size=batch_size, lr=lr,
-                     seed=seed, desc="pocket-CLIP", progress=progress)
+                     seed=seed, desc="pocket-CLIP", progress=progress, groups=groups,
+                     sibling_fraction=sibling_fraction)
 
 
 def train_clap(model, input_features: torch.Tensor, tokenizer, captions: list[str], *,
                steps: int, batch_size: int = 128, lr: float = 1e-3, seed: int = 0,
-               progress: bool = True, groups: np.ndarray | None = None,
+               progress: bool = True, groups=None,
                sibling_fraction: float = 0.5) -> list[float]:
     """Train a transformers ``ClapModel`` on (audio features, caption) pairs.
 
     Args:
         input_features: (n, 1, frames, mel) from the model's ``ClapFeatureExtractor``,
             precomputed once (the extractor runs in numpy, clip by clip).
-        groups: (n,) ints; when given, ``sibling_fraction`` of every batch is pairs of rows of
-            the same group (:func:`sibling_batches`) — hard negatives.
+        groups: (n,) ints, or a list of such arrays taken in turn; when given,
+            ``sibling_fraction`` of every batch is pairs of rows of the same group
+            (:func:`sibling_batches`) — hard negatives.
     """
     tok = tokenizer(captions, padding=True, return_tensors="pt")
 
