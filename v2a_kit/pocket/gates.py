@@ -15,7 +15,17 @@ The same function runs at the end of ``v2a-kit pocket build`` (its figures go in
 - ``generated_from_text``: the same from pocket-CLAP **text** embeddings of the clips' audio
   captions (how AudioLDM is used for text-to-audio);
 - ``loudness``: mean clip RMS of the real held-out audio and of the sound generated from its
-  CLAP audio embedding at the gates' guidance, and their ratio (1 = as loud as real);
+  CLAP audio embedding at the gates' guidance, and their ratio (1 = as loud as real); sound by
+  sound, the level error in dB of each generated sound against its real sound
+  (:func:`v2a_kit.pocket.synth.level_db`: median and 90th percentile of |error|, the share within
+  ± 3 dB) and the share of sounds the peak limiter had to scale down;
+- ``embedding_ceiling``: what probes (:mod:`v2a_kit.pocket.probes`, trained on the true
+  pocket-CLAP audio embeddings of world seed ``probe_seed``) read from the held-out clips' true
+  embeddings: each audible attribute, all five, and the loudness (``level_within_3db``, its
+  median and 90th-percentile error in dB) — the most any generator conditioned on them can get
+  right; ``clip_probe`` the same for pocket-CLIP's image embeddings on the four seen-and-heard
+  attributes and the loudness the picture's size sets — the most a mapper reading them can get
+  right;
 - ``audio_to_image``: the CS evaluator on real held-out pairs: the mean cosine of each clip's
   embedding with its paired image's pocket-CLIP embedding (``paired_cosine``, CS / 100) and with
   the other images' (``unpaired_cosine``), and how often the held-out image nearest to the clip
@@ -31,6 +41,8 @@ import torch
 import torch.nn.functional as F
 
 from ..generation import peak_warnings_off
+from .probes import PROBE_CLIPS, PROBE_OFFSET, fit_probes, read_probes
+from .synth import level_db
 from .world import ATTRIBUTES, AUDIBLE, BACKGROUNDS, PocketBatch, _captions, sample_world
 
 __all__ = ["attribute_accuracy", "zero_shot", "measure_gates", "calibrate_guidance_rescale"]
@@ -87,6 +99,27 @@ def _audio_to_image_gates(a2i, held: PocketBatch, image_embeds: torch.Tensor) ->
                                                 held.labels)}
 
 
+def _probe_gates(clip, clap, held: PocketBatch, image_embeds, audio_embeds, probe_seed: int,
+                 probe_clips: int) -> dict:
+    """``embedding_ceiling`` (probes on pocket-CLAP audio embeddings, five attributes and the
+    loudness) and ``clip_probe`` (on pocket-CLIP image embeddings, the four seen ones), trained
+    on ``probe_clips`` samples of world seed ``probe_seed``, read on ``held``."""
+    train = sample_world(probe_clips, probe_seed)
+    clap_probes = fit_probes(clap.encode_audio([(a, 16000) for a in train.audio],
+                                               progress=False).embeds, train)
+    clip_probes = fit_probes(clip.encode_images(list(train.images), progress=False).embeds,
+                             train, attributes=tuple(ATTRIBUTES))
+    out = {}
+    for key, probes, embeds in (("embedding_ceiling", clap_probes, audio_embeds),
+                                ("clip_probe", clip_probes, image_embeds)):
+        read = read_probes(probes, embeds, held)
+        level = read.pop("level")
+        out[key] = {**read, "level_within_3db": level["within_db"],
+                    "level_median_abs_db": level["median_abs_db"],
+                    "level_p90_abs_db": level["p90_abs_db"]}
+    return out
+
+
 def _rms(audio) -> float:
     """Mean over clips of each clip's RMS."""
     return float(np.sqrt((np.asarray(audio, np.float64) ** 2).mean(1)).mean())
@@ -137,6 +170,7 @@ GATE_STEPS = 25  # DPM-Solver++ steps of every gate measurement (the build's at 
 @peak_warnings_off()  # it measures many sounds: the limit applies, unannounced
 def measure_gates(weights=None, *, held_out: PocketBatch | None = None, num_held_out: int = 1000,
                   held_out_seed: int = 1000, num_generate: int = 200, guidance_scale: float = 2.5,
+                  probe_seed: int = PROBE_OFFSET, probe_clips: int = PROBE_CLIPS,
                   scheduler: str = "dpmsolver++", num_inference_steps: int | None = GATE_STEPS,
                   generation_seed: int = 0, progress: bool = False) -> dict:
     """Measure every gate on the build in ``weights`` (the shipped build when None).
@@ -151,6 +185,8 @@ def measure_gates(weights=None, *, held_out: PocketBatch | None = None, num_held
             gates are measured with DPM-Solver++ 25 steps (``GATE_STEPS``), what the shipped
             build's ``build.json`` records as its default, whatever the kit's default becomes.
         generation_seed: seeds the generator's noise.
+        probe_seed, probe_clips: the world seed and size the probes of ``embedding_ceiling`` and
+            ``clip_probe`` train on (the build's seed + ``PROBE_OFFSET``; no model trains on it).
     Returns:
         a dict of gate name -> {attribute: accuracy, "all": ...} (see the module docstring),
         plus ``settings``: what was measured and how.
@@ -178,6 +214,8 @@ def measure_gates(weights=None, *, held_out: PocketBatch | None = None, num_held
     first = {a: y[:n_gen] for a, y in held.labels.items()}
     decoded = _through_decoder(gen, held.audio[:n_gen])
     report["ceiling"] = attribute_accuracy(tagger.predict(decoded), first, AUDIBLE)
+    report.update(_probe_gates(clip, clap, held, image_embeds.embeds, audio_embeds.embeds,
+                               probe_seed, probe_clips))
     conditions = {"generated_from_audio": audio_embeds.embeds[:n_gen],
                   "generated_from_text": clap.encode_text(held.audio_captions[:n_gen],
                                                           progress=False).embeds}
@@ -188,7 +226,12 @@ def measure_gates(weights=None, *, held_out: PocketBatch | None = None, num_held
         report[name] = attribute_accuracy(tagger.predict(out.waveforms), first, AUDIBLE)
         if name == "generated_from_audio":
             real, made = _rms(held.audio[:n_gen]), _rms(out.waveforms)
-            report["loudness"] = {"real_rms": real, "generated_rms": made, "ratio": made / real}
+            err = np.abs(level_db(out.waveforms) - level_db(held.audio[:n_gen]))
+            report["loudness"] = {"real_rms": real, "generated_rms": made, "ratio": made / real,
+                                  "level_median_abs_db": float(np.median(err)),
+                                  "level_p90_abs_db": float(np.percentile(err, 90)),
+                                  "level_within_3db": float((err <= 3.0).mean()),
+                                  "limited": out.peaks.num_limited / n_gen}
 
     report.update(_audio_to_image_gates(a2i, held, image_embeds.embeds))
     report["settings"] = dict(num_held_out=len(held.audio), held_out_seed=held_out_seed
@@ -196,6 +239,7 @@ def measure_gates(weights=None, *, held_out: PocketBatch | None = None, num_held
                               guidance_scale=guidance_scale, guidance_rescale=gen.guidance_rescale,
                               scheduler=scheduler,
                               num_inference_steps=num_inference_steps,
-                              generation_seed=generation_seed)
+                              generation_seed=generation_seed, probe_seed=probe_seed,
+                              probe_clips=probe_clips)
     return {k: ({m: round(v, 4) for m, v in r.items()} if k != "settings" else r)
             for k, r in report.items()}

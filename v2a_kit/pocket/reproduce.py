@@ -74,7 +74,7 @@ from ..errors import ConfigError
 from ..evaluation import (
     AudioOutputs,
     Extractors,
-    cosine_spread,
+    cosine_spreads,
     extract,
     pairwise_diversity,
     recall_at_k,
@@ -89,6 +89,8 @@ from .evaluators import EVALUATOR_SEED
 from .gates import _combo_captions, _rms, _through_decoder, attribute_accuracy
 from .loading import pocket_dir
 from .mappers import CALIBRATION_SEED, MAPPER_SEED
+from .probes import LEVEL_TOLERANCE_DB, PROBE_OFFSET, Probes, clap_probes, read_probes
+from .synth import level_db
 from .world import (
     ATTRIBUTES,
     AUDIO_WORDS,
@@ -110,18 +112,28 @@ BASELINES = ("nearest neighbour", "text bridge")      # run by default
 ALL_BASELINES = (*BASELINES, "oracle", "ceiling")
 CEILING = "ceiling"  # real audio through the generator's own decoding: what it could at best give
 REAL = "real audio"
+SPREAD_RATIO = ("spread_ratio_mean", "spread_ratio_median", "spread_ratio_q1", "spread_ratio_q3")
 METRICS = ("fd", "fad", "kl", "is", "cs", "recall@1", "recall@5", "diversity", "clap_spread",
-           *(f"acc_{a}" for a in ATTRIBUTES), "acc_all",
+           *SPREAD_RATIO, *(f"acc_{a}" for a in ATTRIBUTES), "acc_all", "acc_contour", "acc_all5",
+           *(f"emb_acc_{a}" for a in ATTRIBUTES), "emb_acc_all",
            *(f"share_{a}_{v}" for a, vs in HEARD_ONLY.items() for v in vs), "heard_only_gap",
-           "rms")
+           "rms", "level_err_db", "level_within_3db", "level_bias_db", "limited")
 # What notebook 06 runs with FAST=1 (seconds): reproduce(**FAST_SETTINGS).
 FAST_SETTINGS = dict(n=8, seeds=(0,), num_inference_steps=2, num_samples=2, num_train=128)
 _HEADERS = {"fd": "FD ↓", "fad": "FAD ↓", "kl": "KL ↓", "is": "IS ↑", "cs": "CS ↑",
             "recall@1": "R@1 ↑", "recall@5": "R@5 ↑", "diversity": "diversity",
-            "clap_spread": "CLAP spread", **{f"acc_{a}": f"{a} acc ↑" for a in ATTRIBUTES},
-            "acc_all": "acc (all 4) ↑",
+            "clap_spread": "CLAP spread", "spread_ratio_mean": "spread ratio (mean)",
+            "spread_ratio_median": "spread ratio (median)", "spread_ratio_q1": "spread ratio Q1",
+            "spread_ratio_q3": "spread ratio Q3",
+            **{f"acc_{a}": f"{a} acc ↑" for a in ATTRIBUTES},
+            "acc_all": "acc (all 4) ↑", "acc_contour": "contour acc ↑",
+            "acc_all5": "acc (all 5) ↑",
+            **{f"emb_acc_{a}": f"{a} in CLAP emb ↑" for a in ATTRIBUTES},
+            "emb_acc_all": "all 4 in CLAP emb ↑",
             **{f"share_{a}_{v}": f"{v} share" for a, vs in HEARD_ONLY.items() for v in vs},
-            "heard_only_gap": "contour gap ↓", "rms": "RMS"}
+            "heard_only_gap": "contour gap ↓", "rms": "RMS", "level_err_db": "level err (dB) ↓",
+            "level_within_3db": "level within 3 dB ↑", "level_bias_db": "level bias (dB)",
+            "limited": "limited share ↓"}
 # Streams drawn from one seed: mapper sampling, generator noise, the nearest-neighbour half-pool.
 _MAPPER_STREAM, _NOISE_STREAM, _POOL_STREAM = 0, 1, 2
 TABLE_COLUMNS = ("fd", "fad", "kl", "is", "cs", "recall@1", "recall@5", "diversity", "acc_all")
@@ -272,6 +284,7 @@ def _trained_on(folder) -> dict[int, str]:
     """World seed -> which shipped models trained on it (refused as held-out worlds)."""
     build = json.loads((folder / "build.json").read_text())
     return {int(build.get("seed", 0)): "the pocket foundation models",
+            int(build.get("seed", 0)) + PROBE_OFFSET: "the embedding ceiling's probes",
             MAPPER_SEED: "the shipped mappers",
             CALIBRATION_SEED: "the shipped generative mapper's guidance calibration"}
 
@@ -309,7 +322,10 @@ class _Run:
     scheduler: object
     guidance_scale: float
     mapper_guidance: float | None    # None: each mapper's own default
+    real_levels: np.ndarray          # (n,) each image's real loudness as read off its audio (dB)
+    probes: Probes                   # the embedding ceiling's probes (pocket-CLAP space)
     details: dict = field(default_factory=dict)      # system -> details for the report
+    reference_spreads: np.ndarray | None = None      # (n,) spread of a second real draw set
     bridge_clap: torch.Tensor | None = None          # text bridge: caption CLAP embeddings
     pool: TrainingPool | None = None                 # nearest neighbour: the training pairs
     pool_clap: dict = field(default_factory=dict)    # pool index -> CLAP audio embedding
@@ -334,9 +350,12 @@ def _load_run(n, world_seed, weights, steps, scheduler, guidance_scale, mapper_g
     rep = np.repeat(np.arange(n), num_samples)  # sound row -> its image
     return _Run(ex, clip, clap, audioldm, batch, img, true_clap, references,
                 np.stack([np.arange(len(rep)), rep], 1), world_seed, num_samples, steps, scheduler,
-                guidance_scale, mapper_guidance,
+                guidance_scale, mapper_guidance, level_db(batch.audio),
+                clap_probes(clap, int(json.loads((pocket_dir(weights) / "build.json")
+                                          .read_text()).get("seed", 0))),
                 details={REAL: {"draws": "sample_audio_for(batch, world_seed + 1 + "
-                                         "seed * num_samples + k), k < num_samples"}})
+                                         "2 · seed · num_samples + k), k < num_samples; the "
+                                         "spread reference: the next num_samples seeds"}})
 
 
 def _prepare_baselines(run: _Run, baselines: tuple, num_train: int, progress: bool) -> None:
@@ -354,39 +373,71 @@ def _prepare_baselines(run: _Run, baselines: tuple, num_train: int, progress: bo
                                             "label_match": [], "indices": []}
 
 
-# --- the comparison: the systems, (run, seed) -> (sounds, their CLAP embeddings or None) -------
+# --- the comparison: the systems, (run, seed) -> their sounds ----------------------------------
+@dataclass
+class _Sounds:
+    """One system's sounds for one seed (row i: image ``i // num_samples``).
+
+    Attributes:
+        waves: (n · num_samples, samples) float32.
+        clap: their CLAP embeddings where the system has them (what conditioned the generator,
+            or the real sounds' own), else None.
+        contour: (n · num_samples,) the heard-only contour each sound should carry where one is
+            determined (real draws: their own; the oracle: its real sound's), else None.
+        limited: how many the peak limiter scaled down (generated systems), else None.
+    """
+
+    waves: np.ndarray
+    clap: torch.Tensor | None = None
+    contour: np.ndarray | None = None
+    limited: int | None = None
+
+
 def _clap_of(run: _Run, audio: np.ndarray) -> torch.Tensor:
     return run.clap.encode_audio([(a, 16000) for a in audio], progress=False).embeds
 
 
-def _generated(run: _Run, clap_embed, seed: int) -> np.ndarray:
-    """(n · num_samples, d) CLAP embeddings -> waveforms, from the seed's generator noise."""
-    g, waves = _torch_generator(seed, _NOISE_STREAM), []
+def _generated(run: _Run, clap_embed, seed: int) -> tuple[np.ndarray, int]:
+    """(n · num_samples, d) CLAP embeddings -> (waveforms, how many the peak limiter scaled
+    down), from the seed's generator noise."""
+    g, waves, limited = _torch_generator(seed, _NOISE_STREAM), [], 0
     for chunk in torch.as_tensor(clap_embed).split(64):
-        waves.append(generate(run.audioldm, chunk, num_inference_steps=run.steps,
-                              scheduler=run.scheduler, guidance_scale=run.guidance_scale,
-                              generator=g, progress=False).waveforms)
-    return np.concatenate(waves)
+        out = generate(run.audioldm, chunk, num_inference_steps=run.steps,
+                       scheduler=run.scheduler, guidance_scale=run.guidance_scale,
+                       generator=g, progress=False)
+        waves.append(out.waveforms)
+        limited += out.peaks.num_limited
+    return np.concatenate(waves), limited
 
 
-def _real_draws(run: _Run, seed: int) -> np.ndarray:
-    """(n · num_samples, samples): other real sounds of each image, image-major."""
-    draws = [sample_audio_for(run.batch, run.world_seed + 1 + seed * run.num_samples + k).audio
-             for k in range(run.num_samples)]
-    return np.stack(draws, 1).reshape(run.n * run.num_samples, -1)
+def _real_draws(run: _Run, seed: int, offset: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(n · num_samples, samples) other real sounds of each image, image-major, and their
+    contours. ``offset`` 1 gives an independent second set (the spread reference)."""
+    base = run.world_seed + 1 + (2 * seed + offset) * run.num_samples
+    draws = [sample_audio_for(run.batch, base + k) for k in range(run.num_samples)]
+    audio = np.stack([d.audio for d in draws], 1).reshape(run.n * run.num_samples, -1)
+    contour = np.stack([d.contour for d in draws], 1).reshape(-1)
+    return audio, contour
 
 
-def _run_real(run: _Run, seed: int):
-    waves = _real_draws(run, seed)
-    return waves, _clap_of(run, waves)
+def _run_real(run: _Run, seed: int) -> _Sounds:
+    waves, contour = _real_draws(run, seed)
+    # the within-image spread every system's is compared with: an independent set of real
+    # draws, so that real audio's own ratio shows what the measurement's noise alone gives
+    reference, _ = _real_draws(run, seed, offset=1)
+    run.reference_spreads = cosine_spreads(_clap_of(run, reference), run.num_samples) \
+        if run.num_samples > 1 else None
+    return _Sounds(waves, _clap_of(run, waves), contour)
 
 
-def _run_ceiling(run: _Run, seed: int):
+def _run_ceiling(run: _Run, seed: int) -> _Sounds:
     """The real draws through the generator's own decoding (its autoencoder's pooling and
     upsampling, its vocoder): the representation ceiling, what a perfect latent could give."""
-    return _through_decoder(run.audioldm, _real_draws(run, seed)), None
+    waves, contour = _real_draws(run, seed)
+    return _Sounds(_through_decoder(run.audioldm, waves), None, contour)
 
-def _run_nearest(run: _Run, seed: int):
+
+def _run_nearest(run: _Run, seed: int) -> _Sounds:
     pool, num_samples = run.pool, run.num_samples
     idx = nearest_neighbours(run.img.embeds, pool, num_samples, seed)
     new = sorted({int(i) for i in idx.ravel()} - set(run.pool_clap))
@@ -396,23 +447,30 @@ def _run_nearest(run: _Run, seed: int):
     details = run.details["nearest neighbour"]
     details["label_match"].append(round(float(same.mean()), 6))
     details["indices"].append(idx[:, 0].tolist())
-    return pool.audio[idx.ravel()], torch.stack([run.pool_clap[int(i)] for i in idx.ravel()])
+    return _Sounds(pool.audio[idx.ravel()],
+                   torch.stack([run.pool_clap[int(i)] for i in idx.ravel()]))
 
 
-def _run_mapper(mapper, run: _Run, seed: int):
+def _from_clap(run: _Run, clap, seed: int, contour=None) -> _Sounds:
+    waves, limited = _generated(run, clap, seed)
+    return _Sounds(waves, clap, contour, limited)
+
+
+def _run_mapper(mapper, run: _Run, seed: int) -> _Sounds:
     pred = mapper.map(run.img, num_samples=run.num_samples, guidance_scale=run.mapper_guidance,
                       generator=_torch_generator(seed, _MAPPER_STREAM)).embeds
-    return _generated(run, pred, seed), pred
+    return _from_clap(run, pred, seed)
 
 
-def _run_bridge(run: _Run, seed: int):
-    clap = run.bridge_clap.repeat_interleave(run.num_samples, 0)
-    return _generated(run, clap, seed), clap
+def _run_bridge(run: _Run, seed: int) -> _Sounds:
+    return _from_clap(run, run.bridge_clap.repeat_interleave(run.num_samples, 0), seed)
 
 
-def _run_oracle(run: _Run, seed: int):
-    clap = run.true_clap.repeat_interleave(run.num_samples, 0)
-    return _generated(run, clap, seed), clap
+def _run_oracle(run: _Run, seed: int) -> _Sounds:
+    """Generation from the true CLAP audio embedding of each image's own real sound: it should
+    carry that sound's contour and loudness too."""
+    return _from_clap(run, run.true_clap.repeat_interleave(run.num_samples, 0), seed,
+                      np.repeat(run.batch.labels["contour"], run.num_samples))
 
 
 _BASELINE_RUNNERS = {"nearest neighbour": _run_nearest, "text bridge": _run_bridge,
@@ -436,27 +494,51 @@ def _shares(pred: np.ndarray, attr: str) -> np.ndarray:
     return np.bincount(np.asarray(pred), minlength=len(HEARD_ONLY[attr])) / len(pred)
 
 
-def _score(run: _Run, waves: np.ndarray, clap_all) -> dict:
+def _quartiles(values: np.ndarray) -> dict:
+    q1, median, q3 = np.percentile(values, [25, 50, 75])
+    return {"mean": float(values.mean()), "median": float(median), "q1": float(q1),
+            "q3": float(q3)}
+
+
+def _score(run: _Run, sounds: _Sounds) -> dict:
     """Every metric of ``METRICS`` for one system's sounds (row i: image ``i // num_samples``)."""
+    waves, clap_all = sounds.waves, sounds.clap
     gen = extract(run.ex, waves, what="generated")
     # one IS split: the convention's ten chunks of a few dozen clips each could not estimate the
     # marginal over 96 attribute combinations
     paper = score(run.ex, gen, run.references, run.img, reference_pairs=run.pairs,
                   image_pairs=run.pairs, is_splits=1)
     several = run.num_samples > 1
-    out = {"fd": paper.fd, "fad": paper.fad, "kl": paper.kl, "is": paper.is_mean, "cs": paper.cs,
-           "recall@1": None, "recall@5": None,
-           "diversity": pairwise_diversity(gen.features, run.num_samples) if several else None,
-           "clap_spread": (cosine_spread(clap_all, run.num_samples)
-                           if several and clap_all is not None else None),
-           "rms": _rms(waves)}
+    out = {m: None for m in METRICS}
+    out.update({"fd": paper.fd, "fad": paper.fad, "kl": paper.kl, "is": paper.is_mean,
+                "cs": paper.cs,
+                "diversity": pairwise_diversity(gen.features, run.num_samples) if several else None,
+                "rms": _rms(waves)})
+    image = run.pairs[:, 1]
     if clap_all is not None:
         r = recall_at_k(clap_all[::run.num_samples], run.true_clap, ks=(1, 5))
         out["recall@1"], out["recall@5"] = r[1], r[5]
+        # what the CLAP embeddings that conditioned the sounds carry, read by the probes of
+        # the embedding ceiling (before any generator: the mapper's own errors)
+        read = run.probes.predict(clap_all)
+        right = [read[a] == run.batch.labels[a][image] for a in ATTRIBUTES]
+        out.update({f"emb_acc_{a}": float(r.mean()) for a, r in zip(ATTRIBUTES, right)})
+        out["emb_acc_all"] = float(np.all(right, axis=0).mean())
+        if several:
+            spreads = cosine_spreads(clap_all, run.num_samples)
+            out["clap_spread"] = float(spreads.mean())
+            if run.reference_spreads is not None:
+                ratio = spreads / np.maximum(run.reference_spreads, 1e-9)
+                out.update({f"spread_ratio_{k}": v for k, v in _quartiles(ratio).items()})
     groups = run.ex.fd.logit_groups
     pred = {a: gen.logits[:, s].argmax(1) for a, s in groups.items()}
-    labels = {a: y[run.pairs[:, 1]] for a, y in run.batch.labels.items()}
+    labels = {a: y[image] for a, y in run.batch.labels.items()}
     out.update({f"acc_{a}": v for a, v in attribute_accuracy(pred, labels).items()})
+    if sounds.contour is not None:  # the sound's own heard-only value is known: all five
+        contour_right = pred["contour"] == sounds.contour
+        seen_right = np.all([pred[a] == labels[a] for a in ATTRIBUTES], axis=0)
+        out["acc_contour"] = float(contour_right.mean())
+        out["acc_all5"] = float((contour_right & seen_right).mean())
     gaps = []
     for attr, values in HEARD_ONLY.items():
         share = _shares(pred[attr], attr)
@@ -467,6 +549,14 @@ def _score(run: _Run, waves: np.ndarray, clap_all) -> dict:
         out.update({f"share_{attr}_{v}": float(x) for v, x in zip(values, share)})
         gaps.append(100 * float(np.abs(share - real).max()))
     out["heard_only_gap"] = max(gaps)
+    # loudness, sound by sound: the level each sound carries against its image's real sound's
+    # (every real sound of an image has the same loudness: the size's)
+    err = level_db(waves) - run.real_levels[image]
+    out["level_err_db"] = float(np.median(np.abs(err)))
+    out["level_within_3db"] = float((np.abs(err) <= LEVEL_TOLERANCE_DB).mean())
+    out["level_bias_db"] = float(np.median(err))
+    if sounds.limited is not None:
+        out["limited"] = sounds.limited / len(waves)
     return out
 
 
@@ -481,11 +571,11 @@ def _run_systems(run: _Run, systems: dict, seeds: tuple, keep_audio: bool, progr
         for name, runner in systems.items():
             bar.set_postfix_str(f"seed {seed}: {name}")
             t0 = time.perf_counter()
-            waves, clap_all = runner(run, seed)
+            sounds = runner(run, seed)
             seconds[name].append(round(time.perf_counter() - t0, 3))
-            runs[name].append(_score(run, waves, clap_all))
+            runs[name].append(_score(run, sounds))
             if keep_audio and seed == seeds[0]:
-                audio[name] = waves.reshape(run.n, run.num_samples, -1)
+                audio[name] = sounds.waves.reshape(run.n, run.num_samples, -1)
             bar.update()
     bar.close()
     return runs, seconds, audio
@@ -573,6 +663,9 @@ def reproduce(n: int = 48, seeds=(0, 1, 2), world_seed: int = REPRODUCE_SEED,
                                              for m in METRICS},
                                  "seconds": seconds[name], "details": run.details.get(name, {})}
                           for name in systems},
+              # what the true CLAP audio embeddings of these images' real sounds carry, as the
+              # probes read it: the most a generator conditioned on them can get right
+              "embedding_ceiling": read_probes(run.probes, run.true_clap, run.batch),
               "settings": _settings(run, seeds, num_train, folder, t_start, split)}
     if keep_audio:
         report["audio"], report["images"] = audio, run.batch.images
