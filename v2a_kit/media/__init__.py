@@ -44,7 +44,8 @@ from .video import (
 )
 
 __all__ = ["IMAGE_EXTS", "AUDIO_EXTS", "VIDEO_EXTS", "media_kind", "load_image", "load_images",
-           "load_audio", "resample", "RESAMPLERS", "DEFAULT_RESAMPLER", "fit_length", "VideoInfo", "probe_video", "sample_video_frames",
+           "load_audio", "resample", "RESAMPLERS", "DEFAULT_RESAMPLER", "fit_length",
+           "VideoInfo", "probe_video", "sample_video_frames",
            "read_video_audio", "write_wav", "mux_audio_into_video", "visible_files", "list_media"]
 
 
