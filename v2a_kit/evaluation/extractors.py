@@ -197,7 +197,7 @@ def prepare_waves(waves, sampling_rate: int, orig_sr: float | None = None, *,
         name = str(x) if _is_path(x) else f"{label} #{i}"
         if _is_path(x) or _is_pair(x):
             if rates is not None:
-                rates.add(_source_rate(x, name))
+                rates.add(source_rate(x, name))
             wave = media.load_audio(x, sampling_rate, name=name, allow_silence=True,
                                     resampler=resampler)
         else:
@@ -221,7 +221,7 @@ def prepare_waves(waves, sampling_rate: int, orig_sr: float | None = None, *,
     return clips
 
 
-def _source_rate(x, name: str) -> float:
+def source_rate(x, name: str) -> float:
     """The sample rate of a path (read from its header) or an ``(array, sr)`` tuple."""
     if _is_pair(x):
         return x[1]

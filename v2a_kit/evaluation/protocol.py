@@ -57,6 +57,7 @@ __all__ = ["PROTOCOL_FORMAT", "ClipRule", "weights_digest", "extractor_cards", "
 
 PROTOCOL_FORMAT = "v2a-kit-protocol-1"
 CRITICAL_SECTIONS = ("extractors", "audio", "counts", "pairing", "metrics")
+_DESCRIPTIVE = ("metrics.kad.bandwidth",)
 _INFO_SECTIONS = ("versions", "seeds")
 SILENCE_RMS = 1e-3  # RMS below -60 dBFS: near-silent
 _PACKAGES = ("numpy", "scipy", "torch", "librosa", "soxr", "resampy", "torchaudio", "soundfile",
@@ -99,14 +100,16 @@ class ClipRule:
                               f"≥ seconds ({self.seconds})")
 
     def apply(self, clips: list[np.ndarray], sampling_rate: int, label: str) -> list[np.ndarray]:
-        """The clips cut (and padded) by the rule; a clip too short is refused, named."""
+        """The clips cut (and padded) by the rule; a clip too short is refused, named by
+        ``label`` (with ``#i`` appended when there are several clips)."""
         from ..media import fit_length
         keep = int(round(self.seconds * sampling_rate))
         out = []
         for i, c in enumerate(clips):
             if len(c) < keep:
                 if self.short == "refuse":
-                    raise MediaError(f"{label} #{i} has {len(c) / sampling_rate:.3f} s of "
+                    name = label if len(clips) == 1 else f"{label} #{i}"
+                    raise MediaError(f"{name} has {len(c) / sampling_rate:.3f} s of "
                                      f"audio; the clip rule keeps {self.seconds:g} s (ClipRule."
                                      "short='pad' or 'repeat' to fill it)")
                 c = fit_length(c, keep, "repeat" if self.short == "repeat" else "pad")
@@ -209,8 +212,8 @@ def compare_protocols(a: dict, b: dict) -> list[dict]:
     """What differs between two cards: ``{"field", "a", "b", "critical"}`` per difference,
     field as a dotted path (``extractors.fd.weights_sha256``, ``audio.resampler``). Critical
     differences change the numbers (see the module docstring); the rest are informational.
-    The audio section's count of silent clips describes the clips, not the protocol, and is
-    left out."""
+    What describes the clips rather than the protocol is left out: the count of silent clips,
+    and KAD's bandwidth value (it follows from its rule and the references, both compared)."""
     for side, card in (("first", a), ("second", b)):
         fmt = card.get("format") if isinstance(card, dict) else None
         if fmt != PROTOCOL_FORMAT:
@@ -219,7 +222,7 @@ def compare_protocols(a: dict, b: dict) -> list[dict]:
     fa, fb = _flatten(a), _flatten(b)
     diffs = []
     for key in sorted(set(fa) | set(fb)):
-        if key == "format" or key.endswith(".silent_clips"):
+        if key == "format" or key in _DESCRIPTIVE or key.endswith(".silent_clips"):
             continue
         va, vb = fa.get(key, "—"), fb.get(key, "—")
         if va != vb:

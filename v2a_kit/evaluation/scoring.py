@@ -43,6 +43,7 @@ images are images (anything the ``cs`` extractor's ``embed_images`` takes) or th
 
 from __future__ import annotations
 
+import hashlib
 import warnings
 from dataclasses import asdict, dataclass, field
 
@@ -639,8 +640,7 @@ def _fidelity_extras(out: Scores, ex, x: _Inputs, sigma, rule, want_fad_inf: boo
                 fi.score, fi.score - z * fi.se, fi.score + z * fi.se, fi.se, level, 0, seed,
                 f"the line's standard error (normal, r² {fi.r2:.3f})").to_dict()
             settings["fad_inf"] = {"steps": FAD_INF_STEPS, "min_n": sizes[0],
-                                   "max_n": sizes[-1], "seed": seed, "draw": "with replacement",
-                                   "slope": fi.slope, "r2": fi.r2}
+                                   "max_n": sizes[-1], "seed": seed, "draw": "with replacement"}
     n, dim = len(x.gen), ex.fd.feature_dim
     if min(n, len(x.ref)) <= dim:
         notes.append(f"FD from {n} generated and {len(x.ref)} reference clips in {dim} "
@@ -660,6 +660,9 @@ def _card(ex, x: _Inputs, counts, metric_settings, resampler, clip, seeds, audio
     if x.ref is not None:
         sides["references"] = _side_info(x.ref, (audio_info or {}).get("references"),
                                          ex.sampling_rate)
+        # which reference set, as the extractor sees it: another set, another digest
+        sides["references"]["features_sha256"] = hashlib.sha256(
+            np.ascontiguousarray(x.ref.features, np.float32).tobytes()).hexdigest()[:16]
     used = any(r != ex.sampling_rate for side in sides.values() for r in side["source_rates"])
     if pairing is None:
         explicit = [a for a, v in (("reference_pairs", reference_pairs),
