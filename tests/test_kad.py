@@ -143,6 +143,38 @@ def test_batched_fd_and_is_equal_their_loops(rng):
     np.testing.assert_allclose(got, want, rtol=1e-10)
 
 
+def test_fd_in_the_rows_space_equals_the_eigendecomposition_and_scipy(rng):
+    """With fewer rows than dimensions FD takes its trace in the rows' space: the same number
+    as the d × d eigendecomposition and as scipy's sqrtm (well within their rounding)."""
+    import scipy.linalg
+
+    from v2a_kit.evaluation.metrics import _frechet_from_stats, gaussian_stats
+    a, b = _gauss(rng, 20, 64), _gauss(rng, 30, 64, 0.2, 1.3)
+    eig = _frechet_from_stats(*gaussian_stats(a), *gaussian_stats(b))
+    ca, cb = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    ref = (((a.mean(0) - b.mean(0)) ** 2).sum() + np.trace(ca) + np.trace(cb)
+           - 2 * np.trace(scipy.linalg.sqrtm(ca @ cb).real))
+    assert frechet_distance(a, b) == pytest.approx(eig, rel=1e-7)
+    assert frechet_distance(a, b) == pytest.approx(ref, rel=1e-4)
+    # a wrong answer: dropping the cross term's normalisation
+    wrong = (((a.mean(0) - b.mean(0)) ** 2).sum() + np.trace(ca) + np.trace(cb)
+             - 2 * np.linalg.svd((a - a.mean(0)) @ (b - b.mean(0)).T, compute_uv=False).sum())
+    assert abs(wrong - eig) > 1
+
+
+def test_the_sampler_benchmarks_noise_is_the_one_bootstrap(rng):
+    """pocket.schedulers draws its bootstrap SE through evaluation.bootstrap: the same redraws
+    (np.random.default_rng(0).integers(0, n, n), one per resample) as it drew by hand before."""
+    feats, real, cs = _gauss(rng, 40, 6), _gauss(rng, 40, 6), rng.normal(size=40)
+    hand = np.random.default_rng(0)
+    redraws = [hand.integers(0, 40, 40) for _ in range(30)]
+    by_hand = np.std([frechet_distance(feats[i], real[i]) for i in redraws])
+    one = bootstrap(lambda i: frechet_distance(feats[i], real[i]), (40,), resamples=30, seed=0)
+    assert one.se == pytest.approx(by_hand, rel=1e-12)
+    assert bootstrap(lambda i: float(cs[i].mean()), (40,), resamples=30, seed=0).se == \
+        pytest.approx(np.std([cs[i].mean() for i in redraws]), rel=1e-12)
+
+
 def test_bootstrap_interval_of_a_mean_matches_the_normal_theory(rng):
     x = rng.normal(3.0, 2.0, size=400)
     iv = bootstrap(lambda i: float(x[i].mean()), (400,), resamples=2000, seed=0)

@@ -70,6 +70,7 @@ def test_every_metric_has_an_interval_around_it_and_the_card_says_how(pocket, wo
 
 def test_weights_digest_tells_other_weights_apart(pocket):
     import copy
+
     import torch
     model = copy.deepcopy(pocket.fd.model)
     before = weights_digest(model)

@@ -67,6 +67,7 @@ from .scoring import (
     Scores,
     compare_systems,
     extract,
+    paired_differences,
     score,
 )
 from .uncertainty import Difference, Interval, bootstrap, paired
@@ -76,6 +77,7 @@ __all__ = [
     "InceptionScore", "clip_score", "recall_at_k", "pairwise_diversity", "cosine_spread",
     "kernel_audio_distance", "kad", "KAD_SCALE", "fad_infinity", "FadInfinity",
     "bootstrap", "paired", "Interval", "Difference", "compare_systems", "Comparison",
+    "paired_differences",
     "METRIC_KEYS", "ClipRule", "check_comparable", "compare_protocols", "format_card",
     "load_report", "FIELD_NAMES", "NOT_OFFLINE",
     "linear_cka", "knn_overlap", "centroid_gap", "paired_cosine",

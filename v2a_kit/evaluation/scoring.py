@@ -72,6 +72,7 @@ from .protocol import SILENCE_RMS, ClipRule, count_silent, protocol_card
 from .uncertainty import DEFAULT_LEVEL, DEFAULT_RESAMPLES, Interval, bootstrap, paired
 
 __all__ = ["AudioOutputs", "Scores", "Comparison", "extract", "score", "compare_systems",
+           "paired_differences",
            "default_is_splits", "IS_SPLITS", "IS_MIN_CHUNK", "METRIC_KEYS"]
 
 IS_SPLITS = 10     # AudioLDM's and SpecVQGAN's number of IS chunks
@@ -753,16 +754,64 @@ def compare_systems(extractors: Extractors, generated_a, generated_b, references
                          "inputs (row i of each for input i)")
     a = score(ex, xa.gen, xa.ref, _embeds(ex, xa), kad_bandwidth=kad_bandwidth, **kw)
     b = score(ex, xb.gen, xb.ref, _embeds(ex, xb), kad_bandwidth=kad_bandwidth, **kw)
-    splits = a.counts["is_splits"]
-    ma, mb = (_Metrics(ex, x, splits, kad_bandwidth_value(x, kad_bandwidth)
-                       if x.ref is not None else None) for x in (xa, xb))
-    differences = {}
-    for key, (stat_a, sizes, units, batched) in ma.plan().items():
-        stat_b = mb.plan()[key][0]
-        d = paired(stat_a, stat_b, sizes, resamples=resamples, level=level, seed=seed,
-                   units=units, batched=batched)
-        differences[key] = d.to_dict()
+    differences = _differences(ex, xa, xb, a.counts["is_splits"], kad_bandwidth, resamples,
+                               level, seed)
     return Comparison((str(names[0]), str(names[1])), a, b, differences)
+
+
+def _differences(ex, xa: _Inputs, xb: _Inputs, splits: int, kad_rule, resamples: int,
+                 level: float, seed: int) -> dict[str, dict]:
+    """metric -> the paired Difference (a − b) as a dict, on common redraws."""
+    ma, mb = (_Metrics(ex, x, splits, kad_bandwidth_value(x, kad_rule)
+                       if x.ref is not None else None) for x in (xa, xb))
+    plan_b, out = mb.plan(), {}
+    for key, (stat_a, sizes, units, batched) in ma.plan().items():
+        d = paired(stat_a, plan_b[key][0], sizes, resamples=resamples, level=level, seed=seed,
+                   units=units, batched=batched)
+        out[key] = d.to_dict()
+    return out
+
+
+def paired_differences(extractors: Extractors, systems: dict, comparisons, references=None,
+                       images=None, *, reference_pairs=None, image_pairs=None,
+                       is_splits: int | None = None, resamples: int = DEFAULT_RESAMPLES,
+                       level: float = DEFAULT_LEVEL, seed: int = 0,
+                       kad_bandwidth="reference") -> dict[str, dict]:
+    """Paired differences between several systems scored on the same inputs, from their
+    outputs: what a comparison table needs beside its columns.
+
+    Args:
+        systems: name -> generated clips or :class:`AudioOutputs` (row i of every system
+            answers input i).
+        comparisons: ``(first, second)`` name pairs; those naming a system not in ``systems``
+            are skipped.
+        references, images, pairs, the rest: as :func:`compare_systems` (shared by all).
+    Returns:
+        ``"first − second"`` -> metric -> :class:`~v2a_kit.evaluation.uncertainty.Difference`
+        as a dict (``estimate``, ``low``, ``high``, ``p_value``, ...).
+    """
+    ex = _check_extractors(extractors)
+    _check_settings(resamples, level, seed, True, None)
+    refs, embeds, inputs, out = references, images, {}, {}
+    for first, second in comparisons:
+        if first not in systems or second not in systems:
+            continue
+        for name in (first, second):
+            if name not in inputs:
+                x = _inputs(ex, systems[name], refs, embeds, reference_pairs, image_pairs,
+                            None, None, None)
+                inputs[name] = x
+                refs = x.ref if references is not None else None    # extracted once
+                embeds = _embeds(ex, x) if images is not None else None
+        xa, xb = inputs[first], inputs[second]
+        if len(xa.gen) != len(xb.gen):
+            raise MediaError(f"{first} has {len(xa.gen)} generated clips but {second} "
+                             f"{len(xb.gen)}; a paired comparison needs both scored on the "
+                             "same inputs")
+        splits = _is_splits(len(xa.gen), is_splits, []) if xa.gen.logits is not None else 0
+        out[f"{first} − {second}"] = _differences(ex, xa, xb, splits, kad_bandwidth,
+                                                  resamples, level, seed)
+    return out
 
 
 def _embeds(ex: Extractors, x: _Inputs):

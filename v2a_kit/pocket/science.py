@@ -39,9 +39,9 @@ from .reproduce import ALL_BASELINES, MAPPER_SYSTEMS, METRICS, REAL, reproduce
 __all__ = ["SCIENCE_METRICS", "FAST_SCIENCE", "measure_science", "check_targets",
            "science_table", "targets_list", "science_summary"]
 
-SCIENCE_METRICS = ("fd", "fad", "kl", "is", "cs", "acc_all", "heard_only_gap", "clap_spread",
-                   "rms")
-_HEADERS = {"fd": "FD ↓", "fad": "FAD ↓", "kl": "KL ↓", "is": "IS ↑", "cs": "CS ↑",
+SCIENCE_METRICS = ("fd", "fad", "kad", "kl", "is", "cs", "acc_all", "heard_only_gap",
+                   "clap_spread", "rms")
+_HEADERS = {"fd": "FD ↓", "fad": "FAD ↓", "kad": "KAD ↓", "kl": "KL ↓", "is": "IS ↑", "cs": "CS ↑",
             "acc_all": "acc (all 4) ↑", "heard_only_gap": "contour gap ↓ (points)",
             "clap_spread": "CLAP spread", "rms": "RMS"}
 # notebook 06's FAST mode: one seed, a few images, 2 steps — the code path, not the science
@@ -97,6 +97,7 @@ def measure_science(seeds=(0, 1, 2), n: int = 64, num_samples: int = 4, *, weigh
     clip_space = load_clip("pocket", weights=weights, device="cpu").space
     clap_space = load_clap("pocket", weights=weights, device="cpu").space
     per = {split: {} for split in ("seen", "unseen")}
+    paired = {split: [] for split in per}       # per seed: "a − b" -> metric -> difference
     settings, guidance = None, []
     for seed in seeds:
         mappers = _mappers_for(seed, weights, mapper_root, progress, clip_space, clap_space,
@@ -106,6 +107,7 @@ def measure_science(seeds=(0, 1, 2), n: int = 64, num_samples: int = 4, *, weigh
                             num_inference_steps=num_inference_steps, num_train=num_train,
                             mappers=mappers, baselines=ALL_BASELINES, weights=weights)
             settings = rep["settings"]
+            paired[split] += rep.get("paired", [])
             if split == "seen" and "generative" in rep["systems"]:
                 guidance.append(rep["systems"]["generative"]["details"].get("guidance_scale"))
             for name, system in rep["systems"].items():
@@ -120,7 +122,8 @@ def measure_science(seeds=(0, 1, 2), n: int = 64, num_samples: int = 4, *, weigh
                            "seeds": list(seeds), "mapper_root": str(mapper_root),
                            # each seed's generative mapper guidance: its calibrated default
                            "generative_guidance": guidance,
-                           "total_seconds": round(time.perf_counter() - t0, 1)}}
+                           "total_seconds": round(time.perf_counter() - t0, 1)},
+              "paired": paired}
     report["targets"] = check_targets(report, weights)
     return report
 
@@ -141,6 +144,27 @@ def _m(report, split, system, metric) -> tuple[float | None, float]:
     return s["mean"], s["std"] or 0.0
 
 
+def _paired(report: dict, split: str, first: str, second: str, metric: str) -> str | None:
+    """The paired difference ``first − second`` on ``metric`` over the seeds (each seed: the
+    same images, references and pairs; :func:`v2a_kit.evaluation.paired_differences`), as
+    "estimate [low, high]" per seed and how many seeds put it beyond the resampling noise;
+    None when the report has none (an older report, or a system not run)."""
+    per_seed = [p.get(f"{first} − {second}", {}).get(metric)
+                for p in report.get("paired", {}).get(split, [])]
+    per_seed = [d for d in per_seed if d is not None]
+    if not per_seed:
+        return None
+    beyond = sum(d["low"] > 0 or d["high"] < 0 for d in per_seed)
+    cells = "; ".join(f"{d['estimate']:+.3g} [{d['low']:+.3g}, {d['high']:+.3g}]"
+                      for d in per_seed)
+    return (f"{first} − {second} {cells}: beyond the resampling noise in {beyond} of "
+            f"{len(per_seed)} seed(s)")
+
+
+def _present(values: dict) -> dict:
+    return {k: v for k, v in values.items() if v is not None}
+
+
 def check_targets(report: dict, weights=None) -> list[dict]:
     """Each target of the pocket world's design: what it asks, the measured values, met or not.
     Rows whose systems were not run say so (``met`` None)."""
@@ -152,6 +176,7 @@ def check_targets(report: dict, weights=None) -> list[dict]:
                                   for k, v in measured.items()}})
 
     for split in ("seen", "unseen"):
+        pair = {"paired_fd": _paired(report, split, "generative", "regression", "fd")}
         real, _ = _m(report, split, REAL, "clap_spread")
         gen, gen_sd = _m(report, split, "generative", "clap_spread")
         reg, _ = _m(report, split, "regression", "clap_spread")
@@ -165,11 +190,12 @@ def check_targets(report: dict, weights=None) -> list[dict]:
         spread = max(sd_g, sd_r)
         row(f"trade-off ({split}): generative FD below regression FD by more than twice the "
             "seeds' spread", None if None in (fd_g, fd_r) else fd_r - fd_g > 2 * spread,
-            generative=fd_g, regression=fd_r, spread=spread)
+            generative=fd_g, regression=fd_r, spread=spread, **_present(pair))
         cs_g, _ = _m(report, split, "generative", "cs")
         cs_r, _ = _m(report, split, "regression", "cs")
         row(f"trade-off ({split}): regression CS ≥ generative CS",
-            None if None in (cs_g, cs_r) else cs_r >= cs_g, generative=cs_g, regression=cs_r)
+            None if None in (cs_g, cs_r) else cs_r >= cs_g, generative=cs_g, regression=cs_r,
+            **_present({"paired_cs": _paired(report, split, "generative", "regression", "cs")}))
         gap_g, _ = _m(report, split, "generative", "heard_only_gap")
         gap_r, _ = _m(report, split, "regression", "heard_only_gap")
         row(f"heard-only proportions ({split}): generative within 10 points of real audio's "
