@@ -284,6 +284,11 @@ def protocol_sensitivity(n: int = 48, num_samples: int = 2, *, paper_n: int = 24
     return report
 
 
+def _spread(values) -> float | None:
+    values = [v for v in values if v is not None and np.isfinite(v)]
+    return float(max(values) - min(values)) if len(values) > 1 else None
+
+
 def _rel(v, base) -> float | None:
     if v is None or base is None or not np.isfinite(v) or abs(base) < 1e-12:
         return None
@@ -293,10 +298,14 @@ def _rel(v, base) -> float | None:
 def wobble(part: dict, exclude_systems=("real audio",)) -> dict:
     """axis -> metric -> the largest relative change (|variant − baseline| / |baseline|) over
     the axis's variants and the systems (real audio left out: several of its scores sit near
-    0, where a relative change says little), with the variant and system that gave it; the
-    resampler axis also without the naive resamplers (``"resampler (realistic)"``)."""
+    0, where a relative change says little), with the variant and system that gave it, and
+    that change as a share of the baseline's spread between the systems (``of_spread``: KAD
+    sits near 0 for good systems, where only this reading is meaningful); the resampler axis
+    also without the naive resamplers (``"resampler (realistic)"``)."""
     base, out = part["baseline"], {}
     axes = [a for a in AXES if a in part]
+    spread = {m: _spread([v.get(m) for k, v in base.items() if k not in exclude_systems])
+              for m in SCORED}
     for axis in axes + ["resampler (realistic)"] * ("resampler" in part):
         variants = part["resampler" if axis.startswith("resampler") else axis]
         if axis == "resampler (realistic)":
@@ -310,8 +319,11 @@ def wobble(part: dict, exclude_systems=("real audio",)) -> dict:
                         continue
                     r = _rel(values.get(metric), base[name].get(metric))
                     if r is not None and (best is None or r > best["relative"]):
+                        change = abs(values[metric] - base[name][metric])
                         best = {"relative": r, "variant": variant, "system": name,
-                                "baseline": base[name][metric], "value": values[metric]}
+                                "baseline": base[name][metric], "value": values[metric],
+                                "of_spread": (None if not spread[metric] else
+                                              change / spread[metric])}
             if best is not None:
                 out[axis][metric] = best
     return out
@@ -358,13 +370,18 @@ def claims_survival(wobbles: dict) -> list[dict]:
     return rows
 
 
-def sensitivity_table(report: dict, part: str = "pocket") -> str:
-    """Markdown: for each axis, each metric's largest relative movement (in %)."""
-    w = report["wobble"][part]
+def sensitivity_table(report: dict, part: str = "pocket", measure: str = "relative") -> str:
+    """Markdown: for each axis, each metric's largest movement (in %): ``measure="relative"``
+    to the score itself, ``"of_spread"`` to the spread between the systems (:func:`wobble`,
+    computed from the report's variants)."""
+    if measure not in ("relative", "of_spread"):
+        raise ConfigError(f"measure={measure!r}; expected 'relative' or 'of_spread'")
+    w = wobble(report[part])
     axes = list(w)
     lines = ["| metric | " + " | ".join(axes) + " |", "|---|" + "---:|" * len(axes)]
     for metric in SCORED:
-        cells = [f"{100 * w[a][metric]['relative']:.1f} %" if metric in w[a] else "—"
+        cells = [f"{100 * w[a][metric][measure]:.1f} %"
+                 if metric in w[a] and w[a][metric][measure] is not None else "—"
                  for a in axes]
         lines.append(f"| {metric.upper().replace('_INF', '∞')} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
