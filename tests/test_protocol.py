@@ -239,3 +239,29 @@ def test_field_names_and_what_cannot_be_computed_offline():
     assert {"kl", "is", "kad", "cs"} <= set(FIELD_NAMES)
     assert any("PaSST" in k for k in NOT_OFFLINE) and "IB-score" in NOT_OFFLINE
     assert "DeSync" in NOT_OFFLINE and all(len(v) > 40 for v in NOT_OFFLINE.values())
+
+
+def test_the_reproduction_carries_intervals_paired_differences_and_the_card():
+    from v2a_kit.pocket.reproduce import PAIRED_COMPARISONS, reproduce
+    report = reproduce(n=4, seeds=(0, 1), num_inference_steps=2, num_samples=2, num_train=64,
+                       baselines=("nearest neighbour",))
+    json.dumps(report, allow_nan=False)
+    systems = report["systems"]
+    for name in systems:
+        for k, per_seed in enumerate(report["intervals"][name]):
+            for key in ("fd", "kad", "kl", "cs"):
+                assert per_seed[key]["estimate"] == pytest.approx(
+                    systems[name]["metrics"][key]["per_seed"][k], abs=1e-5), (name, key)
+    present = [f"{a} − {b}" for a, b in PAIRED_COMPARISONS if a in systems and b in systems]
+    assert present == ["generative − regression", "generative − nearest neighbour",
+                       "regression − nearest neighbour", "generative − ridge"]
+    for k, per_seed in enumerate(report["paired"]):
+        assert list(per_seed) == present
+        d = per_seed["generative − regression"]["fd"]
+        gen, reg = (systems[s]["metrics"]["fd"]["per_seed"][k] for s in ("generative",
+                                                                          "regression"))
+        assert d["estimate"] == pytest.approx(gen - reg, abs=1e-4)
+        assert d["low"] <= d["estimate"] <= d["high"]
+    assert report["protocol"]["format"] == "v2a-kit-protocol-1"
+    assert report["protocol"]["pairing"]["rule"] == "explicit (reference_pairs, image_pairs)"
+    assert "kad" in report["systems"]["generative"]["metrics"]

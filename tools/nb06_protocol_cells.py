@@ -95,16 +95,18 @@ viz.say("Generative − regression, paired: FD beyond the resampling noise in **
         "seed(s), CS in **{c}** of {n}.", f=fd_beyond, c=cs_beyond, n=len(gen_reg))"""
 
 S8_RESAMPLER_MD = """**One protocol choice: the resampler.** Real references are recorded above the extractors'
-rate (VGGSound at 44.1 or 48 kHz) and must be resampled to it. Below, the same scenes'
-references "recorded" at 48 kHz with partials up to 20 kHz, brought to 16 kHz by four
-resamplers; nothing else changes. The cards differ in one field, and comparing them is
-refused, naming it:"""
+rate (VGGSound's clips are) and must be resampled to it. Below, the same scenes' references
+"recorded" at a higher rate with partials above the extractors' band (printed), brought to the
+extractors' rate by four resamplers; nothing else changes. The cards differ in the resampler
+(and so in the reference features' digest), and comparing them is refused, naming it:"""
 
 S8_RESAMPLER = """from v2a_kit.errors import ProtocolMismatchError
 from v2a_kit.pocket.world import WorldConfig
 
 refs48 = sample_audio_for(lab_scenes, seed=6802,
                           config=WorldConfig(sampling_rate=48000, max_partial_hz=20000.0)).audio
+print(f"references: {len(refs48)} clips at {48000} Hz with partials up to {20000} Hz; "
+      f"the extractors read {ex.sampling_rate} Hz")
 by_resampler = {}
 for name in ("soxr_hq", "kaiser_best", "torchaudio", "linear"):
     s = ev.score(ex, lab_other, [(w, 48000) for w in refs48], resampler=name,
@@ -120,19 +122,26 @@ S8_LAB_MD = """**The sensitivity lab.** `benchmarks/bench_protocol.py` does this
 one at a time — the resampler, the band the extractors hear (the audio passed through a lower
 rate), the crop of each clip, the number of clips and the reference set — for every system of
 section 5, with the pocket evaluators and with the paper's extractor architectures at random
-init (PANNs CNN14 at 16 kHz and, as av-benchmark feeds it, at 32 kHz; VGGish; Wav2CLIP): their
-judgements measure nothing, but how far a front end, a filter or a crop moves a number is a
-property of the pipeline. It takes longer than a notebook should and writes
-`benchmarks/results/protocol.json`; below, each metric's largest relative movement under each
-choice (systems other than real audio), then each difference the paper's table claims, its
-relative size, and whether it is larger than every single choice's movement:"""
+init (PANNs CNN14 at AudioLDM's rate and, as av-benchmark feeds it, at twice that; VGGish;
+Wav2CLIP): their judgements measure nothing, but how far a front end, a filter or a crop moves
+a number is a property of the pipeline. It takes longer than a notebook should and writes
+`benchmarks/results/protocol.json`; below, each metric's largest movement under each choice
+(systems other than real audio) relative to the score itself, and — for the pocket world,
+where KAD sits near zero for good systems — relative to the spread between the systems; then
+CNN14 at the two rates; then each difference the paper's table claims, its relative size, and
+whether it is larger than every single choice's movement:"""
 
 S8_LAB = """from v2a_kit.evaluation.sensitivity import claims_table, sensitivity_table
 
-lab = json.loads((Path("..") / "benchmarks" / "results" / "protocol.json").read_text())
+lab = json.loads((viz.FIGURES_DIR.parent / "benchmarks" / "results" / "protocol.json").read_text())
 for part in lab["wobble"]:
-    display(Markdown(f"**{part}** (largest relative movement, one choice at a time)\\n\\n"
-                     + sensitivity_table(lab, part)))
+    display(Markdown(f"**{part}** (largest movement relative to the score, one choice at a "
+                     "time)\\n\\n" + sensitivity_table(lab, part)))
+display(Markdown("**pocket** (largest movement relative to the spread between the systems)"
+                 "\\n\\n" + sensitivity_table(lab, "pocket", "of_spread")))
+for label, systems in lab.get("paper_rate", {}).items():   # CNN14 at random init, two rates
+    print(label + ": " + "; ".join(f"{name} FD {m['fd']:.3g}, KAD {m['kad']:.3g}"
+                                   for name, m in systems.items()))
 display(Markdown(claims_table(lab)))
 survive = {p: [c["claim"] for c in lab["claims"] if c["parts"].get(p, {}).get("survives")]
            for p in lab["wobble"]}

@@ -308,8 +308,9 @@ def kernel_audio_distance(generated, reference, *, bandwidth="reference",
     # dropped from the U-statistics (copies would count as perfectly similar distinct rows)
     ties_g = m if wg is None else (wg ** 2).sum(1)
     ties_r = n if wr is None else (wr ** 2).sum(1)
-    xx = (_kernel_sums(g, g, gamma, wg, wg) - ties_g) / (m * m - ties_g)
-    yy = (_kernel_sums(r, r, gamma, wr, wr) - ties_r) / (n * n - ties_r)
+    with np.errstate(invalid="ignore", divide="ignore"):  # a redraw of one row repeated: nan
+        xx = (_kernel_sums(g, g, gamma, wg, wg) - ties_g) / (m * m - ties_g)
+        yy = (_kernel_sums(r, r, gamma, wr, wr) - ties_r) / (n * n - ties_r)
     xy = _kernel_sums(g, r, gamma, wg, wr) / (m * n)
     out = scale * (xx + yy - 2 * xy)
     return float(out[0]) if weights is None else out

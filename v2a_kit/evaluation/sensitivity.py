@@ -46,7 +46,7 @@ from .protocol import ClipRule
 from .scoring import AudioOutputs, extract, paired_differences, score
 
 __all__ = ["AXES", "SCORED", "PAPER_METRICS", "FAST_LAB", "protocol_sensitivity", "wobble",
-           "claims_survival", "sensitivity_table", "claims_table"]
+           "claims_survival", "sensitivity_table", "claims_table", "protocol_summary"]
 
 LAB_SEED = 4000          # the held-out world (the reproduction's REPRODUCE_SEED)
 _REF_SEEDS = {"baseline": 4500, "another draw": 4600, "other scenes": 4700}
@@ -404,3 +404,24 @@ def claims_table(report: dict) -> str:
         lines.append(f"| {c['claim']} ({c['v2a_mapper']:g} vs {c['other']:g}) | "
                      f"{100 * c['relative_gap']:.1f} % | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def protocol_summary(report: dict) -> str:
+    """The README's rendering of a :func:`protocol_sensitivity` report: each part's table of
+    movements (relative to the score), the claims table, and what was run."""
+    st = report["settings"]
+    parts = []
+    for part, what in (("pocket", "pocket evaluators"),
+                       ("paper", "the paper's architectures at random init")):
+        if part in report:
+            parts.append(f"**{what}** — largest movement of each metric, relative to the score, "
+                         f"when one protocol choice changes:\n\n{sensitivity_table(report, part)}")
+    parts.append(claims_table(report))
+    paper = (f"; the paper's architectures on {st['paper_n']} of them" if st.get("paper_n")
+             else "")
+    parts.append(f"{st['n']} held-out pocket images (world seed {st['world_seed']}) × "
+                 f"{st['num_samples']} sounds per system, {len(st['systems'])} systems{paper}; "
+                 f"references recorded at {st['reference_rate']} Hz; {st['resamples']} bootstrap "
+                 f"redraws per score; {st['seconds']['total']:.0f} s on this machine "
+                 "(`python benchmarks/bench_protocol.py`).")
+    return "\n\n".join(parts)
