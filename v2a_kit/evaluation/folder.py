@@ -66,7 +66,7 @@ from ..errors import ConfigError, MediaError
 from ..registry import load_extractors
 from ..spaces import Embeddings
 from .extractors import Extractors, source_rate
-from .protocol import ClipRule, format_card
+from .protocol import ClipRule, format_card, space_fields
 from .scoring import AudioOutputs, extract, score
 from .uncertainty import DEFAULT_LEVEL, DEFAULT_RESAMPLES
 
@@ -480,12 +480,7 @@ def _extractor_info(ex: Extractors, roles: list[str]) -> dict[str, dict]:
     info = {}
     for role in roles:
         e = getattr(ex, role)
-        entry = {"name": e.name, "source": dict(e.source)}
-        if role == "cs":
-            entry.update(audio_space=str(e.audio_space), image_space=str(e.space))
-        else:
-            entry["space"] = str(e.space)
-        info[role] = entry
+        info[role] = {"name": e.name, "source": dict(e.source), **space_fields(role, e)}
     return info
 
 

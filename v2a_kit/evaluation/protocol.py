@@ -50,7 +50,8 @@ import torch
 
 from ..errors import ConfigError, MediaError, ProtocolMismatchError, ProtocolWarning
 
-__all__ = ["PROTOCOL_FORMAT", "ClipRule", "weights_digest", "extractor_cards", "protocol_card",
+__all__ = ["PROTOCOL_FORMAT", "ClipRule", "weights_digest", "extractor_cards", "space_fields",
+           "protocol_card",
            "package_versions", "compare_protocols", "check_comparable", "format_card",
            "load_report", "FIELD_NAMES", "NOT_OFFLINE", "SILENCE_RMS", "count_silent",
            "CRITICAL_SECTIONS"]
@@ -158,13 +159,17 @@ def extractor_cards(extractors, roles=("fd", "fad", "cs")) -> dict[str, dict]:
                 "sampling_rate": int(e.sampling_rate),
                 "clip_samples": None if e.clip_samples is None else int(e.clip_samples),
                 "min_samples": int(e.min_samples),
-                "source": e.source.get("kind", "unknown")}
-        if role == "cs":
-            card.update(audio_space=str(e.audio_space), image_space=str(e.space))
-        else:
-            card["space"] = str(e.space)
+                "source": e.source.get("kind", "unknown"), **space_fields(role, e)}
         cards[role] = card
     return cards
+
+
+def space_fields(role: str, extractor) -> dict[str, str]:
+    """An extractor's spaces as report fields: ``space``, or for ``cs`` ``audio_space`` and
+    ``image_space``."""
+    if role == "cs":
+        return {"audio_space": str(extractor.audio_space), "image_space": str(extractor.space)}
+    return {"space": str(extractor.space)}
 
 
 def package_versions() -> dict[str, str | None]:
