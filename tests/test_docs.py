@@ -46,6 +46,14 @@ def test_readme_science_block_is_the_benchmarks_report():
     assert _block((ROOT / "README.md").read_text(), "science") == science_summary(report)
 
 
+def test_readme_protocol_block_is_the_sensitivity_labs_report():
+    from v2a_kit.evaluation.sensitivity import claims_survival, protocol_summary, wobble
+    report = json.loads((ROOT / "benchmarks" / "results" / "protocol.json").read_text())
+    assert _block((ROOT / "README.md").read_text(), "protocol") == protocol_summary(report)
+    # the stored condensation is what the stored variants give
+    assert report["claims"] == claims_survival({p: wobble(report[p]) for p in report["wobble"]})
+
+
 def test_readme_reproduction_table_is_notebook_06s():
     from v2a_kit.pocket.reproduce import reproduction_table
     report = json.loads((ROOT / "figures" / "06_reproduction.json").read_text())

@@ -121,7 +121,9 @@ def test_only_generated_gives_is_and_leaves_the_rest_out(pocket, world):
     report = evaluate(world["gen"], extractors=pocket)
     assert report.fd is report.fad is report.kl is report.cs is None
     assert report.is_mean > 1 and report.counts["is_splits"] == 1
-    assert f"| {report.is_mean:.3f} |" in report.table()  # one split: no ± to show
+    iv = report.intervals["is"]  # the bootstrap interval beside the value, not a split spread
+    assert f"| {report.is_mean:.3f} [{iv['low']:.3f}, {iv['high']:.3f}] |" in report.table()
+    assert set(report.intervals) == {"is"}
     row = report.table().splitlines()[2]
     assert row.startswith(f"| gen | {N} | – | – | – |") and row.endswith("| – |")
 

@@ -10,7 +10,7 @@ import torch
 from PIL import Image
 
 from v2a_kit.errors import ConfigError, EmbeddingError, MediaError, SpaceMismatchError
-from v2a_kit.evaluation import AudioOutputs, Scores, extract, score
+from v2a_kit.evaluation import AudioOutputs, Scores, compare_protocols, extract, score
 from v2a_kit.evaluation.folder import evaluate
 from v2a_kit.media import load_audio, write_wav
 from v2a_kit.pocket.world import sample_audio_for, sample_world
@@ -57,11 +57,17 @@ def test_in_memory_equals_the_folder_evaluator(pocket, world, on_disk):
     assert isinstance(memory, Scores)
     for key in ("fd", "fad", "kl", "is_mean", "is_std", "cs"):
         assert getattr(memory, key) == pytest.approx(getattr(folder, key), rel=1e-6, abs=1e-9), key
+    for key in ("kad", "fad_inf"):
+        assert getattr(memory, key) == pytest.approx(getattr(folder, key), rel=1e-6, abs=1e-9), key
     assert memory.counts == {"generated": N, "references": N, "kl_pairs": N, "cs_pairs": N,
-                             "is_splits": 1}
+                             "is_splits": 1, "fad_rows": [N, N]}
     assert memory.notes == folder.notes and len(memory.notes) == 2  # IS chunks, FD rank
-    assert set(memory.to_dict()) == {"fd", "fad", "kl", "is_mean", "is_std", "cs", "counts",
-                                     "notes"}
+    assert memory.intervals == folder.intervals
+    assert set(memory.to_dict()) == {"fd", "fad", "kad", "fad_inf", "kl", "is_mean", "is_std",
+                                     "cs", "counts", "notes", "intervals", "protocol"}
+    # the folder's card differs only in what it knows of the pairing and the files
+    diffs = {d["field"] for d in compare_protocols(memory.protocol, folder.protocol)}
+    assert diffs == {"pairing.rule"}, diffs
     # paths, precomputed outputs and image embeddings give the same numbers
     files = {k: sorted((root / k).glob("*.*")) for k in ("gen", "ref", "img")}
     paths = score(pocket, files["gen"], files["ref"], files["img"])
@@ -84,6 +90,7 @@ def test_explicit_pairs_several_samples_per_image(pocket, world):
     # duplicated pairs average to the same KL and CS; IS as asked
     assert two.kl == pytest.approx(one.kl, rel=1e-5) and two.cs == pytest.approx(one.cs, rel=1e-5)
     assert two.counts["kl_pairs"] == two.counts["cs_pairs"] == 2 * N
+    assert two.protocol["pairing"]["rule"] == "explicit (reference_pairs, image_pairs)"
     assert two.counts["is_splits"] == 2 and not any("IS over" in n for n in two.notes)
     # a subset of pairs: KL over those only, FD still over every clip
     some = score(pocket, batch.audio, other, reference_pairs=[(0, 0), (1, 1)])
@@ -96,6 +103,8 @@ def test_metrics_without_their_inputs_are_none(pocket, world):
     assert alone.fd is alone.fad is alone.kl is alone.cs is None
     assert alone.is_mean > 1 and alone.counts == {"generated": N, "references": 0, "kl_pairs": 0,
                                                   "cs_pairs": 0, "is_splits": 1}
+    assert set(alone.intervals) == {"is"} and alone.kad is alone.fad_inf is None
+    assert set(alone.protocol["extractors"]) == {"fd"}
     with_images = score(pocket, batch.audio, images=batch.images)
     assert with_images.fd is None and with_images.cs > 50
     with_refs = score(pocket, batch.audio, other)
@@ -128,6 +137,8 @@ def test_bad_inputs_are_refused_naming_them(pocket, world):
         score(pocket, bad)
     with pytest.raises(MediaError, match="references has 1 clip"):
         score(pocket, batch.audio, other[:1], reference_pairs=[(0, 0)])
+    with pytest.raises(MediaError, match="reference_pairs holds 1 pair; .* at least 2"):
+        score(pocket, batch.audio, other, reference_pairs=[(0, 0)])
     with pytest.raises(MediaError, match="generated is empty"):
         score(pocket, [])
     with pytest.raises(ConfigError, match=r"reference_pairs pairs \[\[0, 9\]\] point outside "

@@ -5,6 +5,8 @@
 - ``schedulers``: benchmarks/results/schedulers.json (benchmarks/bench_schedulers.py);
 - ``reproduction``: figures/06_reproduction.json (notebook 06);
 - ``science``: figures/06_pocket_science.json (benchmarks/bench_pocket_science.py);
+- ``protocol``: benchmarks/results/protocol.json (benchmarks/bench_protocol.py, the sensitivity
+  lab);
 - ``pocket-build``: the shipped build's ``build.json`` and ``mappers/mappers.json`` (what
   ``v2a-kit pocket build`` and ``v2a-kit pocket mappers`` measured) and the weights' size;
 - ``notebooks``: the tutorial's table of contents, from each notebook's title cell (its heading)
@@ -22,6 +24,7 @@ import re
 from pathlib import Path
 
 from v2a_kit.atomic import atomic_write
+from v2a_kit.evaluation.sensitivity import protocol_summary
 from v2a_kit.pocket.reproduce import reproduction_table
 from v2a_kit.pocket.schedulers import scheduler_table
 from v2a_kit.pocket.science import science_summary
@@ -150,6 +153,7 @@ BLOCKS = {  # block name -> what renders its text
     "schedulers": _from_json(ROOT / "benchmarks" / "results" / "schedulers.json", scheduler_table),
     "reproduction": _from_json(ROOT / "figures" / "06_reproduction.json", reproduction_table),
     "science": _from_json(ROOT / "figures" / "06_pocket_science.json", science_summary),
+    "protocol": _from_json(ROOT / "benchmarks" / "results" / "protocol.json", protocol_summary),
     "pocket-build": pocket_build_text,
     "notebooks": notebook_table,
     "runtimes": lambda: runtimes_text(json.loads(RUNTIMES.read_text()) if RUNTIMES.exists()

@@ -10,6 +10,7 @@ raises on purpose (:class:`~v2a_kit.errors.V2AError`) print one line on stderr a
     v2a-kit train --clip frames.safetensors --clap audio.safetensors --kind diffusion -o ckpt/
     v2a-kit generate photo.png clip.mp4 photos/ -o sounds/ --num-samples 3
     v2a-kit evaluate sounds/ --references real/ --images photos/ --published
+    v2a-kit evaluate --compare run_a.json run_b.json
     v2a-kit pocket build -o DIR        v2a-kit pocket mappers -o DIR/mappers
 """
 
@@ -364,12 +365,15 @@ def _generate_settings(args):
 # --- evaluate --------------------------------------------------------------------------------
 def _add_evaluate(sub) -> None:
     p = sub.add_parser(
-        "evaluate", help="score generated sounds: FD, FAD, KL, IS, CS (the paper's table)",
+        "evaluate", help="score generated sounds: FD, FAD, KAD, FAD∞, KL, IS, CS (the paper's "
+                         "table), with intervals and the protocol card",
         description="Score a folder of generated audio against real sounds and the input "
-                    "images, paired by file name (<name>.wav or <name>_s<k>.wav): FD, FAD and KL "
-                    "need references, CS needs images, IS needs only the generated sounds. "
-                    "Prints a markdown table; writes nothing unless --json.")
-    p.add_argument("generated", type=Path, metavar="GENERATED",
+                    "images, paired by file name (<name>.wav or <name>_s<k>.wav): FD, FAD, KAD, "
+                    "FAD∞ and KL need references, CS needs images, IS needs only the generated "
+                    "sounds. Prints a markdown table (each score with its bootstrap interval) "
+                    "and the protocol card; writes nothing unless --json. With --compare A.json "
+                    "B.json: compares two saved reports, refusing when their protocols differ.")
+    p.add_argument("generated", type=Path, metavar="GENERATED", nargs="?",
                    help="folder of generated audio (searched recursively)")
     p.add_argument("--references", type=Path, metavar="DIR",
                    help="real sounds: audio files, or videos whose soundtrack is the reference")
@@ -389,9 +393,33 @@ def _add_evaluate(sub) -> None:
     p.add_argument("--weights", type=Path,
                    help="extractor weights: a pocket build folder, or a folder holding the "
                         "paper's files")
+    p.add_argument("--resampler", default=None, metavar="NAME",
+                   help="how files at another rate than the extractors' are resampled: "
+                        "soxr_hq, soxr_vhq, soxr_lq, kaiser_best, kaiser_fast, polyphase, fft, "
+                        "torchaudio, torchaudio_kaiser, linear (v2a_kit.media.RESAMPLERS). "
+                        "Without it, such a file is refused")
+    p.add_argument("--clip-seconds", type=float, default=None, metavar="S",
+                   help="cut every clip to S seconds (see --crop, --short, --pad-to)")
+    p.add_argument("--crop", choices=("start", "center", "end"), default="start",
+                   help="which part of each clip --clip-seconds keeps (default: start)")
+    p.add_argument("--short", choices=("refuse", "pad", "repeat"), default="refuse",
+                   help="a clip shorter than --clip-seconds: refuse it (default), pad it with "
+                        "zeros or repeat it")
+    p.add_argument("--pad-to", type=float, default=None, metavar="S",
+                   help="after cutting, zero-pad every clip to S seconds")
+    p.add_argument("--resamples", type=int, default=1000,
+                   help="bootstrap redraws for the intervals (default: 1000)")
+    p.add_argument("--level", type=float, default=0.95, help="interval coverage (default 0.95)")
+    p.add_argument("--seed", type=int, default=0,
+                   help="the bootstrap's (and FAD∞'s draws') seed (default: 0)")
     p.add_argument("--json", type=Path, metavar="OUT", help="also write the report as JSON")
     p.add_argument("--published", action="store_true",
                    help="also print the paper's published rows with this run's below")
+    p.add_argument("--compare", type=Path, nargs=2, metavar=("A.json", "B.json"),
+                   help="compare two saved reports (--json): refused, naming each difference, "
+                        "when their protocols differ")
+    p.add_argument("--allow-differences", action="store_true",
+                   help="with --compare: compare anyway, warning about each difference")
     p.add_argument("--batch-size", type=int, default=32, help="files scored at a time")
     p.add_argument("--cache", type=Path, metavar="DIR",
                    help="keep each clip's features in a content-keyed cache here (a rerun "
@@ -403,13 +431,49 @@ def _add_evaluate(sub) -> None:
     p.set_defaults(func=cmd_evaluate)
 
 
+def _compare_reports(args) -> int:
+    """``--compare A.json B.json``: protocol check, then the two rows side by side."""
+    from .evaluation.protocol import check_comparable, load_report
+    if args.generated is not None:
+        raise ConfigError("--compare A.json B.json takes no GENERATED folder: it compares two "
+                          "saved reports")
+    a_path, b_path = args.compare
+    a, b = load_report(a_path), load_report(b_path)
+    names = (a_path.name, b_path.name) if a_path.name != b_path.name else (str(a_path),
+                                                                           str(b_path))
+    diffs = check_comparable(a["protocol"], b["protocol"],
+                             allow_differences=args.allow_differences, names=names)
+    print(f"protocols: {'the same' if not diffs else f'{len(diffs)} difference(s), warned above'}")
+    print("| report | " + " | ".join(k.upper().replace("_INF", "∞") for k in _KEYS) + " |")
+    print("|---|" + "---:|" * len(_KEYS))
+    for name, r in zip(names, (a, b)):
+        cells = []
+        for key in _KEYS:
+            value = r.get("is_mean") if key == "is" else r.get(key)
+            iv = r.get("intervals", {}).get(key)
+            cells.append("–" if value is None else f"{value:.3f}" + (
+                "" if iv is None else f" [{iv['low']:.3f}, {iv['high']:.3f}]"))
+        print(f"| {name} | " + " | ".join(cells) + " |")
+    print("Intervals that do not overlap separate the two; overlapping ones may still differ "
+          "in a paired test on the same inputs (v2a_kit.evaluation.compare_systems).")
+    return 0
+
+
+_KEYS = ("fd", "fad", "kad", "fad_inf", "kl", "is", "cs")
+
+
 def cmd_evaluate(args) -> int:
     import json
 
+    if args.compare is not None:
+        return _compare_reports(args)
+    if args.generated is None:
+        raise ConfigError("give a GENERATED folder to score, or --compare A.json B.json")
     from .atomic import atomic_write
     from .datasets import load_imagehear, load_vggsound, published_table
     from .distributed import distributed_env, shard_device
     from .evaluation.folder import evaluate
+    from .evaluation.protocol import ClipRule
 
     if (args.vggsound is None) != (args.folder is None):
         raise ConfigError("--vggsound CSV and --folder DIR go together")
@@ -420,6 +484,11 @@ def cmd_evaluate(args) -> int:
         raise ConfigError(f"{' and '.join(sources)}: pick one source of references and images")
     if args.json is not None and not args.json.parent.is_dir():
         raise ConfigError(f"--json {args.json}: folder {args.json.parent} does not exist")
+    if args.clip_seconds is None and (args.pad_to is not None or args.short != "refuse"
+                                      or args.crop != "start"):
+        raise ConfigError("--crop, --short and --pad-to shape --clip-seconds: give it too")
+    clip = None if args.clip_seconds is None else ClipRule(args.clip_seconds, args.crop,
+                                                           args.short, args.pad_to)
     dataset = (load_vggsound(args.vggsound, args.folder) if args.vggsound
                else load_imagehear(args.imagehear) if args.imagehear else None)
     info = distributed_env()
@@ -428,7 +497,9 @@ def cmd_evaluate(args) -> int:
     report = evaluate(args.generated, references=args.references, images=args.images,
                       dataset=dataset, preset=args.preset, random_init=args.random_init,
                       weights=args.weights, device=device, batch_size=args.batch_size,
-                      progress=False if args.no_progress else None, cache_dir=cache)
+                      progress=False if args.no_progress else None, cache_dir=cache,
+                      resampler=args.resampler, clip=clip, resamples=args.resamples,
+                      level=args.level, seed=args.seed)
     if report is None:  # a rank other than 0: its share is in the cache, rank 0 reports
         return 0
     print(report)

@@ -5,7 +5,8 @@ that catch the builtin kinds keep working.
 """
 
 __all__ = ["V2AError", "MediaError", "EmbeddingError", "SpaceMismatchError",
-           "WeightsNotFoundError", "CacheError", "ConfigError", "PeakLimitWarning"]
+           "WeightsNotFoundError", "CacheError", "ConfigError", "ProtocolMismatchError",
+           "PeakLimitWarning", "ProtocolWarning", "SilentAudioWarning"]
 
 
 class V2AError(Exception):
@@ -34,6 +35,19 @@ class CacheError(V2AError, RuntimeError):
 
 class ConfigError(V2AError, ValueError):
     """An unknown preset, model name or config value."""
+
+
+class ProtocolMismatchError(ConfigError):
+    """Two scores measured under different protocols (extractors, rates, resampler, clip rule,
+    counts, pairing, metric settings), refused as a comparison; the message names each."""
+
+
+class ProtocolWarning(UserWarning):
+    """Two scores compared although their protocols or settings differ; names the difference."""
+
+
+class SilentAudioWarning(UserWarning):
+    """Scored clips that are all-silent or near-silent (silence can score deceptively well)."""
 
 
 class PeakLimitWarning(UserWarning):

@@ -6,8 +6,13 @@
   out with their checkpoints' names.
 - :mod:`~v2a_kit.evaluation.extractors`: one interface over audio models in the FD, FAD and CS
   roles (:class:`Extractors`), and the paper's (:func:`build_paper_extractors`).
-- :mod:`~v2a_kit.evaluation.scoring`: :func:`score`, FD, FAD, KL, IS and CS of waveforms (or
-  extractor outputs) in memory, with an explicit pairing rule.
+- :mod:`~v2a_kit.evaluation.scoring`: :func:`score`, FD, FAD, KAD, FAD∞, KL, IS and CS of
+  waveforms (or extractor outputs) in memory, with an explicit pairing rule, an interval for
+  every metric and the protocol card; :func:`compare_systems`, two systems on the same inputs.
+- :mod:`~v2a_kit.evaluation.uncertainty`: the one bootstrap (:func:`bootstrap`) and the paired
+  difference (:func:`paired`).
+- :mod:`~v2a_kit.evaluation.protocol`: the protocol card, :class:`ClipRule`, comparing cards
+  (:func:`check_comparable`), the field's metric names (``FIELD_NAMES``, ``NOT_OFFLINE``).
 - :mod:`~v2a_kit.evaluation.folder`: ``evaluate``, the same over folders of files paired by
   name (``v2a-kit evaluate``). It loads a preset's extractors through the registry, which sits
   above this package, so it is imported on its own: ``from v2a_kit.evaluation.folder import
@@ -24,15 +29,20 @@ from .extractors import (
     prepare_waves,
 )
 from .metrics import (
+    KAD_SCALE,
+    FadInfinity,
     InceptionScore,
     centroid_gap,
     clip_score,
     cosine_spread,
     cosine_spreads,
     fad,
+    fad_infinity,
     frechet_distance,
     gaussian_stats,
     inception_score,
+    kad,
+    kernel_audio_distance,
     kl_divergence,
     knn_overlap,
     linear_cka,
@@ -40,12 +50,38 @@ from .metrics import (
     pairwise_diversity,
     recall_at_k,
 )
-from .scoring import IS_MIN_CHUNK, IS_SPLITS, AudioOutputs, Scores, extract, score
+from .protocol import (
+    FIELD_NAMES,
+    NOT_OFFLINE,
+    ClipRule,
+    check_comparable,
+    compare_protocols,
+    format_card,
+    load_report,
+)
+from .scoring import (
+    IS_MIN_CHUNK,
+    IS_SPLITS,
+    METRIC_KEYS,
+    AudioOutputs,
+    Comparison,
+    Scores,
+    compare_systems,
+    extract,
+    paired_differences,
+    score,
+)
+from .uncertainty import Difference, Interval, bootstrap, paired
 
 __all__ = [
     "frechet_distance", "fad", "gaussian_stats", "kl_divergence", "inception_score",
     "InceptionScore", "clip_score", "recall_at_k", "pairwise_diversity", "cosine_spread",
     "cosine_spreads",
+    "kernel_audio_distance", "kad", "KAD_SCALE", "fad_infinity", "FadInfinity",
+    "bootstrap", "paired", "Interval", "Difference", "compare_systems", "Comparison",
+    "paired_differences",
+    "METRIC_KEYS", "ClipRule", "check_comparable", "compare_protocols", "format_card",
+    "load_report", "FIELD_NAMES", "NOT_OFFLINE",
     "linear_cka", "knn_overlap", "centroid_gap", "paired_cosine",
     "score", "Scores", "extract", "AudioOutputs", "IS_SPLITS", "IS_MIN_CHUNK",
     "AudioExtractor", "ClipScoreExtractor", "Extractors", "prepare_waves",

@@ -157,15 +157,22 @@ def _is_pair(x) -> bool:
 
 def prepare_waves(waves, sampling_rate: int, orig_sr: float | None = None, *,
                   min_samples: int = 1, clip_samples: int | None = None, what: str = "audio",
-                  label: str = "clip") -> list[np.ndarray]:
+                  label: str = "clip", resampler: str | None = media.DEFAULT_RESAMPLER,
+                  rates: set | None = None, clip_rule=None) -> list[np.ndarray]:
     """Waveforms in any accepted form → a list of float32 mono ``(samples,)`` at the rate.
 
     Args:
         waves: a (n, samples) array or tensor (one clip per row); one (samples,) clip; a path;
             an ``(array, sr)`` tuple; or a list of any of these (lengths may differ).
-        sampling_rate: the model's rate; others are resampled (soxr, ``media.load_audio``).
+        sampling_rate: the model's rate; others are resampled with ``resampler``.
         orig_sr: the rate of bare arrays and tensors; ``None`` = already ``sampling_rate``.
             Paths and ``(array, sr)`` tuples carry their own.
+        resampler: a key of :data:`v2a_kit.media.RESAMPLERS` (default: soxr's high quality);
+            ``None``: refuse a clip at another rate, naming it (what scoring does unless a
+            resampler is chosen).
+        rates: a set to which each clip's source rate is added (for the protocol card).
+        clip_rule: a :class:`~v2a_kit.evaluation.protocol.ClipRule` applied after resampling,
+            before the length checks.
         min_samples: shortest clip the model can take, after resampling.
         clip_samples: the one length the model reads, after resampling (``None``: any).
         what: the model's name, for messages.
@@ -189,13 +196,20 @@ def prepare_waves(waves, sampling_rate: int, orig_sr: float | None = None, *,
     for i, x in enumerate(items):
         name = str(x) if _is_path(x) else f"{label} #{i}"
         if _is_path(x) or _is_pair(x):
-            wave = media.load_audio(x, sampling_rate, name=name, allow_silence=True)
+            if rates is not None:
+                rates.add(source_rate(x, name))
+            wave = media.load_audio(x, sampling_rate, name=name, allow_silence=True,
+                                    resampler=resampler)
         else:
             a = x.detach().cpu().numpy() if isinstance(x, Tensor) else np.asarray(x)
             if a.ndim != 1:
                 raise MediaError(f"{name} has shape {a.shape}; expected mono (samples,)")
+            if rates is not None:
+                rates.add(orig_sr or sampling_rate)
             wave = media.load_audio(a, sampling_rate, name=name, allow_silence=True,
-                                    orig_sr=orig_sr or sampling_rate)
+                                    orig_sr=orig_sr or sampling_rate, resampler=resampler)
+        if clip_rule is not None:
+            wave = clip_rule.apply([wave], sampling_rate, name)[0]
         if len(wave) < min_samples:
             raise MediaError(f"{name} has {len(wave)} samples at {sampling_rate} Hz; {what} needs "
                              f"at least {min_samples} ({min_samples / sampling_rate:.3f} s)")
@@ -205,6 +219,22 @@ def prepare_waves(waves, sampling_rate: int, orig_sr: float | None = None, *,
                              "s): cut or pad them (v2a_kit.media.fit_length)")
         clips.append(wave)
     return clips
+
+
+def source_rate(x, name: str) -> float:
+    """The sample rate of a path (read from its header) or an ``(array, sr)`` tuple."""
+    if _is_pair(x):
+        return x[1]
+    try:
+        import soundfile as sf
+        return sf.info(str(x)).samplerate
+    except Exception:  # not a libsndfile format (m4a, a video's track): PyAV's header
+        import av
+        try:
+            with av.open(str(x)) as c:
+                return c.streams.audio[0].rate
+        except (av.FFmpegError, OSError, IndexError) as e:
+            raise MediaError(f"{name}: cannot read its audio header ({e})") from None
 
 
 # ----------------------------------------------------------------------------- extractors
@@ -224,12 +254,14 @@ class _Runner:
         self.model = model.to(self.device).float().eval()
         self.batch_size, self.source = batch_size, source or {}
 
-    def prepare(self, waves, orig_sr: float | None = None, label: str = "clip"
-                ) -> list[np.ndarray]:
+    def prepare(self, waves, orig_sr: float | None = None, label: str = "clip", *,
+                resampler: str | None = media.DEFAULT_RESAMPLER, rates: set | None = None,
+                clip_rule=None) -> list[np.ndarray]:
         """:func:`prepare_waves` with this model's rate, ``min_samples`` and ``clip_samples``:
         the clips as the model will read them, or a :class:`MediaError` naming the bad one."""
         return prepare_waves(waves, self.sampling_rate, orig_sr, min_samples=self.min_samples,
-                             clip_samples=self.clip_samples, what=self.name, label=label)
+                             clip_samples=self.clip_samples, what=self.name, label=label,
+                             resampler=resampler, rates=rates, clip_rule=clip_rule)
 
     @torch.no_grad()
     def _map(self, waves, orig_sr, fn: Callable[[Tensor], Tensor]) -> list[Tensor]:
@@ -300,6 +332,15 @@ class AudioExtractor(_Runner):
         if self._frames is None:
             return self.features(waves, orig_sr)
         return torch.cat(self._map(waves, orig_sr, self._frames)).numpy()
+
+    def fd_rows(self, waves, orig_sr: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """``(fd_features(waves), owner)``: the rows and, for each, the index of its clip."""
+        if self._frames is None:
+            rows = self.features(waves, orig_sr)
+            return rows, np.arange(len(rows))
+        per_clip = self._map(waves, orig_sr, self._frames)
+        owner = np.repeat(np.arange(len(per_clip)), [len(r) for r in per_clip])
+        return torch.cat(per_clip).numpy(), owner
 
     def logits(self, waves, orig_sr: float | None = None) -> np.ndarray:
         """(n, num_classes) float32 logits (before sigmoid or softmax), for KL and IS."""

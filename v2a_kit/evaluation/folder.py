@@ -13,6 +13,8 @@ FD      Fréchet distance, PANNs CNN14 features         references            ev
                                                                              clip vs every
                                                                              reference clip
 FAD     Fréchet distance, VGGish 0.96 s examples       references            (as FD)
+KAD     kernel audio distance, PANNs features          references            (as FD)
+FAD∞    FAD extrapolated to n → ∞ (fadtk)              references            (as FD)
 KL      KL(reference ‖ generated), PANNs logits        references            pairs, by name
 IS      inception score, PANNs logits                  generated only        every generated
 CS      100 × cos(Wav2CLIP(audio), CLIP(image))        images                pairs, by name
@@ -29,6 +31,11 @@ Pairing: a generated file belongs to a reference or image when its name does (th
 sample suffix as :func:`v2a_kit.pipeline.write_outputs` writes it). References may be audio
 files or videos (their soundtrack); images may be images or videos (their middle frame).
 Instead of folders, a dataset (VGGSound or ImageHear, :mod:`v2a_kit.datasets`) supplies both.
+
+Every score has its bootstrap interval and the report its protocol card
+(:mod:`v2a_kit.evaluation.protocol`), with the source rates read from the files' headers.
+A file at another rate than the extractors' is refused unless ``resampler=`` names how to
+resample it; ``clip=`` (a :class:`~v2a_kit.evaluation.protocol.ClipRule`) cuts every clip alike.
 
 Nothing is written; nothing is repaired: an unreadable file, a clip too short for an extractor
 (or not the length it reads: the pocket evaluators' 1 s), a folder without audio or without a
@@ -58,8 +65,10 @@ from ..distributed import RankSync, distributed_env
 from ..errors import ConfigError, MediaError
 from ..registry import load_extractors
 from ..spaces import Embeddings
-from .extractors import Extractors
+from .extractors import Extractors, source_rate
+from .protocol import ClipRule, format_card, space_fields
 from .scoring import AudioOutputs, extract, score
+from .uncertainty import DEFAULT_LEVEL, DEFAULT_RESAMPLES
 
 __all__ = ["EvalReport", "evaluate", "load_dataset"]
 
@@ -72,6 +81,7 @@ class EvalReport:
 
     Attributes:
         fd, fad: Fréchet distances (lower is better), generated vs reference distribution.
+        kad, fad_inf: kernel audio distance and FAD∞ (lower is better).
         kl: mean KL(reference ‖ generated) over name-paired clips, nats (lower is better).
         is_mean, is_std: inception score over ``is_splits`` chunks (higher is better).
         cs: 100 × mean cosine of paired audio and image embeddings (higher is better).
@@ -84,6 +94,8 @@ class EvalReport:
         unmatched: generated files (relative paths) that belong to no reference or image.
         missing_references, missing_images: ids of references / images without a generated
             sound.
+        intervals: metric -> its bootstrap interval (``Scores.intervals``).
+        protocol: the protocol card (:mod:`v2a_kit.evaluation.protocol`).
         notes: caveats worth reading next to the numbers.
     """
 
@@ -105,19 +117,25 @@ class EvalReport:
     missing_references: list[str] = field(default_factory=list)
     missing_images: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    kad: float | None = None
+    fad_inf: float | None = None
+    intervals: dict[str, dict] = field(default_factory=dict)
+    protocol: dict = field(default_factory=dict)
 
-    COLUMNS = (("fd", "FD ↓"), ("fad", "FAD ↓"), ("kl", "KL ↓"), ("is", "IS ↑"), ("cs", "CS ↑"))
+    COLUMNS = (("fd", "FD ↓"), ("fad", "FAD ↓"), ("kad", "KAD ↓"), ("fad_inf", "FAD∞ ↓"),
+               ("kl", "KL ↓"), ("is", "IS ↑"), ("cs", "CS ↑"))
 
     def _cell(self, key: str) -> str:
-        if key == "is":  # the spread is over splits: with one split there is none to show
-            spread = f" ± {self.is_std:.3f}" if self.counts.get("is_splits", 0) > 1 else ""
-            return f"{self.is_mean:.3f}{spread}"
-        value = getattr(self, key)
-        return "–" if value is None else f"{value:.3f}"
+        value = self.is_mean if key == "is" else getattr(self, key)
+        if value is None:
+            return "–"
+        iv = self.intervals.get(key)
+        return f"{value:.3f}" + ("" if iv is None else f" [{iv['low']:.3f}, {iv['high']:.3f}]")
 
     def table(self, name: str | None = None) -> str:
         """One markdown row (``name``: default the generated folder's name) under the columns
-        n, FD, FAD, KL, IS, CS; "–" where a score was not computed."""
+        n, FD, FAD, KAD, FAD∞, KL, IS, CS, each value with its interval in brackets; "–"
+        where a score was not computed."""
         name = name or Path(self.generated).name or self.generated
         head = "| Generated | n | " + " | ".join(t for _, t in self.COLUMNS) + " |"
         rule = "|---|---:|" + "---:|" * len(self.COLUMNS)
@@ -150,6 +168,11 @@ class EvalReport:
                           ("images", self.missing_images)):
             if ids:
                 lines.append(f"{len(ids)} {what} without a generated sound: {_first(ids)}")
+        if self.protocol:
+            level = self.protocol["metrics"].get("bootstrap", {}).get("level", DEFAULT_LEVEL)
+            lines.append(f"[brackets]: {level:.0%} intervals (bootstrap; FAD∞: its line's "
+                         "standard error). Protocol card:")
+            lines.append(format_card(self.protocol))
         return "\n".join(lines + [f"note: {n}" for n in self.notes]) + "\n"
 
     def __str__(self) -> str:
@@ -361,17 +384,23 @@ def _plan(generated: Path, items: list | None, where: str, want_refs: bool,
 
 # --------------------------------------------------------------------------------- reading
 
-def _read_audio(path: Path, extractors: Extractors, used) -> np.ndarray:
-    """Mono float32 at the extractors' rate: an audio file, or a video's soundtrack, checked
-    against what the ``used`` extractors read (``clip_samples``, ``min_samples``)."""
+def _read_audio(path: Path, extractors: Extractors, used, resampler: str | None = None,
+                clip: ClipRule | None = None) -> np.ndarray:
+    """Mono float32 at the extractors' rate (resampled with ``resampler``; refused at another
+    rate without one): an audio file, or a video's soundtrack, cut by the ``clip`` rule,
+    checked against what the ``used`` extractors read (``clip_samples``, ``min_samples``)."""
     sampling_rate, clip_samples = extractors.sampling_rate, extractors.clip_samples
     if media.media_kind(path) == "video":
-        wave = media.read_video_audio(path, sampling_rate, allow_silence=True)
+        wave = media.read_video_audio(path, sampling_rate, allow_silence=True,
+                                      resampler=resampler)
         if wave is None:
             raise MediaError(f"{path}: the video has no audio stream; expected a reference "
                              "video with its soundtrack (or an audio file)")
     else:  # a silent generated clip is a result to score, not an input error
-        wave = media.load_audio(path, sampling_rate, name=str(path), allow_silence=True)
+        wave = media.load_audio(path, sampling_rate, name=str(path), allow_silence=True,
+                                resampler=resampler)
+    if clip is not None:
+        wave = clip.apply([wave], sampling_rate, str(path))[0]
     if clip_samples is not None and len(wave) != clip_samples:
         raise MediaError(f"{path}: {len(wave) / sampling_rate:.3f} s of audio; the "
                          f"{extractors.preset} evaluators read clips of exactly "
@@ -393,14 +422,14 @@ def _read_image(path: Path):
 
 
 def _audio_outputs(paths: list[Path], ex: Extractors, *, fad_rows: bool, cs: bool,
-                   batch_size: int, bar) -> AudioOutputs:
+                   batch_size: int, bar, resampler=None, clip=None) -> AudioOutputs:
     """Extractor outputs of audio files, read ``batch_size`` at a time (never all at once:
     the VGGSound test set is 40 h of audio)."""
     used = [ex.fd] + [ex.fad] * fad_rows + [ex.cs] * cs
     parts = []
     for s in range(0, len(paths), batch_size):
         chunk = paths[s:s + batch_size]
-        waves = [_read_audio(p, ex, used) for p in chunk]
+        waves = [_read_audio(p, ex, used, resampler, clip) for p in chunk]
         parts.append(extract(ex, waves, fad_rows=fad_rows, cs=cs))
         bar.update(len(chunk))
     return AudioOutputs.concat(parts)
@@ -416,7 +445,8 @@ def _image_embeds(paths: list[Path], ex: Extractors, batch_size: int) -> Embeddi
 
 
 def _run_extractors(plan: _Plan, ex: Extractors, want_refs: bool, want_images: bool,
-                    batch_size: int, progress: bool | None, shared=None):
+                    batch_size: int, progress: bool | None, shared=None, resampler=None,
+                    clip=None):
     """(generated outputs, reference outputs or None, image embeddings or None).
 
     ``shared``: ``(cache_dir, sync, info)`` to take the audio features through the content
@@ -429,12 +459,14 @@ def _run_extractors(plan: _Plan, ex: Extractors, want_refs: bool, want_images: b
         def outputs(paths, what, fad_rows, cs):
             if shared is None:
                 return _audio_outputs(paths, ex, fad_rows=fad_rows, cs=cs,
-                                      batch_size=batch_size, bar=bar)
+                                      batch_size=batch_size, bar=bar, resampler=resampler,
+                                      clip=clip)
             from ..runs import cached_audio_outputs
             cache_dir, sync, info = shared
             used = [ex.fd] + [ex.fad] * fad_rows + [ex.cs] * cs
             return cached_audio_outputs(
-                paths, ex, lambda p: _read_audio(p, ex, used), fad_rows=fad_rows, cs=cs,
+                paths, ex, lambda p: _read_audio(p, ex, used, resampler, clip),
+                fad_rows=fad_rows, cs=cs,
                 batch_size=batch_size, cache_dir=cache_dir, sync=sync, info=info, what=what,
                 bar=bar)
         gen = outputs(plan.generated, "generated", want_refs, want_images)
@@ -448,12 +480,7 @@ def _extractor_info(ex: Extractors, roles: list[str]) -> dict[str, dict]:
     info = {}
     for role in roles:
         e = getattr(ex, role)
-        entry = {"name": e.name, "source": dict(e.source)}
-        if role == "cs":
-            entry.update(audio_space=str(e.audio_space), image_space=str(e.space))
-        else:
-            entry["space"] = str(e.space)
-        info[role] = entry
+        info[role] = {"name": e.name, "source": dict(e.source), **space_fields(role, e)}
     return info
 
 
@@ -472,6 +499,8 @@ def _report(scores, plan, extractors, generated, src) -> EvalReport:
     """The :class:`EvalReport` of the scores, the name plan and the extractors used."""
     roles = ["fd"] + ["fad"] * src.want_refs + ["cs"] * src.want_images
     return EvalReport(
+        kad=scores.kad, fad_inf=scores.fad_inf, intervals=scores.intervals,
+        protocol=scores.protocol,
         fd=scores.fd, fad=scores.fad, kl=scores.kl, is_mean=scores.is_mean,
         is_std=scores.is_std, cs=scores.cs, n=len(plan.generated),
         counts={k: scores.counts[k] for k in ("references", "kl_pairs", "cs_pairs", "is_splits")},
@@ -496,15 +525,16 @@ def _check_and_plan(generated, references, images, dataset, preset, extractors, 
     return generated, src, plan
 
 
-def _extract(plan, extractors, src, batch_size, progress, cache_dir, info):
+def _extract(plan, extractors, src, batch_size, progress, cache_dir, info, resampler=None,
+             clip=None):
     """The extractors over the planned audio and images; through the feature cache, sharded
     by rank, when ``cache_dir`` is given (then ``None`` on ranks other than 0)."""
     if cache_dir is None:
         return _run_extractors(plan, extractors, src.want_refs, src.want_images, batch_size,
-                               progress)
+                               progress, resampler=resampler, clip=clip)
     with RankSync(info) as sync:
         outputs = _run_extractors(plan, extractors, src.want_refs, src.want_images, batch_size,
-                                  progress, (cache_dir, sync, info))
+                                  progress, (cache_dir, sync, info), resampler, clip)
     return outputs if info.rank == 0 else None
 
 
@@ -513,7 +543,10 @@ def evaluate(generated: str | os.PathLike, *, references: str | os.PathLike | No
              preset: str | None = None, extractors: Extractors | None = None,
              random_init: bool = False, weights=None, device=None, batch_size: int = 32,
              progress: bool | None = None, cache_dir=None, rank: int | None = None,
-             world_size: int | None = None) -> EvalReport | None:
+             world_size: int | None = None, resampler: str | None = None,
+             clip: ClipRule | None = None, resamples: int = DEFAULT_RESAMPLES,
+             level: float = DEFAULT_LEVEL, seed: int = 0, kad_bandwidth="reference",
+             seeds: dict | None = None) -> EvalReport | None:
     """Score the generated sounds in a folder: FD, FAD, KL, IS and CS where their inputs exist.
 
     Args:
@@ -541,19 +574,29 @@ def evaluate(generated: str | os.PathLike, *, references: str | os.PathLike | No
         rank, world_size: this process's shard (default: RANK / WORLD_SIZE, as torchrun sets
             them). Each rank extracts its share of the audio features; rank 0 gathers them
             from the cache, embeds the images and computes the metrics once.
+        resampler: how files at another rate than the extractors' are resampled (a key of
+            :data:`v2a_kit.media.RESAMPLERS`); ``None``: such a file is refused, named.
+        clip: a :class:`~v2a_kit.evaluation.protocol.ClipRule` cutting every clip alike.
+        resamples, level, seed, kad_bandwidth, seeds: as :func:`~v2a_kit.evaluation.score`.
 
     Returns:
         :class:`EvalReport` (on rank 0; ``None`` on the other ranks of a sharded run).
 
     Raises:
         MediaError: a missing or empty folder, no generated file matching a reference or image,
-            fewer than 2 clips on a side of FD, an unreadable or too-short file (named).
+            fewer than 2 clips on a side of FD, an unreadable or too-short file, a file at
+            another rate without a resampler (named).
         ConfigError: inconsistent arguments, an unknown preset or dataset spec.
         WeightsNotFoundError: ``paper`` weights absent offline.
     """
     # 1. Check inputs and pair names, before loading any model
     generated, src, plan = _check_and_plan(generated, references, images, dataset, preset,
                                            extractors, random_init, batch_size)
+    if clip is not None and not isinstance(clip, ClipRule):
+        raise ConfigError(f"clip is a {type(clip).__name__}; expected a ClipRule or None")
+    rates = {"generated": sorted({source_rate(p, str(p)) for p in plan.generated})}
+    if src.want_refs:
+        rates["references"] = sorted({source_rate(p, str(p)) for p in plan.references})
     info = distributed_env(rank, world_size)
     if info.world_size > 1 and cache_dir is None:
         raise ConfigError("a sharded evaluation needs a cache_dir (--cache): the ranks exchange "
@@ -563,7 +606,8 @@ def evaluate(generated: str | os.PathLike, *, references: str | os.PathLike | No
         extractors = load_extractors(preset, random_init=random_init, device=device,
                                      weights=weights)
     # 3. Run them over the generated and reference audio, then the paired images
-    outputs = _extract(plan, extractors, src, batch_size, progress, cache_dir, info)
+    outputs = _extract(plan, extractors, src, batch_size, progress, cache_dir, info, resampler,
+                       clip)
     if outputs is None:
         return None  # a rank other than 0 of a sharded run: rank 0 scores
     gen, ref, images_embed = outputs
@@ -571,5 +615,9 @@ def evaluate(generated: str | os.PathLike, *, references: str | os.PathLike | No
     scores = score(extractors, gen, ref, images_embed,
                    reference_pairs=plan.kl_pairs if src.want_refs else None,
                    image_pairs=([(g, j) for j, (g, _) in enumerate(plan.cs_pairs)]
-                                if src.want_images else None))
+                                if src.want_images else None),
+                   resampler=resampler, clip=clip, resamples=resamples, level=level, seed=seed,
+                   kad_bandwidth=kad_bandwidth, seeds=seeds, pairing="by file name "
+                   "(same relative path or stem; a _s<k> sample suffix ignored)",
+                   audio_info={side: {"source_rates": r} for side, r in rates.items()})
     return _report(scores, plan, extractors, generated, src)

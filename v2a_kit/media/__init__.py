@@ -15,7 +15,8 @@ Conventions:
 
 The package is split by medium; every public name is importable from ``v2a_kit.media`` itself:
     - :mod:`v2a_kit.media.images`: :func:`load_image`, :func:`load_images`;
-    - :mod:`v2a_kit.media.audio`: :func:`load_audio`, :func:`fit_length`, :func:`write_wav`;
+    - :mod:`v2a_kit.media.audio`: :func:`load_audio`, :func:`resample` (``RESAMPLERS``,
+      ``DEFAULT_RESAMPLER``), :func:`fit_length`, :func:`write_wav`;
     - :mod:`v2a_kit.media.video`: :class:`VideoInfo`, :func:`probe_video`,
       :func:`sample_video_frames`, :func:`read_video_audio`, :func:`mux_audio_into_video`;
     - :mod:`v2a_kit.media._common`: the extension sets (``IMAGE_EXTS``, ``AUDIO_EXTS``,
@@ -32,7 +33,7 @@ from pathlib import Path
 
 from ..errors import MediaError
 from ._common import _EXTS, AUDIO_EXTS, IMAGE_EXTS, VIDEO_EXTS, media_kind
-from .audio import fit_length, load_audio, write_wav
+from .audio import DEFAULT_RESAMPLER, RESAMPLERS, fit_length, load_audio, resample, write_wav
 from .images import load_image, load_images
 from .video import (
     VideoInfo,
@@ -43,7 +44,8 @@ from .video import (
 )
 
 __all__ = ["IMAGE_EXTS", "AUDIO_EXTS", "VIDEO_EXTS", "media_kind", "load_image", "load_images",
-           "load_audio", "fit_length", "VideoInfo", "probe_video", "sample_video_frames",
+           "load_audio", "resample", "RESAMPLERS", "DEFAULT_RESAMPLER", "fit_length",
+           "VideoInfo", "probe_video", "sample_video_frames",
            "read_video_audio", "write_wav", "mux_audio_into_video", "visible_files", "list_media"]
 
 

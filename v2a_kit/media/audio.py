@@ -1,5 +1,6 @@
-"""Audio: :func:`load_audio` (decode with soundfile or PyAV, mix, resample with soxr),
-:func:`fit_length` (pad, repeat or crop to a length) and :func:`write_wav` (atomic 16-bit WAV)."""
+"""Audio: :func:`load_audio` (decode with soundfile or PyAV, mix, resample), :func:`resample`
+(one of :data:`RESAMPLERS`, soxr's high quality by default), :func:`fit_length` (pad, repeat or
+crop to a length) and :func:`write_wav` (atomic 16-bit WAV)."""
 
 from __future__ import annotations
 
@@ -17,12 +18,80 @@ from ..errors import MediaError
 from ._common import _existing_file
 
 _AV_ERRORS = (av.FFmpegError, OSError, ValueError, EOFError)
+
+# Resamplers by name: what each is, and where it comes from. Evaluation records which one was
+# used (the choice alone moves FD and KL, as the sensitivity lab measures: benchmarks/
+# bench_protocol.py); everything else in the kit uses DEFAULT_RESAMPLER.
+RESAMPLERS = {
+    "soxr_hq": "soxr, high quality (librosa's default since 0.10; the kit's default)",
+    "soxr_vhq": "soxr, very high quality",
+    "soxr_lq": "soxr, low quality",
+    "kaiser_best": "resampy's kaiser_best (librosa's default before 0.10)",
+    "kaiser_fast": "resampy's kaiser_fast",
+    "polyphase": "scipy.signal.resample_poly (librosa's 'polyphase'); integer rates only",
+    "fft": "scipy.signal.resample, FFT based (librosa's 'fft')",
+    "torchaudio": "torchaudio.functional.resample's default (windowed sinc, Hann, width 6, "
+                  "roll-off 0.99); integer rates only",
+    "torchaudio_kaiser": "torchaudio.functional.resample, Kaiser window (width 64, roll-off "
+                         "0.9476, beta 14.77: its documented 'kaiser_best'); integer rates only",
+    "linear": "linear interpolation, no anti-aliasing filter (a naive baseline, for comparison)",
+}
+DEFAULT_RESAMPLER = "soxr_hq"
+_INTEGER_RATES = ("polyphase", "torchaudio", "torchaudio_kaiser")
+
+
+def resample(wave: np.ndarray, orig_sr: float, target_sr: float, method: str = DEFAULT_RESAMPLER,
+             name: str = "audio") -> np.ndarray:
+    """Resample the last axis of ``wave`` from ``orig_sr`` to ``target_sr`` Hz with ``method``
+    (a key of :data:`RESAMPLERS`). Every method returns ``ceil(samples · target_sr / orig_sr)``
+    samples (librosa's length rule; a method whose filter gives one more or one less is trimmed
+    or zero-padded), float32.
+
+    Raises:
+        MediaError: an unknown method, a rate that is not a positive number, a non-integer rate
+            for a method that needs integers (naming ``name``).
+    """
+    if method not in RESAMPLERS:
+        raise MediaError(f"{name}: resampler {method!r} is unknown; expected one of "
+                         f"{', '.join(RESAMPLERS)}")
+    _check_rate(orig_sr, "sample rate", name)
+    _check_rate(target_sr, "target rate", name)
+    wave = np.asarray(wave, dtype=np.float32)
+    if orig_sr == target_sr:
+        return wave
+    if method in _INTEGER_RATES and not (float(orig_sr).is_integer()
+                                         and float(target_sr).is_integer()):
+        raise MediaError(f"{name}: resampler {method!r} takes integer rates; got {orig_sr} -> "
+                         f"{target_sr} Hz")
+    n = int(np.ceil(wave.shape[-1] * target_sr / orig_sr))
+    if method.startswith("soxr") or method in ("polyphase", "fft"):
+        out = librosa.resample(wave, orig_sr=orig_sr, target_sr=target_sr, res_type=method,
+                               axis=-1)
+    elif method.startswith("kaiser"):
+        import resampy
+        out = resampy.resample(wave, orig_sr, target_sr, filter=method, axis=-1)
+    elif method.startswith("torchaudio"):
+        import torch
+        import torchaudio.functional as taf
+        kw = {} if method == "torchaudio" else dict(
+            resampling_method="sinc_interp_kaiser", lowpass_filter_width=64,
+            rolloff=0.9475937167399596, beta=14.769656459379492)
+        out = taf.resample(torch.from_numpy(np.ascontiguousarray(wave)), int(orig_sr),
+                           int(target_sr), **kw).numpy()
+    else:  # linear
+        t_out = np.arange(n) * (orig_sr / target_sr)
+        flat = wave.reshape(-1, wave.shape[-1])
+        out = np.stack([np.interp(t_out, np.arange(flat.shape[1]), row) for row in flat])
+        out = out.reshape(*wave.shape[:-1], n)
+    return np.ascontiguousarray(fit_length(np.asarray(out, np.float32), n), dtype=np.float32)
 _SF_UNRECOGNISED_FORMAT = 1  # libsndfile's SF_ERR_UNRECOGNISED_FORMAT: try PyAV instead
 
 
 def load_audio(x, sampling_rate: int, mono: bool = True, name: str | None = None, *,
-               orig_sr: float | None = None, allow_silence: bool = False) -> np.ndarray:
-    """Load audio, mix to mono, and resample (soxr, high quality) to ``sampling_rate``.
+               orig_sr: float | None = None, allow_silence: bool = False,
+               resampler: str | None = DEFAULT_RESAMPLER) -> np.ndarray:
+    """Load audio, mix to mono, and resample (soxr, high quality, by default) to
+    ``sampling_rate``.
 
     Files are decoded with soundfile (wav, flac, ogg, mp3, aiff, ...); formats libsndfile does
     not recognise (m4a/aac, the audio track of a video) are decoded with PyAV. Any sample rate
@@ -38,6 +107,8 @@ def load_audio(x, sampling_rate: int, mono: bool = True, name: str | None = None
         orig_sr: the sample rate of a bare array.
         allow_silence: accept digital silence (every sample 0). Off by default because a silent
             clip gives a degenerate embedding that says nothing about the sound.
+        resampler: a key of :data:`RESAMPLERS` (see :func:`resample`); ``None``: refuse audio
+            at another rate than ``sampling_rate`` (evaluation asks for an explicit choice).
 
     Returns:
         float32 ``(samples,)``, or ``(channels, samples)`` when ``mono=False``, at
@@ -45,9 +116,12 @@ def load_audio(x, sampling_rate: int, mono: bool = True, name: str | None = None
 
     Raises:
         MediaError: unreadable or truncated file, zero length, NaN/inf samples, silence,
-            an array without a sample rate, a bad rate.
+            an array without a sample rate, a bad rate, another rate with ``resampler=None``.
     """
     _check_rate(sampling_rate, "sampling_rate", name or "load_audio")
+    if resampler is not None and resampler not in RESAMPLERS:
+        raise MediaError(f"{name or 'load_audio'}: resampler {resampler!r} is unknown; expected "
+                         f"one of {', '.join(RESAMPLERS)}")
     if isinstance(x, (str, os.PathLike)):
         label = str(name or x)
         wave, sr = _read_audio_file(_existing_file(x, "an audio"), label)
@@ -65,7 +139,7 @@ def load_audio(x, sampling_rate: int, mono: bool = True, name: str | None = None
             sr = orig_sr
         wave = _channels_first(x, label)
     _check_rate(sr, "sample rate", label)
-    return _finish_audio(wave, sr, sampling_rate, mono, label, allow_silence)
+    return _finish_audio(wave, sr, sampling_rate, mono, label, allow_silence, resampler)
 
 
 def _check_rate(sr, what: str, label: str) -> None:
@@ -96,7 +170,7 @@ def _channels_first(x, label: str) -> np.ndarray:
 
 
 def _finish_audio(wave: np.ndarray, sr: float, sampling_rate: int, mono: bool, label: str,
-                  allow_silence: bool) -> np.ndarray:
+                  allow_silence: bool, resampler: str | None = DEFAULT_RESAMPLER) -> np.ndarray:
     """wave: (channels, samples) at sr -> float32 (samples,) or (channels, samples)."""
     if wave.shape[-1] == 0:
         raise MediaError(f"{label}: zero-length audio; expected at least one sample")
@@ -110,8 +184,11 @@ def _finish_audio(wave: np.ndarray, sr: float, sampling_rate: int, mono: bool, l
         raise MediaError(f"{label}: digital silence (every sample is 0); a silent clip gives a "
                          "degenerate embedding. Pass allow_silence=True to accept it")
     if sr != sampling_rate:
-        wave = librosa.resample(wave, orig_sr=sr, target_sr=sampling_rate, res_type="soxr_hq",
-                                axis=-1)
+        if resampler is None:
+            raise MediaError(f"{label}: audio at {sr:g} Hz, but {sampling_rate:g} Hz is read "
+                             "here and no resampler was chosen; choose one (resampler=, "
+                             f"--resampler): {', '.join(RESAMPLERS)}")
+        wave = resample(wave, sr, sampling_rate, resampler, label)
     wave = np.ascontiguousarray(wave, dtype=np.float32)
     return wave[0] if mono else wave
 

@@ -17,7 +17,13 @@ from PIL import Image
 from ..atomic import atomic_path
 from ..errors import MediaError
 from ._common import VIDEO_EXTS, _existing_file
-from .audio import _AV_ERRORS, _check_rate, _decode_audio_av, _finish_audio
+from .audio import (
+    _AV_ERRORS,
+    DEFAULT_RESAMPLER,
+    _check_rate,
+    _decode_audio_av,
+    _finish_audio,
+)
 
 
 @dataclass(frozen=True)
@@ -168,16 +174,17 @@ def sample_video_frames(path: str | os.PathLike, num_frames: int) -> list[Image.
 
 
 def read_video_audio(path: str | os.PathLike, sampling_rate: int, *,
-                     allow_silence: bool = False) -> np.ndarray | None:
+                     allow_silence: bool = False,
+                     resampler: str | None = DEFAULT_RESAMPLER) -> np.ndarray | None:
     """The audio track of a video as float32 mono ``(samples,)`` at ``sampling_rate``, or
-    ``None`` if the file has no audio stream. Errors as :func:`load_audio`."""
+    ``None`` if the file has no audio stream. Errors and ``resampler`` as :func:`load_audio`."""
     _check_rate(sampling_rate, "sampling_rate", str(path))
     path = _existing_file(path, "a video")
     decoded = _decode_audio_av(path, str(path))
     if decoded is None:
         return None
     wave, sr = decoded
-    return _finish_audio(wave, sr, sampling_rate, True, str(path), allow_silence)
+    return _finish_audio(wave, sr, sampling_rate, True, str(path), allow_silence, resampler)
 
 
 # Audio codec per output container: what each container carries well and the bundled FFmpeg

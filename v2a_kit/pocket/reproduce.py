@@ -76,6 +76,7 @@ from ..evaluation import (
     Extractors,
     cosine_spreads,
     extract,
+    paired_differences,
     pairwise_diversity,
     recall_at_k,
     score,
@@ -113,14 +114,16 @@ ALL_BASELINES = (*BASELINES, "oracle", "ceiling")
 CEILING = "ceiling"  # real audio through the generator's own decoding: what it could at best give
 REAL = "real audio"
 SPREAD_RATIO = ("spread_ratio_mean", "spread_ratio_median", "spread_ratio_q1", "spread_ratio_q3")
-METRICS = ("fd", "fad", "kl", "is", "cs", "recall@1", "recall@5", "diversity", "clap_spread",
-           *SPREAD_RATIO, *(f"acc_{a}" for a in ATTRIBUTES), "acc_all", "acc_contour", "acc_all5",
+METRICS = ("fd", "fad", "kad", "fad_inf", "kl", "is", "cs", "recall@1", "recall@5", "diversity",
+           "clap_spread", *SPREAD_RATIO,
+           *(f"acc_{a}" for a in ATTRIBUTES), "acc_all", "acc_contour", "acc_all5",
            *(f"emb_acc_{a}" for a in ATTRIBUTES), "emb_acc_all",
            *(f"share_{a}_{v}" for a, vs in HEARD_ONLY.items() for v in vs), "heard_only_gap",
            "rms", "level_err_db", "level_within_3db", "level_bias_db", "limited")
 # What notebook 06 runs with FAST=1 (seconds): reproduce(**FAST_SETTINGS).
 FAST_SETTINGS = dict(n=8, seeds=(0,), num_inference_steps=2, num_samples=2, num_train=128)
-_HEADERS = {"fd": "FD ↓", "fad": "FAD ↓", "kl": "KL ↓", "is": "IS ↑", "cs": "CS ↑",
+_HEADERS = {"fd": "FD ↓", "fad": "FAD ↓", "kad": "KAD ↓", "fad_inf": "FAD∞ ↓", "kl": "KL ↓",
+            "is": "IS ↑", "cs": "CS ↑",
             "recall@1": "R@1 ↑", "recall@5": "R@5 ↑", "diversity": "diversity",
             "clap_spread": "CLAP spread", "spread_ratio_mean": "spread ratio (mean)",
             "spread_ratio_median": "spread ratio (median)", "spread_ratio_q1": "spread ratio Q1",
@@ -136,7 +139,8 @@ _HEADERS = {"fd": "FD ↓", "fad": "FAD ↓", "kl": "KL ↓", "is": "IS ↑", "c
             "limited": "limited share ↓"}
 # Streams drawn from one seed: mapper sampling, generator noise, the nearest-neighbour half-pool.
 _MAPPER_STREAM, _NOISE_STREAM, _POOL_STREAM = 0, 1, 2
-TABLE_COLUMNS = ("fd", "fad", "kl", "is", "cs", "recall@1", "recall@5", "diversity", "acc_all")
+TABLE_COLUMNS = ("fd", "fad", "kad", "kl", "is", "cs", "recall@1", "recall@5", "diversity",
+                 "acc_all")
 
 
 # --- the nearest-neighbour baseline -------------------------------------------------------------
@@ -510,8 +514,9 @@ def _score(run: _Run, sounds: _Sounds) -> dict:
                   image_pairs=run.pairs, is_splits=1)
     several = run.num_samples > 1
     out = {m: None for m in METRICS}
-    out.update({"fd": paper.fd, "fad": paper.fad, "kl": paper.kl, "is": paper.is_mean,
-                "cs": paper.cs,
+    out.update({"fd": paper.fd, "fad": paper.fad, "kad": paper.kad, "fad_inf": paper.fad_inf,
+                "_outputs": gen, "_intervals": paper.intervals, "_protocol": paper.protocol,
+                "kl": paper.kl, "is": paper.is_mean, "cs": paper.cs,
                 "diversity": pairwise_diversity(gen.features, run.num_samples) if several else None,
                 "rms": _rms(waves)})
     image = run.pairs[:, 1]
@@ -659,6 +664,7 @@ def reproduce(n: int = 48, seeds=(0, 1, 2), world_seed: int = REPRODUCE_SEED,
     # 3. Each seed, each system: its sounds, scored; then mean, spread and per-seed values
     systems = _systems(run, mappers, baselines)
     runs, seconds, audio = _run_systems(run, systems, seeds, keep_audio, progress)
+    uncertainty = _uncertainty(run, runs, seeds)
     report = {"systems": {name: {"metrics": {m: _summary([r[m] for r in runs[name]])
                                              for m in METRICS},
                                  "seconds": seconds[name], "details": run.details.get(name, {})}
@@ -666,10 +672,39 @@ def reproduce(n: int = 48, seeds=(0, 1, 2), world_seed: int = REPRODUCE_SEED,
               # what the true CLAP audio embeddings of these images' real sounds carry, as the
               # probes read it: the most a generator conditioned on them can get right
               "embedding_ceiling": read_probes(run.probes, run.true_clap, run.batch),
-              "settings": _settings(run, seeds, num_train, folder, t_start, split)}
+              "settings": _settings(run, seeds, num_train, folder, t_start, split),
+              **uncertainty}
     if keep_audio:
         report["audio"], report["images"] = audio, run.batch.images
     return report
+
+
+# --- intervals, paired differences, the protocol card (v2a_kit.evaluation) ---------------------
+# Which systems are compared pairwise, on the same images, references and pairs: the paper's
+# claims (generative vs regression) and the baselines they are read against.
+PAIRED_COMPARISONS = (("generative", "regression"), ("generative", "nearest neighbour"),
+                      ("regression", "nearest neighbour"), ("generative", "ridge"),
+                      ("generative", "text bridge"), ("oracle", "ceiling"))
+
+
+def _uncertainty(run: _Run, runs: dict, seeds: tuple) -> dict:
+    """``intervals`` (system -> per seed, metric -> bootstrap interval), ``paired`` (per seed,
+    ``"a − b"`` -> metric -> the paired difference and its interval, for the
+    ``PAIRED_COMPARISONS`` present) and ``protocol`` (the card of the scores), taking the
+    private entries ``_score`` left in each run."""
+    out = {"intervals": {}, "paired": [], "protocol": None}
+    for k, seed in enumerate(seeds):
+        outputs = {}
+        for name, per_seed in runs.items():
+            entry = per_seed[k]
+            outputs[name] = entry.pop("_outputs")
+            out["intervals"].setdefault(name, []).append(entry.pop("_intervals"))
+            out["protocol"] = out["protocol"] or entry.pop("_protocol")
+            entry.pop("_protocol", None)
+        out["paired"].append(paired_differences(
+            run.ex, outputs, PAIRED_COMPARISONS, run.references, run.img,
+            reference_pairs=run.pairs, image_pairs=run.pairs, is_splits=1, seed=seed))
+    return out
 
 
 # --- the table -----------------------------------------------------------------------------------
@@ -697,7 +732,8 @@ def reproduction_table(report: dict, columns=TABLE_COLUMNS) -> str:
     lines = ["| system | " + " | ".join(_HEADERS[c] for c in columns) + " |",
              "|---|" + "---:|" * len(columns)]
     for name in order:
-        cells = [_cell(systems[name]["metrics"][c]) for c in columns]
+        cells = [_cell(systems[name]["metrics"].get(c, {"mean": None, "std": None}))
+                 for c in columns]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     s = report["settings"]
     lines.append("")

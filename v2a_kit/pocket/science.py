@@ -40,9 +40,11 @@ from .reproduce import ALL_BASELINES, MAPPER_SYSTEMS, METRICS, REAL, reproduce
 __all__ = ["SCIENCE_METRICS", "FAST_SCIENCE", "measure_science", "check_targets",
            "science_table", "targets_list", "science_summary"]
 
-SCIENCE_METRICS = ("fd", "cs", "acc_all", "acc_all5", "emb_acc_all", "heard_only_gap",
-                   "clap_spread", "spread_ratio_median", "level_within_3db", "rms")
-_HEADERS = {"fd": "FD ↓", "fad": "FAD ↓", "kl": "KL ↓", "is": "IS ↑", "cs": "CS ↑",
+SCIENCE_METRICS = ("fd", "fad", "kad", "cs", "acc_all", "acc_all5", "emb_acc_all",
+                   "heard_only_gap", "clap_spread", "spread_ratio_median", "level_within_3db",
+                   "rms")
+_HEADERS = {"fd": "FD ↓", "fad": "FAD ↓", "kad": "KAD ↓", "kl": "KL ↓", "is": "IS ↑",
+            "cs": "CS ↑",
             "acc_all": "all 4 right ↑", "acc_all5": "all 5 right ↑",
             "emb_acc_all": "all 4 in its CLAP ↑", "heard_only_gap": "contour gap ↓ (points)",
             "clap_spread": "CLAP spread", "spread_ratio_median": "spread ratio (median)",
@@ -100,6 +102,7 @@ def measure_science(seeds=(0, 1, 2), n: int = 64, num_samples: int = 4, *, weigh
     clip_space = load_clip("pocket", weights=weights, device="cpu").space
     clap_space = load_clap("pocket", weights=weights, device="cpu").space
     per = {split: {} for split in ("seen", "unseen")}
+    paired = {split: [] for split in per}       # per seed: "a − b" -> metric -> difference
     settings, guidance, ceilings = None, [], {}
     for seed in seeds:
         mappers = _mappers_for(seed, weights, mapper_root, progress, clip_space, clap_space,
@@ -110,6 +113,7 @@ def measure_science(seeds=(0, 1, 2), n: int = 64, num_samples: int = 4, *, weigh
                             mappers=mappers, baselines=ALL_BASELINES, weights=weights)
             settings = rep["settings"]
             ceilings[split] = rep["embedding_ceiling"]  # the same images for every seed
+            paired[split] += rep.get("paired", [])
             if split == "seen" and "generative" in rep["systems"]:
                 guidance.append(rep["systems"]["generative"]["details"].get("guidance_scale"))
             for name, system in rep["systems"].items():
@@ -125,7 +129,8 @@ def measure_science(seeds=(0, 1, 2), n: int = 64, num_samples: int = 4, *, weigh
                            "seeds": list(seeds), "mapper_root": str(mapper_root),
                            # each seed's generative mapper guidance: its calibrated default
                            "generative_guidance": guidance,
-                           "total_seconds": round(time.perf_counter() - t0, 1)}}
+                           "total_seconds": round(time.perf_counter() - t0, 1)},
+              "paired": paired}
     report["targets"] = check_targets(report, weights)
     return report
 
@@ -150,6 +155,27 @@ def _row(rows: list, target: str, met, **measured) -> None:
     rows.append({"target": target, "met": None if met is None else bool(met),
                  "measured": {k: (round(v, 4) if isinstance(v, float) else v)
                               for k, v in measured.items()}})
+
+
+def _paired(report: dict, split: str, first: str, second: str, metric: str) -> str | None:
+    """The paired difference ``first − second`` on ``metric`` over the seeds (each seed: the
+    same images, references and pairs; :func:`v2a_kit.evaluation.paired_differences`), as
+    "estimate [low, high]" per seed and how many seeds put it beyond the resampling noise;
+    None when the report has none (an older report, or a system not run)."""
+    per_seed = [p.get(f"{first} − {second}", {}).get(metric)
+                for p in report.get("paired", {}).get(split, [])]
+    per_seed = [d for d in per_seed if d is not None]
+    if not per_seed:
+        return None
+    beyond = sum(d["low"] > 0 or d["high"] < 0 for d in per_seed)
+    cells = "; ".join(f"{d['estimate']:+.3g} [{d['low']:+.3g}, {d['high']:+.3g}]"
+                      for d in per_seed)
+    return (f"{first} − {second} {cells}: beyond the resampling noise in {beyond} of "
+            f"{len(per_seed)} seed(s)")
+
+
+def _present(values: dict) -> dict:
+    return {k: v for k, v in values.items() if v is not None}
 
 
 def _folder_mb(folder: Path) -> float:
@@ -221,7 +247,8 @@ def check_targets(report: dict, weights=None) -> list[dict]:
         spread = max(sd_g, sd_r)
         row(f"trade-off ({split}): generative FD below regression FD by more than twice the "
             "seeds' spread", None if None in (fd_g, fd_r) else fd_r - fd_g > 2 * spread,
-            generative=fd_g, regression=fd_r, spread=spread)
+            generative=fd_g, regression=fd_r, spread=spread,
+            **_present({"paired_fd": _paired(report, split, "generative", "regression", "fd")}))
         gap_g, _ = _m(report, split, "generative", "heard_only_gap")
         gap_r, _ = _m(report, split, "regression", "heard_only_gap")
         gap_real, _ = _m(report, split, REAL, "heard_only_gap")
@@ -235,7 +262,8 @@ def check_targets(report: dict, weights=None) -> list[dict]:
                            reverse=True)
             row(f"CS ordering ({split}) — reported, not a threshold: "
                 + " > ".join(order), None, **{k.replace(" ", "_"): v for k, v in cs.items()},
-                report=True)
+                **_present({"paired_cs": _paired(report, split, "generative", "regression",
+                                                 "cs")}), report=True)
         # loudness
         within, _ = _m(report, split, "oracle", "level_within_3db")
         row(f"loudness ({split}): ≥ 90 % of oracle sounds within ± 3 dB of their real sound's "
@@ -259,7 +287,10 @@ def check_targets(report: dict, weights=None) -> list[dict]:
         row(f"mapping beats retrieval (unseen): both mappers above nearest neighbour on "
             f"{metric}", None if None in (nn, *vals.values()) else all(v > nn
                                                                        for v in vals.values()),
-            nearest_neighbour=nn, **vals)
+            nearest_neighbour=nn, **vals,
+            **_present({f"paired_{metric}_{k}": _paired(report, "unseen", k, "nearest neighbour",
+                                                        metric)
+                        for k in ("regression", "generative")} if metric == "cs" else {}))
     folder = pocket_dir(weights)
     build = json.loads((folder / "build.json").read_text())
     gates = build.get("gates", {})
