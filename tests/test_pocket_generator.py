@@ -47,6 +47,31 @@ def test_autoencoder_is_power_pooling_behind_the_vae_interface(mels, tmp_path):
         PowerPoolAutoencoder(pool=(2, 2))
 
 
+def test_the_gain_channel_holds_the_loudness_and_loses_nothing(mels):
+    vae = PowerPoolAutoencoder(latent_channels=2, shift=-12.0, scale=3.0, gain_shift=1.5,
+                               gain_scale=1.4)
+    z = vae.encode(mels).latents
+    assert z.shape == (len(mels), 2, 25, 16)
+    pooled = power_pool(mels, (4, 4))
+    # channel 1: one value per clip, the loudest pooled frame's log power, standardised
+    loudest = torch.logsumexp(pooled, dim=-1).amax(dim=-1)[:, 0]
+    torch.testing.assert_close(z[:, 1], ((loudest - 1.5) / 1.4)[:, None, None].expand(-1, 25, 16))
+    # channel 0 is relative to it: a log-mel 6 dB louder everywhere moves channel 1 only
+    z2 = vae.encode(mels + np.log(4)).latents
+    torch.testing.assert_close(z2[:, 0], z[:, 0], atol=1e-4, rtol=0)
+    assert ((z2[:, 1] - z[:, 1]) * 1.4).mean().item() == pytest.approx(np.log(4), abs=1e-3)
+    # lossless, and the decoder reads the channel's mean (noise in it averages out)
+    expected = nearest_upsample(pooled, (4, 4))
+    torch.testing.assert_close(vae.decode(z).sample, expected, atol=1e-4, rtol=0)
+    noisy = z.clone()
+    noisy[:, 1] += 0.1 * torch.randn_like(noisy[:, 1]) - noisy[:, 1].mean() + z[:, 1].mean()
+    shift = (noisy[:, 1].mean(dim=(-2, -1)) - z[:, 1].mean(dim=(-2, -1))) * 1.4
+    torch.testing.assert_close(vae.decode(noisy).sample - expected,
+                               shift[:, None, None, None].expand_as(expected), atol=1e-4, rtol=0)
+    with pytest.raises(ValueError, match="latent_channels=3"):
+        PowerPoolAutoencoder(latent_channels=3)
+
+
 def test_vocoder_keeps_the_clip_length(mels):
     voc = GriffinLimVocoder(n_iter=4)
     wave = voc(mels[:2, 0])
@@ -58,7 +83,7 @@ def trained(mels):
     """A few steps of training with the tiny CLAP standing in for pocket-CLAP."""
     clap = build_tiny_clap_model()
     d = clap.config.projection_dim
-    vae = PowerPoolAutoencoder()
+    vae = PowerPoolAutoencoder(latent_channels=2)      # what build_unet's UNet takes
     latents = vae.encode(mels).latents
     cond = torch.nn.functional.normalize(torch.randn(len(mels), d), dim=-1)
     null = torch.nn.functional.normalize(torch.randn(d), dim=0)

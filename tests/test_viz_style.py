@@ -151,3 +151,27 @@ def test_theme_applies_while_drawing_and_leaves_rcparams_alone(world):
         viz.use_theme()
         assert matplotlib.rcParams["axes.spines.top"] is False
     assert dict(matplotlib.rcParams) == before
+
+
+def test_attribute_panels_hide_no_value_and_colour_colours_as_themselves():
+    import matplotlib.colors as mcolors
+
+    batch = sample_world(200, 8)
+    xy = np.zeros((200, 2))            # every point on one spot: the worst case for overdraw
+    fig = viz.plot_by_attribute(xy, batch.labels, {"colour": ATTRIBUTES["colour"],
+                                                   "shape": ATTRIBUTES["shape"]})
+    colour_ax, shape_ax = fig.axes[:2]
+    points = colour_ax.collections[0]
+    assert len(points.get_offsets()) == 200       # one shuffled draw, not one per value
+    drawn = [mcolors.to_hex(c) for c in points.get_facecolors()]
+    # the last points drawn are a mix of values, not all the last value's
+    assert len(set(drawn[-40:])) > 1
+    legend = {t.get_text(): mcolors.to_hex(h.get_facecolor()[0])
+              for t, h in zip(colour_ax.get_legend().get_texts(),
+                              colour_ax.get_legend().legend_handles)}
+    assert legend == {name: mcolors.to_hex(viz.NAMED_COLOURS[name])
+                      for name in ATTRIBUTES["colour"]}
+    # a value that names no colour gets the theme's cycle
+    assert viz.value_colours(["circle", "square"])[0] != viz.value_colours(["red", "blue"])[0]
+    assert len({mcolors.to_hex(h.get_facecolor()[0])
+                for h in shape_ax.get_legend().legend_handles}) == 4

@@ -22,7 +22,8 @@ import numpy as np
 __all__ = ["FIGURES_DIR", "figures_dir", "savefig", "save_numbers", "audio_player", "image_grid",
            "mel_image", "plot_mel_grid", "plot_accuracy_bars", "umap_2d", "plot_by_attribute",
            "plot_pair_lines", "plot_history", "plot_waveform", "plot_mel", "side_by_side",
-           "listen", "plot_knobs", "plot_systems", "THEME", "LABELS", "label", "use_theme"]
+           "listen", "plot_knobs", "plot_systems", "THEME", "LABELS", "label", "use_theme",
+           "value_colours", "NAMED_COLOURS"]
 
 _CHECKOUT = Path(__file__).resolve().parent.parent
 # figures/ of the source checkout (an editable install, the tutorial's case); else ./figures
@@ -299,19 +300,41 @@ def _umap_axes(ax) -> None:
 def plot_by_attribute(xy: np.ndarray, labels: dict[str, np.ndarray],
                       names: dict[str, list[str]], title: str = "", size: float = 2.6):
     """One scatter per attribute of ``names`` that ``labels`` holds, of (n, 2) points, coloured
-    by that attribute's value (so a labels dict with more attributes than ``names`` is fine)."""
+    by that attribute's value (so a labels dict with more attributes than ``names`` is fine).
+
+    Every panel draws the points in one shuffled order, so no value is painted over another
+    wholesale (drawn value by value, the last one hides the rest wherever they overlap); an
+    attribute whose values are colour names is drawn in those colours."""
     attrs = [a for a in names if a in labels]
     fig = _figure(size * len(attrs), size + 0.5)
     axes = fig.subplots(1, len(attrs), squeeze=False)
+    order = np.random.default_rng(0).permutation(len(xy))
     for ax, a in zip(axes[0], attrs):
-        for v, name in enumerate(names[a]):
-            m = np.asarray(labels[a]) == v
-            ax.scatter(xy[m, 0], xy[m, 1], s=4, alpha=0.7, label=name)
+        palette = value_colours(names[a])
+        values = np.asarray(labels[a])[order]
+        ax.scatter(xy[order, 0], xy[order, 1], s=4, alpha=0.7,
+                   c=[palette[v] for v in values], rasterized=True)
+        for v, name in enumerate(names[a]):  # the legend's markers, one per value
+            ax.scatter([], [], s=12, color=palette[v], label=name)
         ax.set_title(f"coloured by {a}")
         _umap_axes(ax)
         ax.legend(fontsize=7, markerscale=2, loc="best")
     fig.suptitle(title or "UMAP of the embeddings, by attribute")
     return fig
+
+
+# Colour names the pocket world uses, drawn as themselves (muted enough to read on white).
+NAMED_COLOURS = {"red": "#d62728", "green": "#2ca02c", "blue": "#1f5fbf", "yellow": "#e6b800"}
+
+
+def value_colours(values: list[str]) -> list:
+    """A colour per value: the colours themselves when every value names one
+    (``NAMED_COLOURS``), else the theme's cycle (tab10, whose hues carry no meaning here)."""
+    import matplotlib
+    if all(v in NAMED_COLOURS for v in values):
+        return [NAMED_COLOURS[v] for v in values]
+    cycle = matplotlib.colormaps["tab10"].colors
+    return [cycle[i % len(cycle)] for i in range(len(values))]
 
 
 @_themed

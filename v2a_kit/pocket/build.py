@@ -210,17 +210,22 @@ def _clap_conditions(clap, tok, feats: torch.Tensor) -> tuple[torch.Tensor, torc
     return cond, null
 
 
-def _standardised_latents(audio: np.ndarray):
+def _standardised_latents(audio: np.ndarray, latent_channels: int = 2):
     """The power-pooled log-mel autoencoder fitted to ``audio``, and the audio's latents."""
     from .audio import log_mel
     from .generator import PowerPoolAutoencoder
 
     mel = torch.cat([log_mel(a) for a in torch.as_tensor(audio).split(512)])
-    pooled = PowerPoolAutoencoder(shift=0.0, scale=1.0).encode(mel.transpose(1, 2)[:, None])
+    raw = PowerPoolAutoencoder(shift=0.0, scale=1.0, latent_channels=latent_channels)
+    z = raw.encode(mel.transpose(1, 2)[:, None]).latents
     # standardise the latents over the training set (AudioLDM's VAE scaling factor plays
     # this role): unit spread is what the noise schedule assumes
-    vae = PowerPoolAutoencoder(shift=round(float(pooled.latents.mean()), 4),
-                               scale=round(float(pooled.latents.std()), 4))
+    stats = dict(shift=round(float(z[:, 0].mean()), 4), scale=round(float(z[:, 0].std()), 4))
+    if latent_channels == 2:
+        gain = z[:, 1, 0, 0]
+        stats.update(gain_shift=round(float(gain.mean()), 4),
+                     gain_scale=round(float(gain.std()), 4))
+    vae = PowerPoolAutoencoder(latent_channels=latent_channels, **stats)
     return vae, vae.encode(mel.transpose(1, 2)[:, None])
 
 
@@ -354,7 +359,11 @@ def build(out_dir, seed: int = 0, fast: bool = False, progress: bool = True) -> 
 _GATE_ROWS = (("clip_zero_shot", "pocket-CLIP zero-shot, held-out images"),
               ("clap_zero_shot", "pocket-CLAP zero-shot, held-out audio"),
               ("tagger_real", "tagger on real held-out audio"),
-              ("ceiling", "tagger on real audio through the generator's decoding (ceiling)"),
+              ("embedding_ceiling", "probes on the true pocket-CLAP audio embeddings (embedding "
+                                    "ceiling)"),
+              ("clip_probe", "probes on the pocket-CLIP image embeddings"),
+              ("ceiling", "tagger on real audio through the generator's decoding "
+                          "(representation ceiling)"),
               ("generated_from_audio", "tagger on audio generated from CLAP audio embeddings"),
               ("generated_from_text", "tagger on audio generated from CLAP text embeddings"),
               ("nearest_image", "audio→image evaluator: nearest held-out image's attributes"))
@@ -362,17 +371,27 @@ _GATE_ROWS = (("clip_zero_shot", "pocket-CLIP zero-shot, held-out images"),
 
 def _loudness_line(g: dict, s: dict) -> list[str]:
     loud = g["loudness"]
-    return [f"Loudness at guidance {s['guidance_scale']} (rescale "
-            f"{s.get('guidance_rescale', 0.0)}): generated RMS {loud['generated_rms']:.4f} vs "
-            f"real {loud['real_rms']:.4f} (ratio {loud['ratio']:.2f}).", ""]
+    lines = [f"Loudness at guidance {s['guidance_scale']} (rescale "
+             f"{s.get('guidance_rescale', 0.0)}): generated RMS {loud['generated_rms']:.4f} vs "
+             f"real {loud['real_rms']:.4f} (ratio {loud['ratio']:.2f})."]
+    if "level_within_3db" in loud:
+        lines.append(f"Sound by sound, generated from each clip's CLAP audio embedding: "
+                     f"{loud['level_within_3db']:.0%} within ± 3 dB of the real clip's level "
+                     f"(median error {loud['level_median_abs_db']:.1f} dB, 90th percentile "
+                     f"{loud['level_p90_abs_db']:.1f} dB); the peak limiter scaled down "
+                     f"{loud['limited']:.0%}.")
+    emb = g.get("embedding_ceiling", {})
+    if "level_within_3db" in emb:
+        lines.append(f"The loudness a probe reads from the true embeddings: "
+                     f"{emb['level_within_3db']:.0%} within ± 3 dB.")
+    return [*lines, ""]
 
 
 def describe_build(report: dict) -> str:
     """The build folder's README.md: seed, command, gates and timings, from ``build.json``."""
-    from .gates import GATE_STEPS
     g, s = report["gates"], report["gates"]["settings"]
-    # null: a build made while the kit's default was the gates' 25 steps (before GATE_STEPS)
-    steps = s["num_inference_steps"] or GATE_STEPS
+    # null: a build of world v1 made while the kit's default was the gates' 25 steps
+    steps = s["num_inference_steps"] or 25
     attrs = [a for a in g["clap_zero_shot"] if a != "all"] + ["all"]
     fast = " (FAST: a few steps of everything)" if report["fast"] else ""
     lines = ["# A pocket build", "",

@@ -164,7 +164,9 @@ def calibrate_guidance_rescale(weights, audio: np.ndarray, grid=(0.0, 0.25, 0.5,
             "rms_ratio": {str(k): v for k, v in ratios.items()}, "num_clips": len(audio)}
 
 
-GATE_STEPS = 25  # DPM-Solver++ steps of every gate measurement (the build's at the time)
+# DPM-Solver++ steps of every gate measurement: the kit's default, what a user's generate() runs
+# (builds before world v2's second one measured at 25; their build.json says so)
+GATE_STEPS = 10
 
 
 @peak_warnings_off()  # it measures many sounds: the limit applies, unannounced
@@ -182,8 +184,8 @@ def measure_gates(weights=None, *, held_out: PocketBatch | None = None, num_held
         num_generate: how many of the held-out clips to generate for (each from its audio
             embedding and from its caption); the costly part, ≈ 0.1–0.2 s per clip on 2 cores.
         guidance_scale, scheduler, num_inference_steps: as in :func:`v2a_kit.generate`; the
-            gates are measured with DPM-Solver++ 25 steps (``GATE_STEPS``), what the shipped
-            build's ``build.json`` records as its default, whatever the kit's default becomes.
+            gates are measured with DPM-Solver++ 10 steps (``GATE_STEPS``), the kit's default,
+            so they describe what a user's generate() gives; ``build.json`` records the value.
         generation_seed: seeds the generator's noise.
         probe_seed, probe_clips: the world seed and size the probes of ``embedding_ceiling`` and
             ``clip_probe`` train on (the build's seed + ``PROBE_OFFSET``; no model trains on it).

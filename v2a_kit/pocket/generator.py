@@ -40,19 +40,26 @@ from .audio import GriffinLim, nearest_upsample, power_pool
 __all__ = ["PowerPoolAutoencoder", "GriffinLimVocoder", "EncoderOutput", "build_unet",
            "train_generator", "UNET_CONFIG"]
 
-# The pocket UNet (diffusers UNet2DConditionModel): no attention, the CLAP condition enters as
-# a class embedding concatenated to the time embedding, as in AudioLDM.
+# The pocket UNet (diffusers UNet2DConditionModel). The CLAP condition enters as a class
+# embedding concatenated to the time embedding, as in AudioLDM, and from there every ResNet
+# block as a scale and a shift of its normalised features (FiLM: ``scale_shift``); three levels
+# (25×16 → 13×8 → 7×4 latent cells) and a self-attention mid block at the coarsest, where one
+# cell sees the whole clip (how many notes it holds is a whole-clip fact). Measured against the
+# first world-v2 build's UNet (32/64 channels, two levels, no mid block, the condition added as
+# a bias) in benchmarks/bench_generator.py (``GENERATOR_VARIANTS``).
 UNET_CONFIG = dict(
-    in_channels=1, out_channels=1,
-    down_block_types=("DownBlock2D", "DownBlock2D"), up_block_types=("UpBlock2D", "UpBlock2D"),
-    mid_block_type=None, block_out_channels=(32, 64), layers_per_block=1,
+    in_channels=2, out_channels=2,   # the gain-channel latent of PowerPoolAutoencoder
+    down_block_types=("DownBlock2D",) * 3, up_block_types=("UpBlock2D",) * 3,
+    mid_block_type="UNetMidBlock2D", attention_head_dim=32,
+    block_out_channels=(32, 64, 128), layers_per_block=1,
     class_embed_type="simple_projection", class_embeddings_concat=True, norm_num_groups=8,
+    resnet_time_scale_shift="scale_shift",
 )
 
 
 @dataclass
 class EncoderOutput:
-    latents: torch.Tensor  # (b, 1, frames / 4, mel_bins / 4)
+    latents: torch.Tensor  # (b, latent_channels, frames / 4, mel_bins / 4)
 
 
 class PowerPoolAutoencoder(ModelMixin, ConfigMixin):
@@ -60,28 +67,55 @@ class PowerPoolAutoencoder(ModelMixin, ConfigMixin):
 
     Latents are standardised: ``(pooled_log_mel - shift) / scale``, so diffusion sees values of
     about unit spread; ``scaling_factor`` stays 1 (the standardisation is already inside).
+
+    With ``latent_channels=2`` the clip's **gain** has a channel of its own: channel 0 holds the
+    pooled log-mel relative to the clip's loudest frame (what is heard: timbre, register, notes,
+    glides), channel 1 that loudest frame's log power (how loud), the same value in every cell,
+    standardised by ``gain_shift`` / ``gain_scale``. The decoder adds back the mean of channel 1,
+    so the code is exactly as lossless as one channel, while the UNet sets the loudness as one
+    number read from its condition instead of in every cell of every note (measured in
+    ``benchmarks/bench_generator.py``: the oracle's level sound by sound).
     """
 
     @register_to_config
     def __init__(self, pool: tuple[int, int] = (4, 4), shift: float = -6.0, scale: float = 3.0,
                  block_out_channels: tuple[int, ...] = (1, 1, 1), latent_channels: int = 1,
-                 scaling_factor: float = 1.0):
+                 scaling_factor: float = 1.0, gain_shift: float = 0.0, gain_scale: float = 1.0):
         # block_out_channels only states the down-sampling (2 ** (len - 1) = 4), which is how
         # diffusers' AudioLDM code reads a VAE's scale factor; pool must agree with it.
         super().__init__()
         if 2 ** (len(block_out_channels) - 1) != pool[0] or pool[0] != pool[1]:
             raise ValueError(f"pool {pool} must be square and equal 2**(len(block_out_channels)-1)")
+        if latent_channels not in (1, 2):
+            raise ValueError(f"latent_channels={latent_channels}; expected 1 (log-mel) or 2 "
+                             "(log-mel relative to the gain, and the gain)")
         self.register_buffer("_anchor", torch.zeros(()), persistent=False)  # carries device/dtype
 
+    @staticmethod
+    def gain(pooled: torch.Tensor) -> torch.Tensor:
+        """(b, 1, frames, bins) pooled log power -> (b, 1, 1, 1): the log of the loudest
+        frame's total power."""
+        return torch.logsumexp(pooled, dim=-1, keepdim=True).amax(dim=-2, keepdim=True)
+
     def encode(self, mel: torch.Tensor) -> EncoderOutput:
-        """Log-mel (b, 1, frames, mel_bins) -> latents (b, 1, frames/4, mel_bins/4)."""
-        pooled = power_pool(mel, tuple(self.config.pool))
-        return EncoderOutput((pooled - self.config.shift) / self.config.scale)
+        """Log-mel (b, 1, frames, mel_bins) -> latents (b, latent_channels, frames/4, bins/4)."""
+        c = self.config
+        pooled = power_pool(mel, tuple(c.pool))
+        if c.latent_channels == 1:
+            return EncoderOutput((pooled - c.shift) / c.scale)
+        gain = self.gain(pooled)
+        return EncoderOutput(torch.cat([(pooled - gain - c.shift) / c.scale,
+                                        ((gain - c.gain_shift) / c.gain_scale).expand_as(pooled)],
+                                       dim=1))
 
     def decode(self, latents: torch.Tensor, return_dict: bool = True):
         """Latents -> log-mel (b, 1, frames, mel_bins), as ``AutoencoderKL.decode``."""
-        mel = nearest_upsample(latents * self.config.scale + self.config.shift,
-                               tuple(self.config.pool))
+        c = self.config
+        pooled = latents[:, :1] * c.scale + c.shift
+        if c.latent_channels == 2:
+            pooled = pooled + (latents[:, 1:2].mean(dim=(-2, -1), keepdim=True) * c.gain_scale
+                               + c.gain_shift)
+        mel = nearest_upsample(pooled, tuple(c.pool))
         return DecoderOutput(sample=mel) if return_dict else (mel,)
 
 
@@ -104,22 +138,28 @@ class GriffinLimVocoder(ModelMixin, ConfigMixin):
         return self.griffin_lim(spectrogram.float().transpose(1, 2))
 
 
-def build_unet(clap_dim: int, latent_frames: int = 25, seed: int = 0):
-    """The pocket UNet at random init, conditioned on ``clap_dim``-d CLAP embeddings.
+def build_unet(clap_dim: int, latent_frames: int = 25, seed: int = 0, **overrides):
+    """The pocket UNet at random init, conditioned on ``clap_dim``-d CLAP embeddings
+    (``UNET_CONFIG``, with ``overrides`` of its keys: the ablation's variants).
 
     ``sample_size`` is the latent's length in frames: AudioLDM reads the default clip length
     from it (25 latent frames × 4 × 10 ms = 1 s).
     """
     from diffusers import UNet2DConditionModel
+    unknown = set(overrides) - set(UNET_CONFIG)
+    if unknown:
+        raise ValueError(f"unknown UNet settings {sorted(unknown)}; expected some of "
+                         f"{sorted(UNET_CONFIG)}")
     with seeded(seed):  # the caller's global random state is left as it was
         return UNet2DConditionModel(sample_size=latent_frames,
-                                    projection_class_embeddings_input_dim=clap_dim, **UNET_CONFIG)
+                                    projection_class_embeddings_input_dim=clap_dim,
+                                    **{**UNET_CONFIG, **overrides})
 
 
 def train_generator(unet, scheduler, latents: torch.Tensor, clap_embeds: torch.Tensor,
                     null_embed: torch.Tensor, *, steps: int, batch_size: int = 64,
                     lr: float = 1e-3, cond_dropout: float = 0.1, ema_decay: float = 0.999,
-                    seed: int = 0, progress: bool = True):
+                    min_snr_gamma: float | None = None, seed: int = 0, progress: bool = True):
     """Train the UNet as AudioLDM was: denoise latents conditioned on CLAP audio embeddings.
 
     Args:
@@ -129,6 +169,9 @@ def train_generator(unet, scheduler, latents: torch.Tensor, clap_embeds: torch.T
             probability ``cond_dropout``, so that classifier-free guidance works at sampling.
         scheduler: a diffusers scheduler; its ``prediction_type`` ("epsilon" / "v_prediction")
             sets the target.
+        min_snr_gamma: Min-SNR-γ loss weighting (Hang et al. 2023): each example's loss is
+            weighted by min(SNR, γ) / SNR for ε-prediction, min(SNR, γ) / (SNR + 1) for
+            v-prediction, so the low-noise steps stop dominating; None = uniform.
     Returns:
         (ema_unet, losses): the exponential moving average of the weights (what is shipped) and
         the loss per step.
@@ -153,7 +196,13 @@ def train_generator(unet, scheduler, latents: torch.Tensor, clap_embeds: torch.T
         target = (scheduler.get_velocity(x0, noise, t)
                   if scheduler.config.prediction_type == "v_prediction" else noise)
         pred = unet(noisy, t, encoder_hidden_states=None, class_labels=cond).sample
-        loss = F.mse_loss(pred, target)
+        if min_snr_gamma is None:
+            loss = F.mse_loss(pred, target)
+        else:
+            snr = scheduler.alphas_cumprod[t] / (1 - scheduler.alphas_cumprod[t])
+            weight = snr.clamp(max=min_snr_gamma) / (
+                snr + 1 if scheduler.config.prediction_type == "v_prediction" else snr)
+            loss = (weight * ((pred - target) ** 2).mean((1, 2, 3))).mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(unet.parameters(), 1.0)

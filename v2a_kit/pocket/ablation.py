@@ -1,0 +1,212 @@
+"""What pocket-AudioLDM needs to follow its condition: an ablation of the generator.
+
+Each variant of ``GENERATOR_VARIANTS`` trains the UNet the way ``v2a-kit pocket build`` does
+(:func:`v2a_kit.pocket.generator.train_generator`, on the build's training clips and the build's
+own pocket-CLAP audio embeddings), changing one thing at a time, and is judged as the **oracle**:
+sound generated from the true CLAP audio embeddings of held-out clips, beside the two ceilings —
+the **representation ceiling** (real audio through the generator's own decoding) and the
+**embedding ceiling** (what probes read from those embeddings, :mod:`v2a_kit.pocket.probes`).
+Per variant and weights (the exponential moving average the build ships, and the raw last
+weights): the tagger's accuracy on each audible attribute and all five at once, CS (the
+audio→image evaluator against the image's pocket-CLIP embedding, × 100), FD of tagger features
+against the clips' real audio (beside real audio's and the ceiling's, from other real sounds
+of the same images), the level error sound by sound, the share the peak limiter touched, and
+the training time. ``benchmarks/bench_generator.py`` runs it and writes
+``benchmarks/results/generator_ablation.json``; the README renders the table.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+
+import numpy as np
+import torch
+
+from ..errors import ConfigError
+from ..evaluation import frechet_distance
+from ..generation import generate, peak_warnings_off
+from .gates import _rms, _through_decoder, attribute_accuracy
+from .probes import LEVEL_TOLERANCE_DB, clap_probes, read_probes
+from .synth import level_db
+from .world import AUDIBLE, sample_audio_for, sample_world
+
+__all__ = ["GENERATOR_VARIANTS", "FIRST_V2_UNET", "generator_ablation", "ablation_table"]
+
+# The UNet of the first world-v2 build: two levels of 32 / 64 channels, no mid block, the
+# condition added to every ResNet block as a bias (diffusers' "default" time embedding use), on
+# the one-channel latent (the pooled log-mel alone).
+ONE_CHANNEL = dict(in_channels=1, out_channels=1)
+FIRST_V2_UNET = dict(**ONE_CHANNEL, down_block_types=("DownBlock2D",) * 2,
+                     up_block_types=("UpBlock2D",) * 2, mid_block_type=None,
+                     block_out_channels=(32, 64), resnet_time_scale_shift="default")
+# name -> overrides of UNET_CONFIG ("unet"), the latent's channels ("latent_channels", 2 unless
+# given) and the training ("steps", "min_snr_gamma"): each row changes one thing against the
+# row before it.
+GENERATOR_VARIANTS = {
+    "first world-v2 UNet": dict(unet=FIRST_V2_UNET, latent_channels=1),
+    "+ FiLM: the condition scales and shifts every block": dict(
+        unet={**FIRST_V2_UNET, "resnet_time_scale_shift": "scale_shift"}, latent_channels=1),
+    "+ a third level and a self-attention mid block": dict(unet=ONE_CHANNEL, latent_channels=1),
+    "+ the gain in a latent channel of its own (shipped)": dict(unet={}),
+}
+
+
+def _judge(gen, conds, held, tagger, a2i, image_embeds, real_feats, steps: int,
+           guidance_scale: float) -> dict:
+    """The oracle of one generator: its sounds from ``conds`` (the held-out clips' true CLAP
+    audio embeddings), judged."""
+    with peak_warnings_off():
+        out = generate(gen, conds, num_inference_steps=steps, guidance_scale=guidance_scale,
+                       guidance_rescale=0.0, generator=torch.Generator().manual_seed(0),
+                       progress=False)
+    waves = out.waveforms
+    acc = attribute_accuracy(tagger.predict(waves), held.labels, AUDIBLE)
+    err = level_db(waves) - level_db(held.audio)
+    cs = 100 * float((a2i.embed(waves) * image_embeds).sum(1).mean())
+    return {**{a: acc[a] for a in AUDIBLE}, "all": acc["all"], "cs": cs,
+            "fd": frechet_distance(tagger.features(waves).numpy(), real_feats),
+            "level_within_3db": float((np.abs(err) <= LEVEL_TOLERANCE_DB).mean()),
+            "level_bias_db": float(np.median(err)),
+            "limited": out.peaks.num_limited / len(waves),
+            "rms_ratio": _rms(waves) / _rms(held.audio)}
+
+
+def generator_ablation(weights=None, variants=None, n: int = 150, steps: int | None = None,
+                       guidance_scale: float = 2.5, progress: bool = True) -> dict:
+    """Train each of ``variants`` (names of ``GENERATOR_VARIANTS``; all when None) and judge
+    it on the first ``n`` held-out clips of the build (world seed build seed + 1000) with the
+    kit's default sampler (DPM-Solver++, 10 steps unless ``steps``) at ``guidance_scale`` and no
+    guidance rescale.
+
+    Returns:
+        JSON-safe: ``variants`` -> name -> {"settings", "parameters", "train_s", "ema": judged,
+        "raw": judged}; ``ceilings`` -> ``representation`` (the decoded other real sounds),
+        ``real audio`` (other real sounds: FD's floor) and ``embedding`` (probes);
+        ``settings``.
+    """
+    from diffusers import DDIMScheduler
+
+    from ..models.audioldm import assemble
+    from ..registry import load_audioldm, load_clap, load_clip
+    from .build import (
+        HELD_OUT_OFFSET,
+        _clap_conditions,
+        _clap_features,
+        _standardised_latents,
+        get_build_config,
+    )
+    from .generator import build_unet, train_generator
+    from .loading import _clap_parts, load_audio_to_image, load_tagger, pocket_dir
+
+    names = list(GENERATOR_VARIANTS) if variants is None else list(variants)
+    unknown = [v for v in names if v not in GENERATOR_VARIANTS]
+    if unknown or not names:
+        raise ConfigError(f"variants {unknown or names} unknown; expected some of "
+                          f"{list(GENERATOR_VARIANTS)}")
+    if not (isinstance(n, int) and n >= 8):
+        raise ConfigError(f"n={n!r}; expected an int ≥ 8 (held-out clips)")
+    import json
+    folder = pocket_dir(weights)
+    seed = int(json.loads((folder / "build.json").read_text()).get("seed", 0))
+    cfg = get_build_config()
+    t0 = time.perf_counter()
+    train = sample_world(cfg.num_train, seed)
+    held = sample_world(n, seed + HELD_OUT_OFFSET)
+    model, fe, tok, space, _ = _clap_parts(weights)
+    cond, null = _clap_conditions(model, tok, _clap_features(fe, train.audio))
+    codes = {k: _standardised_latents(train.audio, k) for k in (1, 2)}  # the autoencoder, latents
+    clap = load_clap("pocket", weights=weights, device="cpu")
+    clip = load_clip("pocket", weights=weights, device="cpu")
+    shipped = load_audioldm("pocket", weights=weights, device="cpu")
+    tagger, a2i = load_tagger(weights), load_audio_to_image(weights)
+    conds = clap.encode_audio([(a, 16000) for a in held.audio], progress=False).embeds
+    image_embeds = clip.encode_images(list(held.images), progress=False).embeds
+    real_feats = tagger.features(held.audio).numpy()
+    other = sample_audio_for(held, seed + HELD_OUT_OFFSET + 1).audio
+    decoded = _through_decoder(shipped, other)
+    probe = read_probes(clap_probes(clap, seed), conds, held)
+    ceilings = {}
+    for key, waves in (("real audio", other), ("representation", decoded)):
+        acc = attribute_accuracy(tagger.predict(waves), held.labels, AUDIBLE)
+        ceilings[key] = {"fd": frechet_distance(tagger.features(waves).numpy(), real_feats),
+                         "cs": 100 * float((a2i.embed(waves) * image_embeds).sum(1).mean()),
+                         **({} if key == "real audio" else acc)}
+    ceilings["embedding"] = {**{a: probe[a] for a in AUDIBLE}, "all": probe["all"],
+                             "level_within_3db": probe["level"]["within_db"]}
+    report = {"variants": {}, "ceilings": ceilings}
+    sched = DDIMScheduler(beta_schedule="squaredcos_cap_v2", prediction_type="v_prediction",
+                          clip_sample=False, set_alpha_to_one=False)
+    for name in names:
+        v = GENERATOR_VARIANTS[name]
+        vae, latents = codes[v.get("latent_channels", 2)]
+        settings = {"unet": {k: list(x) if isinstance(x, tuple) else x
+                             for k, x in v["unet"].items()},
+                    "latent_channels": v.get("latent_channels", 2),
+                    "steps": v.get("steps", cfg.unet_steps), "batch_size": cfg.unet_batch,
+                    "lr": cfg.unet_lr, "min_snr_gamma": v.get("min_snr_gamma")}
+        unet = build_unet(len(null), seed=seed, **v["unet"])
+        start = time.perf_counter()
+        ema, _ = train_generator(unet, sched, latents.latents, cond, null,
+                                 steps=settings["steps"], batch_size=cfg.unet_batch,
+                                 lr=cfg.unet_lr, cond_dropout=cfg.cond_dropout,
+                                 min_snr_gamma=settings["min_snr_gamma"], seed=seed,
+                                 progress=progress)
+        row = {"settings": settings, "train_s": round(time.perf_counter() - start, 1),
+               "parameters": int(sum(p.numel() for p in unet.parameters()))}
+        for which, weights_ in (("ema", ema), ("raw", unet)):
+            parts = dict(unet=copy.deepcopy(weights_), vae=vae, vocoder=shipped.vocoder,
+                         text_encoder=shipped.text_encoder, tokenizer=shipped.tokenizer,
+                         scheduler=DDIMScheduler.from_config(sched.config))
+            gen = assemble(parts, space, "cpu", torch.float32, f"ablation: {name}", {})
+            row[which] = _judge(gen, conds, held, tagger, a2i, image_embeds, real_feats,
+                                steps or 10, guidance_scale)
+        report["variants"][name] = row
+    report["settings"] = {"weights": str(folder), "build_seed": seed, "n": n,
+                          "held_out_seed": seed + HELD_OUT_OFFSET, "scheduler": "dpmsolver++",
+                          "num_inference_steps": steps or 10, "guidance_scale": guidance_scale,
+                          "guidance_rescale": 0.0,
+                          "total_seconds": round(time.perf_counter() - t0, 1)}
+    return _rounded(report)
+
+
+def _rounded(x):
+    if isinstance(x, float):
+        return round(x, 4)
+    if isinstance(x, dict):
+        return {k: _rounded(v) for k, v in x.items()}
+    return x
+
+
+def ablation_table(report: dict, weights: str = "ema") -> str:
+    """A markdown table of :func:`generator_ablation`: one row per variant (its ``weights``,
+    "ema" or "raw"), then the ceilings."""
+    cols = (*AUDIBLE, "all", "cs", "fd", "level_within_3db", "limited")
+    head = {**{a: a for a in AUDIBLE}, "all": "all five", "cs": "CS ↑", "fd": "FD ↓",
+            "level_within_3db": "level ± 3 dB", "limited": "limited"}
+    lines = ["| generator | " + " | ".join(head[c] for c in cols) + " | train |",
+             "|---|" + "---:|" * (len(cols) + 1)]
+
+    def cell(v, c):
+        if v is None:
+            return "—"
+        return f"{v:.1f}" if c in ("cs", "fd") else f"{v:.2f}"
+
+    for name, row in report["variants"].items():
+        judged = row[weights]
+        lines.append(f"| {name} | " + " | ".join(cell(judged.get(c), c) for c in cols)
+                     + f" | {row['train_s'] / 60:.1f} min |")
+    ceil = report["ceilings"]
+    for key, label in (("embedding", "embedding ceiling (probes on the true embeddings)"),
+                       ("representation", "representation ceiling (decoded real audio)"),
+                       ("real audio", "real audio (other sounds of the same images)")):
+        lines.append(f"| {label} | " + " | ".join(cell(ceil[key].get(c), c) for c in cols)
+                     + " | |")
+    s = report["settings"]
+    which = "EMA" if weights == "ema" else "raw last"
+    lines += ["", f"The oracle of each generator ({which} weights): {s['n']} held-out clips "
+                  f"(world seed {s['held_out_seed']}), "
+                  f"{s['scheduler']} {s['num_inference_steps']} steps, guidance "
+                  f"{s['guidance_scale']}, no rescale; trained on the build's clips and "
+                  "pocket-CLAP (`python benchmarks/bench_generator.py`)."]
+    return "\n".join(lines)
