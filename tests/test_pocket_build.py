@@ -43,11 +43,16 @@ def test_build_writes_a_complete_folder(build_dir):
                                                       / gates["loudness"]["real_rms"], rel=1e-3)
     assert set(report["timings_s"]) >= {"clip_s", "clap_s", "audioldm_s", "evaluators_s",
                                         "calibration_s", "gates_s"}
-    # the calibration kept the candidate whose sounds were nearest real loudness, and the
-    # generator loads with it as its default
+    # the calibration kept the candidate whose sounds were nearest their clips' level, sound by
+    # sound (the RMS ratio breaks ties), and the generator loads with it as its default
     cal = report["generator"]
+    errors = {float(k): v for k, v in cal["level_error_db"].items()}
     ratios = {float(k): v for k, v in cal["rms_ratio"].items()}
-    assert cal["guidance_rescale"] == min(ratios, key=lambda phi: abs(np.log(ratios[phi])))
+    assert set(errors) == set(ratios) == set(map(float, cal["level_bias_db"]))
+    # a median of sizes is never below the size of the median
+    assert all(e >= abs(cal["level_bias_db"][str(k)]) - 2e-3 for k, e in errors.items())
+    assert cal["guidance_rescale"] == min(ratios, key=lambda phi: (errors[phi],
+                                                                   abs(np.log(ratios[phi]))))
     assert load_audioldm("pocket", weights=build_dir).guidance_rescale == cal["guidance_rescale"]
     for f in ("clip/open_clip_model.safetensors", "clap/model.safetensors", "clap/tokenizer.json",
               "audioldm/unet/diffusion_pytorch_model.safetensors", "audioldm/vae/config.json",

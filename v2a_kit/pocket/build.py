@@ -12,7 +12,8 @@ Stages (each a real training run of the same classes the ``paper`` preset uses):
    (:mod:`v2a_kit.pocket.evaluators`), on world seed ``EVALUATOR_SEED + seed``;
 5. loudness calibration: pocket-AudioLDM's default ``guidance_rescale`` (Lin et al. 2023) is the
    candidate whose guided sounds, generated from training clips' CLAP audio embeddings, are
-   closest in RMS to those clips (``build.json``'s ``generator``, with every candidate's ratio);
+   nearest their own clips' level sound by sound (the median error in dB; ``build.json``'s
+   ``generator``, with every candidate's error, bias and RMS ratio);
 6. the quality gates (:mod:`v2a_kit.pocket.gates`), measured on the written folder through the
    kit's loaders, so the figures are those of exactly what is shipped.
 

@@ -139,28 +139,39 @@ def _through_decoder(gen, audio: np.ndarray) -> np.ndarray:
 @peak_warnings_off()
 def calibrate_guidance_rescale(weights, audio: np.ndarray, grid=(0.0, 0.25, 0.5, 0.75), *,
                                guidance_scale: float = 2.5, seed: int = 0) -> dict:
-    """The ``guidance_rescale`` of ``grid`` whose guided sounds are as loud as real ones:
-    generate from the pocket-CLAP audio embeddings of ``audio`` (real clips) with each φ, at
-    ``guidance_scale`` and the kit's default scheduler, and keep the φ whose mean clip RMS is
-    nearest (in log ratio) to the clips' own.
+    """The ``guidance_rescale`` of ``grid`` whose guided sounds are as loud as their clips, sound
+    by sound: generate from the pocket-CLAP audio embeddings of ``audio`` (real clips) with each
+    φ, at ``guidance_scale`` and the kit's default scheduler and steps, and keep the φ whose
+    median level error (:func:`v2a_kit.pocket.synth.level_db` of each generated sound against
+    its own clip's, in dB) is smallest; ties go to the φ whose mean RMS is nearer the clips'.
+    A mean over clips would let loud buzzes offset quiet plucks: the median of each sound's own
+    error is what a listener meets.
 
     Returns:
-        ``{"guidance_rescale": φ, "guidance_scale": ..., "rms_ratio": {φ: generated / real},
+        ``{"guidance_rescale": φ, "guidance_scale": ..., "level_error_db": {φ: median |error|},
+        "level_bias_db": {φ: median signed error}, "rms_ratio": {φ: generated / real},
         "num_clips": ...}``.
     """
     from ..generation import generate
     from ..registry import load_audioldm, load_clap
+    from .synth import level_db
     clap = load_clap("pocket", weights=weights, device="cpu")
     gen = load_audioldm("pocket", weights=weights, device="cpu")
     cond = clap.encode_audio([(a, 16000) for a in audio], progress=False).embeds
-    real = _rms(audio)
-    ratios = {}
+    real, real_db = _rms(audio), level_db(audio)
+    ratios, errors, biases = {}, {}, {}
     for phi in grid:
         out = generate(gen, cond, guidance_scale=guidance_scale, guidance_rescale=phi,
+                       num_inference_steps=GATE_STEPS,
                        generator=torch.Generator().manual_seed(seed), progress=False)
+        diff = level_db(out.waveforms) - real_db
         ratios[float(phi)] = round(_rms(out.waveforms) / real, 4)
-    best = min(ratios, key=lambda phi: abs(np.log(ratios[phi])))
+        errors[float(phi)] = round(float(np.median(np.abs(diff))), 3)
+        biases[float(phi)] = round(float(np.median(diff)), 3)
+    best = min(ratios, key=lambda phi: (errors[phi], abs(np.log(ratios[phi]))))
     return {"guidance_rescale": best, "guidance_scale": guidance_scale,
+            "level_error_db": {str(k): v for k, v in errors.items()},
+            "level_bias_db": {str(k): v for k, v in biases.items()},
             "rms_ratio": {str(k): v for k, v in ratios.items()}, "num_clips": len(audio)}
 
 
