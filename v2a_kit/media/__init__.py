@@ -26,11 +26,11 @@ The package is split by medium; every public name is importable from ``v2a_kit.m
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import MediaError
+from ..errors import warn as kit_warn
 from ._common import _EXTS, AUDIO_EXTS, IMAGE_EXTS, VIDEO_EXTS, media_kind
 from .audio import fit_length, load_audio, write_wav
 from .images import load_image, load_images
@@ -96,13 +96,13 @@ def list_media(folder_or_files: str | os.PathLike | Sequence[str | os.PathLike],
     visible = visible_files(root, recursive)
     found = [p for p in visible if p.suffix.lower() in exts]
     skipped = [p for p in visible if p.suffix.lower() not in exts]
-    if warn_skipped and skipped:
-        names = ", ".join(str(p.relative_to(root)) for p in skipped[:10])
-        more = f" and {len(skipped) - 10} more" if len(skipped) > 10 else ""
-        warnings.warn(f"{root}: skipping {len(skipped)} file(s) that are not "
-                      f"{'/'.join(kinds)} files: {names}{more}", stacklevel=2)
-    if not found:
+    if not found:  # refused in one line: no warning about the files it skipped first
         raise MediaError(f"{root}: no {'/'.join(kinds)} files found "
                          f"{'(recursively) ' if recursive else ''}with extensions "
                          f"{', '.join(sorted(exts))}")
+    if warn_skipped and skipped:
+        names = ", ".join(str(p.relative_to(root)) for p in skipped[:10])
+        more = f" and {len(skipped) - 10} more" if len(skipped) > 10 else ""
+        kit_warn(f"{root}: skipping {len(skipped)} file(s) that are not "
+                 f"{'/'.join(kinds)} files: {names}{more}")
     return found
