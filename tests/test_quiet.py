@@ -3,6 +3,7 @@ leaves temp folders behind), no handler added to the root logger (open_clip logs
 no "No pretrained weights loaded" line for a random init made on purpose; and the kit's
 warnings name the kit's own line, not a library's wrapper."""
 
+import getpass
 import os
 import subprocess
 import sys
@@ -48,7 +49,9 @@ def test_loading_models_imports_no_wandb_and_leaves_the_root_logger_alone(tmp_pa
     import json
     state = json.loads(out.stdout.strip().splitlines()[-1])
     assert state["wandb"] is False and state["root_handlers"] == 0
-    assert state["temp"] == []
+    # torch's own compile cache (one fixed folder per user, made by `import diffusers` through
+    # torch._dynamo and reused by every torch process) is a cache, not something left behind
+    assert [n for n in state["temp"] if n != f"torchinductor_{getpass.getuser()}"] == []
     assert state["wandb_importable"] in (True, "absent")
     assert "No pretrained weights loaded" not in out.stderr
     assert "WARNING:root:" not in out.stderr
