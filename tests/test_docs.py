@@ -31,13 +31,9 @@ def _block(text: str, name: str) -> str:
     return text.split(begin, 1)[1].split(end, 1)[0].strip("\n")
 
 
-def test_readme_pocket_build_block_is_the_shipped_builds():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("update_readme",
-                                                  ROOT / "tools" / "update_readme.py")
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    assert _block((ROOT / "README.md").read_text(), "pocket-build") == tool.pocket_build_text()
+def test_readme_pocket_build_block_is_the_shipped_builds(tool):
+    text = tool("update_readme").pocket_build_text()
+    assert _block((ROOT / "README.md").read_text(), "pocket-build") == text
 
 
 def test_readme_science_block_is_the_benchmarks_report():
@@ -52,29 +48,15 @@ def test_readme_reproduction_table_is_notebook_06s():
     assert _block((ROOT / "README.md").read_text(), "reproduction") == reproduction_table(report)
 
 
-def test_readme_lists_every_notebook_with_its_own_title_and_run_time():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("update_readme",
-                                                  ROOT / "tools" / "update_readme.py")
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+def test_readme_lists_every_notebook_with_its_own_title_and_run_time(tool):
     table = _block((ROOT / "README.md").read_text(), "notebooks")
-    assert table == tool.notebook_table()
+    assert table == tool("update_readme").notebook_table()
     notebooks = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     assert len(notebooks) >= 7 and all(f"notebooks/{nb.name}" in table for nb in notebooks)
 
 
-def _update_readme():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("update_readme",
-                                                  ROOT / "tools" / "update_readme.py")
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    return tool
-
-
-def test_readme_setup_and_test_figures_are_the_measured_ones():
-    tool = _update_readme()
+def test_readme_setup_and_test_figures_are_the_measured_ones(tool):
+    tool = tool("update_readme")
     record = json.loads((ROOT / "benchmarks" / "results" / "runtimes.json").read_text())
     text = _block((ROOT / "README.md").read_text(), "runtimes")
     assert text == tool.runtimes_text(record)
@@ -82,8 +64,8 @@ def test_readme_setup_and_test_figures_are_the_measured_ones():
         assert "with a CUDA build" in text or "with the CPU build" in text
 
 
-def test_the_venv_sizes_say_what_was_measured_and_what_was_derived():
-    tool = _update_readme()
+def test_the_venv_sizes_say_what_was_measured_and_what_was_derived(tool):
+    tool = tool("update_readme")
     machine = {"cores": 2, "cpu": "a CPU", "memory": "8 GiB", "load_average_at_start": 0.1,
                "date": "2026-01-01"}
     cuda = {"torch": "2.14.1", "cuda_build": True, "source": "the default wheels",

@@ -10,7 +10,6 @@ configuration switched off."""
 
 import base64
 import hashlib
-import importlib.util
 import json
 import os
 import subprocess
@@ -22,14 +21,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CONSTRAINTS = ROOT / "requirements" / "ci-constraints.txt"
-
-
-def _tool():
-    spec = importlib.util.spec_from_file_location("install_torch",
-                                                  ROOT / "tools" / "install_torch.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def _pin(name: str) -> str:
@@ -59,6 +50,11 @@ def _wheel(folder: Path, name: str, version: str, requires: tuple[str, ...] = ()
         z.writestr(f"{dist}.dist-info/RECORD", "\n".join(record) + "\n")
     links = "".join(f'<a href="{w.name}">{w.name}</a>\n' for w in sorted(project.glob("*.whl")))
     (project / "index.html").write_text(f"<!DOCTYPE html><html><body>\n{links}</body></html>\n")
+
+
+@pytest.fixture
+def install_torch(tool):
+    return tool("install_torch")
 
 
 @pytest.fixture(scope="module")
@@ -110,8 +106,9 @@ def _installed(python) -> str | None:
     return out.stdout.strip() if out.returncode == 0 else None
 
 
-def test_no_cuda_device_gets_the_cpu_build(venv, indexes, capsys, monkeypatch, tmp_path):
-    tool = _tool()
+def test_no_cuda_device_gets_the_cpu_build(venv, indexes, capsys, monkeypatch, tmp_path,
+                                           install_torch):
+    tool = install_torch
     monkeypatch.setattr(tool, "cuda_device", lambda: None)
     monkeypatch.setattr(tool, "PLATFORM", "linux")
     code, out, err = _run(tool, venv, indexes, capsys, "--cpu-index", indexes["cpu"],
@@ -128,8 +125,9 @@ def test_no_cuda_device_gets_the_cpu_build(venv, indexes, capsys, monkeypatch, t
 
 
 def test_an_unreachable_cpu_index_falls_back_to_the_default_wheels(venv, indexes, capsys,
-                                                                   monkeypatch, tmp_path):
-    tool = _tool()
+                                                                   monkeypatch, tmp_path,
+                                                                   install_torch):
+    tool = install_torch
     monkeypatch.setattr(tool, "cuda_device", lambda: None)
     monkeypatch.setattr(tool, "PLATFORM", "linux")
     code, out, err = _run(tool, venv, indexes, capsys, "--cpu-index", indexes["dead"],
@@ -140,8 +138,8 @@ def test_an_unreachable_cpu_index_falls_back_to_the_default_wheels(venv, indexes
     assert json.loads((tmp_path / "torch.json").read_text())["cuda"] is True
 
 
-def test_a_cuda_device_gets_the_default_wheels(venv, indexes, capsys, monkeypatch):
-    tool = _tool()
+def test_a_cuda_device_gets_the_default_wheels(venv, indexes, capsys, monkeypatch, install_torch):
+    tool = install_torch
     monkeypatch.setattr(tool, "cuda_device", lambda: "GPU 0: a stand-in")
     monkeypatch.setattr(tool, "PLATFORM", "linux")
     code, out, _ = _run(tool, venv, indexes, capsys, "--cpu-index", indexes["cpu"])
@@ -149,8 +147,9 @@ def test_a_cuda_device_gets_the_default_wheels(venv, indexes, capsys, monkeypatc
     assert "a CUDA device is present: GPU 0: a stand-in" in out[0]
 
 
-def test_no_source_answering_fails_in_one_line_naming_both(venv, indexes, capsys, monkeypatch):
-    tool = _tool()
+def test_no_source_answering_fails_in_one_line_naming_both(venv, indexes, capsys, monkeypatch,
+                                                           install_torch):
+    tool = install_torch
     monkeypatch.setattr(tool, "cuda_device", lambda: None)
     monkeypatch.setattr(tool, "PLATFORM", "linux")
     monkeypatch.setenv("PIP_INDEX_URL", indexes["dead"])
@@ -161,8 +160,8 @@ def test_no_source_answering_fails_in_one_line_naming_both(venv, indexes, capsys
     assert _installed(venv) is None
 
 
-def test_an_explicit_cpu_build_does_not_fall_back(venv, indexes, capsys):
-    tool = _tool()
+def test_an_explicit_cpu_build_does_not_fall_back(venv, indexes, capsys, install_torch):
+    tool = install_torch
     code, out, err = _run(tool, venv, indexes, capsys, "--build", "cpu", "--cpu-index",
                           indexes["dead"])
     assert code == 1 and len(err) == 1 and "tried the CPU wheel index" in err[0]
@@ -186,10 +185,10 @@ def test_make_setup_fails_in_one_line_when_no_wheel_source_answers(tmp_path, ind
     assert [ln[:12] for ln in out.stdout.splitlines()] == ["[setup 1/4] ", "[setup 2/4] "]
 
 
-def test_this_machine_is_described(capsys):
+def test_this_machine_is_described(install_torch):
     """The live probe runs here and returns a device or None; the CPU index probe returns None
     or a reason (no network needed to get an answer)."""
-    tool = _tool()
+    tool = install_torch
     device = tool.cuda_device()
     assert device is None or device.startswith(("GPU", "an NVIDIA GPU"))
     assert tool.index_answers((ROOT / "no-such-index").as_uri()) is not None
