@@ -23,14 +23,17 @@ import json
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-from PIL import Image
-
-from . import media
 from .defaults import MAPPER_KIND_NAMES, SCHEDULERS
 from .errors import ConfigError, MediaError
 from .presets import default_preset, get_preset
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+# The media readers (numpy, Pillow; PyAV for videos) are imported where inputs are read, so a
+# refused option does not wait for them.
 
 __all__ = ["RUN_DIR", "RunSettings", "SettingsMismatchError", "GenerationPlan", "GeneratorFacts",
            "GENERATOR_FACTS", "collect_inputs", "source_stem", "plan_output_names",
@@ -85,6 +88,9 @@ def collect_inputs(inputs, *, min_image_size: int = 8) -> list[_Source]:
     opened and every video probed here, before any generation, so a corrupt or too-small input
     fails at once with its name and nothing is written.
     """
+    import numpy as np
+
+    from . import media
     batch = isinstance(inputs, np.ndarray) and inputs.ndim == 4  # (n, h, w, c), as CLIP takes
     items = list(inputs) if isinstance(inputs, (list, tuple)) or batch else [inputs]
     if not items:
@@ -108,6 +114,7 @@ def collect_inputs(inputs, *, min_image_size: int = 8) -> list[_Source]:
 
 
 def _from_file(p: Path, rel, min_image_size: int) -> _Source:
+    from . import media
     kind = media.media_kind(p)
     if kind == "image":
         return _Source("image", str(p), media.load_image(p, min_size=min_image_size), p,
@@ -126,6 +133,7 @@ def _from_file(p: Path, rel, min_image_size: int) -> _Source:
 
 
 def _from_folder(root: Path, min_image_size: int) -> list[_Source]:
+    from . import media
     files = media.list_media(root, kinds=("image", "video"), warn_skipped=True)
     return [_from_file(f, f.relative_to(root), min_image_size) for f in files]
 
@@ -331,6 +339,7 @@ def knows_only_pocket_world(preset: str) -> bool:
 def _looked_at(source: _Source) -> Image.Image:
     """What the likeness test reads of an input: the image, or a video's middle frame (the
     frame the pipeline shows for it)."""
+    from . import media
     if source.kind == "image":
         return source.image
     return media.sample_video_frames(source.path, 1)[0]
