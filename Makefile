@@ -1,7 +1,9 @@
 # v2a-kit developer and learner commands. Each target sets itself up from a fresh clone:
 # it creates .venv if missing, installs the kit with the pinned versions CI uses, and registers
 # the Jupyter kernel. Re-running is cheap: the install re-runs only when pyproject.toml or the
-# constraints change.
+# constraints change. PyTorch is sized for the machine (tools/install_torch.py): without a CUDA
+# device, the CPU build from PyTorch's CPU wheel index, or the default wheels when that index
+# does not answer; `make setup TORCH=cpu` or `TORCH=default` decides instead.
 #
 #   make tutorial    start JupyterLab on notebooks/ (the tutorial)
 #   make test        run the whole test suite (unit tests + every notebook under nbval, FAST)
@@ -17,6 +19,8 @@ CONSTR   := requirements/ci-constraints.txt
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 JUPYTER_ARGS ?=
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
+TORCH    ?= auto
+TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 PYTEST_ARGS ?=
 OFFLINE  := HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 
@@ -27,13 +31,13 @@ setup: $(STAMP) git-filter
 $(STAMP): pyproject.toml $(CONSTR)
 	@echo "[setup 1/4] creating the virtual environment $(VENV)/ (once)"
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@$(PY) -m pip install --quiet --upgrade "pip>=24"
-	@echo "[setup 2/4] installing PyTorch from the pinned wheels ($$(grep -E '^torch(vision)?==' $(CONSTR) | tr '\n' ' '); the longest step, a few minutes)"
-	@$(PY) -m pip install --quiet -c $(CONSTR) torch torchvision
+	@echo "[setup 2/4] installing PyTorch ($$(grep -E '^torch(vision)?==' $(CONSTR) | tr '\n' ' '); the CPU build where no CUDA device is present; the longest step, a few minutes)"
+	@$(PY) tools/install_torch.py --constraints $(CONSTR) --build $(TORCH) --cpu-index $(TORCH_CPU_INDEX) --record $(VENV)/.v2a-torch.json
 	@echo "[setup 3/4] installing the kit and its libraries (open_clip, transformers, diffusers, JupyterLab, ...)"
 	@$(PY) -m pip install --quiet -c $(CONSTR) -e ".[dev]"
 	@echo "[setup 4/4] registering the Jupyter kernel 'v2a-kit'"
-	@$(PY) -m ipykernel install --sys-prefix --name v2a-kit --display-name "v2a-kit (.venv)" >/dev/null
+	@# ipykernel stages the kernel spec in a temp folder it does not remove: give it one to drop
+	@tmp=$$(mktemp -d) && TMPDIR=$$tmp $(PY) -m ipykernel install --sys-prefix --name v2a-kit --display-name "v2a-kit (.venv)" >/dev/null; status=$$?; rm -rf $$tmp; exit $$status
 	@touch $(STAMP)
 	@echo "[setup] done: $(VENV)/bin/v2a-kit, $(VENV)/bin/jupyter (activate with: source $(VENV)/bin/activate)"
 

@@ -64,9 +64,10 @@ def cli(nproc: int | None, inputs: Path, out: Path, batch_size: int) -> list[str
 
 
 def overhead(inputs: Path, work: Path, batch_size: int, repeats: int) -> dict:
-    from v2a_kit.cli import _generate_settings, build_parser
+    from v2a_kit.cli import build_parser
     from v2a_kit.distributed import DistInfo
     from v2a_kit.pipeline import V2APipeline, write_outputs
+    from v2a_kit.preflight import generate_settings
     from v2a_kit.runs import generate_run, plan_generation
     pipe = V2APipeline.from_preset("pocket", "diffusion", device="cpu")
 
@@ -77,7 +78,7 @@ def overhead(inputs: Path, work: Path, batch_size: int, repeats: int) -> dict:
     def sharded(k):
         args = build_parser().parse_args(["generate", str(inputs), "-o", str(work / f"s{k}"),
                                           "--batch-size", str(batch_size)])
-        plan = plan_generation(args.inputs, args.outdir, _generate_settings(args))
+        plan = plan_generation(args.inputs, args.outdir, generate_settings(args))
         generate_run(pipe, plan, DistInfo(0, 1, 0), progress=False)
 
     plain("warm")

@@ -1,9 +1,12 @@
-"""Start-up: how long `import v2a_kit`, `v2a-kit --help` and refusing a bad input take, as ratios
+"""Start-up: how long `import v2a_kit`, `v2a-kit --help` and refusing bad inputs take, as ratios
 to a bare `python -c pass` measured in the same run (the machines are shared and noisy).
 
 The package loads torch, open_clip, transformers and diffusers only when first needed (PEP 562
 attributes in ``v2a_kit/__init__.py``; imports inside the commands), so the first two should
-cost little more than starting Python; refusing a truncated PNG should not wait for any model.
+cost little more than starting Python; a refusal — a bad number, a bad file, an output folder
+that cannot be written, a length the generator cannot make — is decided before torch is
+imported (``v2a_kit/preflight.py``) and should end within a second. Each refusal is also
+checked to leave nothing on disk.
 
     python benchmarks/bench_startup.py [--repeats 5]
 """
@@ -46,13 +49,21 @@ def main(argv=None) -> dict:
         buf = Path(tmp) / "whole.png"
         Image.fromarray(np.zeros((64, 64, 3), np.uint8)).save(buf)
         bad.write_bytes(buf.read_bytes()[:60])  # a truncated PNG
+        (Path(tmp) / "notes.jpg").write_text("not an image")
+        (Path(tmp) / "a-file").write_text("not a folder")
+        cli = [py, "-m", "v2a_kit.cli", "generate"]
+        out = ["-o", str(Path(tmp) / "out")]
         commands = {
             "python -c pass": ([py, "-c", "pass"], False),
             "import v2a_kit": ([py, "-c", "import v2a_kit"], False),
             "v2a-kit --help": ([py, "-m", "v2a_kit.cli", "--help"], False),
-            "v2a-kit generate --help": ([py, "-m", "v2a_kit.cli", "generate", "--help"], False),
-            "refuse a truncated PNG": ([py, "-m", "v2a_kit.cli", "generate", str(bad), "-o",
-                                        str(Path(tmp) / "out")], True),
+            "v2a-kit generate --help": ([*cli, "--help"], False),
+            "refuse a truncated PNG": ([*cli, str(bad), *out], True),
+            "refuse a text file named .jpg": ([*cli, str(Path(tmp) / "notes.jpg"), *out], True),
+            "refuse --steps 0": ([*cli, str(buf), *out, "--steps", "0"], True),
+            "refuse --length 30 (pocket: 1 s)": ([*cli, str(buf), *out, "--length", "30"], True),
+            "refuse an output under a file": ([*cli, str(buf), "-o",
+                                               str(Path(tmp) / "a-file" / "out")], True),
         }
         times = {k: [] for k in commands}
         for _ in range(args.repeats):  # interleaved, so drifts in machine load hit all
@@ -63,11 +74,12 @@ def main(argv=None) -> dict:
     res = {name: {"median_s": round(statistics.median(t), 3),
                   "over_python": round(statistics.median(t) / base, 1)}
            for name, t in times.items()}
-    res["left_on_disk_after_refusals"] = [n for n in left if n not in ("broken.png", "whole.png")]
+    res["left_on_disk_after_refusals"] = [n for n in left if n not in ("broken.png", "whole.png",
+                                                                        "notes.jpg", "a-file")]
     print(f"start-up, median of {args.repeats} interleaved runs:")
     for name, r in res.items():
         if isinstance(r, dict):
-            print(f"  {name:26s} {r['median_s']:7.3f} s   {r['over_python']:6.1f}x python -c pass")
+            print(f"  {name:34s} {r['median_s']:7.3f} s   {r['over_python']:6.1f}x python -c pass")
     print(f"  left on disk by the refusals: {res['left_on_disk_after_refusals'] or 'nothing'}")
     out = ROOT / "benchmarks" / "results" / "startup.json"
     atomic_write(out, (json.dumps(res, indent=2) + "\n").encode())

@@ -31,13 +31,9 @@ def _block(text: str, name: str) -> str:
     return text.split(begin, 1)[1].split(end, 1)[0].strip("\n")
 
 
-def test_readme_pocket_build_block_is_the_shipped_builds():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("update_readme",
-                                                  ROOT / "tools" / "update_readme.py")
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    assert _block((ROOT / "README.md").read_text(), "pocket-build") == tool.pocket_build_text()
+def test_readme_pocket_build_block_is_the_shipped_builds(tool):
+    text = tool("update_readme").pocket_build_text()
+    assert _block((ROOT / "README.md").read_text(), "pocket-build") == text
 
 
 def test_readme_science_block_is_the_benchmarks_report():
@@ -60,16 +56,44 @@ def test_readme_reproduction_table_is_notebook_06s():
     assert _block((ROOT / "README.md").read_text(), "reproduction") == reproduction_table(report)
 
 
-def test_readme_lists_every_notebook_with_its_own_title_and_run_time():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("update_readme",
-                                                  ROOT / "tools" / "update_readme.py")
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+def test_readme_lists_every_notebook_with_its_own_title_and_run_time(tool):
     table = _block((ROOT / "README.md").read_text(), "notebooks")
-    assert table == tool.notebook_table()
+    assert table == tool("update_readme").notebook_table()
     notebooks = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     assert len(notebooks) >= 7 and all(f"notebooks/{nb.name}" in table for nb in notebooks)
+
+
+def test_readme_setup_and_test_figures_are_the_measured_ones(tool):
+    tool = tool("update_readme")
+    record = json.loads((ROOT / "benchmarks" / "results" / "runtimes.json").read_text())
+    text = _block((ROOT / "README.md").read_text(), "runtimes")
+    assert text == tool.runtimes_text(record)
+    if "venv" in record:   # the venv's size is stated for both builds of PyTorch
+        assert "with a CUDA build" in text or "with the CPU build" in text
+
+
+def test_the_venv_sizes_say_what_was_measured_and_what_was_derived(tool):
+    tool = tool("update_readme")
+    machine = {"cores": 2, "cpu": "a CPU", "memory": "8 GiB", "load_average_at_start": 0.1,
+               "date": "2026-01-01"}
+    cuda = {"torch": "2.14.1", "cuda_build": True, "source": "the default wheels",
+            "reason": "no CUDA device here", "tried": ["the CPU wheel index ..."],
+            "venv_mb": 6800, "cuda_only_mb": 4500, "setup_s": 100, "measured_on": machine}
+    record = {"setup_s": 100, "test_s": 400, "test_summary": "9 passed", "setup_torch": "cuda",
+              "machines": {"setup-test": machine}, "venv": {"cuda": cuda}}
+    text = tool.runtimes_text(record)
+    assert "a CUDA build, from the default wheels: no CUDA device on that machine, and the " \
+           "CPU wheel index did not answer" in text
+    assert "**6.8 GB**, of which 4.5 GB only a CUDA device uses" in text
+    assert "with the CPU build about **2.3 GB** (that venv less those libraries; the machine " \
+           "measured does not reach PyTorch's CPU wheel index)" in text
+    cpu = {**cuda, "torch": "2.14.1+cpu", "cuda_build": False, "venv_mb": 2100,
+           "cuda_only_mb": 0, "tried": [], "source": "https://download.pytorch.org/whl/cpu"}
+    text = tool.runtimes_text({**record, "venv": {"cuda": cuda, "cpu": cpu}})
+    assert "with the CPU build it takes **2.1 GB** (measured on 2 cores of a CPU" in text
+    assert "about" not in text.split("The virtual environment")[1]
+    text = tool.runtimes_text({**record, "setup_torch": "cpu", "venv": {"cpu": cpu}})
+    assert "PyTorch 2.14.1+cpu, the CPU build, from PyTorch's CPU wheel index" in text
 
 
 # --- the repo stands on its own: every cited file is in it, none is outside it --------------

@@ -282,7 +282,8 @@ def test_torchrun_two_processes_equal_one(tiny_clip, images, tmp_path):
     shutil.copy(images / "im0.png", images / "sub" / "dup.png")  # computed once, by one rank
     out, cache = tmp_path / "sharded.safetensors", tmp_path / "shared-cache"
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
-           "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
+           "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO),
+           "TMPDIR": str(tmp_path)}  # torchrun's log folder goes there, not to the temp dir
     # --batch-size 1: each file is then the same computation in every process; larger batches
     # may differ in the last bit (GEMM blocking depends on the batch), which is not sharding's doing
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",

@@ -207,7 +207,7 @@ def test_training_under_torchrun(tmp_path):
     finally:
         torch.set_num_threads(threads)
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1",
-           "PYTHONPATH": str(REPO)}
+           "PYTHONPATH": str(REPO), "TMPDIR": str(tmp_path)}  # torchrun's log folder goes there
     for n in (1, 2):
         cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node",
                str(n), "-m", "v2a_kit.cli", "train", "--clip", str(tmp_path / "clip.safetensors"),
@@ -249,7 +249,7 @@ def test_a_failing_rank_stops_every_rank_and_names_its_input(images, tmp_path):
     the other inputs finished before stay, and a rerun completes the run."""
     from dataclasses import asdict
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1",
-           "PYTHONPATH": str(REPO)}
+           "PYTHONPATH": str(REPO), "TMPDIR": str(tmp_path)}  # torchrun's log folder goes there
     out = tmp_path / "out"
     for fail in (True, False):
         script = tmp_path / f"rank{fail}.py"

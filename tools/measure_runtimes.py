@@ -9,6 +9,12 @@ on (CPU model, cores, memory, the load average when it started); ``tools/update_
 renders the README's durations from that file, so the stated times are always a measurement
 this script can repeat. ``make notebooks`` runs the ``notebooks`` command.
 
+``setup-test`` also records the virtual environment ``make setup`` made: which PyTorch it chose
+(``.venv/.v2a-torch.json``, written by ``tools/install_torch.py``), its size, and how much of it
+only a CUDA device can use (``nvidia/``, ``triton/``, ``cuda/`` and torch's CUDA libraries),
+under ``venv[<build>]`` — a CPU build measured on a machine that reaches PyTorch's CPU index and
+a CUDA build measured elsewhere both stay recorded.
+
 Full-mode notebooks are executed in place (their outputs are what we commit) and stripped of
 metadata; FAST runs execute temporary copies and change nothing in the repository. A notebook
 that needs the paper's weights and a GPU (``update_readme.GPU_NOTEBOOKS``: 07) runs in full mode
@@ -72,17 +78,50 @@ def _pip_cache_mb() -> int:
     return round(sum(p.stat().st_size for p in files) / 2**20)
 
 
-def setup_and_test() -> dict:
+def _mb(paths) -> int:
+    """Megabytes (10^6 bytes) of the files under ``paths``, links not followed."""
+    total = 0
+    for p in paths:
+        files = [p] if p.is_file() else (f for f in p.rglob("*") if f.is_file())
+        total += sum(f.lstat().st_size for f in files if not f.is_symlink())
+    return round(total / 1e6)
+
+
+def cuda_only(site_packages: Path) -> list[Path]:
+    """What in an environment only a CUDA device can use: the nvidia, triton and cuda packages
+    (and their metadata) and torch's CUDA libraries (none of them in the CPU build)."""
+    top = [p for p in site_packages.iterdir()
+           if re.match(r"(nvidia|triton|cuda)([-_.]|$)", p.name)]
+    lib = site_packages / "torch" / "lib"
+    kernels = [p for p in lib.iterdir() if re.search(r"cuda|nvrtc|nvshmem|cudnn", p.name)] \
+        if lib.is_dir() else []
+    return top + kernels
+
+
+def venv_record(venv: Path) -> dict:
+    """The environment ``make setup`` made: its PyTorch (as install_torch.py recorded it), its
+    size and the part of it only a CUDA device uses."""
+    torch = json.loads((venv / ".v2a-torch.json").read_text())
+    site = next(venv.glob("lib/python*/site-packages"))
+    return {"torch": torch["torch"], "cuda_build": torch["cuda"], "source": torch["source"],
+            "reason": torch["reason"], "tried": torch.get("tried", []),
+            "venv_mb": _mb([venv]), "cuda_only_mb": _mb(cuda_only(site))}
+
+
+def setup_and_test(measured_on: dict) -> dict:
     """``make setup`` then ``make test`` in a fresh clone of this repository's HEAD."""
     cache_mb = _pip_cache_mb()
     with tempfile.TemporaryDirectory(prefix="v2a-runtimes-") as tmp:
         clone = Path(tmp) / "clone"
         subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
         setup_s, _ = _timed(["make", "setup"], clone)
+        venv = venv_record(clone / ".venv")
         test_s, out = _timed(["make", "test"], clone)
     summary = re.findall(r"^=+ (.*(?:passed|failed).*) =+$", out, re.M)
+    build = "cuda" if venv["cuda_build"] else "cpu"
     return {"setup_s": round(setup_s), "test_s": round(test_s), "pip_cache_mb": cache_mb,
-            "test_summary": summary[-1] if summary else ""}
+            "test_summary": summary[-1] if summary else "", "setup_torch": build,
+            "venv": {build: {**venv, "setup_s": round(setup_s), "measured_on": measured_on}}}
 
 
 def _execute(notebook: Path, fast: bool) -> float:
@@ -130,6 +169,7 @@ def merge(new: dict, what: str, measured_on: dict) -> dict:
     data = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     for name, figures in new.pop("notebooks", {}).items():
         data.setdefault("notebooks", {}).setdefault(name, {}).update(figures)
+    data.setdefault("venv", {}).update(new.pop("venv", {}))
     data.update(new)
     data.setdefault("machines", {})[what] = measured_on
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
@@ -147,7 +187,7 @@ def main(argv=None) -> None:
     args = ap.parse_args(argv)
     start = machine()  # the load average before this run adds its own
     if args.what == "setup-test":
-        new = setup_and_test()
+        new = setup_and_test(start)
     else:
         new = notebooks(args.fast, args.names)
     mode = "fast" if getattr(args, "fast", False) else "full"

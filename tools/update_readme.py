@@ -95,16 +95,61 @@ def _cache_note(cache_mb) -> str:
             "the downloads come on top)")
 
 
+def _gb(mb: float) -> str:
+    return f"{mb / 1000:.1f} GB"
+
+
+def _torch_choice(v: dict) -> str:
+    """How install_torch.py chose, in words: '2.14.1 (a CUDA build) from the default wheels:
+    no CUDA device there, and the CPU wheel index did not answer'."""
+    kind = "a CUDA build" if v["cuda_build"] else "the CPU build"
+    source = "PyTorch's CPU wheel index" if v["source"].startswith("http") \
+        and "whl/cpu" in v["source"] else v["source"]
+    fallback = ", and the CPU wheel index did not answer" if v.get("tried") else ""
+    reason = v["reason"].removesuffix(" here")
+    return f"PyTorch {v['torch']}, {kind}, from {source}: {reason} on that machine{fallback}"
+
+
+def venv_text(runtimes: dict) -> str:
+    """The environment's size for each PyTorch build: measured where recorded; the CPU build's,
+    where only a CUDA build was measured, as that venv less what only a CUDA device uses."""
+    venvs = runtimes.get("venv", {})
+    parts = []
+    if "cuda" in venvs:
+        v = venvs["cuda"]
+        parts.append(f"with a CUDA build of PyTorch (the default wheels on Linux) the venv "
+                     f"takes **{_gb(v['venv_mb'])}**, of which {_gb(v['cuda_only_mb'])} only a "
+                     f"CUDA device uses (`nvidia/`, `triton/`, `cuda/` and torch's CUDA "
+                     f"libraries)")
+    if "cpu" in venvs:
+        v = venvs["cpu"]
+        parts.append(f"with the CPU build it takes **{_gb(v['venv_mb'])}** (measured on "
+                     f"{_machine(v['measured_on'])})")
+    elif "cuda" in venvs:
+        v = venvs["cuda"]
+        why = ("the machine measured does not reach PyTorch's CPU wheel index" if v.get("tried")
+               else "not measured yet")
+        parts.append(f"with the CPU build about **{_gb(v['venv_mb'] - v['cuda_only_mb'])}** "
+                     f"(that venv less those libraries; {why})")
+    if not parts:
+        return ""
+    return " The virtual environment: " + "; ".join(parts) + "."
+
+
 def runtimes_text(runtimes: dict) -> str:
-    """The two commands' measured durations, and where they were measured."""
+    """The two commands' measured durations, where they were measured, and the venv's size for
+    each PyTorch build (tools/measure_runtimes.py setup-test records all of it)."""
     if "setup_s" not in runtimes:
         return "Not measured yet: `python tools/measure_runtimes.py setup-test`."
     m = runtimes["machines"]["setup-test"]
+    chosen = runtimes.get("venv", {}).get(runtimes.get("setup_torch", ""))
+    choice = f" ({_torch_choice(chosen)})" if chosen else ""
     return (f"Measured from a fresh clone on {_machine(m)} "
             f"(`python tools/measure_runtimes.py setup-test`): the first `make setup` took "
-            f"**{duration(runtimes['setup_s'])}**{_cache_note(runtimes.get('pip_cache_mb'))}; "
-            f"`make test` took "
-            f"**{duration(runtimes['test_s'])}** ({runtimes.get('test_summary', '')}).")
+            f"**{duration(runtimes['setup_s'])}**{_cache_note(runtimes.get('pip_cache_mb'))}"
+            f"{choice}; `make test` took "
+            f"**{duration(runtimes['test_s'])}** ({runtimes.get('test_summary', '')})."
+            f"{venv_text(runtimes)}")
 
 
 WEIGHTS = ROOT / "v2a_kit" / "pocket" / "weights"

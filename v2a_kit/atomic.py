@@ -13,20 +13,26 @@ A reader of the target sees the old version or the new one, never half of one:
 Temporary names record their writer (``.tmp~HOST~PID~HEX.part`` + the target's suffix, which
 format-sniffing writers need), so that :func:`remove_stale_temps` can clear what a killed
 process left behind without touching a live writer's file.
+
+:func:`scratch_folder` gives a session (a notebook) a folder in the temp directory named the
+same way, so that one a killed kernel left behind is removed by the next session.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import shutil
 import socket
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["atomic_path", "atomic_write", "atomic_folder", "remove_stale_temps", "TEMP_PREFIX"]
+__all__ = ["atomic_path", "atomic_write", "atomic_folder", "remove_stale_temps", "scratch_folder",
+           "TEMP_PREFIX"]
 
 TEMP_PREFIX = ".tmp~"
 STALE_TEMP_S = 3600  # another host's temp file this old belongs to a dead run
@@ -157,3 +163,26 @@ def remove_stale_temps(folder) -> None:
         with contextlib.suppress(OSError):  # another process may be removing it too
             if _writer_is_dead(tmp):
                 _remove(tmp)
+
+
+def scratch_folder(prefix: str) -> Path:
+    """A new, empty folder in the temp directory for one session's scratch files (a notebook's
+    sounds and videos), named ``PREFIX~HOST~PID~HEX``.
+
+    Remove it when done (``shutil.rmtree``; the notebooks' last cell does). It is also removed
+    at an orderly exit (``atexit``); a notebook kernel stopped by nbval or Jupyter is killed,
+    which runs no ``atexit``, so each call first removes the folders of this prefix whose
+    process is gone (as :func:`remove_stale_temps` judges them).
+    """
+    if not prefix or "~" in prefix or os.sep in prefix:
+        raise ValueError(f"scratch_folder prefix {prefix!r}: expected a name without '~' or "
+                         f"{os.sep!r}")
+    base = Path(tempfile.gettempdir())
+    for old in base.glob(f"{prefix}~*"):
+        with contextlib.suppress(OSError):  # another session may be removing it too
+            if old.is_dir() and _writer_is_dead(old):
+                _remove(old)
+    folder = base / f"{prefix}~{socket.gethostname()}~{os.getpid()}~{uuid.uuid4().hex[:8]}"
+    folder.mkdir()
+    atexit.register(_remove, folder)
+    return folder

@@ -2,7 +2,10 @@
 
 One small function per subcommand (``cmd_<name>(args) -> exit code``) and one parser builder
 per subcommand (``_add_<name>(subparsers)``), registered in :func:`build_parser`. Errors the kit
-raises on purpose (:class:`~v2a_kit.errors.V2AError`) print one line on stderr and exit with 2.
+raises on purpose (:class:`~v2a_kit.errors.V2AError`) print one line on stderr and exit with 2;
+so does a bad option: every number is parsed with its range (:func:`number`) and refused with
+it, never replaced by a default. Each command checks its inputs and outputs before importing
+torch (:mod:`v2a_kit.preflight`), so a refused run ends within a second and leaves nothing.
 
     v2a-kit embed photos/ --model clip --preset tiny --out photos.safetensors
     torchrun --standalone --nproc_per_node 2 -m v2a_kit.cli embed videos/ --model clip ...
@@ -17,6 +20,7 @@ raises on purpose (:class:`~v2a_kit.errors.V2AError`) print one line on stderr a
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import warnings
@@ -26,9 +30,68 @@ from .configs import mapper_config_names
 from .defaults import AGGREGATE_NAMES, DEFAULT_SCHEDULER, SCHEDULERS
 from .errors import ConfigError, V2AError
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "number", "SEED"]
 
 DEFAULT_CACHE = Path(".v2a_cache") / "embeddings"
+SEED_MAX = 2**63 - 1   # seeds go to torch.Generator.manual_seed (input i: seed + i)
+
+
+class _UsageError(Exception):
+    """A command line the parser refuses; ``main`` prints it as one line, exit status 2."""
+
+    def __init__(self, prog: str, message: str):
+        super().__init__(message)
+        self.prog = prog
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its refusals as one line (``v2a-kit CMD: error: ...``) instead of a usage
+    block and an exit: ``main`` prints them like the kit's own errors."""
+
+    def error(self, message):
+        raise _UsageError(self.prog, f"{message} (see {self.prog} --help)")
+
+
+def number(kind: type, low: float, high: float | None = None, *, above: bool = False,
+            what: str = ""):
+    """An argparse ``type``: ``kind`` (int or float) in [low, high] (or > low with ``above``),
+    finite; anything else is refused with the range, e.g. ``argument --steps: 0: expected an
+    integer ≥ 1 (denoising steps)``."""
+    noun = "an integer" if kind is int else "a number"
+    if high is not None:
+        top = "2**63 - 1" if high == SEED_MAX else f"{high:g}"
+        wanted = f"{noun} in [{low:g}, {top}]"
+    else:
+        wanted = f"{noun} {'>' if above else '≥'} {low:g}"
+    wanted += f" ({what})" if what else ""
+
+    def parse(text: str):
+        try:
+            v = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r}: expected {wanted}") from None
+        if not math.isfinite(v) or v < low or (above and v == low) \
+                or (high is not None and v > high):
+            raise argparse.ArgumentTypeError(f"{text}: expected {wanted}")
+        return v
+    parse.__name__ = kind.__name__
+    return parse
+
+
+def _fraction_or_count(text: str) -> float:
+    """``--val``: a fraction in (0, 1) or a whole count ≥ 1."""
+    wanted = "a fraction in (0, 1) or a whole count ≥ 1 (validation pairs)"
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected {wanted}") from None
+    if not (0 < v < 1 or (v >= 1 and v == int(v) and math.isfinite(v))):
+        raise argparse.ArgumentTypeError(f"{text}: expected {wanted}")
+    return v
+
+
+SEED = number(int, 0, SEED_MAX, what="a seed")
+_COUNT = number(int, 1)
 
 
 # --- embed -----------------------------------------------------------------------------------
@@ -49,8 +112,10 @@ def _add_embed(sub) -> None:
                                             "(.safetensors)")
     p.add_argument("--kind", choices=["image", "video", "audio"],
                    help="accept only this kind of file")
-    p.add_argument("--batch-size", type=int, help="files per encoder call")
-    p.add_argument("--num-frames", type=int, default=8, help="frames per video (default: 8)")
+    p.add_argument("--batch-size", type=number(int, 1, what="files per encoder call"),
+                   help="files per encoder call")
+    p.add_argument("--num-frames", type=number(int, 1, what="frames per video"), default=8,
+                   help="frames per video (default: 8)")
     p.add_argument("--aggregate", choices=sorted(AGGREGATE_NAMES), default="mean",
                    help="how video frames become one embedding (default: mean)")
     p.add_argument("--device", help="e.g. cpu, cuda:1 (default: the best; cuda:LOCAL_RANK "
@@ -61,6 +126,11 @@ def _add_embed(sub) -> None:
 
 
 def cmd_embed(args) -> int:
+    from .preflight import check_exists, check_outdir
+    check_exists(args.inputs, "a media file or a folder of them")
+    if args.out is not None:
+        check_outdir(args.out.parent)
+
     from .distributed import distributed_env, shard_device
     from .embeddings import extract_embeddings, save_embeddings
     from .registry import load_clap, load_clip
@@ -103,25 +173,30 @@ def _add_train(sub) -> None:
     p.add_argument("-o", "--out", type=Path, required=True, help="checkpoint folder")
     p.add_argument("--pair-by", choices=["order", "stem"], default="stem",
                    help="pair rows by file stem (default) or by order")
-    p.add_argument("--val", type=float, default=0.1,
+    p.add_argument("--val", type=_fraction_or_count, default=0.1,
                    help="validation pairs: a fraction (< 1) or a count (default 0.1)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--epochs", type=int, help="override the config's")
-    p.add_argument("--batch-size", type=int, help="override the config's")
-    p.add_argument("--lr", type=float, help="override the config's")
-    p.add_argument("--patience", type=int, help="override the config's (0: no early stopping)")
+    p.add_argument("--seed", type=SEED, default=0)
+    p.add_argument("--epochs", type=number(int, 1, what="epochs"), help="override the config's")
+    p.add_argument("--batch-size", type=number(int, 1, what="pairs per batch"),
+                   help="override the config's")
+    p.add_argument("--lr", type=number(float, 0, above=True, what="learning rate"),
+                   help="override the config's")
+    p.add_argument("--patience", type=number(int, 0, what="epochs; 0: no early stopping"),
+                   help="override the config's (0: no early stopping)")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=cmd_train)
 
 
 def cmd_train(args) -> int:
+    from .preflight import check_exists, check_outdir
+    check_exists([args.clip, args.clap], "an embeddings file written by v2a-kit embed --out")
+    check_outdir(args.out)
+
     from .distributed import distributed_env
     from .embeddings import load_embeddings
     from .train import make_pairs, train_named
 
     pairs = make_pairs(load_embeddings(args.clip), load_embeddings(args.clap), by=args.pair_by)
-    if not (0 < args.val < 1 or (args.val >= 1 and args.val == int(args.val))):
-        raise ConfigError(f"--val {args.val}: expected a fraction in (0, 1) or a whole count")
     num_val = int(args.val) if args.val >= 1 else max(1, round(args.val * len(pairs)))
     overrides = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size),
                                    ("lr", args.lr)) if v is not None}
@@ -152,15 +227,16 @@ def _add_pocket(sub) -> None:
     b = psub.add_parser("build", help="train pocket-CLIP, pocket-CLAP and pocket-AudioLDM "
                                       "from a seed (minutes on a CPU)")
     b.add_argument("-o", "--out", required=True, type=Path, help="output folder (replaced)")
-    b.add_argument("--seed", type=int, default=0)
+    b.add_argument("--seed", type=SEED, default=0)
     b.add_argument("--fast", action="store_true", help="a few steps of everything (smoke test)")
     b.add_argument("--no-progress", action="store_true")
     b.set_defaults(func=cmd_pocket_build)
     e = psub.add_parser("export", help="write world samples as NNNNN.png + NNNNN.wav (float) + "
                                        "examples.json, for `v2a-kit embed`")
     e.add_argument("-o", "--out", required=True, type=Path, help="output folder")
-    e.add_argument("--num", type=int, required=True, help="number of samples")
-    e.add_argument("--seed", type=int, required=True, help="world seed")
+    e.add_argument("--num", type=number(int, 1, what="samples"), required=True,
+                   help="number of samples")
+    e.add_argument("--seed", type=SEED, required=True, help="world seed")
     e.add_argument("--split", default="all", choices=("all", "seen", "unseen"),
                    help="the compositional split to draw from (default: all)")
     e.set_defaults(func=cmd_pocket_export)
@@ -168,7 +244,7 @@ def _add_pocket(sub) -> None:
                                         "pocket-world pairs")
     m.add_argument("-o", "--out", required=True, type=Path, help="output folder")
     m.add_argument("--weights", type=Path, help="a pocket build (default: the shipped one)")
-    m.add_argument("--seed", type=int, default=0)
+    m.add_argument("--seed", type=SEED, default=0)
     m.add_argument("--fast", action="store_true", help="a few steps (smoke test)")
     m.add_argument("--no-progress", action="store_true")
     m.set_defaults(func=cmd_pocket_mappers)
@@ -176,7 +252,7 @@ def _add_pocket(sub) -> None:
                                           "the value whose samples spread like real audio")
     c.add_argument("folder", type=Path, help="the diffusion mapper's folder (rewritten)")
     c.add_argument("--weights", type=Path, help="a pocket build (default: the shipped one)")
-    c.add_argument("--seed", type=int, default=0, help="the mappers' seed (calibration world "
+    c.add_argument("--seed", type=SEED, default=0, help="the mappers' seed (calibration world "
                                                        "seed = 2500 + seed)")
     c.add_argument("--fast", action="store_true", help="a few images (smoke test)")
     c.set_defaults(func=cmd_pocket_calibrate)
@@ -252,22 +328,26 @@ def _add_generate(sub) -> None:
                         "from `v2a-kit train` (default: diffusion)")
     p.add_argument("--scheduler", choices=sorted(SCHEDULERS), default=DEFAULT_SCHEDULER,
                    help=f"AudioLDM's sampler (default: {DEFAULT_SCHEDULER}; ddim = the paper's)")
-    p.add_argument("--steps", type=int, default=None,
+    p.add_argument("--steps", type=number(int, 1, what="denoising steps"), default=None,
                    help="denoising steps (default: " + ", ".join(
                        f"{k} {v}" for k, v in SCHEDULERS.items()) + ")")
-    p.add_argument("--guidance", type=float, default=2.5,
+    p.add_argument("--guidance", default=2.5, type=number(
+                       float, 1, what="AudioLDM's classifier-free guidance_scale; 1 = none"),
                    help="AudioLDM's classifier-free guidance (default: 2.5, the paper's)")
-    p.add_argument("--mapper-guidance", type=float, default=None,
+    p.add_argument("--mapper-guidance", default=None, type=number(
+                       float, 1, what="the mapper's guidance_scale; 1 = none"),
                    help="the generative mapper's guidance (default: the mapper's own, which "
                         "`v2a-kit pocket calibrate` sets; 1 = none)")
-    p.add_argument("--num-samples", type=int, default=1, help="sounds per input (default: 1)")
-    p.add_argument("--num-frames", type=int, default=8,
+    p.add_argument("--num-samples", type=number(int, 1, what="sounds per input"), default=1,
+                   help="sounds per input (default: 1)")
+    p.add_argument("--num-frames", type=number(int, 1, what="video frames per segment"),
+                   default=8,
                    help="video frames averaged per segment (default: 8)")
-    p.add_argument("--seed", type=int, default=0, help="input i uses seed + i (default: 0)")
-    p.add_argument("--length", type=float, default=None,
+    p.add_argument("--seed", type=SEED, default=0, help="input i uses seed + i (default: 0)")
+    p.add_argument("--length", type=number(float, 0, above=True, what="seconds"), default=None,
                    help="seconds of sound per image (default: the generator's); videos get "
                         "their own length")
-    p.add_argument("--batch-size", type=int, default=16,
+    p.add_argument("--batch-size", type=number(int, 1, what="inputs per chunk"), default=16,
                    help="inputs per chunk (the unit a rank takes and a rerun resumes) and "
                         "waveforms per AudioLDM call (default: 16)")
     p.add_argument("--no-video", action="store_true", help="write wav only, no muxed videos")
@@ -278,23 +358,30 @@ def _add_generate(sub) -> None:
 
 
 def cmd_generate(args) -> int:
-    """Checks everything before loading a model (runs.plan_generation), then generates this
-    rank's share into the run folder (runs.generate_run); rank 0 writes generate.json."""
-    import json
+    """Checks everything before importing torch (:mod:`v2a_kit.preflight`: settings, inputs,
+    output folder; with the pocket preset, one warning for inputs outside its world), then
+    generates this rank's share into the run folder (runs.generate_run); rank 0 writes
+    generate.json."""
     import time
+
+    from .preflight import generate_settings, plan_generation, warn_outside_pocket
+
+    t0 = time.perf_counter()
+    settings = generate_settings(args)
+    plan = plan_generation(args.inputs, args.outdir, settings)  # no model, no torch yet
+    warn_outside_pocket(plan.sources, settings.preset)
+
+    import json
 
     from .atomic import atomic_write
     from .distributed import distributed_env, shard_device
     from .pipeline import V2APipeline
-    from .runs import generate_run, plan_generation
+    from .runs import generate_run
 
-    t0 = time.perf_counter()
     info = distributed_env()
-    settings = _generate_settings(args)
-    plan = plan_generation(args.inputs, args.outdir, settings)  # no model loaded yet
     device = args.device or (shard_device(info) if info.world_size > 1 else None)
     pipe = V2APipeline.from_preset(settings.preset, args.mapper, device=device)
-    if args.length is not None:  # the generator's own range, now that it is loaded
+    if args.length is not None:  # the generator's own range (checked before for known ones)
         try:
             pipe.check_inputs(1, None, 2.5, settings.scheduler, 1.0, 1, 1, 0, args.length)
         except ValueError as e:
@@ -330,36 +417,6 @@ def cmd_generate(args) -> int:
         print(f"  {name}")
     print("  generate.json (settings)")
     return 0
-
-
-def _generate_settings(args):
-    """The run's settings from the command line, each checked (ConfigError names it)."""
-    from .generation import AudioLDMGenerator
-    from .presets import default_preset
-    from .runs import RunSettings, mapper_identity
-
-    for name, v in (("--num-samples", args.num_samples), ("--num-frames", args.num_frames),
-                    ("--batch-size", args.batch_size), ("--steps", args.steps or 1)):
-        if v < 1:
-            raise ConfigError(f"{name} {v}: expected a positive integer")
-    for flag, name, v in (("--guidance", "guidance_scale", args.guidance),
-                          ("--mapper-guidance", "mapper_guidance_scale", args.mapper_guidance)):
-        if v is not None and not v >= 1.0:
-            raise ConfigError(f"{flag} {v} ({name}): expected ≥ 1 (classifier-free guidance; "
-                              "1 = none)")
-    if args.seed < 0:
-        raise ConfigError(f"--seed {args.seed}: expected a non-negative integer")
-    if args.length is not None and not args.length > 0:
-        raise ConfigError(f"--length {args.length}: expected a positive number of seconds")
-    preset = args.preset or default_preset()
-    return RunSettings(
-        preset=preset, mapper=mapper_identity(args.mapper), scheduler=args.scheduler,
-        num_inference_steps=args.steps or AudioLDMGenerator.default_steps(args.scheduler),
-        guidance_scale=float(args.guidance), mapper_guidance_scale=(
-            None if args.mapper_guidance is None else float(args.mapper_guidance)),
-        seed=int(args.seed), num_samples=args.num_samples, num_frames=args.num_frames,
-        aggregate="mean", audio_length_in_s=args.length, batch_size=args.batch_size,
-        mux_videos=not args.no_video)
 
 
 # --- evaluate --------------------------------------------------------------------------------
@@ -398,19 +455,19 @@ def _add_evaluate(sub) -> None:
                         "soxr_hq, soxr_vhq, soxr_lq, kaiser_best, kaiser_fast, polyphase, fft, "
                         "torchaudio, torchaudio_kaiser, linear (v2a_kit.media.RESAMPLERS). "
                         "Without it, such a file is refused")
-    p.add_argument("--clip-seconds", type=float, default=None, metavar="S",
+    p.add_argument("--clip-seconds", type=number(float, 0, above=True, what="seconds"), default=None, metavar="S",
                    help="cut every clip to S seconds (see --crop, --short, --pad-to)")
     p.add_argument("--crop", choices=("start", "center", "end"), default="start",
                    help="which part of each clip --clip-seconds keeps (default: start)")
     p.add_argument("--short", choices=("refuse", "pad", "repeat"), default="refuse",
                    help="a clip shorter than --clip-seconds: refuse it (default), pad it with "
                         "zeros or repeat it")
-    p.add_argument("--pad-to", type=float, default=None, metavar="S",
+    p.add_argument("--pad-to", type=number(float, 0, above=True, what="seconds"), default=None, metavar="S",
                    help="after cutting, zero-pad every clip to S seconds")
-    p.add_argument("--resamples", type=int, default=1000,
+    p.add_argument("--resamples", type=number(int, 1, what="bootstrap redraws"), default=1000,
                    help="bootstrap redraws for the intervals (default: 1000)")
-    p.add_argument("--level", type=float, default=0.95, help="interval coverage (default 0.95)")
-    p.add_argument("--seed", type=int, default=0,
+    p.add_argument("--level", type=number(float, 0, 1, what="interval coverage"), default=0.95, help="interval coverage (default 0.95)")
+    p.add_argument("--seed", type=SEED, default=0,
                    help="the bootstrap's (and FAD∞'s draws') seed (default: 0)")
     p.add_argument("--json", type=Path, metavar="OUT", help="also write the report as JSON")
     p.add_argument("--published", action="store_true",
@@ -420,7 +477,8 @@ def _add_evaluate(sub) -> None:
                         "when their protocols differ")
     p.add_argument("--allow-differences", action="store_true",
                    help="with --compare: compare anyway, warning about each difference")
-    p.add_argument("--batch-size", type=int, default=32, help="files scored at a time")
+    p.add_argument("--batch-size", type=number(int, 1, what="files scored at a time"),
+                   default=32, help="files scored at a time")
     p.add_argument("--cache", type=Path, metavar="DIR",
                    help="keep each clip's features in a content-keyed cache here (a rerun "
                         "computes only new clips); under torchrun the ranks share it (default "
@@ -463,18 +521,11 @@ _KEYS = ("fd", "fad", "kad", "fad_inf", "kl", "is", "cs")
 
 
 def cmd_evaluate(args) -> int:
-    import json
-
     if args.compare is not None:
         return _compare_reports(args)
     if args.generated is None:
         raise ConfigError("give a GENERATED folder to score, or --compare A.json B.json")
-    from .atomic import atomic_write
-    from .datasets import load_imagehear, load_vggsound, published_table
-    from .distributed import distributed_env, shard_device
-    from .evaluation.folder import evaluate
-    from .evaluation.protocol import ClipRule
-
+    from .preflight import check_exists
     if (args.vggsound is None) != (args.folder is None):
         raise ConfigError("--vggsound CSV and --folder DIR go together")
     sources = [s for s, on in (("--references/--images", args.references or args.images),
@@ -487,6 +538,21 @@ def cmd_evaluate(args) -> int:
     if args.clip_seconds is None and (args.pad_to is not None or args.short != "refuse"
                                       or args.crop != "start"):
         raise ConfigError("--crop, --short and --pad-to shape --clip-seconds: give it too")
+    check_exists([args.generated], "a folder of generated sounds")
+    for option, path in (("--references", args.references), ("--images", args.images),
+                         ("--vggsound", args.vggsound), ("--folder", args.folder),
+                         ("--imagehear", args.imagehear)):
+        if path is not None:
+            check_exists([path], f"the {option} file or folder")
+
+    import json
+
+    from .atomic import atomic_write
+    from .datasets import load_imagehear, load_vggsound, published_table
+    from .distributed import distributed_env, shard_device
+    from .evaluation.folder import evaluate
+    from .evaluation.protocol import ClipRule
+
     clip = None if args.clip_seconds is None else ClipRule(args.clip_seconds, args.crop,
                                                            args.short, args.pad_to)
     dataset = (load_vggsound(args.vggsound, args.folder) if args.vggsound
@@ -516,7 +582,7 @@ def cmd_evaluate(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="v2a-kit", description="Vision-to-audio generation by connecting foundation models "
                                     "(CLIP -> V2A-Mapper -> CLAP -> AudioLDM).")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -544,7 +610,11 @@ def _kit_warnings_as_lines(command: str):
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except _UsageError as e:
+        print(f"{e.prog}: error: {e}", file=sys.stderr)
+        return 2
     try:
         with warnings.catch_warnings():
             warnings.showwarning = _kit_warnings_as_lines(args.command)

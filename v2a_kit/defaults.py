@@ -7,11 +7,15 @@
 - :data:`DEFAULT_SCHEDULER`: the sampler used when none is named.
 - :data:`AGGREGATE_NAMES`: how a video's frame embeddings become one (``encoders.AGGREGATORS``).
 - :data:`PEAK_LIMIT`: the largest absolute sample value ``generate`` returns (see there).
+- :data:`MAPPER_KIND_NAMES`: the mapper kinds (``mappers.common.MAPPER_KINDS``, which holds
+  their classes), for the command line's checks.
 """
 
 SCHEDULERS = {"dpmsolver++": 10, "ddim": 200}
 DEFAULT_SCHEDULER = "dpmsolver++"
 AGGREGATE_NAMES = ("mean", "median", "middle")
 PEAK_LIMIT = 0.99
+MAPPER_KIND_NAMES = ("diffusion", "regression", "ridge")
 
-__all__ = ["SCHEDULERS", "DEFAULT_SCHEDULER", "AGGREGATE_NAMES", "PEAK_LIMIT"]
+__all__ = ["SCHEDULERS", "DEFAULT_SCHEDULER", "AGGREGATE_NAMES", "PEAK_LIMIT",
+           "MAPPER_KIND_NAMES"]

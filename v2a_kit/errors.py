@@ -6,7 +6,8 @@ that catch the builtin kinds keep working.
 
 __all__ = ["V2AError", "MediaError", "EmbeddingError", "SpaceMismatchError",
            "WeightsNotFoundError", "CacheError", "ConfigError", "ProtocolMismatchError",
-           "PeakLimitWarning", "ProtocolWarning", "SilentAudioWarning"]
+           "PeakLimitWarning", "ProtocolWarning", "SilentAudioWarning", "OutsideWorldWarning",
+           "warn"]
 
 
 class V2AError(Exception):
@@ -52,3 +53,42 @@ class SilentAudioWarning(UserWarning):
 
 class PeakLimitWarning(UserWarning):
     """Generated sounds that would have exceeded full scale were scaled down (``generate``)."""
+
+
+class OutsideWorldWarning(UserWarning):
+    """Inputs given to the ``pocket`` preset that do not look like the pocket world (a measured
+    test of their pixels: :mod:`v2a_kit.pocket.likeness`): their sounds say little about them."""
+
+
+# Frames that only wrap a call (decorators, context managers): a warning's attribution looks
+# through them to the kit's line on the far side (torch.no_grad wraps in torch/utils/_contextlib).
+_WRAPPER_FILES = ("contextlib.py", "_contextlib.py", "functools.py")
+
+
+def warn(message: str, category: type[Warning] = UserWarning) -> None:
+    """Issue a warning attributed to the kit's own line nearest the caller's code.
+
+    ``warnings.warn(stacklevel=k)`` counts frames, so a decorator between the kit's functions
+    (``torch.no_grad`` adds one) makes it name a library file instead (``torch/utils/
+    _contextlib.py``). This walks out from the caller through the kit's frames (and wrapper
+    frames between them) and names the outermost kit line: the kit call that the user's code
+    made. Filters, ``catch_warnings`` and the CLI's one-line display apply as usual.
+    """
+    import os
+    import sys
+    import warnings
+
+    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    frame = chosen = sys._getframe(1)
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if os.path.abspath(name).startswith(package):
+            chosen = frame
+        elif os.path.basename(name) not in _WRAPPER_FILES:
+            break
+        frame = frame.f_back
+    globs = chosen.f_globals
+    warnings.warn_explicit(message, category, chosen.f_code.co_filename, chosen.f_lineno,
+                           module=globs.get("__name__", "v2a_kit"),
+                           registry=globs.setdefault("__warningregistry__", {}),
+                           module_globals=globs)

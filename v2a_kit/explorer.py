@@ -3,7 +3,10 @@
 The logic is :meth:`Explorer.generate` — a plain function of an image and the settings that
 returns a :class:`~v2a_kit.pipeline.V2AOutput` — so it is tested without a browser. The widget
 (:meth:`Explorer.widget`, ipywidgets) only reads its controls, calls it, and shows
-:func:`v2a_kit.viz.side_by_side` of the result.
+:func:`v2a_kit.viz.side_by_side` of the result. With the pocket preset, an uploaded image that
+does not look like the pocket world (a measured test of its pixels:
+:mod:`v2a_kit.pocket.likeness`) gets :data:`POCKET_OWN_IMAGE_NOTE` beside it; one that does
+(a pocket picture saved from a notebook) gets none.
 
     from v2a_kit.explorer import Explorer
     Explorer.from_preset().widget()          # in a notebook cell
@@ -12,15 +15,17 @@ returns a :class:`~v2a_kit.pipeline.V2AOutput` — so it is tested without a bro
 from __future__ import annotations
 
 import io
+import warnings
 
 import numpy as np
 import torch
 from PIL import Image
 
 from . import media
-from .errors import ConfigError, MediaError
+from .errors import ConfigError, MediaError, OutsideWorldWarning
 from .generation import SCHEDULERS
 from .pipeline import DEFAULT_SCHEDULER, V2AOutput, V2APipeline
+from .pocket.likeness import POCKET_CLIP_MODEL, likeness
 from .pocket.world import sample_world
 from .presets import default_preset
 from .registry import load_audioldm, load_clip, load_mapper
@@ -30,10 +35,10 @@ __all__ = ["Explorer", "pocket_gallery", "POCKET_OWN_IMAGE_NOTE"]
 
 KINDS = ("diffusion", "regression")
 UPLOADED = "(uploaded image)"
-POCKET_CLIP_MODEL = "open_clip/pocket-clip"
-# What the UI says when a learner brings their own image to the pocket preset.
+# What the UI says beside an uploaded image that does not look like the pocket world.
 POCKET_OWN_IMAGE_NOTE = (
-    "Your own image goes through <b>pocket-CLIP</b>, which only knows the pocket world: 64×64 "
+    "This image does not look like the pocket world, and it goes through <b>pocket-CLIP</b>, "
+    "which only knows that world: 64×64 "
     "images of one to three coloured circles, squares, triangles or stars. A photo is forced "
     "into that world — the sound tells which pocket scene the photo is nearest to, not what it "
     "shows. To hear real images, use the paper's models (CLIP ViT-L/14 → a mapper you train → "
@@ -73,10 +78,14 @@ class Explorer:
         """Whether the CLIP is pocket-CLIP (trained on the pocket world and nothing else)."""
         return getattr(self.clip.space, "model", None) == POCKET_CLIP_MODEL
 
-    def own_image_note(self) -> str:
-        """What the UI says next to an uploaded image: :data:`POCKET_OWN_IMAGE_NOTE` for the
-        pocket preset, nothing for a CLIP trained on real images."""
-        return POCKET_OWN_IMAGE_NOTE if self.knows_only_pocket_world else ""
+    def own_image_note(self, image) -> str:
+        """What the UI says next to an uploaded ``image``: :data:`POCKET_OWN_IMAGE_NOTE` when the
+        CLIP is pocket-CLIP and the image does not look like the pocket world (measured:
+        :func:`v2a_kit.pocket.likeness.likeness`); nothing for a pocket picture, or for a CLIP
+        trained on real images."""
+        if not self.knows_only_pocket_world or likeness(image).in_world:
+            return ""
+        return POCKET_OWN_IMAGE_NOTE
 
     @classmethod
     def from_preset(cls, preset: str | None = None, gallery: dict | None = None,
@@ -144,7 +153,8 @@ class Explorer:
     def widget(self):
         """The ipywidgets UI: image (gallery or upload), mapper, guidance, steps, seed,
         number of samples; press *generate* to see and hear the results. With the pocket
-        preset, choosing an uploaded image shows :data:`POCKET_OWN_IMAGE_NOTE`."""
+        preset, an uploaded image that does not look like the pocket world shows
+        :data:`POCKET_OWN_IMAGE_NOTE` (:meth:`own_image_note`) while it is chosen."""
         import ipywidgets as w
         from IPython.display import display
 
@@ -173,7 +183,12 @@ class Explorer:
         )
 
         def show_note(_=None):
-            own = ui["image"].value == UPLOADED and self.own_image_note()
+            own = ""
+            if ui["image"].value == UPLOADED and ui["upload"].value:
+                try:
+                    own = self.own_image_note(self.image_from_upload(ui["upload"].value))
+                except MediaError as e:  # not an image: say so where the note goes
+                    own = f"cannot use this upload: {e}"
             ui["note"].value = (f"<div style='border-left:4px solid #c80;padding:2px 8px;"
                                 f"background:#fff8e6'>⚠ {own}</div>" if own else "")
 
@@ -183,6 +198,7 @@ class Explorer:
         def on_upload(change):
             if change["new"]:
                 ui["image"].value = UPLOADED
+                show_note()  # a second upload while one is chosen: judge the new image
 
         ui["scheduler"].observe(on_scheduler, names="value")
         ui["upload"].observe(on_upload, names="value")
@@ -207,11 +223,14 @@ class Explorer:
                 title = ui["upload"].value[-1].get("name", "upload")
             else:
                 image, title = self.gallery[ui["image"].value], ui["image"].value
-            out = self.generate(image, kind=ui["kind"].value, guidance_scale=ui["guidance"].value,
-                                num_inference_steps=ui["steps"].value,
-                                scheduler=ui["scheduler"].value, seed=ui["seed"].value,
-                                num_samples=ui["num_samples"].value,
-                                mapper_guidance_scale=ui["mapper_guidance"].value)
+            with warnings.catch_warnings():  # the note beside the image says it already
+                warnings.simplefilter("ignore", OutsideWorldWarning)
+                out = self.generate(image, kind=ui["kind"].value,
+                                    guidance_scale=ui["guidance"].value,
+                                    num_inference_steps=ui["steps"].value,
+                                    scheduler=ui["scheduler"].value, seed=ui["seed"].value,
+                                    num_samples=ui["num_samples"].value,
+                                    mapper_guidance_scale=ui["mapper_guidance"].value)
         except ValueError as e:  # MediaError, ConfigError and bad settings are ValueErrors
             ui["status"].value = f"<span style='color:#b00'>error: {e}</span>"
             return None

@@ -26,6 +26,7 @@ from tqdm.auto import tqdm
 
 from .defaults import PEAK_LIMIT, SCHEDULERS
 from .errors import ConfigError, EmbeddingError, PeakLimitWarning, SpaceMismatchError
+from .errors import warn as kit_warn
 from .spaces import Embeddings, Space, check_same_space, validate_embeds
 
 __all__ = ["AudioLDMGenerator", "GenerationOutput", "SpaceCheck", "generate", "encode_prompt",
@@ -293,7 +294,7 @@ def generate(model: AudioLDMGenerator, clap_embed, *, num_inference_steps: int |
     mel = model.vae.decode(latents / model.vae.config.scaling_factor).sample
     audio = model.vocoder(mel.squeeze(1)).cpu().float()
     peaks = limit_peaks(audio[:, :round(audio_length_in_s * model.sampling_rate)], peak_limit)
-    peaks.warn(stacklevel=2)
+    peaks.warn()
     return GenerationOutput(peaks.audio.numpy(), model.sampling_rate, peaks)
 
 
@@ -335,19 +336,20 @@ class PeakReport:
     highest_peak: float
     peak_limit: float | None
 
-    def warn(self, stacklevel: int = 2) -> None:
-        """A :class:`~v2a_kit.errors.PeakLimitWarning` saying so, if any sound was scaled."""
+    def warn(self, stacklevel: int | None = None) -> None:
+        """A :class:`~v2a_kit.errors.PeakLimitWarning` saying so, if any sound was scaled;
+        attributed to the kit's line the caller's code called (:func:`v2a_kit.errors.warn`;
+        ``stacklevel`` is ignored, kept for callers that pass it)."""
         if not self.num_limited:
             return
         hint = (" Most did: sounds this loud usually come from inputs unlike the generator's "
                 "training data (the pocket preset knows only the pocket world's pictures; real "
                 "photos need the paper preset)." if 2 * self.num_limited > self.total else "")
-        warnings.warn(
+        kit_warn(
             f"{self.num_limited} of {self.total} generated sounds peaked above "
             f"{self.peak_limit:g} of full scale (highest {self.highest_peak:.2f}; "
             f"{self.samples_beyond_full_scale} samples beyond full scale would have clipped): "
-            f"each was scaled down to peak at {self.peak_limit:g}.{hint}", PeakLimitWarning,
-            stacklevel=stacklevel + 1)
+            f"each was scaled down to peak at {self.peak_limit:g}.{hint}", PeakLimitWarning)
 
     def __add__(self, other: PeakReport) -> PeakReport:
         """The totals of two reports (the audio of neither)."""

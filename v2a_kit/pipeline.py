@@ -53,6 +53,8 @@ from .generation import (
     peak_warnings_off,
 )
 from .mappers.common import MAPPER_KINDS
+from .pocket.likeness import POCKET_CLIP_MODEL, outside_world, warn_outside
+from .preflight import _Source, collect_inputs, plan_output_names, source_stem
 from .presets import default_preset
 from .registry import load_audioldm, load_clip, load_mapper
 from .spaces import Embeddings, check_same_space
@@ -63,16 +65,6 @@ __all__ = ["V2APipeline", "V2AItem", "V2AOutput", "collect_inputs", "write_outpu
            "CROSSFADE_S"]
 
 CROSSFADE_S = 0.05                  # overlap between the sounds of consecutive video segments
-
-
-@dataclass
-class _Source:
-    kind: str                       # "image" | "video"
-    name: str                       # the path, or "image #i"
-    image: Image.Image | None = None
-    path: Path | None = None
-    rel: Path | None = None         # path relative to the folder it was found in (for outputs)
-    duration_s: float = 0.0
 
 
 @dataclass
@@ -119,63 +111,6 @@ class V2AOutput:
 
     def __iter__(self):
         return iter(self.items)
-
-
-# --- inputs ------------------------------------------------------------------------------------
-def collect_inputs(inputs, *, min_image_size: int = 8) -> list[_Source]:
-    """Images (PIL, arrays, files), video files and folders -> a list of checked sources.
-
-    ``inputs`` is one of these or a list of them; an ``(n, h, w, c)`` array is ``n`` images.
-
-    Folders are searched recursively; files in them that are not images or videos (audio,
-    text, ...) are **skipped with a warning that names them**; hidden files are ignored. A file
-    named explicitly must be an image or a video (``MediaError`` otherwise). Every image is
-    opened and every video probed here, before any generation, so a corrupt or too-small input
-    fails at once with its name and nothing is written.
-    """
-    batch = isinstance(inputs, np.ndarray) and inputs.ndim == 4  # (n, h, w, c), as CLIP takes
-    items = list(inputs) if isinstance(inputs, (list, tuple)) or batch else [inputs]
-    if not items:
-        raise MediaError("no inputs: give images, video files or folders")
-    out: list[_Source] = []
-    for k, x in enumerate(items):
-        if isinstance(x, (str, os.PathLike)):
-            p = Path(x)
-            if p.is_dir():
-                out += _from_folder(p, min_image_size)
-            elif not p.exists():
-                raise MediaError(f"{p}: no such file or directory; expected an image, a video "
-                                 "or a folder of them")
-            else:
-                out.append(_from_file(p, p.name, min_image_size))
-        else:
-            name = f"image #{k}"
-            out.append(_Source("image", name, media.load_image(x, name=name,
-                                                               min_size=min_image_size)))
-    return out
-
-
-def _from_file(p: Path, rel, min_image_size: int) -> _Source:
-    kind = media.media_kind(p)
-    if kind == "image":
-        return _Source("image", str(p), media.load_image(p, min_size=min_image_size), p,
-                       Path(rel))
-    if kind == "video":
-        info = media.probe_video(p)
-        if info.num_frames < 1 or info.duration_s <= 0:
-            raise MediaError(f"{p}: a video without frames (duration {info.duration_s:.3f} s); "
-                             "expected at least one frame")
-        if info.fps > 0 and info.duration_s < 1.0 / info.fps - 1e-6:
-            raise MediaError(f"{p}: {info.duration_s:.3f} s is shorter than one frame interval "
-                             f"({1 / info.fps:.3f} s at {info.fps:g} fps)")
-        return _Source("video", str(p), None, p, Path(rel), info.duration_s)
-    raise MediaError(f"{p}: not an image or a video (suffix {p.suffix or 'none'!r}); expected "
-                     f"one of {', '.join(sorted(media.IMAGE_EXTS | media.VIDEO_EXTS))}")
-
-
-def _from_folder(root: Path, min_image_size: int) -> list[_Source]:
-    files = media.list_media(root, kinds=("image", "video"), warn_skipped=True)
-    return [_from_file(f, f.relative_to(root), min_image_size) for f in files]
 
 
 def _segments(duration_s: float, max_len: float) -> list[tuple[float, float]]:
@@ -295,6 +230,12 @@ class V2APipeline:
         return cls(clip, m, audioldm)
 
     @property
+    def knows_only_pocket_world(self) -> bool:
+        """Whether its CLIP is pocket-CLIP, trained on the pocket world and nothing else: then a
+        call warns about inputs that do not look like that world (one warning per call)."""
+        return getattr(self.clip.space, "model", None) == POCKET_CLIP_MODEL
+
+    @property
     def sampling_rate(self) -> int:
         return self.audioldm.sampling_rate
 
@@ -367,6 +308,7 @@ class V2APipeline:
         prepared = self.prepare_inputs(inputs, image_length_s)
         embedded = self.embed(prepared, num_frames, aggregate,
                               progress=len(prepared) > 1 if progress is None else progress)
+        self.warn_outside_world(prepared, embedded)
         mapped = self.map(prepared, embedded, num_samples, seed, mapper_guidance_scale)
         waves = self.generate(mapped, num_inference_steps=num_inference_steps,
                               guidance_scale=guidance_scale, scheduler=scheduler,
@@ -428,6 +370,17 @@ class V2APipeline:
         return [EmbeddedInput(Embeddings(x, clip.space, names[a:a + len(x)]), shown[p.index])
                 for p, x, a in zip(prepared, rows, starts)]
 
+    def warn_outside_world(self, prepared: list[PreparedInput],
+                           embedded: list[EmbeddedInput]) -> list[str]:
+        """With pocket-CLIP, one :class:`~v2a_kit.errors.OutsideWorldWarning` naming the inputs
+        that do not look like the pocket world (:mod:`v2a_kit.pocket.likeness`; a video is
+        judged by the frame shown for it, its middle sampled frame). Returns their names."""
+        if not self.knows_only_pocket_world:
+            return []
+        names = outside_world((p.source.name, e.image) for p, e in zip(prepared, embedded))
+        warn_outside(names)
+        return names
+
     def map(self, prepared: list[PreparedInput], embedded: list[EmbeddedInput],
             num_samples: int = 1, seed: int = 0,
             guidance_scale: float | None = None) -> list[MappedInput]:
@@ -476,7 +429,7 @@ class V2APipeline:
                     waves.update(zip(batch, out.waveforms))
                     peaks = peaks + out.peaks
                     bar.update(len(batch))
-        peaks.warn(stacklevel=3)
+        peaks.warn()
         return waves
 
     def assemble(self, prepared: list[PreparedInput], embedded: list[EmbeddedInput],
@@ -501,15 +454,6 @@ class V2APipeline:
 
 
 # --- writing -----------------------------------------------------------------------------------
-def source_stem(item, index: int) -> Path:
-    """An input's output stem: its path (relative to the folder it was found in) without the
-    suffix, or ``image_{index:03d}`` for an in-memory image."""
-    if item.rel is not None:
-        return item.rel.with_suffix("")
-    return Path(f"image_{index:03d}")
-
-
-
 def output_names(output: V2AOutput, mux_videos: bool = True) -> list[tuple[int, int | None, Path]]:
     """[(item, sample or None for a muxed video, relative path)] that :func:`write_outputs`
     writes. ``name.wav`` for one sample, ``name_s0.wav``, ``name_s1.wav``... for several; a
@@ -517,24 +461,6 @@ def output_names(output: V2AOutput, mux_videos: bool = True) -> list[tuple[int, 
     entries = [(item.source, item.kind, source_stem(item, i), item.path) for i, item in
                enumerate(output.items)]
     return plan_output_names(entries, output.settings["num_samples"], mux_videos)
-
-
-def plan_output_names(entries, num_samples: int,
-                      mux_videos: bool = True) -> list[tuple[int, int | None, Path]]:
-    """:func:`output_names` from ``(name, kind, stem, path)`` per input, before anything is
-    generated: what a sharded run plans from its checked sources. Clashes are refused."""
-    n, plan = num_samples, []
-    for i, (_, kind, stem, path) in enumerate(entries):
-        for j in range(n):
-            plan.append((i, j, stem.with_name(stem.name + (f"_s{j}" if n > 1 else "") + ".wav")))
-        if kind == "video" and mux_videos:
-            plan.append((i, None, stem.with_name(stem.name + "_v2a" + path.suffix.lower())))
-    seen: dict[Path, int] = {}
-    for i, _, rel in plan:
-        if seen.setdefault(rel, i) != i:
-            raise MediaError(f"inputs {entries[seen[rel]][0]} and {entries[i][0]} would both be "
-                             f"written to {rel}; rename one or generate them in separate runs")
-    return plan
 
 
 def check_writable(outdir: str | os.PathLike) -> Path:

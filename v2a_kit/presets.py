@@ -79,5 +79,5 @@ def get_preset(name: str) -> Preset:
     try:
         return _PRESETS[name]
     except KeyError:
-        raise ConfigError(f"unknown preset {name!r}; available: {', '.join(list_presets())}")\
+        raise ConfigError(f"unknown preset {name!r}; expected one of {', '.join(list_presets())}")\
             from None

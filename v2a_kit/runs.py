@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 import uuid
 from dataclasses import asdict, dataclass
@@ -58,19 +57,24 @@ from tqdm.auto import tqdm
 from . import media
 from .atomic import atomic_write, remove_stale_temps
 from .distributed import DistInfo, RankSync
-from .errors import CacheError, ConfigError, MediaError, V2AError
+from .errors import CacheError, V2AError
+from .preflight import (  # the checks made before a model is loaded (no torch there)
+    RUN_DIR,
+    GenerationPlan,
+    RunSettings,
+    SettingsMismatchError,
+    _read_json,
+    check_outdir,
+    mapper_identity,
+    plan_generation,
+)
 
 __all__ = ["RUN_DIR", "Shard", "RunSettings", "SettingsMismatchError", "RankFailedError",
            "GenerationPlan", "InputRecord", "RunResult", "plan_generation", "generate_run",
-           "check_outdir", "cached_audio_outputs", "FeatureCache"]
+           "check_outdir", "mapper_identity", "cached_audio_outputs", "FeatureCache"]
 
-RUN_DIR = ".v2a-run"
 RUN_FORMAT = "v2a-kit-run/1"
 FEATURE_FORMAT = "v2a-kit-feature-cache/1"
-
-
-class SettingsMismatchError(ConfigError):
-    """A run into a folder that holds a run made with other settings."""
 
 
 class RankFailedError(V2AError, RuntimeError):
@@ -93,124 +97,6 @@ class Shard:
         starts = range(0, num_items, self.chunk_size)
         return [range(a, min(a + self.chunk_size, num_items))
                 for k, a in enumerate(starts) if k % self.world_size == self.rank]
-
-
-# --- settings --------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class RunSettings:
-    """Everything that decides a run's files; two runs into one folder must agree on all."""
-
-    preset: str
-    mapper: str                 # a preset's kind, or a checkpoint folder's weights digest
-    scheduler: str
-    num_inference_steps: int
-    guidance_scale: float
-    mapper_guidance_scale: float | None   # None: the mapper's own default
-    seed: int
-    num_samples: int
-    num_frames: int
-    aggregate: str
-    audio_length_in_s: float | None  # None: the generator's default
-    batch_size: int             # the chunk: batches decide the last bits of the floats
-    mux_videos: bool
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @property
-    def digest(self) -> str:
-        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()
-
-    def differences(self, other: dict) -> list[str]:
-        """``"name: old → new"`` for every setting ``other`` (a recorded run's) has otherwise."""
-        return [f"{k}: {other.get(k)!r} (in the folder) vs {v!r} (now)"
-                for k, v in self.to_dict().items() if other.get(k, "<absent>") != v]
-
-
-def mapper_identity(mapper: str | os.PathLike) -> str:
-    """A preset's mapper kind as is; a checkpoint folder by its weights' sha256 (config.json)."""
-    from .mappers.common import MAPPER_KINDS
-    if isinstance(mapper, str) and mapper in MAPPER_KINDS:
-        return mapper
-    cfg = Path(mapper) / "config.json"
-    try:
-        meta = json.loads(cfg.read_text())
-    except (OSError, ValueError) as e:
-        kinds = ", ".join(sorted(MAPPER_KINDS))
-        raise ConfigError(f"--mapper {mapper}: not a mapper kind ({kinds}) nor a checkpoint "
-                          f"folder with a readable config.json ({e})") from None
-    if "sha256" not in meta:
-        raise ConfigError(f"--mapper {mapper}: {cfg} records no weights digest (sha256); "
-                          "expected a checkpoint written by v2a-kit train")
-    return f"checkpoint:{meta['sha256'][:16]}"
-
-
-# --- the output folder -----------------------------------------------------------------------
-def check_outdir(outdir) -> Path:
-    """Prove ``outdir`` can be written without creating it: an existing folder must be one and
-    writable, else its nearest existing parent must be a writable folder. MediaError otherwise."""
-    outdir = Path(outdir)
-    probe = outdir
-    while not probe.exists():
-        if probe.parent == probe:
-            break
-        probe = probe.parent
-    why = None
-    if not probe.is_dir():
-        why = f"{probe} is not a folder"
-    elif not os.access(probe, os.W_OK | os.X_OK):
-        why = f"{probe} is not writable"
-    if why:
-        raise MediaError(f"{outdir}: cannot write there ({why}); expected a writable directory")
-    return outdir
-
-
-def _read_json(path: Path) -> dict | None:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-
-
-def _check_settings(outdir: Path, settings: RunSettings) -> None:
-    have = _read_json(outdir / RUN_DIR / "settings.json")
-    if have is None or have.get("digest") == settings.digest:
-        return
-    diff = settings.differences(have.get("settings", {}))
-    raise SettingsMismatchError(
-        f"{outdir} holds a run made with other settings ({'; '.join(diff) or 'unreadable'}); "
-        "rerun with the folder's settings to resume it, or write to another folder")
-
-
-# --- planning (no model) ---------------------------------------------------------------------
-@dataclass
-class GenerationPlan:
-    """What :func:`plan_generation` checked: the sources, each one's output files
-    ``[(sample or None for a muxed video, relative path)]``, the settings and the folder."""
-
-    sources: list
-    files: list[list[tuple[int | None, Path]]]
-    settings: RunSettings
-    outdir: Path
-
-
-def plan_generation(inputs, outdir, settings: RunSettings) -> GenerationPlan:
-    """Every check a run can make before loading a model (see the module docstring, step 1).
-
-    Raises:
-        MediaError: an unreadable input or name clash (named), an unwritable folder.
-        SettingsMismatchError: the folder holds a run with other settings (each one named).
-    """
-    from .pipeline import collect_inputs, plan_output_names, source_stem
-
-    outdir = check_outdir(outdir)
-    _check_settings(outdir, settings)
-    sources = collect_inputs(inputs)
-    entries = [(s.name, s.kind, source_stem(s, i), s.path) for i, s in enumerate(sources)]
-    files: list[list] = [[] for _ in sources]
-    for i, j, rel in plan_output_names(entries, settings.num_samples, settings.mux_videos):
-        files[i].append((j, rel))
-    return GenerationPlan(sources, files, settings, outdir)
 
 
 # --- records ---------------------------------------------------------------------------------

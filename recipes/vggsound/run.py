@@ -3,8 +3,9 @@
     python recipes/vggsound/run.py --nproc 8 --vggsound /data/vggsound --splits vggsound.csv \\
         --work runs/paper --preset paper --config diffusion-paper --scheduler ddim --steps 200
 
-With ``--nproc N`` the script relaunches itself under ``torchrun --standalone`` with N processes;
-under a launcher of your own (``torchrun --nnodes ...``, ``accelerate launch``) leave it out.
+With ``--nproc N`` the script relaunches itself under ``torchrun --standalone`` with N processes
+(torchrun's own logs go to ``WORK/torchrun-logs/``, not the temp folder); under a launcher of
+your own (``torchrun --nnodes ...``, ``accelerate launch``) leave it out.
 Every stage resumes: a rerun with the same arguments computes only what is missing.
 
 1. **audio** — each listed clip's soundtrack as ``WORK/audio/<id>.wav`` (the CLAP's rate, for
@@ -33,6 +34,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from v2a_kit.cli import SEED, number
+from v2a_kit.defaults import SCHEDULERS
+
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -43,22 +47,29 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="the test clips to generate (e.g. V2A-Mapper's vggsound_test_id.txt); "
                         "default: the csv's test split")
     p.add_argument("--work", type=Path, required=True, help="the run's folder")
-    p.add_argument("--nproc", type=int, help="relaunch under torchrun with this many processes")
+    p.add_argument("--nproc", type=number(int, 1, what="processes"),
+                   help="relaunch under torchrun with this many processes")
     p.add_argument("--preset", default="paper", help="models: paper, pocket or tiny")
     p.add_argument("--random-init", action="store_true",
                    help="the paper's models at random init (tests the plumbing offline)")
     p.add_argument("--config", default="diffusion-paper", help="mapper config (v2a-kit train)")
-    p.add_argument("--epochs", type=int, help="override the config's")
-    p.add_argument("--batch-size", type=int, default=16,
+    p.add_argument("--epochs", type=number(int, 1, what="epochs"), help="override the config's")
+    p.add_argument("--batch-size", type=number(int, 1, what="clips per batch"), default=16,
                    help="clips per batch in every stage (default 16)")
-    p.add_argument("--num-frames", type=int, default=8, help="frames per clip (default 8)")
-    p.add_argument("--scheduler", default="ddim", help="ddim (the paper's) or dpmsolver++")
-    p.add_argument("--steps", type=int, default=None, help="denoising steps (ddim: 200)")
-    p.add_argument("--guidance", type=float, default=2.5)
-    p.add_argument("--num-samples", type=int, default=1, help="sounds per test clip")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--num-frames", type=number(int, 1, what="frames per clip"), default=8,
+                   help="frames per clip (default 8)")
+    p.add_argument("--scheduler", default="ddim", choices=sorted(SCHEDULERS),
+                   help="ddim (the paper's) or dpmsolver++")
+    p.add_argument("--steps", type=number(int, 1, what="denoising steps"), default=None,
+                   help="denoising steps (ddim: 200)")
+    p.add_argument("--guidance", type=number(float, 1, what="classifier-free guidance"),
+                   default=2.5)
+    p.add_argument("--num-samples", type=number(int, 1, what="sounds per clip"), default=1,
+                   help="sounds per test clip")
+    p.add_argument("--seed", type=SEED, default=0)
     p.add_argument("--eval-preset", default="paper", help="the judges: paper or pocket")
-    p.add_argument("--limit", type=int, help="the first N train and N test clips (a try run)")
+    p.add_argument("--limit", type=number(int, 1, what="clips"),
+                   help="the first N train and N test clips (a try run)")
     p.add_argument("--no-progress", action="store_true")
     return p.parse_args(argv)
 
@@ -67,8 +78,9 @@ def relaunch(args, argv) -> int:
     """Run this script under ``torchrun --standalone`` with ``--nproc`` processes."""
     rest = [a for i, a in enumerate(argv) if a != "--nproc" and
             (i == 0 or argv[i - 1] != "--nproc") and not a.startswith("--nproc=")]
+    logs = Path(args.work) / "torchrun-logs"   # torchrun's own logs: in the run, not in /tmp
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node",
-           str(args.nproc), str(Path(__file__).resolve()), *rest]
+           str(args.nproc), "--log-dir", str(logs), str(Path(__file__).resolve()), *rest]
     return subprocess.call(cmd)
 
 
@@ -128,7 +140,8 @@ def stage_generate(args, info, clip, audioldm, test):
     mapper_dir = args.work / "mapper"
     settings = RunSettings(
         preset=args.preset, mapper=mapper_identity(mapper_dir), scheduler=args.scheduler,
-        num_inference_steps=args.steps or audioldm.default_steps(args.scheduler),
+        num_inference_steps=(audioldm.default_steps(args.scheduler) if args.steps is None
+                             else args.steps),
         guidance_scale=args.guidance, mapper_guidance_scale=1.0, seed=args.seed,
         num_samples=args.num_samples, num_frames=args.num_frames, aggregate="mean",
         audio_length_in_s=None, batch_size=args.batch_size, mux_videos=False)

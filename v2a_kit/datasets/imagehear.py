@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import os
 import re
-import warnings
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 
 from .. import media
 from ..errors import MediaError
+from ..errors import warn as kit_warn
 from .items import (
     _MEDIA_EXTS,
     EvalSet,
@@ -146,9 +146,9 @@ def load_imagehear(folder: str | os.PathLike, ids: str | os.PathLike | Iterable[
             it.load_image()
     num_classes = len(result.labels)
     if missing or len(items) != IMAGEHEAR_NUM_IMAGES or num_classes != IMAGEHEAR_NUM_CLASSES:
-        warnings.warn(f"{result.summary()}; the paper's ImageHear has {IMAGEHEAR_NUM_IMAGES} "
-                      f"images in {IMAGEHEAR_NUM_CLASSES} classes, this folder gives "
-                      f"{len(items)} in {num_classes}", IncompleteDatasetWarning, stacklevel=2)
+        kit_warn(f"{result.summary()}; the paper's ImageHear has {IMAGEHEAR_NUM_IMAGES} "
+                 f"images in {IMAGEHEAR_NUM_CLASSES} classes, this folder gives "
+                 f"{len(items)} in {num_classes}", IncompleteDatasetWarning)
     return result
 
 

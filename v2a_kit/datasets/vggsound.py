@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import os
 import re
-import warnings
 from pathlib import Path, PurePosixPath
 
 from .. import media
 from ..errors import ConfigError, MediaError
+from ..errors import warn as kit_warn
 from .items import (
     _MEDIA_EXTS,
     EvalSet,
@@ -204,5 +204,5 @@ def load_vggsound(csv_or_ids: str | os.PathLike, folder: str | os.PathLike,
                         "on another subset are not comparable to its numbers")
         if require_all:
             raise MediaError(message)
-        warnings.warn(message, IncompleteDatasetWarning, stacklevel=2)
+        kit_warn(message, IncompleteDatasetWarning)
     return result

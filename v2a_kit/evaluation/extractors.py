@@ -53,6 +53,7 @@ from ..configs import TINY_SEED
 from ..devices import resolve_device, seeded
 from ..errors import ConfigError, MediaError, WeightsNotFoundError
 from ..models.clip import build_open_clip, open_clip_weights
+from ..quiet import import_open_clip
 from ..spaces import Space
 from ..weights import url_file
 from .networks import Cnn14, VGGish, Wav2CLIP, vggish_examples
@@ -505,7 +506,7 @@ class Extractors:
 def _paper_weights(weights) -> dict:
     """``weights`` (None, a folder, or a mapping role -> path) -> per-model local paths, all
     looked up first, so one error names every missing file."""
-    import open_clip
+    open_clip = import_open_clip()
     names = ("panns", "vggish", "wav2clip", "clip")
     if isinstance(weights, Mapping):
         unknown = set(weights) - set(names)

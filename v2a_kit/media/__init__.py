@@ -22,31 +22,46 @@ The package is split by medium; every public name is importable from ``v2a_kit.m
     - :mod:`v2a_kit.media._common`: the extension sets (``IMAGE_EXTS``, ``AUDIO_EXTS``,
       ``VIDEO_EXTS``), :func:`media_kind` and the existence check the readers share;
     - this package's ``__init__``: listing folders, :func:`visible_files` and :func:`list_media`.
+      The audio and video readers are imported on first use (they load PyAV and soundfile).
 """
 
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import MediaError
+from ..errors import warn as kit_warn
 from ._common import _EXTS, AUDIO_EXTS, IMAGE_EXTS, VIDEO_EXTS, media_kind
-from .audio import DEFAULT_RESAMPLER, RESAMPLERS, fit_length, load_audio, resample, write_wav
 from .images import load_image, load_images
-from .video import (
-    VideoInfo,
-    mux_audio_into_video,
-    probe_video,
-    read_video_audio,
-    sample_video_frames,
-)
 
 __all__ = ["IMAGE_EXTS", "AUDIO_EXTS", "VIDEO_EXTS", "media_kind", "load_image", "load_images",
            "load_audio", "resample", "RESAMPLERS", "DEFAULT_RESAMPLER", "fit_length",
            "VideoInfo", "probe_video", "sample_video_frames",
            "read_video_audio", "write_wav", "mux_audio_into_video", "visible_files", "list_media"]
+
+# The audio and video readers import PyAV and soundfile: loaded on first use (PEP 562), so that
+# checking an image (the command line's refusals) does not wait for them.
+_AUDIO = ("load_audio", "fit_length", "write_wav", "resample", "RESAMPLERS", "DEFAULT_RESAMPLER")
+_VIDEO = ("VideoInfo", "probe_video", "sample_video_frames", "read_video_audio",
+          "mux_audio_into_video")
+
+
+def __getattr__(name: str):
+    if name in _AUDIO:
+        from . import audio as module
+    elif name in _VIDEO:
+        from . import video as module
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
 
 
 # ---------------------------------------------------------------------------------- listing
@@ -98,13 +113,13 @@ def list_media(folder_or_files: str | os.PathLike | Sequence[str | os.PathLike],
     visible = visible_files(root, recursive)
     found = [p for p in visible if p.suffix.lower() in exts]
     skipped = [p for p in visible if p.suffix.lower() not in exts]
-    if warn_skipped and skipped:
-        names = ", ".join(str(p.relative_to(root)) for p in skipped[:10])
-        more = f" and {len(skipped) - 10} more" if len(skipped) > 10 else ""
-        warnings.warn(f"{root}: skipping {len(skipped)} file(s) that are not "
-                      f"{'/'.join(kinds)} files: {names}{more}", stacklevel=2)
-    if not found:
+    if not found:  # refused in one line: no warning about the files it skipped first
         raise MediaError(f"{root}: no {'/'.join(kinds)} files found "
                          f"{'(recursively) ' if recursive else ''}with extensions "
                          f"{', '.join(sorted(exts))}")
+    if warn_skipped and skipped:
+        names = ", ".join(str(p.relative_to(root)) for p in skipped[:10])
+        more = f" and {len(skipped) - 10} more" if len(skipped) > 10 else ""
+        kit_warn(f"{root}: skipping {len(skipped)} file(s) that are not "
+                 f"{'/'.join(kinds)} files: {names}{more}")
     return found

@@ -15,6 +15,7 @@ import torch
 from ..devices import default_dtype, resolve_device, seeded
 from ..encoders import ClipEncoder
 from ..errors import ConfigError
+from ..quiet import import_open_clip, open_clip_quietly
 from ..spaces import Space
 from ..weights import hub_file
 
@@ -27,7 +28,7 @@ TINY_CLIP_ARCH = "v2a-tiny-ViT"  # configs/open_clip/v2a-tiny-ViT.json
 def register_kit_configs() -> None:
     """Make the kit's open_clip model configs (``v2a_kit/configs/open_clip``: the tiny and the
     pocket CLIP) known to open_clip, once."""
-    import open_clip
+    open_clip = import_open_clip()
     if TINY_CLIP_ARCH not in open_clip.list_models():
         open_clip.add_model_config(Path(str(resources.files("v2a_kit") / "configs" / "open_clip")))
 
@@ -35,7 +36,7 @@ def register_kit_configs() -> None:
 def check_open_clip_name(name: str) -> tuple[str, str, dict]:
     """``"ARCH/TAG"`` -> (arch, tag, open_clip's pretrained config), or ConfigError naming what
     open_clip does not know."""
-    import open_clip
+    open_clip = import_open_clip()
     arch, _, tag = name.partition("/")
     if arch not in open_clip.list_models():
         raise ConfigError(f"unknown open_clip architecture {arch!r} in {name!r}")
@@ -61,11 +62,13 @@ def open_clip_weights(arch: str, tag: str, cfg: dict, weights) -> Path:
 
 def _encoder(model, preprocess, arch: str, space: Space, source: dict, device,
              dtype) -> ClipEncoder:
-    import open_clip
+    open_clip = import_open_clip()
     dev = resolve_device(device)
     dt = dtype or default_dtype(dev)
-    return ClipEncoder(model.to(dev, dt).eval(), preprocess, open_clip.get_tokenizer(arch), space,
-                       dev, dt, source=source)
+    with open_clip_quietly():
+        tokenizer = open_clip.get_tokenizer(arch)
+    return ClipEncoder(model.to(dev, dt).eval(), preprocess, tokenizer, space, dev, dt,
+                       source=source)
 
 
 def build_open_clip(name: str, space: Space | None, *, weights=None, random_init: bool = False,
@@ -78,12 +81,12 @@ def build_open_clip(name: str, space: Space | None, *, weights=None, random_init
         random_init: the architecture with random weights drawn from ``seed``, offline; its
             space is ``space`` with checkpoint ``random-init:seed=N`` (another space).
     """
-    import open_clip
+    open_clip = import_open_clip()
     arch, tag, cfg = check_open_clip_name(name)
     dim = open_clip.get_model_config(arch)["embed_dim"]
     space = space or Space("clip", f"open_clip/{arch}", tag, dim)
     path = None if random_init else open_clip_weights(arch, tag, cfg, weights)
-    with seeded(seed):  # the draw of a random init; a pretrained load overwrites every weight
+    with seeded(seed), open_clip_quietly():  # a random init's draw; weights overwrite it all
         model, _, preprocess = open_clip.create_model_and_transforms(
             arch, pretrained=str(path) if path else None,
             force_quick_gelu=bool(cfg.get("quick_gelu", False)),
@@ -101,9 +104,9 @@ def build_open_clip(name: str, space: Space | None, *, weights=None, random_init
 def build_tiny_clip(space: Space, *, seed: int = 0, device=None,
                     dtype: torch.dtype | None = None) -> ClipEncoder:
     """The ``tiny`` CLIP: the kit's tiny ViT config at random init (real code paths, noise out)."""
-    import open_clip
+    open_clip = import_open_clip()
     register_kit_configs()
-    with seeded(seed):
+    with seeded(seed), open_clip_quietly():
         model, _, preprocess = open_clip.create_model_and_transforms(TINY_CLIP_ARCH,
                                                                      pretrained=None)
     if model.text_projection.shape[1] != space.dim:

@@ -24,6 +24,7 @@ from ..generation import AudioLDMGenerator
 from ..models.audioldm import assemble
 from ..models.clap import clap_text_tower
 from ..models.clip import register_kit_configs
+from ..quiet import import_open_clip, open_clip_quietly
 from ..spaces import Space
 from ..tokenizers import check_tokenizer
 from .generator import GriffinLimVocoder, PowerPoolAutoencoder
@@ -72,18 +73,21 @@ def _digest(path: Path) -> str:
 def build_pocket_clip(*, weights=None, device=None, dtype=None) -> ClipEncoder:
     """pocket-CLIP (open_clip, ``configs/open_clip/pocket-clip.json``) of the build in
     ``weights`` (the shipped build when None)."""
-    import open_clip
+    open_clip = import_open_clip()
     register_kit_configs()
     file = pocket_dir(weights) / "clip" / "open_clip_model.safetensors"
     checkpoint = f"pocket-build:{_digest(file)}"
-    with seeded(0):  # the random init is overwritten by the file; the caller's RNG is untouched
+    # the random init is overwritten by the file; the caller's RNG is untouched
+    with seeded(0), open_clip_quietly():
         model, _, preprocess = open_clip.create_model_and_transforms("pocket-clip",
                                                                      pretrained=str(file))
     space = Space("clip", "open_clip/pocket-clip", checkpoint, model.text_projection.shape[1])
     dev = resolve_device(device)
     dt = dtype or default_dtype(dev)
-    return ClipEncoder(model.to(dev, dt).eval(), preprocess, open_clip.get_tokenizer("pocket-clip"),
-                       space, dev, dt, source={"file": str(file)})
+    with open_clip_quietly():
+        tokenizer = open_clip.get_tokenizer("pocket-clip")
+    return ClipEncoder(model.to(dev, dt).eval(), preprocess, tokenizer, space, dev, dt,
+                       source={"file": str(file)})
 
 
 def _clap_tokenizer(folder: Path):
