@@ -22,7 +22,7 @@ import numpy as np
 __all__ = ["FIGURES_DIR", "figures_dir", "savefig", "save_numbers", "audio_player", "image_grid",
            "mel_image", "plot_mel_grid", "plot_accuracy_bars", "umap_2d", "plot_by_attribute",
            "plot_pair_lines", "plot_history", "plot_waveform", "plot_mel", "side_by_side",
-           "listen", "plot_knobs", "plot_systems", "THEME", "LABELS", "label", "use_theme",
+           "listen", "plot_knobs", "plot_systems", "plot_seen_unseen", "THEME", "LABELS", "label", "use_theme",
            "value_colours", "NAMED_COLOURS"]
 
 _CHECKOUT = Path(__file__).resolve().parent.parent
@@ -57,9 +57,13 @@ LABELS = {
     "accuracy": "accuracy ↑ (fraction correct)",
     "centroid_gap": "centroid gap ↓", "pair_cosine_mean": "mean paired cosine ↑",
     "chance_recall@1": "recall@1 by chance",
+    "acc_all5": "all five attributes heard ↑ (fraction)",
+    "spread_ratio_median": "spread ratio, median image (1 = as varied as real)",
+    "level_within_3db": "level within ± 3 dB ↑ (fraction)",
 }
 # keys whose values are fractions in [0, 1]: their axes run from 0 to 1
 _FRACTIONS = {"recall@1", "recall@5", "acc_all", "all four", "accuracy", "chance_recall@1",
+              "acc_all5", "level_within_3db",
               *(f"acc_{a}" for a in ("shape", "colour", "count", "size"))}
 
 
@@ -575,6 +579,53 @@ def plot_systems(report: dict, metrics=("fd", "kl", "cs", "acc_all"), title: str
         title = f"each system: mean ± std over {nseeds} seed(s), dots = seeds"
         title += f"; tan bar: {ref}" if ref else ""
     fig.suptitle(title)
+    return fig
+
+
+def plot_seen_unseen(report: dict, metrics=("acc_all", "cs", "fd", "spread_ratio_median"),
+                     systems=None, title: str | None = None):
+    """SEEN beside UNSEEN, one panel per metric: for each system a pair of bars (seen, unseen),
+    each the mean over mapper seeds with their spread (± std) and the seeds as dots.
+    ``report``: :func:`v2a_kit.pocket.science.measure_science`'s (``splits`` -> split -> system
+    -> metric -> {mean, std, per_seed}). Systems missing a metric (a spread ratio for a system
+    with one sound per image) leave their bars out."""
+    splits = report["splits"]
+    names = list(systems or splits["seen"])
+    colours = {"seen": "#9fb3c8", "unseen": "#d9a66c"}
+    fig = _figure(3.4 * len(metrics), 0.5 * len(names) + 1.7)
+    axes = fig.subplots(1, len(metrics), squeeze=False)[0]
+    for ax, m in zip(axes, metrics):
+        tops, labelled = [], set()
+        for k, name in enumerate(names):
+            for j, split in enumerate(("seen", "unseen")):
+                stat = splits[split].get(name, {}).get(m)
+                if stat is None or stat["mean"] is None:
+                    continue
+                y = k + (j - 0.5) * 0.38
+                ax.barh(y, stat["mean"], height=0.36, xerr=stat["std"] or 0,
+                        color=colours[split], edgecolor="#33547a",
+                        label=None if split in labelled else split)
+                labelled.add(split)
+                seeds = [v for v in stat.get("per_seed", []) if v is not None]
+                ax.plot(seeds, [y] * len(seeds), "o", ms=2.2, color="#33547a")
+                tops += [stat["mean"] + (stat["std"] or 0), *seeds]
+        ax.set_yticks(range(len(names)), names if ax is axes[0] else [""] * len(names))
+        ax.invert_yaxis()
+        ax.set_title(_wrap(label(m), 26))
+        ax.set_xlabel(label(m).split(" (")[0].replace(" ↑", "").replace(" ↓", "")
+                      + (" (fraction)" if m in _FRACTIONS else ""))
+        _value_axis(ax, m, tops, axis="x")
+        if m.startswith("spread_ratio"):
+            ax.axvline(1.0, color="#555555", lw=0.8, ls="--")
+    handles, labels_ = axes[0].get_legend_handles_labels()
+    seen_once = dict(zip(labels_, handles))
+    fig.legend([seen_once[k] for k in ("seen", "unseen") if k in seen_once],
+               [f"{k.upper()} combinations" for k in ("seen", "unseen") if k in seen_once],
+               loc="lower center", ncol=2, frameon=False)
+    nseeds = len(report.get("settings", {}).get("seeds", [])) or "?"
+    fig.suptitle(title or f"SEEN vs UNSEEN combinations: mean ± std over {nseeds} mapper "
+                          "seed(s), dots = seeds")
+    fig.subplots_adjust(bottom=0.22)
     return fig
 
 

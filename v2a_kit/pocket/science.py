@@ -38,7 +38,7 @@ from .loading import pocket_dir
 from .reproduce import ALL_BASELINES, MAPPER_SYSTEMS, METRICS, REAL, reproduce
 
 __all__ = ["SCIENCE_METRICS", "FAST_SCIENCE", "measure_science", "check_targets",
-           "science_table", "targets_list", "science_summary"]
+           "science_table", "targets_list", "science_summary", "science_verdicts"]
 
 SCIENCE_METRICS = ("fd", "fad", "kad", "cs", "acc_all", "acc_all5", "emb_acc_all",
                    "heard_only_gap", "clap_spread", "spread_ratio_median", "level_within_3db",
@@ -361,3 +361,129 @@ def science_summary(report: dict) -> str:
     """Both splits' tables and the targets: the README's and notebook 06's rendering."""
     return "\n\n".join([science_table(report, "seen"), science_table(report, "unseen"),
                          targets_list(report)])
+
+
+def _f(value, spec: str = ".3f") -> str:
+    return "—" if value is None else format(value, spec)
+
+
+def _beyond(report: dict, split: str, first: str, second: str, metric: str) -> str:
+    """How the paired test on the same inputs reads ``first − second``, in words."""
+    per_seed = [p.get(f"{first} − {second}", {}).get(metric)
+                for p in report.get("paired", {}).get(split, [])]
+    per_seed = [d for d in per_seed if d is not None]
+    if not per_seed:
+        return "no paired test in this report"
+    beyond = sum(d["low"] > 0 or d["high"] < 0 for d in per_seed)
+    return (f"the paired test on the same inputs puts the difference beyond the resampling "
+            f"noise in {beyond} of {len(per_seed)} seed(s)")
+
+
+def science_verdicts(report: dict) -> str:
+    """The science report's findings as computed sentences (markdown bullets): where the
+    generator and the mappers lose what the picture shows (both ceilings beside), the trade-off
+    on each split with what decides it, the spread with what was calibrated and what was not,
+    retrieval on UNSEEN combinations (zero by construction) and loudness sound by sound.
+    Every figure comes from ``report``; a system or metric the report lacks reads "—"."""
+    def m(split, system, metric):
+        return _m(report, split, system, metric)[0]
+
+    ceil = report.get("embedding_ceiling", {})
+    lines = []
+    lines.append(
+        "**The generator.** From the *true* pocket-CLAP audio embeddings (the oracle), "
+        "pocket-AudioLDM's sounds have all five audible attributes right in "
+        f"{_f(m('seen', 'oracle', 'acc_all5'))} of sounds on SEEN and "
+        f"{_f(m('unseen', 'oracle', 'acc_all5'))} on UNSEEN pictures. A probe reads all five "
+        f"from those embeddings in {_f(ceil.get('seen', {}).get('all'))} / "
+        f"{_f(ceil.get('unseen', {}).get('all'))} of clips (the embedding ceiling), and real "
+        "audio through the generator's own decoder keeps them in "
+        f"{_f(m('seen', 'ceiling', 'acc_all5'))} / {_f(m('unseen', 'ceiling', 'acc_all5'))} "
+        "(the representation ceiling): the gap between the oracle and the embedding ceiling "
+        "is what the UNet loses.")
+    for split in ("seen", "unseen"):
+        g, r = m(split, "generative", "acc_all"), m(split, "regression", "acc_all")
+        ge, re_ = m(split, "generative", "emb_acc_all"), m(split, "regression", "emb_acc_all")
+        o = m(split, "oracle", "acc_all")
+        lines.append(
+            f"**The mappers, {split.upper()} pictures.** All four seen-and-heard attributes "
+            f"right: generative {_f(g)}, regression {_f(r)}, oracle {_f(o)}. Read from the CLAP "
+            f"embeddings the mappers wrote, before any sound (the probes): generative "
+            f"{_f(ge)}, regression {_f(re_)}. "
+            + ("" if None in (g, ge) else
+               f"Of the generative mapper's {_f(1 - g)} of wrong sounds, "
+               f"{_f(max(0.0, 1 - ge))} is already in its embedding (the mapper's share); the "
+               "rest is lost in generation."))
+    for split in ("seen", "unseen"):
+        fg, sg = _m(report, split, "generative", "fd")
+        fr, sr = _m(report, split, "regression", "fd")
+        cg, cr = m(split, "generative", "cs"), m(split, "regression", "cs")
+        if None in (fg, fr, cg, cr):
+            continue
+        spread = max(sg, sr)
+        fd_word = ("lower, by more than twice the seeds' spread" if fr - fg > 2 * spread
+                   else "lower, but within twice the seeds' spread" if fg < fr
+                   else "not lower")
+        cs_winner = "generative" if cg > cr else "regression"
+        ag, ar = m(split, "generative", "acc_all"), m(split, "regression", "acc_all")
+        acc_winner = None if None in (ag, ar) else "generative" if ag > ar else "regression"
+        why = ("its samples spread like real sounds, where the regression mapper's one "
+               "conditional mean per picture does not" if fg < fr else
+               "spreading like real sounds does not buy fidelity when the sounds themselves "
+               "are further from real ones")
+        lines.append(
+            f"**The trade-off, {split.upper()}.** The generative mapper's FD is {fd_word} "
+            f"({fg:.1f} vs {fr:.1f}; seeds' spread {spread:.1f}): {why}. CS favours the "
+            f"{cs_winner} mapper ({cg:.1f} vs {cr:.1f}); "
+            + _beyond(report, split, "generative", "regression", "cs") + ". "
+            + ("" if acc_winner is None else
+               f"The all-four accuracy favours the {acc_winner} mapper too: CS, a sound's "
+               "cosine to its picture, follows what the sound gets right."
+               if acc_winner == cs_winner else
+               f"The all-four accuracy favours the {acc_winner} mapper instead: the two "
+               "judge differently (CS is one cosine in the audio → image evaluator's space, "
+               "the accuracy four yes-or-no answers of the tagger)."))
+    guidance = report.get("settings", {}).get("generative_guidance") or []
+    parts = []
+    for split in ("seen", "unseen"):
+        q = {k: m(split, "generative", f"spread_ratio_{k}") for k in ("median", "q1", "q3",
+                                                                      "mean")}
+        rr = m(split, REAL, "spread_ratio_median")
+        parts.append(f"on {split.upper()} held-out pictures the median image's ratio is "
+                     f"{_f(q['median'], '.2f')} (interquartile {_f(q['q1'], '.2f')}–"
+                     f"{_f(q['q3'], '.2f')}, mean {_f(q['mean'], '.2f')}; another set of real "
+                     f"sounds against the first: median {_f(rr, '.2f')})")
+    lines.append(
+        "**The spread, image by image.** *Calibrated, not learned:* each seed's generative "
+        "mapper samples at the guidance scale chosen on SEEN training pictures so that its "
+        "samples spread as much as real sounds do ("
+        + (", ".join(_f(g, 'g') for g in guidance) if guidance else "—") + " over the seeds); "
+        + "; ".join(parts) + ". UNSEEN pictures took no part in the calibration. The "
+        f"regression mapper's spread is {_f(m('unseen', 'regression', 'clap_spread'))} by "
+        "construction (one embedding per picture).")
+    nn_s, nn_u = m("seen", "nearest neighbour", "acc_all"), m("unseen", "nearest neighbour",
+                                                               "acc_all")
+    lines.append(
+        "**Retrieval.** Nearest-neighbour retrieval of a real training sound has all four right "
+        f"in {_f(nn_s)} of SEEN pictures and {_f(nn_u)} of UNSEEN ones. The UNSEEN figure is "
+        "zero *by construction*, not a finding: the retrieval pool holds only SEEN "
+        "combinations, so the sound it returns differs from an UNSEEN picture in at least one "
+        "seen-and-heard attribute (anything above zero is the tagger mishearing). On UNSEEN CS "
+        f"it scores {_f(m('unseen', 'nearest neighbour', 'cs'), '.1f')} against the mappers' "
+        f"{_f(m('unseen', 'generative', 'cs'), '.1f')} (generative) and "
+        f"{_f(m('unseen', 'regression', 'cs'), '.1f')} (regression).")
+    lo = {split: (m(split, "oracle", "level_within_3db"), m(split, "oracle", "level_err_db"),
+                  m(split, "oracle", "level_bias_db"), m(split, "oracle", "limited"))
+          for split in ("seen", "unseen")}
+    lines.append(
+        "**Loudness, sound by sound.** Oracle sounds within ± 3 dB of their real sound's level: "
+        + "; ".join(f"{split.upper()} {_f(w, '.0%') if w is not None else '—'} (median error "
+                    f"{_f(e, '.1f')} dB, median bias {_f(b, '+.1f')} dB, limiter touched "
+                    f"{_f(lim, '.1%') if lim is not None else '—'})"
+                    for split, (w, e, b, lim) in lo.items()) + ".")
+    targets = report.get("targets", [])
+    met = sum(t["met"] is True for t in targets)
+    judged = sum(t["met"] is not None for t in targets)
+    lines.append(f"**Targets.** {met} of {judged} judged targets met (the list above says "
+                 "which, with the measured values).")
+    return "\n".join(f"- {line}" for line in lines)
