@@ -139,7 +139,9 @@ def test_an_unreadable_upload_is_refused_by_name_and_the_old_result_cleared(expl
     status = ui["status"].value
     assert "notes.png" in status and "expected an image file" in status
     assert ui["preview"].value == b""
-    assert explorer.press() is None                 # pressing anyway: the same refusal
+    ui["image"].value = "scene 1"
+    assert ui["status"].value == "" and ui["preview"].value  # another image: the refusal goes
+    assert explorer.press(image="(uploaded image)") is None  # the upload again: refused again
     status = ui["status"].value
     assert status.startswith("<span style='color:#b00'>error: notes.png: not a readable image")
     assert "BytesIO" not in status and "0x" not in status and "\n" not in status

@@ -65,6 +65,7 @@ def test_players_carry_their_sound_on_the_element(world, tmp_path):
     src = _src(player._repr_html_(), "audio")
     assert src.startswith("data:audio/wav;base64,")
     assert base64.b64decode(src.split(",", 1)[1]) == player.data      # the very WAV bytes
+    assert repr(player) == "<audio player: 1.00 s at 16000 Hz>"          # where HTML won't show
     assert "<source" not in viz.side_by_side([world.images[0]], [world.audio[:2]]).data
 
     clip = tmp_path / "clip.mp4"

@@ -3,7 +3,8 @@
 The logic is :meth:`Explorer.generate` — a plain function of an image and the settings that
 returns a :class:`~v2a_kit.pipeline.V2AOutput` — so it is tested without a browser. The widget
 (:meth:`Explorer.widget`, ipywidgets) only reads its controls, calls it, and shows
-:func:`v2a_kit.viz.side_by_side` of the result.
+:func:`v2a_kit.viz.side_by_side` of the result; :meth:`Explorer.press` sets the controls and
+presses *generate* from code (a notebook saved with its widget state then opens with a result).
 
     from v2a_kit.explorer import Explorer
     Explorer.from_preset().widget()          # in a notebook cell
@@ -244,6 +245,8 @@ class Explorer:
         """Show the chosen image beside the controls (an upload as soon as it arrives; one
         that is no image is refused in the status line, naming the file)."""
         ui = self._ui
+        if ui["status"].value.startswith(_ERROR_MARK):
+            ui["status"].value = ""  # another image: an earlier refusal no longer applies
         if ui["image"].value != UPLOADED:
             im, text = self.gallery[ui["image"].value], "the chosen gallery image"
         elif ui["upload"].value:
@@ -254,8 +257,6 @@ class Explorer:
                 ui["status"].value = _error_html(e)
                 return
             text = ui["upload"].value[-1].get("name") or "the uploaded image"
-            if ui["status"].value.startswith(_ERROR_MARK):
-                ui["status"].value = ""  # an earlier refusal no longer applies
         else:
             ui["preview"].value = b""
             ui["caption"].value = "<small>upload an image</small>"

@@ -161,6 +161,13 @@ def _audio_class():
         def _repr_html_(self):
             return _media_tag("audio", self.data, self.mimetype)
 
+        def __repr__(self):  # the plain-text form, where HTML does not show
+            import io
+            import wave
+            with wave.open(io.BytesIO(self.data)) as w:
+                rate, frames = w.getframerate(), w.getnframes()
+            return f"<audio player: {frames / rate:.2f} s at {rate} Hz>"
+
     return Player
 
 
