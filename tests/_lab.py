@@ -62,15 +62,17 @@ def running_lab(notebook_dir: Path, folder: Path, timeout_s: float = 120, **env:
     command used); stops it and everything it started on exit."""
     port = free_port()
     cmd = lab_command(port, notebook_dir)
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=jupyter_env(folder, **env),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    log = folder / "jupyterlab.log"  # a file, not a pipe: a long session must never block on it
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=jupyter_env(folder, **env), stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout_s
         while True:
             if proc.poll() is not None:
-                said = proc.stdout.read().decode()[-3000:]
+                said = log.read_text(errors="replace")[-3000:]
                 raise RuntimeError(f"JupyterLab exited early ({' '.join(cmd)}):\n{said}")
             try:
                 with urllib.request.urlopen(f"{base}/api/status", timeout=5):
