@@ -5,11 +5,12 @@
 # device, the CPU build from PyTorch's CPU wheel index, or the default wheels when that index
 # does not answer; `make setup TORCH=cpu` or `TORCH=default` decides instead.
 #
-#   make tutorial    start JupyterLab on notebooks/ (the tutorial)
+#   make tutorial    trust the kit's notebooks and start JupyterLab on notebooks/ (the tutorial)
 #   make test        run the whole test suite (unit tests + every notebook under nbval, FAST)
 #   make notebooks   execute every notebook headless in full mode, save its outputs, time it
 #   make lint        ruff + a check that notebooks carry no metadata
 #   make benchmark   print the speed ratios of benchmarks/
+#   make browser-deps  Playwright's Python package, for the browser test (tests/test_browser.py)
 
 PYTHON   ?= python3
 VENV     ?= .venv
@@ -23,8 +24,14 @@ TORCH    ?= auto
 TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 PYTEST_ARGS ?=
 OFFLINE  := HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
+# Committed notebooks keep their outputs, counts and saved widget state, and no other metadata
+# (tools/notebook_outputs.py NBSTRIPOUT_ARGS says the same; a test checks they agree).
+NBSTRIP  := --keep-output --keep-count --keep-metadata-keys metadata.widgets
+# The folder `make tutorial` trusts and serves (the browser test points it at a copy).
+TUTORIAL_DIR ?= notebooks
 
-.PHONY: setup git-filter tutorial test test-unit test-notebooks notebooks lint benchmark clean-venv
+.PHONY: setup git-filter tutorial test test-unit test-notebooks notebooks lint benchmark clean-venv \
+	browser-deps
 
 setup: $(STAMP) git-filter
 
@@ -47,12 +54,17 @@ $(STAMP): pyproject.toml $(CONSTR)
 git-filter:
 	@if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
 	  $(VENV)/bin/nbstripout --install && \
-	  git config filter.nbstripout.clean "'$(abspath $(PY))' -m nbstripout --keep-output --keep-count" && \
-	  git config diff.ipynb.textconv "'$(abspath $(PY))' -m nbstripout -t --keep-output --keep-count"; \
+	  git config filter.nbstripout.clean "'$(abspath $(PY))' -m nbstripout $(NBSTRIP)" && \
+	  git config diff.ipynb.textconv "'$(abspath $(PY))' -m nbstripout -t $(NBSTRIP)"; \
 	fi
 
+# Jupyter shows a notebook's HTML, players and widgets as saved only once it is trusted (signed
+# in your Jupyter data folder; README, "Trusted notebooks"): trust the kit's own numbered
+# notebooks, then serve them.
 tutorial: setup
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(ROOT_FLAG) $(JUPYTER_ARGS)
+	@echo "[tutorial] trusting the kit's notebooks, so their players and the explorer show before you run anything"
+	@$(if $(wildcard $(TUTORIAL_DIR)/[0-9]*.ipynb),$(VENV)/bin/jupyter trust $(wildcard $(TUTORIAL_DIR)/[0-9]*.ipynb))
+	$(VENV)/bin/jupyter lab --notebook-dir=$(TUTORIAL_DIR) $(ROOT_FLAG) $(JUPYTER_ARGS)
 
 test: setup
 	$(OFFLINE) V2A_FAST=1 $(PY) -m pytest tests $(NOTEBOOKS) --nbval-lax --nbval-current-env $(PYTEST_ARGS)
@@ -68,10 +80,16 @@ notebooks: setup
 
 lint: setup
 	$(VENV)/bin/ruff check v2a_kit tests benchmarks tools recipes
-	$(if $(NOTEBOOKS),$(VENV)/bin/nbstripout --keep-output --keep-count --verify $(NOTEBOOKS))
+	$(if $(NOTEBOOKS),$(VENV)/bin/nbstripout $(NBSTRIP) --verify $(NOTEBOOKS))
 
 benchmark: setup
 	$(OFFLINE) $(PY) benchmarks/run_all.py
+
+# The browser test drives Debian's Chromium (`apt-get install chromium`; Playwright's own browser
+# download is not used) through Playwright's Python package, installed here.
+browser-deps: setup
+	@$(PY) -m pip install --quiet -c $(CONSTR) playwright
+	@command -v chromium >/dev/null || echo "[browser-deps] no chromium on PATH: apt-get install chromium"
 
 clean-venv:
 	rm -rf $(VENV)

@@ -1,88 +1,53 @@
-"""The README's tutorial command starts JupyterLab: start it, fetch its page, stop it."""
+"""The README's tutorial command starts JupyterLab on trusted notebooks: start it, fetch its
+page and a notebook, stop it. `make setup`'s git filter commits notebooks with their outputs and
+saved widget state, and nothing else of their metadata."""
 
-import os
-import shutil
-import signal
-import socket
+import json
+import re
 import subprocess
 import sys
-import time
 import urllib.request
-from pathlib import Path
 
-import pytest
+from _lab import ROOT, running_lab
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+sys.path.insert(0, str(ROOT / "tools"))
+from notebook_outputs import NBSTRIPOUT_ARGS  # noqa: E402
 
 
-def _command(port: int) -> list[str]:
-    args = f"--no-browser --ServerApp.ip=127.0.0.1 --ServerApp.port={port} " \
-           "--ServerApp.token= --ServerApp.password= --ServerApp.port_retries=0"
-    venv_is_ours = Path(sys.prefix).resolve() == (ROOT / ".venv").resolve()
-    # `make tutorial` exactly as the README says, when this suite runs from the Makefile's venv
-    # (its setup is then up to date and starts nothing new); otherwise the same jupyter call.
-    if venv_is_ours and shutil.which("make") and subprocess.run(
-            ["make", "-q", "setup"], cwd=ROOT).returncode == 0:
-        return ["make", "-s", "tutorial", f"JUPYTER_ARGS={args}"]
-    root = ["--allow-root"] if os.geteuid() == 0 else []
-    return [sys.executable, "-m", "jupyter", "lab", "--notebook-dir=notebooks", *root,
-            *args.split()]
+def _get(url: str):
+    with urllib.request.urlopen(url, timeout=30) as r:
+        return r.status, r.read().decode()
 
 
-def test_tutorial_command_serves_jupyterlab(tmp_path):
-    port = _free_port()
-    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "rt")}
-    cmd = _command(port)
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        deadline, page = time.monotonic() + 120, None
-        while time.monotonic() < deadline and page is None:
-            if proc.poll() is not None:
-                pytest.fail("JupyterLab exited early:\n" + proc.stdout.read().decode()[-3000:])
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/lab", timeout=5) as r:
-                    page = (r.status, r.read().decode())
-            except OSError:
-                time.sleep(1)
-        assert page is not None, "JupyterLab did not answer within 120 s"
-        status, html = page
+def test_tutorial_command_serves_jupyterlab_with_the_notebooks_trusted(tmp_path):
+    """In Jupyter folders of its own (no trust recorded yet), the command trusts the numbered
+    notebooks: the server reports every code cell of one as trusted, so its HTML, players and
+    widgets show as saved."""
+    with running_lab(ROOT / "notebooks", tmp_path) as (base, cmd):
+        status, html = _get(f"{base}/lab")
         assert status == 200 and "JupyterLab" in html
         if cmd[0] == "make":  # the Makefile registered the kit's kernel
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/kernelspecs") as r:
-                assert b"v2a-kit" in r.read()
-    finally:
-        _stop(proc)
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 5)):
-        try:
-            os.killpg(proc.pid, sig)
-            proc.wait(wait)
-            return
-        except ProcessLookupError:  # already gone
-            return
-        except subprocess.TimeoutExpired:
-            continue
+            assert "v2a-kit" in _get(f"{base}/api/kernelspecs")[1]
+        _, body = _get(f"{base}/api/contents/00_quickstart.ipynb?content=1")
+        cells = [c for c in json.loads(body)["content"]["cells"] if c["cell_type"] == "code"]
+        assert cells and all(c["metadata"].get("trusted") is True for c in cells)
 
 
 def test_make_setups_git_filter_commits_notebooks_with_their_outputs(tmp_path):
     """`make setup` installs nbstripout as a git filter; committed notebooks must keep their
-    outputs (plots, players, tables) and lose only metadata."""
-    import json
+    outputs (plots, players, tables) and saved widget state (the explorer shows before it is
+    run) and lose every other piece of metadata."""
     repo = tmp_path / "repo"
     repo.mkdir()
     subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
     nb = ROOT / "notebooks" / "00_quickstart.ipynb"
     original = json.loads(nb.read_text())
-    original["metadata"]["widgets"] = {"state": "a widget's saved state, to be stripped"}
+    widgets = {"application/vnd.jupyter.widget-state+json": {
+        "state": {"abc": {"model_name": "ButtonModel", "state": {"description": "generate"}}},
+        "version_major": 2, "version_minor": 0}}
+    original["metadata"]["widgets"] = widgets
+    original["metadata"]["signature"] = "sha256:" + "0" * 64
+    original["cells"][3]["metadata"]["ExecuteTime"] = {"end_time": "2026-01-01T00:00:00"}
     (repo / nb.name).write_text(json.dumps(original))
     subprocess.run(["make", "-s", "-f", str(ROOT / "Makefile"), "git-filter",
                     f"VENV={sys.prefix}"], cwd=repo, check=True, capture_output=True)
@@ -92,4 +57,28 @@ def test_make_setups_git_filter_commits_notebooks_with_their_outputs(tmp_path):
     outputs = [c.get("outputs") for c in original["cells"] if c["cell_type"] == "code"]
     assert sum(map(len, outputs)) > 0
     assert [c.get("outputs") for c in staged["cells"] if c["cell_type"] == "code"] == outputs
-    assert "widgets" not in staged["metadata"]
+    assert staged["metadata"]["widgets"] == widgets
+    assert "signature" not in staged["metadata"]
+    assert "ExecuteTime" not in staged["cells"][3]["metadata"]
+
+
+def test_the_makefile_and_the_notebook_tool_strip_alike():
+    """`make setup`'s filter and `make lint` (Makefile NBSTRIP) keep what `make notebooks`
+    (tools/notebook_outputs.py NBSTRIPOUT_ARGS) keeps."""
+    line = re.search(r"^NBSTRIP\s*:=\s*(.+)$", (ROOT / "Makefile").read_text(), re.M)
+    assert line and tuple(line.group(1).split()) == NBSTRIPOUT_ARGS
+
+
+def test_the_tutorial_command_trusts_only_numbered_notebooks(tmp_path):
+    """`make tutorial` trusts the kit's numbered notebooks in its folder, and with none there
+    trusts nothing (rather than waiting for a notebook on stdin)."""
+    for name in ("00_a.ipynb", "mine.ipynb"):
+        (tmp_path / name).write_text("{}")
+    plan = subprocess.run(["make", "-n", "-s", "tutorial", f"TUTORIAL_DIR={tmp_path}"],
+                          cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    trust = [line for line in plan.splitlines() if " trust " in line]
+    assert len(trust) == 1 and trust[0].endswith(f"trust {tmp_path}/00_a.ipynb")
+    (tmp_path / "00_a.ipynb").unlink()
+    plan = subprocess.run(["make", "-n", "-s", "tutorial", f"TUTORIAL_DIR={tmp_path}"],
+                          cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert " trust " not in plan and f"--notebook-dir={tmp_path}" in plan

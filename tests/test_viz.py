@@ -48,3 +48,33 @@ def test_audio_player_keeps_loudness(world):
     assert len(quiet.data) == len(loud.data)
     # IPython's normalize=True would make both full scale: the WAV bytes would be equal
     assert quiet.data != loud.data
+
+
+def _src(html: str, tag: str) -> str:
+    """The ``src`` of the one <tag> element in ``html``; fails if the sound sits in a <source>."""
+    import re
+    assert html.count(f"<{tag}") == 1 and "<source" not in html
+    return re.search(rf'<{tag}\b[^>]*\ssrc="([^"]+)"', html).group(1)
+
+
+def test_players_carry_their_sound_on_the_element(world, tmp_path):
+    """JupyterLab keeps ``src`` on <audio>/<video> in an untrusted notebook and strips it from
+    <source>: the kit's players put the embedded data on the element, so they play unrun."""
+    import base64
+    player = viz.audio_player(world.audio[0])
+    src = _src(player._repr_html_(), "audio")
+    assert src.startswith("data:audio/wav;base64,")
+    assert base64.b64decode(src.split(",", 1)[1]) == player.data      # the very WAV bytes
+    assert repr(player) == "<audio player: 1.00 s at 16000 Hz>"          # where HTML won't show
+    assert "<source" not in viz.side_by_side([world.images[0]], [world.audio[:2]]).data
+
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"\x00\x00\x00\x20ftypisom not really a video")
+    html = viz.video_player(clip, width=256).data
+    src = _src(html, "video")
+    assert 'width="256"' in html and src.startswith("data:video/mp4;base64,")
+    assert base64.b64decode(src.split(",", 1)[1]) == clip.read_bytes()
+    with pytest.raises(ValueError, match=r"notes\.txt: expected an \.mp4 file"):
+        viz.video_player(tmp_path / "notes.txt")
+    with pytest.raises(FileNotFoundError, match="missing.mp4"):
+        viz.video_player(tmp_path / "missing.mp4")

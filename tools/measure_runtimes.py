@@ -15,8 +15,11 @@ only a CUDA device can use (``nvidia/``, ``triton/``, ``cuda/`` and torch's CUDA
 under ``venv[<build>]`` — a CPU build measured on a machine that reaches PyTorch's CPU index and
 a CUDA build measured elsewhere both stay recorded.
 
-Full-mode notebooks are executed in place (their outputs are what we commit) and stripped of
-metadata; FAST runs execute temporary copies and change nothing in the repository. A notebook
+Full-mode notebooks are executed in place (their outputs are what we commit) with their widget
+state saved (so the explorer's panel shows before anything is run), cleaned by
+``tools/notebook_outputs.py`` (no frozen progress bars; players that play untrusted; every stderr
+output listed, for the notebook's text to explain) and stripped of metadata but that widget state;
+FAST runs execute temporary copies and change nothing in the repository. A notebook
 that needs the paper's weights and a GPU (``update_readme.GPU_NOTEBOOKS``: 07) runs in full mode
 only when named (``notebooks 07_real_models``); it times its own steps when it runs.
 """
@@ -36,6 +39,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import nbformat
+from notebook_outputs import NBSTRIPOUT_ARGS, clean_file, stderr_lines  # noqa: E402
 from update_readme import GPU_NOTEBOOKS  # noqa: E402  (tools/ is this script's folder)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -132,8 +137,14 @@ def _execute(notebook: Path, fast: bool) -> float:
     jupyter = VENV_PY.parent / "jupyter"
     seconds, _ = _timed([str(jupyter), "nbconvert", "--to", "notebook", "--execute", "--inplace",
                          "--ExecutePreprocessor.timeout=1800",
+                         "--ExecutePreprocessor.store_widget_state=True",
                          "--ExecutePreprocessor.kernel_name=v2a-kit", str(notebook)],
                         notebook.parent, env)
+    for line in clean_file(notebook):
+        print(f"  cleaned: {line}", flush=True)
+    for line in stderr_lines(nbformat.read(notebook, as_version=4)):
+        print(f"  stderr kept (explain it in the notebook or remove its cause): {line}",
+              flush=True)
     return seconds
 
 
@@ -157,8 +168,8 @@ def notebooks(fast: bool, only: list[str] | None = None) -> dict:
                 times[nb.stem] = {key: round(_execute(copy, fast), 1)}
         else:
             times[nb.stem] = {key: round(_execute(nb, fast), 1)}
-            subprocess.run([str(VENV_PY.parent / "nbstripout"), "--keep-output", "--keep-count",
-                            str(nb)], check=True)
+            subprocess.run([str(VENV_PY.parent / "nbstripout"), *NBSTRIPOUT_ARGS, str(nb)],
+                           check=True)
         print(f"  {times[nb.stem][key]:.0f} s", flush=True)
     return {"notebooks": times}
 

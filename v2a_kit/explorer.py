@@ -6,7 +6,8 @@ returns a :class:`~v2a_kit.pipeline.V2AOutput` — so it is tested without a bro
 :func:`v2a_kit.viz.side_by_side` of the result. With the pocket preset, an uploaded image that
 does not look like the pocket world (a measured test of its pixels:
 :mod:`v2a_kit.pocket.likeness`) gets :data:`POCKET_OWN_IMAGE_NOTE` beside it; one that does
-(a pocket picture saved from a notebook) gets none.
+(a pocket picture saved from a notebook) gets none; :meth:`Explorer.press` sets the controls and
+presses *generate* from code (a notebook saved with its widget state then opens with a result).
 
     from v2a_kit.explorer import Explorer
     Explorer.from_preset().widget()          # in a notebook cell
@@ -14,12 +15,15 @@ does not look like the pocket world (a measured test of its pixels:
 
 from __future__ import annotations
 
+import functools
 import io
+import re
 import warnings
+from html import escape
 
 import numpy as np
 import torch
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 
 from . import media
 from .errors import ConfigError, MediaError, OutsideWorldWarning
@@ -135,28 +139,35 @@ class Explorer:
         return float(getattr(self.pipeline("diffusion").mapper.config, "guidance_scale", 1.0))
 
     # --- the widget -----------------------------------------------------------------------------
+    # The panel's controls, by the names `press` takes (and `_ui` keys them by).
+    CONTROLS = ("image", "kind", "guidance", "mapper_guidance", "scheduler", "steps", "seed",
+                "num_samples")
+
     @staticmethod
     def image_from_upload(value) -> Image.Image:
         """The image in a ``FileUpload`` value (ipywidgets 8: a tuple of dicts with
-        ``name`` and ``content``), checked like any other input."""
+        ``name`` and ``content``), checked like any other input. A file that is no image is a
+        one-line :class:`MediaError` naming the file and saying what was expected."""
         if not value:
-            raise MediaError("no file uploaded")
+            raise MediaError("no file uploaded; expected an image file (PNG, JPEG, WebP, ...)")
         f = value[-1]
-        name = f.get("name", "upload")
+        name = f.get("name") or "the uploaded file"
         try:
             im = Image.open(io.BytesIO(bytes(f["content"])))
             im.load()
         except Exception as e:  # Pillow raises many kinds for a non-image
-            raise MediaError(f"{name}: not a readable image ({e})") from None
+            raise MediaError(f"{name}: not a readable image ({_pillow_reason(e)}); expected an "
+                             "image file (PNG, JPEG, WebP, TIFF, ...)") from None
         return media.load_image(im, name=name)
 
     def widget(self):
-        """The ipywidgets UI: image (gallery or upload), mapper, guidance, steps, seed,
-        number of samples; press *generate* to see and hear the results. With the pocket
-        preset, an uploaded image that does not look like the pocket world shows
-        :data:`POCKET_OWN_IMAGE_NOTE` (:meth:`own_image_note`) while it is chosen."""
+        """The ipywidgets panel: image (gallery or upload, previewed), mapper, guidance, the
+        generative mapper's guidance (disabled for a mapper without one), sampler, steps, seed,
+        number of samples; *generate* (disabled while it runs) shows and plays the results.
+        With the pocket preset, an uploaded image that does not look like the pocket world shows
+        :data:`POCKET_OWN_IMAGE_NOTE` (:meth:`own_image_note`) while it is chosen.
+        :meth:`press` does from code what the button does."""
         import ipywidgets as w
-        from IPython.display import display
 
         names = list(self.gallery)
         ui = dict(
@@ -179,6 +190,9 @@ class Explorer:
             button=w.Button(description="generate", button_style="primary", icon="play"),
             status=w.HTML(""),
             note=w.HTML("", layout=w.Layout(max_width="640px")),
+            preview=w.Image(format="png", layout=w.Layout(width=f"{PREVIEW_PX}px",
+                                                          height=f"{PREVIEW_PX}px")),
+            caption=w.HTML("", layout=w.Layout(max_width=f"{PREVIEW_PX + 40}px")),
             out=w.Output(),
         )
 
@@ -196,33 +210,97 @@ class Explorer:
             ui["steps"].value = self.audioldm.default_steps(change["new"])
 
         def on_upload(change):
-            if change["new"]:
+            if not change["new"]:
+                return
+            if ui["image"].value == UPLOADED:
+                self._show_preview()  # `image` does not change: show the new file here
+            else:
                 ui["image"].value = UPLOADED
                 show_note()  # a second upload while one is chosen: judge the new image
 
         ui["scheduler"].observe(on_scheduler, names="value")
         ui["upload"].observe(on_upload, names="value")
         ui["image"].observe(show_note, names="value")
-        show_note()
-        ui["button"].on_click(lambda _: self._on_generate(ui, display, side_by_side))
+        ui["image"].observe(lambda _: self._show_preview(), names="value")
+        ui["kind"].observe(lambda _: self._enable_for_kind(), names="value")
+        ui["button"].on_click(lambda _: self._on_generate())
         self._ui = ui
+        show_note()
+        self._show_preview()
+        self._enable_for_kind()
         controls = w.VBox([w.HBox([ui["image"], ui["upload"]]), ui["kind"],
                            w.HBox([ui["guidance"], ui["mapper_guidance"]]),
                            w.HBox([ui["scheduler"], ui["steps"]]),
                            w.HBox([ui["seed"], ui["num_samples"]]),
                            w.HBox([ui["button"], ui["status"]]), ui["note"]])
-        return w.VBox([controls, ui["out"]])
+        chosen = w.VBox([ui["preview"], ui["caption"]],
+                        layout=w.Layout(align_items="center", margin="0 0 0 12px"))
+        return _panel_class()([w.HBox([controls, chosen]), ui["out"]])
 
-    def _on_generate(self, ui, display, side_by_side) -> V2AOutput | None:
-        """What the button does: read the controls, generate, show; errors go to the status
-        line (a bad upload must not kill the widget)."""
+    def press(self, **settings) -> V2AOutput | None:
+        """Set the panel's controls (``image``, ``kind``, ``guidance``, ``mapper_guidance``,
+        ``scheduler``, ``steps``, ``seed``, ``num_samples``) and press *generate*, as a reader
+        would: the panel shows the result (a notebook saved with its widget state keeps it).
+        Returns the result, or ``None`` when the panel shows an error instead. A name the
+        panel has not, or a value outside a control's range, is a ConfigError, before anything
+        is set."""
+        if self._ui is None:
+            raise ConfigError("Explorer.press: build the panel first (Explorer.widget())")
+        ui = self._ui
+        for key, value in settings.items():
+            if key not in self.CONTROLS:
+                raise ConfigError(f"Explorer.press: no control {key!r}; the panel has "
+                                  f"{', '.join(self.CONTROLS)}")
+            _check_control(key, ui[key], value)
+        for key in self.CONTROLS:  # in panel order: a scheduler resets steps, steps then win
+            if key in settings:
+                ui[key].value = settings[key]
+        return self._on_generate()
+
+    def _show_preview(self) -> None:
+        """Show the chosen image beside the controls (an upload as soon as it arrives; one
+        that is no image is refused in the status line, naming the file)."""
+        ui = self._ui
+        if ui["status"].value.startswith(_ERROR_MARK):
+            ui["status"].value = ""  # another image: an earlier refusal no longer applies
+        if ui["image"].value != UPLOADED:
+            im, text = self.gallery[ui["image"].value], "the chosen gallery image"
+        elif ui["upload"].value:
+            try:
+                im = self.image_from_upload(ui["upload"].value)
+            except ValueError as e:
+                ui["preview"].value, ui["caption"].value = b"", ""
+                ui["status"].value = _error_html(e)
+                return
+            text = ui["upload"].value[-1].get("name") or "the uploaded image"
+        else:
+            ui["preview"].value = b""
+            ui["caption"].value = "<small>upload an image</small>"
+            return
+        ui["preview"].value = _preview_png(im)
+        ui["caption"].value = (f"<small>{escape(text)} ({im.width}×{im.height})</small>")
+
+    def _enable_for_kind(self) -> None:
+        """Controls that do not apply to the chosen mapper are disabled: the generative
+        mapper's guidance ("mapper w") means nothing to the regression mapper."""
+        ui = self._ui
+        ui["mapper_guidance"].disabled = ui["kind"].value != "diffusion"
+
+    def _on_generate(self) -> V2AOutput | None:
+        """What the button does: read the controls, generate, show. While it runs the button
+        is disabled and says so; an error (a bad upload, a refused setting) goes to the status
+        line in one line and clears the previous result, and the panel stays usable."""
+        ui = self._ui
+        button = ui["button"]
+        button.disabled, button.description, button.icon = True, "generating…", "hourglass-half"
         ui["status"].value = "generating…"
         try:
             if ui["image"].value == UPLOADED:
                 image = self.image_from_upload(ui["upload"].value)
-                title = ui["upload"].value[-1].get("name", "upload")
+                title = ui["upload"].value[-1].get("name") or "the uploaded image"
             else:
                 image, title = self.gallery[ui["image"].value], ui["image"].value
+            diffusion = ui["kind"].value == "diffusion"
             with warnings.catch_warnings():  # the note beside the image says it already
                 warnings.simplefilter("ignore", OutsideWorldWarning)
                 out = self.generate(image, kind=ui["kind"].value,
@@ -230,15 +308,20 @@ class Explorer:
                                     num_inference_steps=ui["steps"].value,
                                     scheduler=ui["scheduler"].value, seed=ui["seed"].value,
                                     num_samples=ui["num_samples"].value,
-                                    mapper_guidance_scale=ui["mapper_guidance"].value)
-        except ValueError as e:  # MediaError, ConfigError and bad settings are ValueErrors
-            ui["status"].value = f"<span style='color:#b00'>error: {e}</span>"
+                                    mapper_guidance_scale=(ui["mapper_guidance"].value
+                                                           if diffusion else None))
+        except Exception as e:  # a refusal, or anything else, must not kill the panel
+            ui["out"].outputs = ()  # the previous result is not this setting's
+            ui["status"].value = _error_html(e)
             return None
+        finally:
+            button.disabled, button.description, button.icon = False, "generate", "play"
         item = out[0]
-        ui["out"].clear_output(wait=True)
-        with ui["out"]:
-            display(side_by_side([item.image], [item.waveforms], [title],
-                                 sampling_rate=item.sampling_rate))
+        view = side_by_side([item.image], [item.waveforms], [title],
+                            sampling_rate=item.sampling_rate)
+        ui["out"].outputs = ({"output_type": "display_data", "metadata": {},
+                              "data": {"text/html": view.data,
+                                       "text/plain": f"{title}: {len(item.waveforms)} sound(s)"}},)
         spread = ""
         if len(item.waveforms) > 1:
             e = item.pred_clap_embed[:, 0]
@@ -247,3 +330,73 @@ class Explorer:
         ui["status"].value = (f"done: {len(item.waveforms)} sound(s) with the {ui['kind'].value} "
                               f"mapper, seed {ui['seed'].value}{spread}")
         return out
+
+
+# --- the panel's helpers ----------------------------------------------------------------------
+PREVIEW_PX = 128
+_ERROR_MARK = "<span style='color:#b00'>error: "
+
+
+def _pillow_reason(e: Exception) -> str:
+    """Pillow's complaint without the in-memory buffer it names (``<_io.BytesIO object at
+    0x…>`` says nothing to a reader): the first line, or the kind of error."""
+    if isinstance(e, UnidentifiedImageError):
+        return "no image format recognised"
+    text = re.sub(r"\s*<_io\.BytesIO object at 0x[0-9a-fA-F]+>", "", str(e)).strip()
+    return text.splitlines()[0] if text else type(e).__name__
+
+
+def _error_html(e: Exception) -> str:
+    """One line for the status: a kit refusal as it is, anything else with its type."""
+    text = str(e).strip().splitlines()[0] if str(e).strip() else ""
+    if not isinstance(e, ValueError):
+        text = f"{type(e).__name__}: {text}" if text else type(e).__name__
+    return f"{_ERROR_MARK}{escape(text)}</span>"
+
+
+def _preview_png(im: Image.Image) -> bytes:
+    """PNG bytes of ``im`` fitted to the preview box; small images (the pocket world's 64×64)
+    are enlarged by whole pixels, so they stay sharp."""
+    im = im.convert("RGB")
+    scale = PREVIEW_PX / max(im.size)
+    if scale >= 1:
+        k = max(1, int(scale))
+        im = im.resize((im.width * k, im.height * k), Image.NEAREST)
+    else:
+        im = im.resize((max(1, round(im.width * scale)), max(1, round(im.height * scale))),
+                       Image.LANCZOS)
+    buf = io.BytesIO()
+    im.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _check_control(key: str, control, value) -> None:
+    """Refuse a value the control cannot hold (a slider would silently clamp it)."""
+    options = getattr(control, "options", None)
+    if options is not None:
+        labels = [o[0] if isinstance(o, tuple) else o for o in options]
+        if value not in labels:
+            raise ConfigError(f"Explorer.press: {key}={value!r}; expected one of {labels}")
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"Explorer.press: {key}={value!r}; expected a number")
+    if isinstance(control.value, int) and not isinstance(control.value, bool) \
+            and int(value) != value:
+        raise ConfigError(f"Explorer.press: {key}={value!r}; expected a whole number")
+    if not control.min <= value <= control.max:
+        raise ConfigError(f"Explorer.press: {key}={value!r}; expected {control.min} to "
+                          f"{control.max}")
+
+
+@functools.cache
+def _panel_class():
+    """The panel's box: an ipywidgets VBox whose plain-text form (what a viewer without the
+    widget shows) says what it is rather than listing its children."""
+    import ipywidgets as w
+
+    class ExplorerPanel(w.VBox):
+        def __repr__(self):
+            return ("v2a-kit explorer panel: shown in JupyterLab once the notebook is trusted "
+                    "or run")
+
+    return ExplorerPanel

@@ -13,14 +13,16 @@ with the direction that is better (↑ / ↓) and the unit (:func:`label`).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["FIGURES_DIR", "figures_dir", "savefig", "save_numbers", "audio_player", "image_grid",
-           "mel_image", "plot_mel_grid", "plot_accuracy_bars", "umap_2d", "plot_by_attribute",
+__all__ = ["FIGURES_DIR", "figures_dir", "savefig", "save_numbers", "audio_player",
+           "video_player", "image_grid", "mel_image", "plot_mel_grid", "plot_accuracy_bars",
+           "umap_2d", "plot_by_attribute",
            "plot_pair_lines", "plot_history", "plot_waveform", "plot_mel", "side_by_side",
            "listen", "plot_knobs", "plot_systems", "plot_seen_unseen", "THEME", "LABELS", "label", "use_theme",
            "value_colours", "NAMED_COLOURS"]
@@ -141,17 +143,60 @@ def save_numbers(numbers: dict, name: str, fast: bool | None = None) -> Path:
     return path
 
 
+# --- players that play in any JupyterLab -------------------------------------------------------
+# JupyterLab sanitises the HTML of an untrusted notebook (one opened for the first time): it keeps
+# ``src`` on <audio> and <video> but strips it from <source>, the element IPython's Audio and
+# Video put their data in. The kit's players carry the embedded sound on the element itself, so
+# a committed notebook's players play before it is trusted or run (tests/test_browser.py).
+def _media_tag(tag: str, data: bytes, mimetype: str, **attrs) -> str:
+    import base64
+    from html import escape
+    extra = "".join(f' {k}="{escape(str(v))}"' for k, v in attrs.items() if v is not None)
+    src = f"data:{mimetype};base64,{base64.b64encode(data).decode('ascii')}"
+    return f'<{tag} controls preload="metadata"{extra} src="{src}"></{tag}>'
+
+
+@functools.cache
+def _audio_class():
+    from IPython.display import Audio
+
+    class Player(Audio):
+        """``IPython.display.Audio`` whose HTML carries the sound on the <audio> element."""
+
+        def _repr_html_(self):
+            return _media_tag("audio", self.data, self.mimetype)
+
+        def __repr__(self):  # the plain-text form, where HTML does not show
+            import io
+            import wave
+            with wave.open(io.BytesIO(self.data)) as w:
+                rate, frames = w.getframerate(), w.getnframes()
+            return f"<audio player: {frames / rate:.2f} s at {rate} Hz>"
+
+    return Player
+
+
 def audio_player(waveform, sampling_rate: int = 16000, normalize: bool = False):
-    """An inline player (``IPython.display.Audio``) for one waveform (samples,).
+    """An inline player (an ``IPython.display.Audio``) for one waveform (samples,), whose
+    sound plays in JupyterLab whether or not the notebook is trusted.
 
     ``normalize=False`` keeps loudness audible as loudness (IPython's default rescales every
     clip to full scale, which would hide the pocket world's size ↔ loudness mapping).
     """
-    from IPython.display import Audio
     w = np.asarray(waveform, dtype=np.float32).reshape(-1)
     if not normalize:
         w = np.clip(w, -1.0, 1.0)
-    return Audio(w, rate=sampling_rate, normalize=normalize)
+    return _audio_class()(w, rate=sampling_rate, normalize=normalize)
+
+
+def video_player(path, width: int | None = None):
+    """An inline player for an mp4 file, embedded in the notebook (``IPython.display.HTML``);
+    like :func:`audio_player` it plays whether or not the notebook is trusted."""
+    from IPython.display import HTML
+    path = Path(path)
+    if path.suffix.lower() != ".mp4":
+        raise ValueError(f"video_player: {path}: expected an .mp4 file")
+    return HTML(_media_tag("video", path.read_bytes(), "video/mp4", width=width))
 
 
 def _grid(n: int, ncols: int, width: float, height: float):
