@@ -104,3 +104,64 @@ def test_reused_mappers_from_before_calibration_are_calibrated(report):
     again = json.loads(cfg_file.read_text())
     assert again["extra"]["guidance_calibration"] == calibrated["extra"]["guidance_calibration"]
     assert mappers["generative"].config.guidance_scale == calibrated["config"]["guidance_scale"]
+
+
+def _stat(mean, std=0.0):
+    return {"mean": mean, "std": std, "per_seed": [mean]}
+
+
+def _synthetic(fd_gen=100.0, fd_reg=200.0, cs_gen=70.0, cs_reg=72.0, acc_gen=0.8, acc_reg=0.9):
+    """A science report with chosen values (every other metric None)."""
+    def system(**metrics):
+        return {m: _stat(metrics.get(m)) if metrics.get(m) is not None
+                else {"mean": None, "std": None, "per_seed": [None]} for m in METRICS}
+    split = {"generative": system(fd=fd_gen, cs=cs_gen, acc_all=acc_gen, emb_acc_all=0.85,
+                                  spread_ratio_median=0.9, spread_ratio_q1=0.6,
+                                  spread_ratio_q3=1.2, spread_ratio_mean=1.1),
+             "regression": system(fd=fd_reg, cs=cs_reg, acc_all=acc_reg, clap_spread=0.0),
+             "oracle": system(acc_all=0.95, acc_all5=0.93, level_within_3db=0.91,
+                              level_err_db=1.2, level_bias_db=-0.4, limited=0.0),
+             "ceiling": system(acc_all5=0.99), "real audio": system(spread_ratio_median=1.02),
+             "nearest neighbour": system(acc_all=0.0, cs=80.0)}
+    return {"splits": {"seen": split, "unseen": split},
+            "embedding_ceiling": {"seen": {"all": 0.96}, "unseen": {"all": 0.95}},
+            "settings": {"seeds": [0], "generative_guidance": [1.5]}, "targets": []}
+
+
+def test_verdicts_are_computed_from_the_report_and_follow_it():
+    from v2a_kit.pocket.science import science_verdicts
+    text = science_verdicts(_synthetic())
+    for figure in ("0.930", "0.960", "0.990", "0.850", "100.0 vs 200.0", "0.90", "1.02",
+                   "1.5", "91%", "80.0"):
+        assert figure in text, figure
+    assert "lower, by more than twice the seeds' spread" in text
+    assert "CS favours the regression mapper" in text and "favours the regression mapper too" \
+        in text
+    assert "zero *by construction*" in text and "UNSEEN pictures took no part" in text
+    # a report that says otherwise reads otherwise: no sentence is fixed
+    other = science_verdicts(_synthetic(fd_gen=250.0, cs_gen=75.0))
+    assert "FD is not lower" in other and "CS favours the generative mapper" in other
+    assert "favours the regression mapper instead" in other
+    near = science_verdicts(_synthetic(fd_gen=190.0))
+    assert "lower, but within twice" not in near      # no spread given: 10 apart is beyond 0
+    wobbly = _synthetic(fd_gen=190.0)
+    wobbly["splits"]["seen"]["generative"]["fd"] = _stat(190.0, 20.0)
+    assert "lower, but within twice the seeds' spread" in science_verdicts(wobbly)
+    # a metric the report lacks reads as a dash, not as a number
+    bare = _synthetic()
+    bare["splits"]["seen"]["oracle"]["acc_all5"] = {"mean": None, "std": None, "per_seed": []}
+    assert "— of sounds on SEEN" in science_verdicts(bare)
+
+
+def test_seen_unseen_figure_draws_both_splits_for_each_system():
+    from v2a_kit import viz
+    fig = viz.plot_seen_unseen(_synthetic(), metrics=("acc_all", "fd"),
+                               systems=["generative", "regression", "nearest neighbour"])
+    ax = fig.axes[0]
+    bars = [p for p in ax.patches if p.get_height() < 0.5]
+    assert len(bars) == 6                     # 3 systems × 2 splits
+    assert sorted(round(b.get_width(), 3) for b in bars) == [0.0, 0.0, 0.8, 0.8, 0.9, 0.9]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["generative", "regression",
+                                                           "nearest neighbour"]
+    assert {t.get_text() for t in fig.legends[0].get_texts()} == {"SEEN combinations",
+                                                                "UNSEEN combinations"}

@@ -666,11 +666,10 @@ def plot_seen_unseen(report: dict, metrics=("acc_all", "cs", "fd", "spread_ratio
     seen_once = dict(zip(labels_, handles))
     fig.legend([seen_once[k] for k in ("seen", "unseen") if k in seen_once],
                [f"{k.upper()} combinations" for k in ("seen", "unseen") if k in seen_once],
-               loc="lower center", ncol=2, frameon=False)
+               loc="outside lower center", ncol=2, frameon=False)
     nseeds = len(report.get("settings", {}).get("seeds", [])) or "?"
     fig.suptitle(title or f"SEEN vs UNSEEN combinations: mean ± std over {nseeds} mapper "
                           "seed(s), dots = seeds")
-    fig.subplots_adjust(bottom=0.22)
     return fig
 
 
