@@ -43,17 +43,23 @@ def test_build_writes_a_complete_folder(build_dir):
                                                       / gates["loudness"]["real_rms"], rel=1e-3)
     assert set(report["timings_s"]) >= {"clip_s", "clap_s", "audioldm_s", "evaluators_s",
                                         "calibration_s", "gates_s"}
-    # the calibration kept the candidate whose sounds were nearest their clips' level, sound by
-    # sound (the RMS ratio breaks ties), and the generator loads with it as its default
+    # the calibration kept the candidate with the most sounds right in what they are and in
+    # how loud (then the smaller level error, then the RMS ratio), and the generator loads with
+    # it as its default
     cal = report["generator"]
+    right = {float(k): v for k, v in cal["right"].items()}
     errors = {float(k): v for k, v in cal["level_error_db"].items()}
     ratios = {float(k): v for k, v in cal["rms_ratio"].items()}
-    assert set(errors) == set(ratios) == set(map(float, cal["level_bias_db"]))
+    assert set(right) == set(errors) == set(ratios) == set(map(float, cal["level_bias_db"]))
+    assert all(0 <= v <= 1 for v in right.values())
     # a median of sizes is never below the size of the median
     assert all(e >= abs(cal["level_bias_db"][str(k)]) - 2e-3 for k, e in errors.items())
-    assert cal["guidance_rescale"] == min(ratios, key=lambda phi: (errors[phi],
-                                                                   abs(np.log(ratios[phi]))))
+    assert cal["guidance_rescale"] == min(ratios, key=lambda phi: (
+        -right[phi], errors[phi], abs(np.log(ratios[phi]))))
     assert load_audioldm("pocket", weights=build_dir).guidance_rescale == cal["guidance_rescale"]
+    from v2a_kit.pocket.gates import calibrate_guidance_rescale
+    with pytest.raises(ConfigError, match="labels hold \\[3\\] values for 4 clips"):
+        calibrate_guidance_rescale(build_dir, np.zeros((4, 16000)), labels={"shape": [0] * 3})
     for f in ("clip/open_clip_model.safetensors", "clap/model.safetensors", "clap/tokenizer.json",
               "audioldm/unet/diffusion_pytorch_model.safetensors", "audioldm/vae/config.json",
               "evaluators/tagger/model.safetensors", "evaluators/audio_to_image/config.json"):

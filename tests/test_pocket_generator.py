@@ -83,7 +83,7 @@ def trained(mels):
     """A few steps of training with the tiny CLAP standing in for pocket-CLAP."""
     clap = build_tiny_clap_model()
     d = clap.config.projection_dim
-    vae = PowerPoolAutoencoder(latent_channels=2)      # what build_unet's UNet takes
+    vae = PowerPoolAutoencoder()                       # what build_unet's UNet takes
     latents = vae.encode(mels).latents
     cond = torch.nn.functional.normalize(torch.randn(len(mels), d), dim=-1)
     null = torch.nn.functional.normalize(torch.randn(d), dim=0)

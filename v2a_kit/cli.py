@@ -455,18 +455,22 @@ def _add_evaluate(sub) -> None:
                         "soxr_hq, soxr_vhq, soxr_lq, kaiser_best, kaiser_fast, polyphase, fft, "
                         "torchaudio, torchaudio_kaiser, linear (v2a_kit.media.RESAMPLERS). "
                         "Without it, such a file is refused")
-    p.add_argument("--clip-seconds", type=number(float, 0, above=True, what="seconds"), default=None, metavar="S",
+    p.add_argument("--clip-seconds", type=number(float, 0, above=True, what="seconds"),
+                   default=None, metavar="S",
                    help="cut every clip to S seconds (see --crop, --short, --pad-to)")
     p.add_argument("--crop", choices=("start", "center", "end"), default="start",
                    help="which part of each clip --clip-seconds keeps (default: start)")
     p.add_argument("--short", choices=("refuse", "pad", "repeat"), default="refuse",
                    help="a clip shorter than --clip-seconds: refuse it (default), pad it with "
                         "zeros or repeat it")
-    p.add_argument("--pad-to", type=number(float, 0, above=True, what="seconds"), default=None, metavar="S",
+    p.add_argument("--pad-to", type=number(float, 0, above=True, what="seconds"),
+                   default=None, metavar="S",
                    help="after cutting, zero-pad every clip to S seconds")
-    p.add_argument("--resamples", type=number(int, 1, what="bootstrap redraws"), default=1000,
+    p.add_argument("--resamples", type=number(int, 1, what="bootstrap redraws"),
+                   default=1000,
                    help="bootstrap redraws for the intervals (default: 1000)")
-    p.add_argument("--level", type=number(float, 0, 1, what="interval coverage"), default=0.95, help="interval coverage (default 0.95)")
+    p.add_argument("--level", type=number(float, 0, 1, what="interval coverage"),
+                   default=0.95, help="interval coverage (default 0.95)")
     p.add_argument("--seed", type=SEED, default=0,
                    help="the bootstrap's (and FAD∞'s draws') seed (default: 0)")
     p.add_argument("--json", type=Path, metavar="OUT", help="also write the report as JSON")

@@ -24,7 +24,8 @@ __all__ = ["FIGURES_DIR", "figures_dir", "savefig", "save_numbers", "audio_playe
            "video_player", "image_grid", "mel_image", "plot_mel_grid", "plot_accuracy_bars",
            "umap_2d", "plot_by_attribute",
            "plot_pair_lines", "plot_history", "plot_waveform", "plot_mel", "side_by_side",
-           "listen", "plot_knobs", "plot_systems", "plot_seen_unseen", "THEME", "LABELS", "label", "use_theme",
+           "listen", "plot_knobs", "plot_systems", "plot_seen_unseen",
+           "THEME", "LABELS", "label", "use_theme",
            "value_colours", "NAMED_COLOURS"]
 
 _CHECKOUT = Path(__file__).resolve().parent.parent

@@ -40,15 +40,16 @@ ONE_CHANNEL = dict(in_channels=1, out_channels=1)
 FIRST_V2_UNET = dict(**ONE_CHANNEL, down_block_types=("DownBlock2D",) * 2,
                      up_block_types=("UpBlock2D",) * 2, mid_block_type=None,
                      block_out_channels=(32, 64), resnet_time_scale_shift="default")
-# name -> overrides of UNET_CONFIG ("unet"), the latent's channels ("latent_channels", 2 unless
+# name -> overrides of UNET_CONFIG ("unet"), the latent's channels ("latent_channels", 1 unless
 # given) and the training ("steps", "min_snr_gamma"): each row changes one thing against the
 # row before it.
 GENERATOR_VARIANTS = {
     "first world-v2 UNet": dict(unet=FIRST_V2_UNET, latent_channels=1),
     "+ FiLM: the condition scales and shifts every block": dict(
         unet={**FIRST_V2_UNET, "resnet_time_scale_shift": "scale_shift"}, latent_channels=1),
-    "+ a third level and a self-attention mid block": dict(unet=ONE_CHANNEL, latent_channels=1),
-    "+ the gain in a latent channel of its own (shipped)": dict(unet={}),
+    "+ a third level and a self-attention mid block (shipped)": dict(unet={}),
+    "+ the gain in a latent channel of its own": dict(
+        unet=dict(in_channels=2, out_channels=2), latent_channels=2),
 }
 
 
@@ -139,10 +140,10 @@ def generator_ablation(weights=None, variants=None, n: int = 150, steps: int | N
                           clip_sample=False, set_alpha_to_one=False)
     for name in names:
         v = GENERATOR_VARIANTS[name]
-        vae, latents = codes[v.get("latent_channels", 2)]
+        vae, latents = codes[v.get("latent_channels", 1)]
         settings = {"unet": {k: list(x) if isinstance(x, tuple) else x
                              for k, x in v["unet"].items()},
-                    "latent_channels": v.get("latent_channels", 2),
+                    "latent_channels": v.get("latent_channels", 1),
                     "steps": v.get("steps", cfg.unet_steps), "batch_size": cfg.unet_batch,
                     "lr": cfg.unet_lr, "min_snr_gamma": v.get("min_snr_gamma")}
         unet = build_unet(len(null), seed=seed, **v["unet"])

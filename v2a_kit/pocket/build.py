@@ -12,8 +12,9 @@ Stages (each a real training run of the same classes the ``paper`` preset uses):
    (:mod:`v2a_kit.pocket.evaluators`), on world seed ``EVALUATOR_SEED + seed``;
 5. loudness calibration: pocket-AudioLDM's default ``guidance_rescale`` (Lin et al. 2023) is the
    candidate whose guided sounds, generated from training clips' CLAP audio embeddings, are
-   nearest their own clips' level sound by sound (the median error in dB; ``build.json``'s
-   ``generator``, with every candidate's error, bias and RMS ratio);
+   most often right sound by sound — all five audible attributes heard by the tagger and the
+   level within 3 dB of the clip's (``build.json``'s ``generator``, with every candidate's
+   share right, level error, bias and RMS ratio);
 6. the quality gates (:mod:`v2a_kit.pocket.gates`), measured on the written folder through the
    kit's loaders, so the figures are those of exactly what is shipped.
 
@@ -211,7 +212,7 @@ def _clap_conditions(clap, tok, feats: torch.Tensor) -> tuple[torch.Tensor, torc
     return cond, null
 
 
-def _standardised_latents(audio: np.ndarray, latent_channels: int = 2):
+def _standardised_latents(audio: np.ndarray, latent_channels: int = 1):
     """The power-pooled log-mel autoencoder fitted to ``audio``, and the audio's latents."""
     from .audio import log_mel
     from .generator import PowerPoolAutoencoder
@@ -345,7 +346,8 @@ def build(out_dir, seed: int = 0, fast: bool = False, progress: bool = True) -> 
         with _timed(timings, "calibration_s"):
             (tmp / "build.json").write_text(json.dumps(report, indent=2))
             report["generator"] = calibrate_guidance_rescale(
-                tmp, train.audio[:cfg.calibration_clips], cfg.rescale_grid)
+                tmp, train.audio[:cfg.calibration_clips], cfg.rescale_grid,
+                labels={a: y[:cfg.calibration_clips] for a, y in train.labels.items()})
         with _timed(timings, "gates_s"):
             (tmp / "build.json").write_text(json.dumps(report, indent=2))
             report["gates"] = measure_gates(tmp, held_out=held, num_generate=cfg.gate_generate)

@@ -40,6 +40,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..errors import ConfigError
 from ..generation import peak_warnings_off
 from .probes import PROBE_CLIPS, PROBE_OFFSET, fit_probes, read_probes
 from .synth import level_db
@@ -138,38 +139,54 @@ def _through_decoder(gen, audio: np.ndarray) -> np.ndarray:
 
 @peak_warnings_off()
 def calibrate_guidance_rescale(weights, audio: np.ndarray, grid=(0.0, 0.25, 0.5, 0.75), *,
-                               guidance_scale: float = 2.5, seed: int = 0) -> dict:
-    """The ``guidance_rescale`` of ``grid`` whose guided sounds are as loud as their clips, sound
-    by sound: generate from the pocket-CLAP audio embeddings of ``audio`` (real clips) with each
-    φ, at ``guidance_scale`` and the kit's default scheduler and steps, and keep the φ whose
-    median level error (:func:`v2a_kit.pocket.synth.level_db` of each generated sound against
-    its own clip's, in dB) is smallest; ties go to the φ whose mean RMS is nearer the clips'.
-    A mean over clips would let loud buzzes offset quiet plucks: the median of each sound's own
-    error is what a listener meets.
+                               labels: dict | None = None, guidance_scale: float = 2.5,
+                               seed: int = 0) -> dict:
+    """The ``guidance_rescale`` of ``grid`` whose guided sounds are right, sound by sound:
+    generate from the pocket-CLAP audio embeddings of ``audio`` (real clips) with each φ, at
+    ``guidance_scale`` and the kit's default scheduler and steps, and keep the φ with the most
+    sounds that are right both in what they are and in how loud — all five audible attributes
+    heard by the build's tagger as ``labels`` says (when given) and the level
+    (:func:`v2a_kit.pocket.synth.level_db`) within ± ``LEVEL_TOLERANCE_DB`` of its own clip's.
+    Ties go to the smaller median level error, then to the mean RMS nearer the clips'. A mean
+    over clips would let loud sounds offset quiet ones, and rescaling that helps the level can
+    cost what the sound says: each sound is judged on both.
 
     Returns:
-        ``{"guidance_rescale": φ, "guidance_scale": ..., "level_error_db": {φ: median |error|},
-        "level_bias_db": {φ: median signed error}, "rms_ratio": {φ: generated / real},
-        "num_clips": ...}``.
+        ``{"guidance_rescale": φ, "guidance_scale": ..., "right": {φ: share right on both}
+        (with ``labels``), "level_error_db": {φ: median |error|}, "level_bias_db": {φ: median
+        signed error}, "rms_ratio": {φ: generated / real}, "num_clips": ...}``.
     """
     from ..generation import generate
     from ..registry import load_audioldm, load_clap
-    from .synth import level_db
+    from .loading import load_tagger
+    from .probes import LEVEL_TOLERANCE_DB
+    if labels is not None and any(len(v) != len(audio) for v in labels.values()):
+        raise ConfigError(f"labels hold {[len(v) for v in labels.values()]} values for "
+                          f"{len(audio)} clips; expected one per clip")
     clap = load_clap("pocket", weights=weights, device="cpu")
     gen = load_audioldm("pocket", weights=weights, device="cpu")
+    tagger = None if labels is None else load_tagger(weights)
     cond = clap.encode_audio([(a, 16000) for a in audio], progress=False).embeds
     real, real_db = _rms(audio), level_db(audio)
-    ratios, errors, biases = {}, {}, {}
+    ratios, errors, biases, right = {}, {}, {}, {}
     for phi in grid:
         out = generate(gen, cond, guidance_scale=guidance_scale, guidance_rescale=phi,
                        num_inference_steps=GATE_STEPS,
                        generator=torch.Generator().manual_seed(seed), progress=False)
         diff = level_db(out.waveforms) - real_db
+        ok = np.abs(diff) <= LEVEL_TOLERANCE_DB
+        if tagger is not None:
+            heard = tagger.predict(out.waveforms)
+            for a, y in labels.items():
+                ok &= np.asarray(heard[a]) == np.asarray(y)
+            right[float(phi)] = round(float(ok.mean()), 4)
         ratios[float(phi)] = round(_rms(out.waveforms) / real, 4)
         errors[float(phi)] = round(float(np.median(np.abs(diff))), 3)
         biases[float(phi)] = round(float(np.median(diff)), 3)
-    best = min(ratios, key=lambda phi: (errors[phi], abs(np.log(ratios[phi]))))
+    best = min(ratios, key=lambda phi: (-right.get(phi, 0.0), errors[phi],
+                                        abs(np.log(ratios[phi]))))
     return {"guidance_rescale": best, "guidance_scale": guidance_scale,
+            **({"right": {str(k): v for k, v in right.items()}} if right else {}),
             "level_error_db": {str(k): v for k, v in errors.items()},
             "level_bias_db": {str(k): v for k, v in biases.items()},
             "rms_ratio": {str(k): v for k, v in ratios.items()}, "num_clips": len(audio)}

@@ -48,7 +48,10 @@ __all__ = ["PowerPoolAutoencoder", "GriffinLimVocoder", "EncoderOutput", "build_
 # first world-v2 build's UNet (32/64 channels, two levels, no mid block, the condition added as
 # a bias) in benchmarks/bench_generator.py (``GENERATOR_VARIANTS``).
 UNET_CONFIG = dict(
-    in_channels=2, out_channels=2,   # the gain-channel latent of PowerPoolAutoencoder
+    # the one-channel latent (the pooled log-mel): the gain channel of PowerPoolAutoencoder
+    # (latent_channels=2) scored lower (oracle all five 0.65 vs 0.83, level no closer; see
+    # GENERATOR_VARIANTS)
+    in_channels=1, out_channels=1,
     down_block_types=("DownBlock2D",) * 3, up_block_types=("UpBlock2D",) * 3,
     mid_block_type="UNetMidBlock2D", attention_head_dim=32,
     block_out_channels=(32, 64, 128), layers_per_block=1,
