@@ -1,13 +1,13 @@
 """How much a pocket build's quality gates move with the build seed: ``v2a-kit pocket build``
 for each seed (the shipped build is seed 0), then each gate's value per seed, its mean and
-range, and the build-level targets checked on every seed. Writes
-``benchmarks/results/build_spread.json``, from which the README states what a rebuild
-reproduces (bit for bit only on the same CPU, torch build and thread count; elsewhere within
-this spread).
+range, and the build-level targets checked on every seed. Writes ``build_spread.json`` into
+``benchmarks/results``: what a rebuild reproduces (bit for bit only on the same CPU, torch build
+and thread count; elsewhere within this spread). Not yet run on the shipped build.
 
     python benchmarks/bench_build_spread.py [--seeds 1 2] [--root ~/.cache/v2a-kit/builds]
 
-A build takes about 20 min on 2 CPU cores; builds already in ``--root`` are reused.
+A build takes about 33 min on 2 CPU cores (``build.json``'s ``timings_s``); builds already in
+``--root`` are reused.
 """
 
 from __future__ import annotations

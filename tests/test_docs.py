@@ -42,6 +42,13 @@ def test_readme_science_block_is_the_benchmarks_report():
     assert _block((ROOT / "README.md").read_text(), "science") == science_summary(report)
 
 
+def test_readme_science_verdicts_are_the_benchmarks_report():
+    from v2a_kit.pocket.science import science_verdicts
+    report = json.loads((ROOT / "figures" / "06_pocket_science.json").read_text())
+    assert _block((ROOT / "README.md").read_text(), "science-verdicts") == \
+        science_verdicts(report)
+
+
 def test_readme_protocol_block_is_the_sensitivity_labs_report():
     from v2a_kit.evaluation.sensitivity import claims_survival, protocol_summary, wobble
     report = json.loads((ROOT / "benchmarks" / "results" / "protocol.json").read_text())

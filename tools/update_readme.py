@@ -4,7 +4,8 @@
 
 - ``schedulers``: benchmarks/results/schedulers.json (benchmarks/bench_schedulers.py);
 - ``reproduction``: figures/06_reproduction.json (notebook 06);
-- ``science``: figures/06_pocket_science.json (benchmarks/bench_pocket_science.py);
+- ``science`` and ``science-verdicts``: figures/06_pocket_science.json
+  (benchmarks/bench_pocket_science.py);
 - ``protocol``: benchmarks/results/protocol.json (benchmarks/bench_protocol.py, the sensitivity
   lab);
 - ``pocket-build``: the shipped build's ``build.json`` and ``mappers/mappers.json`` (what
@@ -27,7 +28,7 @@ from v2a_kit.atomic import atomic_write
 from v2a_kit.evaluation.sensitivity import protocol_summary
 from v2a_kit.pocket.reproduce import reproduction_table
 from v2a_kit.pocket.schedulers import scheduler_table
-from v2a_kit.pocket.science import science_summary
+from v2a_kit.pocket.science import science_summary, science_verdicts
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -184,10 +185,26 @@ def pocket_build_text(weights: Path = WEIGHTS) -> str:
             f"{g['tagger_real']['all']:.3f}, in real audio through pocket-AudioLDM's own "
             f"decoding (the representation ceiling) {g['ceiling']['all']:.3f}, in sound "
             f"generated from the true CLAP audio embedding {g['generated_from_audio']['all']:.3f} "
-            f"(size {g['generated_from_audio']['size']:.2f}, contour "
-            f"{g['generated_from_audio']['contour']:.2f}); guided loudness "
-            f"{g['loudness']['ratio']:.2f} × real at {g['settings']['num_inference_steps']} steps "
-            f"(calibrated guidance rescale {build['generator']['guidance_rescale']}).")
+            f"(size {g['generated_from_audio']['size']:.2f}, count "
+            f"{g['generated_from_audio']['count']:.2f}, contour "
+            f"{g['generated_from_audio']['contour']:.2f}), which a probe reads from those "
+            f"embeddings in {g['embedding_ceiling']['all']:.3f} (the embedding ceiling); "
+            f"sound by sound {g['loudness']['level_within_3db']:.0%} of those sounds within "
+            f"± 3 dB of their clip's level (median error "
+            f"{g['loudness']['level_median_abs_db']:.1f} dB) at "
+            f"{g['settings']['num_inference_steps']} steps, calibrated guidance rescale "
+            f"{build['generator']['guidance_rescale']}, guided RMS "
+            f"{g['loudness']['ratio']:.2f} × real. " + _build_machine(build.get("machine")))
+
+
+def _build_machine(m: dict | None) -> str:
+    """Where a build ran (build.json's ``machine``): a rebuild reproduces it bit for bit only on
+    the same CPU, torch build and thread count."""
+    if not m:
+        return "The build did not record its machine."
+    return (f"Built on {m['cores']} cores of {m['cpu']} with torch {m['torch']} "
+            f"({m['torch_threads']} threads); a rebuild is bit for bit the same only on the same "
+            "CPU, torch build and thread count.")
 
 
 def _from_json(path: Path, render):
@@ -198,6 +215,8 @@ BLOCKS = {  # block name -> what renders its text
     "schedulers": _from_json(ROOT / "benchmarks" / "results" / "schedulers.json", scheduler_table),
     "reproduction": _from_json(ROOT / "figures" / "06_reproduction.json", reproduction_table),
     "science": _from_json(ROOT / "figures" / "06_pocket_science.json", science_summary),
+    "science-verdicts": _from_json(ROOT / "figures" / "06_pocket_science.json",
+                                   science_verdicts),
     "protocol": _from_json(ROOT / "benchmarks" / "results" / "protocol.json", protocol_summary),
     "pocket-build": pocket_build_text,
     "notebooks": notebook_table,

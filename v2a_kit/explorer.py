@@ -213,10 +213,11 @@ class Explorer:
             if not change["new"]:
                 return
             if ui["image"].value == UPLOADED:
-                self._show_preview()  # `image` does not change: show the new file here
+                # `image` does not change: show and judge the new file here
+                self._show_preview()
+                show_note()
             else:
                 ui["image"].value = UPLOADED
-                show_note()  # a second upload while one is chosen: judge the new image
 
         ui["scheduler"].observe(on_scheduler, names="value")
         ui["upload"].observe(on_upload, names="value")

@@ -12,7 +12,7 @@ audio→image evaluator against the image's pocket-CLIP embedding, × 100), FD o
 against the clips' real audio (beside real audio's and the ceiling's, from other real sounds
 of the same images), the level error sound by sound, the share the peak limiter touched, and
 the training time. ``benchmarks/bench_generator.py`` runs it and writes
-``benchmarks/results/generator_ablation.json``; the README renders the table.
+``generator_ablation.json`` into ``benchmarks/results``; :func:`ablation_table` renders it.
 """
 
 from __future__ import annotations
