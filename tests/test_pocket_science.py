@@ -3,6 +3,7 @@ on a small run of the shipped build: the structure, the targets' bookkeeping and
 figures themselves come from ``benchmarks/bench_pocket_science.py`` (into figures/).
 """
 
+import copy
 import json
 
 import pytest
@@ -121,9 +122,10 @@ def _synthetic(fd_gen=100.0, fd_reg=200.0, cs_gen=70.0, cs_reg=72.0, acc_gen=0.8
              "regression": system(fd=fd_reg, cs=cs_reg, acc_all=acc_reg, clap_spread=0.0),
              "oracle": system(acc_all=0.95, acc_all5=0.93, level_within_3db=0.91,
                               level_err_db=1.2, level_bias_db=-0.4, limited=0.0),
-             "ceiling": system(acc_all5=0.99), "real audio": system(spread_ratio_median=1.02),
+             "ceiling": system(acc_all5=0.99),
+             "real audio": system(spread_ratio_median=1.02, spread_ratio_mean=2.5),
              "nearest neighbour": system(acc_all=0.0, cs=80.0)}
-    return {"splits": {"seen": split, "unseen": split},
+    return {"splits": {"seen": split, "unseen": copy.deepcopy(split)},
             "embedding_ceiling": {"seen": {"all": 0.96}, "unseen": {"all": 0.95}},
             "settings": {"seeds": [0], "generative_guidance": [1.5]}, "targets": []}
 
@@ -138,6 +140,10 @@ def test_verdicts_are_computed_from_the_report_and_follow_it():
     assert "CS favours the regression mapper" in text and "favours the regression mapper too" \
         in text
     assert "zero *by construction*" in text and "UNSEEN pictures took no part" in text
+    assert "On SEEN and UNSEEN a *mean* of per-picture ratios is far above 1" in text
+    calm = _synthetic()
+    calm["splits"]["seen"]["real audio"]["spread_ratio_mean"] = _stat(1.1)
+    assert "On UNSEEN a *mean*" in science_verdicts(calm)   # only where it is so
     # a report that says otherwise reads otherwise: no sentence is fixed
     other = science_verdicts(_synthetic(fd_gen=250.0, cs_gen=75.0))
     assert "FD is not lower" in other and "CS favours the generative mapper" in other
