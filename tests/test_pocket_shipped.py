@@ -3,8 +3,9 @@
 The figures in ``v2a_kit/pocket/weights/build.json`` were measured by the build itself on 1,000
 pairs of world seed 1000. Here they are measured again on a world seed nothing was trained on or
 judged with before (4321), on fewer clips, and must agree within the stated tolerances — which
-are sampling noise, not slack: ±0.03 for zero-shot accuracy on 400 pairs, ±0.12 for the tagger
-on 48 generated clips (≈ 2.5 binomial standard errors at p = 0.8).
+are sampling noise, not slack: ±0.03 for zero-shot accuracy on 400 pairs; for the tagger on
+generated clips (48 here, the build's 150) three standard errors of the difference of the two
+accuracies, which both carry sampling error (±0.17 at 0.87 on all five, ±0.06 at 0.99).
 """
 
 import json
@@ -18,7 +19,7 @@ from v2a_kit.pocket.gates import measure_gates
 from v2a_kit.pocket.loading import load_audio_to_image, load_tagger, pocket_dir
 from v2a_kit.pocket.world import ATTRIBUTES, AUDIBLE, WORLD_VERSION
 
-ZERO_SHOT_TOL, GENERATED_TOL = 0.03, 0.12
+ZERO_SHOT_TOL = 0.03
 CHANCE = {a: 1 / len(v) for a, v in AUDIBLE.items()}
 
 
@@ -76,14 +77,24 @@ def test_shipped_gates(shipped):
     assert g["audio_to_image"]["paired_cosine"] > g["audio_to_image"]["unpaired_cosine"] + 0.2
 
 
+def _agree(a: float, n_a: int, b: float, n_b: int) -> float:
+    """Three standard errors of the difference of two accuracies measured on n_a and n_b
+    independent clips (pooled, with one success and one failure added so that 1.0 vs 1.0 is
+    not a zero-width check)."""
+    p = (a * n_a + b * n_b + 1) / (n_a + n_b + 2)
+    return 3 * float(np.sqrt(p * (1 - p) * (1 / n_a + 1 / n_b)))
+
+
 def test_gates_hold_on_a_fresh_seed(shipped, remeasured):
     g = shipped["gates"]
+    n_build, n_here = g["settings"]["num_generate"], remeasured["settings"]["num_generate"]
     for a in (*AUDIBLE, "all"):
         for key in ("clip_zero_shot", "clap_zero_shot", "tagger_real"):
             if a in g[key]:                    # pocket-CLIP is not judged on the contour
                 assert abs(remeasured[key][a] - g[key][a]) <= ZERO_SHOT_TOL, (key, a)
         for key in ("generated_from_audio", "generated_from_text"):
-            assert abs(remeasured[key][a] - g[key][a]) <= GENERATED_TOL, (key, a)
+            gap = abs(remeasured[key][a] - g[key][a])
+            assert gap <= _agree(g[key][a], n_build, remeasured[key][a], n_here), (key, a, gap)
 
 
 def test_generation_follows_its_condition(remeasured):
