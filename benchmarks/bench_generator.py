@@ -7,7 +7,8 @@ measured while designing, outside the kit.
     python benchmarks/bench_generator.py [--weights DIR] [--n 150] [--variants NAME ...]
 
 Cost on 2 CPU cores: one UNet training per variant (the build's generator stage, about
-18 minutes each for the shipped UNet) plus the oracle's sounds; ``settings.total_seconds`` in the JSON.
+18 minutes each for the shipped UNet) plus the oracle's sounds; ``settings.total_seconds`` in
+the JSON.
 """
 
 from __future__ import annotations
