@@ -172,7 +172,10 @@ def test_an_explicit_cpu_build_does_not_fall_back(venv, indexes, capsys, install
 def test_make_setup_fails_in_one_line_when_no_wheel_source_answers(tmp_path, indexes):
     """The Makefile's own step: a fresh venv, neither index answering. Its output is the step
     lines, our one line, and make's own note of the failed target."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
+    # not the pip settings of this machine, and not the make that runs the tests (`make test`
+    # exports MAKEFLAGS and MAKELEVEL: the inner make would report as make[1])
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")
+           and k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES")}
     env.update(PIP_CONFIG_FILE=os.devnull, PIP_INDEX_URL=indexes["dead"], PIP_NO_CACHE_DIR="1")
     venv = tmp_path / "venv"
     out = subprocess.run(["make", "-s", "setup", f"VENV={venv}",
