@@ -147,13 +147,15 @@ def generator_ablation(weights=None, variants=None, n: int = 150, steps: int | N
                     "steps": v.get("steps", cfg.unet_steps), "batch_size": cfg.unet_batch,
                     "lr": cfg.unet_lr, "min_snr_gamma": v.get("min_snr_gamma")}
         unet = build_unet(len(null), seed=seed, **v["unet"])
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         ema, _ = train_generator(unet, sched, latents.latents, cond, null,
                                  steps=settings["steps"], batch_size=cfg.unet_batch,
                                  lr=cfg.unet_lr, cond_dropout=cfg.cond_dropout,
                                  min_snr_gamma=settings["min_snr_gamma"], seed=seed,
                                  progress=progress)
+        # wall time, and CPU time of all threads (steadier when the machine is shared)
         row = {"settings": settings, "train_s": round(time.perf_counter() - start, 1),
+               "train_cpu_s": round(time.process_time() - cpu_start, 1),
                "parameters": int(sum(p.numel() for p in unet.parameters()))}
         for which, weights_ in (("ema", ema), ("raw", unet)):
             parts = dict(unet=copy.deepcopy(weights_), vae=vae, vocoder=shipped.vocoder,
