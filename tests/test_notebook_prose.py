@@ -1,15 +1,11 @@
-"""Every figure a notebook's prose states is shown by one of its outputs.
+"""Every statement a notebook's prose makes is checked where it stands (``tests/_prose.py``).
 
 A markdown cell may not type a measured number: the notebooks print their figures (or say them
-with ``v2a_kit.viz.say``), so the prose follows whatever the weights produce. This test re-reads
-each *executed* notebook and fails if a markdown cell states a figure — a number with a decimal
-point, a percentage, a count with thousands separators, a number with a unit (``s``, ``M``,
-``MB``, ``dB``, ``Hz``, ...) or a multiplier (``3×``) — that no output of the same notebook
-shows (to the prose's precision, in the prose's unit or without it).
-
-Not figures: inline code and fenced code (settings the reader types, e.g. ``guidance_scale=2.5``),
-HTML comments (``<!-- claim: ... -->`` markers), the References section (years, arXiv ids),
-exercise ids (``03.2``) and the citations in ``ALLOWED`` below, each with its reason.
+with ``v2a_kit.viz.say``), so the prose follows whatever the weights produce. Each number-like
+token of a markdown cell — decimals, percentages, integers that are amounts, numbers with units,
+multiplicative factors, worded amounts of time — must be shown by the code cells of its own
+section (outputs, or a setting typed in their code), or be a constant on ``_prose.ALLOWED``
+with its reason (and, where the kit can compute it, a check that it still holds).
 
 Which notebooks: ``$V2A_PROSE_NOTEBOOKS`` (a folder, or notebook paths joined by the path
 separator, e.g. scratch copies executed in FAST mode), else ``notebooks/`` of this checkout.
@@ -24,110 +20,9 @@ from pathlib import Path
 
 import pytest
 
+from _prose import ALLOWED, _strip, check_notebook, executed, statements
+
 ROOT = Path(__file__).resolve().parent.parent
-
-# figures that are citations, not measurements of the notebook: notebook stem prefix -> texts
-ALLOWED = {
-    "01": {"400 M": "the published size of CLIP's training set (Radford et al. 2021)"},
-}
-
-_UNITS = {"ms": 1e-3, "s": 1, "sec": 1, "second": 1, "seconds": 1, "min": 60, "minute": 60,
-          "minutes": 60, "k": 1e3, "M": 1e6, "KB": 1e3, "MB": 1e6, "GB": 1e9, "KiB": 2 ** 10,
-          "MiB": 2 ** 20, "GiB": 2 ** 30, "dB": 1, "Hz": 1, "kHz": 1e3, "px": 1}
-_NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
-_FIGURE = re.compile(
-    rf"(?<![\w.])(?P<num>{_NUM})(?:"
-    rf"(?P<pct>\s?%)"
-    rf"|(?P<mult>\s?×)"
-    rf"|[\s-]?(?P<unit>{'|'.join(sorted(_UNITS, key=len, reverse=True))})(?![\w])"
-    rf")?")
-_OUTPUT_NUM = re.compile(r"(?<![\w.])-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:[eE][-+]?\d+)?")
-
-
-def _prose(markdown: str) -> str:
-    """The cell's prose: without code, comments, HTML tags, references and exercise ids."""
-    text = re.sub(r"```.*?```", " ", markdown, flags=re.S)
-    text = re.sub(r"`[^`]*`", " ", text)
-    text = re.sub(r"<!--.*?-->", " ", text, flags=re.S)
-    text = re.sub(r"<[^>]+>", " ", text)
-    text = re.sub(r"(?ims)^#+\s*references\b.*?(?=^#|\Z)", " ", text)
-    text = re.sub(r"\b(?:arXiv\s*)?\d{4}\.\d{4,5}\b", " ", text)          # arXiv ids
-    text = re.sub(r"\b(?:Exercises?|Solution)\s+\d{2}\.\d{1,2}\b", " ", text)  # exercise ids
-    return text
-
-
-def figures(markdown: str) -> list[dict]:
-    """The figures a markdown cell states: ``{"text", "value", "decimals", "scales"}``."""
-    found = []
-    for m in _FIGURE.finditer(_prose(markdown)):
-        num, unit = m["num"], m["unit"]
-        decimals = len(num.split(".")[1]) if "." in num else 0
-        if not (decimals or m["pct"] or m["mult"] or unit or "," in num):
-            continue  # a bare integer: a count or an index, not a measured figure
-        scales = [1.0]
-        if unit:
-            scales.append(_UNITS[unit])
-        if m["pct"]:
-            scales.append(0.01)
-        found.append({"text": m.group(0).strip(), "value": float(num.replace(",", "")),
-                      "decimals": decimals, "scales": scales})
-    return found
-
-
-def _output_text(cell: dict) -> str:
-    parts = []
-    for out in cell.get("outputs", []):
-        if "text" in out:
-            parts.append("".join(out["text"]))
-        for kind in ("text/plain", "text/markdown", "text/html", "text/latex"):
-            data = out.get("data", {}).get(kind)
-            if data is not None:
-                parts.append(re.sub(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=]+", " ",
-                                    "".join(data)))
-        if out.get("output_type") == "error":
-            parts.append(" ".join(out.get("traceback", [])))
-    return "\n".join(parts)
-
-
-def output_numbers(nb: dict) -> list[float]:
-    text = "\n".join(_output_text(c) for c in nb["cells"] if c["cell_type"] == "code")
-    nums = []
-    for m in _OUTPUT_NUM.finditer(text):
-        try:
-            nums.append(float(m.group(0).replace(",", "")))
-        except ValueError:
-            pass
-    return nums
-
-
-def is_shown(fig: dict, numbers: list[float]) -> bool:
-    """True when an output number, in the figure's unit or none, rounds to the figure."""
-    target, d = fig["value"], fig["decimals"]
-    tol = 0.5 * 10 ** -d + 1e-9
-    return any(abs(abs(u) / s - target) <= tol for u in numbers for s in fig["scales"])
-
-
-def check_notebook(nb: dict, stem: str) -> tuple[int, list[str]]:
-    """(number of figures checked, problems) for one executed notebook."""
-    number = re.search(r"(?:^|_)(\d{2})_", stem)           # "01_…", or a scratch "run_01_…"
-    allowed = ALLOWED.get(number.group(1) if number else "", {})
-    numbers = output_numbers(nb)
-    checked, problems = 0, []
-    for i, cell in enumerate(nb["cells"]):
-        if cell["cell_type"] != "markdown":
-            continue
-        for fig in figures("".join(cell["source"])):
-            if fig["text"] in allowed:
-                continue
-            checked += 1
-            if not is_shown(fig, numbers):
-                problems.append(f"{stem} cell {i}: {fig['text']!r} is stated in markdown but "
-                                "no output shows it (compute it and say it: viz.say)")
-    return checked, problems
-
-
-def _executed(nb: dict) -> bool:
-    return any(c.get("outputs") for c in nb["cells"] if c["cell_type"] == "code")
 
 
 def _notebooks() -> list[Path]:
@@ -142,37 +37,52 @@ def _notebooks() -> list[Path]:
 
 
 NOTEBOOKS = _notebooks()
-_COUNTS: dict[str, int] = {}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_prose_figures_are_shown(path):
+def test_prose_statements_are_shown_where_they_stand(path):
     nb = json.loads(path.read_text())
-    if not _executed(nb):
+    if not executed(nb):
         pytest.skip(f"{path.name} has no outputs (execute it first)")
     checked, problems = check_notebook(nb, path.stem)
-    _COUNTS[path.stem] = checked
-    print(f"{path.stem}: {checked} figure(s) in markdown checked against the outputs")
+    print(f"{path.stem}: {checked} statement(s) in markdown checked against their sections")
     assert not problems, "\n".join(problems)
 
 
 def test_prose_report_counts(capsys):
-    """Report how many stated figures were checked (after the per-notebook tests)."""
+    """Report how many statements were checked per notebook."""
     total = {}
     for path in NOTEBOOKS:
         nb = json.loads(path.read_text())
-        if _executed(nb):
+        if executed(nb):
             total[path.stem] = check_notebook(nb, path.stem)[0]
     with capsys.disabled():
-        print(f"\nprose figures checked: {sum(total.values())} in {len(total)} notebook(s) "
+        print(f"\nprose statements checked: {sum(total.values())} in {len(total)} notebook(s) "
               f"{total}")
     assert NOTEBOOKS, "no notebooks found to check"
 
 
+@pytest.mark.parametrize("nb_id,phrase", [(k, p) for k, v in ALLOWED.items() for p in v])
+def test_each_allowed_constant_has_a_reason_stands_in_its_notebook_and_holds(nb_id, phrase):
+    reason, value = ALLOWED[nb_id][phrase]
+    assert len(reason) > 20, f"{phrase!r}: say why it is a constant"
+    if nb_id != "*":
+        (path,) = (ROOT / "notebooks").glob(f"{nb_id}_*.ipynb")
+        prose = " ".join(" ".join(_strip("".join(c["source"])).split())
+                         for c in json.loads(path.read_text())["cells"]
+                         if c["cell_type"] == "markdown")
+        assert phrase in prose, f"{path.name} no longer says {phrase!r}: drop it from ALLOWED"
+    if value is not None:
+        values = value()
+        for v in values if isinstance(values, tuple) else (values,):
+            assert re.search(rf"(?<!\d){v}(?!\d)", phrase), \
+                f"{phrase!r} no longer states the kit's value {v}"
+
+
 # --- the checker itself ----------------------------------------------------------------------
-def _nb(markdown: str, output: str) -> dict:
+def _nb(markdown: str, output: str, source: str = "") -> dict:
     return {"cells": [{"cell_type": "markdown", "source": [markdown]},
-                      {"cell_type": "code", "source": [""],
+                      {"cell_type": "code", "source": [source],
                        "outputs": [{"output_type": "stream", "name": "stdout",
                                     "text": [output]}]}]}
 
@@ -180,32 +90,63 @@ def _nb(markdown: str, output: str) -> dict:
 @pytest.mark.parametrize("markdown", [
     "The UNet has 0.6 M parameters.", "It takes 3 minutes.", "accuracy falls to 83 %.",
     "a pool of 2,048 pairs", "about 4× faster", "CS 8.925 for real audio", "a 12 dB step",
-    "at 16 kHz"])
-def test_a_figure_no_output_shows_is_caught(markdown):
-    checked, problems = check_notebook(_nb(markdown, "nothing relevant: 7"), "99_test")
-    assert checked == 1 and len(problems) == 1, (markdown, problems)
+    "at 16 kHz", "validation uses 25 DDIM steps", "trained for 47 epochs",
+    "it runs in about half a minute", "every cell runs in seconds", "twice as fast",
+    "an order of magnitude slower", "about 2x the cost", "on 300 held-out pairs",
+    "the sounds of 64 images"])
+def test_a_statement_no_output_shows_is_caught(markdown):
+    checked, problems = check_notebook(_nb(markdown, "nothing relevant: 777"), "99_test")
+    assert checked == 1 and len(problems) == 1, (markdown, checked, problems)
 
 
-@pytest.mark.parametrize("markdown,output", [
-    ("a 0.51 M-parameter UNet", "UNet: 510,912 parameters"),
-    ("recall 0.99", "pair cosine 0.9903"),
-    ("takes 65 s", "best epoch 48 of 60, 65 s"),
-    ("83.3 % right", "accuracy 0.833"),
-    ("at 16 kHz", "(4, 16000) 16000"),
-    ("a 2.1× speed-up", "speed-up 2.13"),
+@pytest.mark.parametrize("markdown,output,source", [
+    ("a 0.51 M-parameter UNet", "UNet: 510,912 parameters", ""),
+    ("recall 0.99", "pair cosine 0.9903", ""),
+    ("takes 65 s", "best epoch 48 of 60, 65 s", ""),
+    ("83.3 % right", "accuracy 0.833", ""),
+    ("at 16 kHz", "(4, 16000) 16000", ""),
+    ("a 2.1× speed-up", "speed-up 2.13", ""),
+    ("validation uses 10 DDIM steps", "{'num_inference_steps': 10}", ""),
+    ("it runs in about half a minute", "[run: 31.4 s]", ""),
+    ("every cell runs in seconds", "[embed: 1.2 s]", ""),
+    ("trained for 30 epochs", "", "fit(mapper, epochs=30)"),
 ])
-def test_a_figure_an_output_shows_passes(markdown, output):
-    checked, problems = check_notebook(_nb(markdown, output), "99_test")
+def test_a_statement_its_section_shows_passes(markdown, output, source):
+    checked, problems = check_notebook(_nb(markdown, output, source), "99_test")
     assert checked == 1 and not problems, problems
+
+
+def test_a_number_in_another_section_is_no_support():
+    """The old check counted a number anywhere in the notebook's outputs; a statement is now
+    read against its own section only."""
+    nb = {"cells": [
+        {"cell_type": "markdown", "source": ["## 1. First\nThe mapper trained 47 epochs."]},
+        {"cell_type": "code", "source": [""], "outputs": [
+            {"output_type": "stream", "name": "stdout", "text": ["best epoch 12 of 39"]}]},
+        {"cell_type": "markdown", "source": ["## 2. Second"]},
+        {"cell_type": "code", "source": [""], "outputs": [
+            {"output_type": "stream", "name": "stdout", "text": ["47"]}]}]}
+    checked, problems = check_notebook(nb, "99_test")
+    assert checked == 1 and len(problems) == 1 and "'47 epochs'" in problems[0]
+    nb["cells"][1]["outputs"][0]["text"] = ["best epoch 12 of 47"]
+    assert check_notebook(nb, "99_test") == (1, [])
 
 
 @pytest.mark.parametrize("markdown", [
     "Exercise 03.2 asks for `guidance_scale=2.5`.", "**Exercise 03.2.** Solution 03.2",
-    "see arXiv 2308.09300",
-    "## 2. Section two has 3 sounds", "<!-- claim: 0.99 -->", "```python\nx = 0.5\n```",
-    "## References\nSmith, 2021, vol. 3.5"])
-def test_structure_and_code_are_not_figures(markdown):
+    "see arXiv 2308.09300", "## 2. Section two", "<!-- claim: 0.99 -->",
+    "```python\nx = 0.5\n```", "## References\nSmith, 2021, vol. 3.5",
+    "notebooks 02–04 build the mapper", "section 7 separates them", "world seed 4000",
+    "1. first item\n2. second item", "the loss $\\lVert y \\rVert^2$", "AudioLDM 2 and CLIP",
+    "one image", "(01: the models, 02: the gap)"])
+def test_structure_and_code_are_not_statements(markdown):
     assert check_notebook(_nb(markdown, ""), "99_test") == (0, [])
+
+
+def test_statements_are_what_a_reader_reads_as_amounts():
+    texts = [s["text"] for s in statements("We draw 8 samples at 2.5 guidance, 3× faster, "
+                                           "in a few seconds, for section 3.")]
+    assert texts == ["8 samples", "2.5", "3×", "a few seconds"], texts
 
 
 # --- the helpers the notebooks say their figures with ----------------------------------------
