@@ -32,6 +32,7 @@ import re
 import sys
 from pathlib import Path
 
+
 # statements that are constants, not measurements of the notebook. notebook id ("*": every
 # notebook) -> a phrase of the cell's prose holding the statement -> (reason, value): ``value`` is
 # a function computing the constant from the kit (the test checks the phrase still states it),

@@ -19,7 +19,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from _prose import ALLOWED, _strip, check_notebook, executed, statements
 
 ROOT = Path(__file__).resolve().parent.parent
