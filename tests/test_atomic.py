@@ -1,7 +1,9 @@
 """v2a_kit.atomic: all-or-nothing files and folders."""
 
 import os
+import re
 import socket
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -111,3 +113,24 @@ def test_remove_stale_temps_clears_dead_writers_files_and_folders(tmp_path):
     live.write_text("x")
     remove_stale_temps(tmp_path)
     assert _names(tmp_path) == [live.name]
+
+
+def test_recorded_path_names_no_machine_folder(tmp_path):
+    """A record the kit commits holds a checkout-relative path, or only a folder's last part."""
+    from v2a_kit.atomic import recorded_path
+    root = Path(__file__).resolve().parent.parent
+    assert recorded_path(root / "v2a_kit" / "pocket" / "weights") == "v2a_kit/pocket/weights"
+    assert recorded_path(tmp_path / "cache") == "…/cache"
+    assert str(tmp_path) not in recorded_path(tmp_path / "cache")
+
+
+def test_committed_records_hold_no_absolute_path():
+    import subprocess
+    root = Path(__file__).resolve().parent.parent
+    if not (root / ".git").exists():
+        pytest.skip("not a git checkout")
+    files = subprocess.run(["git", "ls-files", "*.json"], cwd=root, capture_output=True,
+                           text=True, check=True).stdout.split()
+    leaks = [f for f in files if re.search(r'"(?:/home|/work|/tmp|/Users|[A-Z]:\\\\)[^"]*"',
+                                           (root / f).read_text(errors="replace"))]
+    assert not leaks, f"absolute paths of a machine in {leaks}"

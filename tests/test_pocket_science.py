@@ -24,10 +24,14 @@ SYSTEMS = {"real audio", "regression", "generative", "ridge", "nearest neighbour
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory):
+def science_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("science")
+
+
+@pytest.fixture(scope="module")
+def report(science_root):
     # seed 1 trains its own (FAST) mappers into mapper_root: two seeds give a spread
-    root = tmp_path_factory.mktemp("science")
-    return measure_science(**{**FAST_SCIENCE, "seeds": (0, 1)}, mapper_root=root,
+    return measure_science(**{**FAST_SCIENCE, "seeds": (0, 1)}, mapper_root=science_root,
                            fast_mappers=True)
 
 
@@ -87,13 +91,15 @@ def test_table_and_bad_input(report):
         measure_science(seeds=(0, 0))
 
 
-def test_reused_mappers_from_before_calibration_are_calibrated(report):
+def test_reused_mappers_from_before_calibration_are_calibrated(report, science_root):
     """A seed folder trained before the prior's guidance was calibrated (no calibration in its
     config) is calibrated when the benchmark reuses it, not sampled unguided."""
     from pathlib import Path
 
     from v2a_kit.pocket.science import _mappers_for
-    cfg_file = Path(report["settings"]["mapper_root"]) / "seed1" / "diffusion" / "config.json"
+    # the report records the folder without the machine's path ("…/science0")
+    assert report["settings"]["mapper_root"] == f"…/{science_root.name}"
+    cfg_file = Path(science_root) / "seed1" / "diffusion" / "config.json"
     calibrated = json.loads(cfg_file.read_text())
     old = {**calibrated, "config": {**calibrated["config"], "guidance_scale": 1.0},
            "extra": {k: v for k, v in calibrated["extra"].items()

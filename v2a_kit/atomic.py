@@ -32,6 +32,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 __all__ = ["atomic_path", "atomic_write", "atomic_folder", "remove_stale_temps", "scratch_folder",
+           "recorded_path",
            "TEMP_PREFIX"]
 
 TEMP_PREFIX = ".tmp~"
@@ -186,3 +187,17 @@ def scratch_folder(prefix: str) -> Path:
     folder.mkdir()
     atexit.register(_remove, folder)
     return folder
+
+
+_CHECKOUT = Path(__file__).resolve().parent.parent
+
+
+def recorded_path(path) -> str:
+    """``path`` as a record the kit writes into JSON should hold it: relative to the source
+    checkout when it lies inside (``v2a_kit/pocket/weights``), else only its last part after
+    ``…/`` — a committed record names no machine's folders."""
+    p = Path(path).expanduser().resolve()
+    try:
+        return p.relative_to(_CHECKOUT).as_posix() or "."
+    except ValueError:
+        return f"…/{p.name}"

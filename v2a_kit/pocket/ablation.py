@@ -23,6 +23,7 @@ import time
 import numpy as np
 import torch
 
+from ..atomic import recorded_path
 from ..errors import ConfigError
 from ..evaluation import frechet_distance
 from ..generation import generate, peak_warnings_off
@@ -165,7 +166,7 @@ def generator_ablation(weights=None, variants=None, n: int = 150, steps: int | N
             row[which] = _judge(gen, conds, held, tagger, a2i, image_embeds, real_feats,
                                 steps or 10, guidance_scale)
         report["variants"][name] = row
-    report["settings"] = {"weights": str(folder), "build_seed": seed, "n": n,
+    report["settings"] = {"weights": recorded_path(folder), "build_seed": seed, "n": n,
                           "held_out_seed": seed + HELD_OUT_OFFSET, "scheduler": "dpmsolver++",
                           "num_inference_steps": steps or 10, "guidance_scale": guidance_scale,
                           "guidance_rescale": 0.0,

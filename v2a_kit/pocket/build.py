@@ -42,7 +42,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..atomic import atomic_folder
+from ..atomic import atomic_folder, recorded_path
 from ..configs import load_config
 from ..devices import seeded
 from ..errors import ConfigError
@@ -325,8 +325,8 @@ def build(out_dir, seed: int = 0, fast: bool = False, progress: bool = True) -> 
     _refuse_other_world(out_dir)
     timings, report = {}, {"seed": seed, "fast": fast, "world_version": WORLD_VERSION,
                            "machine": machine(), "config": asdict(cfg),
-                           "command": f"v2a-kit pocket build -o {out_dir} --seed {seed}"
-                                      + (" --fast" if fast else "")}
+                           "command": f"v2a-kit pocket build -o {recorded_path(out_dir)} "
+                                      f"--seed {seed}" + (" --fast" if fast else "")}
     with atomic_folder(out_dir) as tmp:
         with _timed(timings, "data_s"):
             train = sample_world(cfg.num_train, seed)

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..atomic import atomic_write
+from ..atomic import atomic_write, recorded_path
 from ..errors import ConfigError
 from ..evaluation import cosine_spread, recall_at_k
 from ..generation import peak_warnings_off
@@ -132,7 +132,7 @@ def train_pocket_mappers(out_dir, weights=None, seed: int = 0, fast: bool = Fals
              for split in ("seen", "unseen")}
     n = num_train + num_val
     w = f" --weights {weights}" if weights else ""
-    report = {"command": f"v2a-kit pocket mappers -o {out_dir} --seed {seed}"
+    report = {"command": f"v2a-kit pocket mappers -o {recorded_path(out_dir)} --seed {seed}"
                          + (" --fast" if fast else "") + w,
               "seed": seed, "fast": fast, "train_world_seed": MAPPER_SEED + seed,
               "test_world_seed": MAPPER_TEST_SEED, "num_test": num_test,

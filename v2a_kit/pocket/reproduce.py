@@ -70,6 +70,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from ..atomic import recorded_path
 from ..errors import ConfigError
 from ..evaluation import (
     AudioOutputs,
@@ -597,7 +598,7 @@ def _settings(run: _Run, seeds: tuple, num_train: int, folder, t_start: float,
         num_samples=run.num_samples, num_train=num_train if run.pool is not None else None,
         is_splits=1, chance_recall_at_1=1 / run.n, chance_recall_at_5=min(1.0, 5 / run.n),
         clip_space=run.clip.space.to_dict(), clap_space=run.clap.space.to_dict(),
-        weights=str(folder), total_seconds=round(time.perf_counter() - t_start, 1))
+        weights=recorded_path(folder), total_seconds=round(time.perf_counter() - t_start, 1))
 
 
 @peak_warnings_off()  # it measures many sounds: the limit applies, unannounced

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..atomic import recorded_path
 from ..errors import ConfigError
 from ..mappers import load_mapper_folder
 from .loading import pocket_dir
@@ -126,7 +127,8 @@ def measure_science(seeds=(0, 1, 2), n: int = 64, num_samples: int = 4, *, weigh
               "embedding_ceiling": ceilings,
               "settings": {**{k: v for k, v in settings.items()
                               if k not in ("seeds", "split", "total_seconds")},
-                           "seeds": list(seeds), "mapper_root": str(mapper_root),
+                           "seeds": list(seeds),
+                           "mapper_root": mapper_root and recorded_path(mapper_root),
                            # each seed's generative mapper guidance: its calibrated default
                            "generative_guidance": guidance,
                            "total_seconds": round(time.perf_counter() - t0, 1)},
