@@ -13,7 +13,10 @@
 - ``notebooks``: the tutorial's table of contents, from each notebook's title cell (its heading)
   and benchmarks/results/runtimes.json (its measured run times);
 - ``runtimes``: how long ``make setup`` and ``make test`` took, from the same file
-  (``tools/measure_runtimes.py`` measures and records all of these).
+  (``tools/measure_runtimes.py`` measures and records all of these);
+- ``clone``: the clone command, from the repository's address in pyproject.toml
+  (``[project.urls] Repository``, read by ``tools/colab.py``, which makes the notebooks' badges
+  from the same setting).
 
 tests/test_docs.py fails when the README and these files disagree.
 """
@@ -207,6 +210,15 @@ def _build_machine(m: dict | None) -> str:
             "CPU, torch build and thread count.")
 
 
+def clone_text() -> str:
+    """The README's clone command, made from the one repository setting (tools/colab.py)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("colab_tool", ROOT / "tools" / "colab.py")
+    colab = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(colab)
+    return f"```bash\ngit clone {colab.clone_url()} && cd {colab.GITHUB_REPO.split('/')[1]}\n```"
+
+
 def _from_json(path: Path, render):
     return lambda: render(json.loads(path.read_text()))
 
@@ -222,6 +234,7 @@ BLOCKS = {  # block name -> what renders its text
     "notebooks": notebook_table,
     "runtimes": lambda: runtimes_text(json.loads(RUNTIMES.read_text()) if RUNTIMES.exists()
                                       else {}),
+    "clone": clone_text,
 }
 
 
