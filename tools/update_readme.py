@@ -79,10 +79,20 @@ def notebook_table(folder: Path = ROOT / "notebooks", runtimes: dict | None = No
         full = duration(t.get("full_s"))
         if t.get("full_s") is None and path.stem in GPU_NOTEBOOKS:
             full = "on a GPU or Colab: the notebook times each step itself"
+        elif path.stem in GPU_NOTEBOOKS:
+            full += (" at random init on a CPU (no weights there); with the weights, on a GPU "
+                     "or Colab, the notebook times each step itself")
         rows.append(f"| [`{path.stem}`](notebooks/{path.name}) | {heading.group(1)} | "
                     f"{full} | {duration(t.get('fast_s'))} |")
     machines = runtimes.get("machines", {})
     for mode in ("full", "fast"):
+        for name, t in sorted(times.items()):    # notebooks measured alone, on their own load
+            if f"{mode}_machine" in t:
+                rows.append("")
+                rows.append(f"`{name}` in {'full' if mode == 'full' else 'FAST'} mode was "
+                            f"measured alone, on {_machine(t[f'{mode}_machine'])} "
+                            f"(`python tools/measure_runtimes.py notebooks"
+                            f"{' --fast' if mode == 'fast' else ''} {name}`).")
         if f"notebooks-{mode}" in machines:
             rows.append("")
             rows.append(f"{'Full' if mode == 'full' else 'FAST'} mode measured on "
