@@ -166,3 +166,35 @@ def test_measured_runtime_reads_the_runtimes_record():
     assert t["full_s"] == record["notebooks"][name]["full_s"]
     assert t["fast_s"] == record["notebooks"][name]["fast_s"]
     assert measured_runtime("no_such_notebook") is None
+
+
+def test_a_notebook_measured_alone_keeps_its_own_machine(tmp_path, monkeypatch, tool):
+    """`measure_runtimes.py notebooks 07_real_models` records its machine beside 07's figures,
+    leaves the machine of the run of all notebooks alone, and both the notebook's sentence
+    (viz.measured_runtime) and the README's table name the run's own machine."""
+    import sys
+
+    from v2a_kit import viz
+    monkeypatch.syspath_prepend(str(ROOT / "tools"))
+    runtimes = tool("measure_runtimes")
+    record = tmp_path / "benchmarks" / "results" / "runtimes.json"
+    monkeypatch.setattr(runtimes, "RESULTS", record)
+    everyone = {"cores": 2, "cpu": "X", "memory": "1 GiB", "load_average_at_start": 0.1,
+                "date": "2000-01-01", "python": sys.version.split()[0]}
+    alone = {**everyone, "load_average_at_start": 5.9, "date": "2000-02-02"}
+    runtimes.merge({"notebooks": {"a": {"full_s": 10.0}, "b": {"full_s": 20.0}}, "only": False},
+                   "notebooks-full", everyone)
+    runtimes.merge({"notebooks": {"b": {"full_s": 30.0}}, "only": True}, "notebooks-full", alone)
+    runtimes.merge({"notebooks": {"a": {"fast_s": 1.0}, "b": {"fast_s": 2.0}}, "only": False},
+                   "notebooks-fast", everyone)
+    data = json.loads(record.read_text())
+    assert data["machines"]["notebooks-full"] == everyone
+    assert data["notebooks"]["b"] == {"full_s": 30.0, "full_machine": alone, "fast_s": 2.0}
+    monkeypatch.setattr(viz, "_CHECKOUT", tmp_path)
+    assert viz.measured_runtime("b")["load"] == 5.9 and viz.measured_runtime("a")["load"] == 0.1
+    table = tool("update_readme").notebook_table(ROOT / "notebooks", data)
+    assert "measured alone, on 2 cores of X, 1 GiB, load average 5.9 at the start, 2000-02-02" \
+        in table
+    runtimes.merge({"notebooks": {"b": {"full_s": 25.0}}, "only": False}, "notebooks-full",
+                   everyone)     # a run of all of them: b's own machine is gone
+    assert "full_machine" not in json.loads(record.read_text())["notebooks"]["b"]

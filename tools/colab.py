@@ -5,24 +5,57 @@
 
 Every notebook starts with two cells this script writes: a markdown cell with the badge (a link
 that opens the notebook from GitHub in Colab) and a code cell that installs the kit **only on
-Colab** (``"google.colab" in sys.modules``): locally and under nbval it does nothing. The
-repository's place on GitHub is :data:`GITHUB_REPO`, the one constant every badge and the clone
-URL are made from (``tests/test_colab.py`` checks that every notebook carries the same form).
+Colab** (``"google.colab" in sys.modules``): locally and under nbval it does nothing.
+
+The repository's place on GitHub is ONE setting, ``Repository`` under ``[project.urls]`` in
+``pyproject.toml`` (:func:`repository` reads it into :data:`GITHUB_REPO`): every badge, every
+install cell's clone URL and the README's clone command (``tools/update_readme.py``) are made
+from it, and ``--check`` (like ``tests/test_colab.py``) also refuses any other GitHub address of
+the kit in a notebook, the README or docs/. It lives in pyproject.toml rather than in this script
+because it is the package's own metadata too (``pip show v2a-kit`` prints it; an index shows it):
+one place for the address, whoever reads it.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: tomli, which pytest (the dev extra) installs there
+    import tomli as tomllib
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
+PYPROJECT = ROOT / "pyproject.toml"
+# documents where the kit's own address may appear (besides the notebooks)
+DOCS = ("README.md", "notebooks/README.md", "docs/*.md", "recipes/*/README.md")
+_GITHUB_URL = re.compile(r"https://github\.com/([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+?)(?:\.git)?/?")
 
-# owner/name of the repository on GitHub. The project has not published its address yet (neither
-# pyproject.toml nor the README names one): set it here and rerun this script.
-GITHUB_REPO = "v2a-kit/v2a-kit"
+
+def repository(pyproject: Path = PYPROJECT) -> str:
+    """``owner/name`` from pyproject.toml's ``[project.urls] Repository`` (an
+    ``https://github.com/OWNER/NAME`` address); a ``SystemExit`` naming the setting if it is
+    missing or not such an address."""
+    where = f"{pyproject}: [project.urls] Repository"
+    urls = tomllib.loads(Path(pyproject).read_text()).get("project", {}).get("urls", {})
+    url = urls.get("Repository")
+    if not isinstance(url, str):
+        raise SystemExit(f"{where} is not set; expected "
+                         '"https://github.com/OWNER/NAME", the repository\'s address')
+    match = _GITHUB_URL.fullmatch(url)
+    if not match:
+        raise SystemExit(f"{where} is {url!r}; expected \"https://github.com/OWNER/NAME\" "
+                         "(the badges open notebooks from GitHub in Colab)")
+    return f"{match[1]}/{match[2]}"
+
+
+# owner/name of the repository on GitHub: the one setting, in pyproject.toml
+GITHUB_REPO = repository()
 BRANCH = "main"
 COLAB_DIR = "/content/v2a-kit"      # where the install cell clones the repository on Colab
 BADGE_SVG = "https://colab.research.google.com/assets/colab-badge.svg"
@@ -32,6 +65,11 @@ INSTALL_GUARD = 'if "google.colab" in sys.modules:'
 def colab_url(name: str, repo: str = GITHUB_REPO) -> str:
     """The Colab address that opens ``notebooks/<name>`` of ``repo`` on GitHub."""
     return f"https://colab.research.google.com/github/{repo}/blob/{BRANCH}/notebooks/{name}"
+
+
+def clone_url(repo: str = GITHUB_REPO) -> str:
+    """What ``git clone`` takes: the install cells and the README's clone command use it."""
+    return f"https://github.com/{repo}.git"
 
 
 def badge_source(name: str, repo: str = GITHUB_REPO) -> str:
@@ -51,7 +89,7 @@ def install_source(repo: str = GITHUB_REPO) -> str:
             f"{INSTALL_GUARD}\n"
             "    import os\n"
             f'    if not os.path.isdir("{COLAB_DIR}"):\n'
-            f"        !git clone -q --depth 1 https://github.com/{repo}.git {COLAB_DIR}\n"
+            f"        !git clone -q --depth 1 {clone_url(repo)} {COLAB_DIR}\n"
             f"        !pip install -q -e {COLAB_DIR}\n"
             f'    sys.path.insert(0, "{COLAB_DIR}")\n'
             f'    os.chdir("{COLAB_DIR}/notebooks")')
@@ -91,6 +129,37 @@ def problems(path: Path) -> list[str]:
     return found
 
 
+# the kit's address wherever one appears: a Colab link to a GitHub notebook, or a clone URL
+_ADDRESSES = (re.compile(r"colab\.research\.google\.com/github/([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)"),
+              re.compile(r"git clone [^\n]*?https://github\.com/([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+?)"
+                         r"(?:\.git)?(?=[\s`'\"\\]|$)"))
+
+
+def other_addresses(text: str, repo: str = GITHUB_REPO) -> list[str]:
+    """Every Colab-from-GitHub link or ``git clone`` URL in ``text`` that names another
+    repository than ``repo`` (the kit's address is made in one place: :func:`repository`)."""
+    return sorted({m[1] for pattern in _ADDRESSES for m in pattern.finditer(text)
+                   if m[1] != repo})
+
+
+def address_problems(paths, repo: str = GITHUB_REPO) -> list[str]:
+    """Files (notebooks: every cell; documents: all their text) that carry another address."""
+    found = []
+    for path in paths:
+        path = Path(path)
+        text = path.read_text()
+        if path.suffix == ".ipynb":
+            text = "\n".join("".join(c["source"]) for c in json.loads(text)["cells"])
+        for other in other_addresses(text, repo):
+            found.append(f"{path.name}: names the repository {other!r}, not {repo!r} "
+                         "(pyproject.toml's [project.urls] Repository)")
+    return found
+
+
+def documents(root: Path = ROOT) -> list[Path]:
+    return sorted(p for pattern in DOCS for p in root.glob(pattern))
+
+
 def apply(path: Path) -> bool:
     """Insert (or refresh) the two cells at the top of ``path``; True if the file changed."""
     nb = json.loads(path.read_text())
@@ -116,7 +185,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--check", action="store_true", help="only report; exit 1 on a problem")
     args = ap.parse_args(argv)
     if args.check:
-        found = [p for nb in notebooks() for p in problems(nb)]
+        found = [p for nb in notebooks() for p in problems(nb)] + \
+            address_problems(notebooks() + documents())
         print("\n".join(found) or f"all {len(notebooks())} notebooks carry the badge and the "
                                    "install cell")
         return 1 if found else 0

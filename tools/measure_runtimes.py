@@ -5,7 +5,9 @@
     python tools/measure_runtimes.py notebooks --fast   # the same in FAST mode, on copies
 
 Each run merges its figures into ``benchmarks/results/runtimes.json`` with the machine it ran
-on (CPU model, cores, memory, the load average when it started); ``tools/update_readme.py``
+on (CPU model, cores, memory, the load average when it started; a run of named notebooks records
+it beside their figures, as ``full_machine`` / ``fast_machine``, and leaves the machine of the
+last run of all notebooks as it was); ``tools/update_readme.py``
 renders the README's durations from that file, so the stated times are always a measurement
 this script can repeat. ``make notebooks`` runs the ``notebooks`` command.
 
@@ -171,18 +173,27 @@ def notebooks(fast: bool, only: list[str] | None = None) -> dict:
             subprocess.run([str(VENV_PY.parent / "nbstripout"), *NBSTRIPOUT_ARGS, str(nb)],
                            check=True)
         print(f"  {times[nb.stem][key]:.0f} s", flush=True)
-    return {"notebooks": times}
+    return {"notebooks": times, "only": bool(only)}
 
 
 def merge(new: dict, what: str, measured_on: dict) -> dict:
     """Fold ``new`` into the results file, recording the machine of this measurement."""
     from v2a_kit.atomic import atomic_write
     data = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    only = new.pop("only", None)
+    mode = what.removeprefix("notebooks-")
     for name, figures in new.pop("notebooks", {}).items():
-        data.setdefault("notebooks", {}).setdefault(name, {}).update(figures)
+        entry = data.setdefault("notebooks", {}).setdefault(name, {})
+        entry.update(figures)
+        # a run of named notebooks keeps its own machine beside its figures, so the machine
+        # recorded for the run of all of them still describes theirs; a run of all clears it
+        entry.pop(f"{mode}_machine", None)
+        if only:
+            entry[f"{mode}_machine"] = measured_on
     data.setdefault("venv", {}).update(new.pop("venv", {}))
     data.update(new)
-    data.setdefault("machines", {})[what] = measured_on
+    if not only:
+        data.setdefault("machines", {})[what] = measured_on
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(RESULTS, (json.dumps(data, indent=2, sort_keys=True) + "\n").encode())
     return data

@@ -13,7 +13,10 @@
 - ``notebooks``: the tutorial's table of contents, from each notebook's title cell (its heading)
   and benchmarks/results/runtimes.json (its measured run times);
 - ``runtimes``: how long ``make setup`` and ``make test`` took, from the same file
-  (``tools/measure_runtimes.py`` measures and records all of these).
+  (``tools/measure_runtimes.py`` measures and records all of these);
+- ``clone``: the clone command, from the repository's address in pyproject.toml
+  (``[project.urls] Repository``, read by ``tools/colab.py``, which makes the notebooks' badges
+  from the same setting).
 
 tests/test_docs.py fails when the README and these files disagree.
 """
@@ -76,10 +79,20 @@ def notebook_table(folder: Path = ROOT / "notebooks", runtimes: dict | None = No
         full = duration(t.get("full_s"))
         if t.get("full_s") is None and path.stem in GPU_NOTEBOOKS:
             full = "on a GPU or Colab: the notebook times each step itself"
+        elif path.stem in GPU_NOTEBOOKS:
+            full += (" at random init on a CPU (no weights there); with the weights, on a GPU "
+                     "or Colab, the notebook times each step itself")
         rows.append(f"| [`{path.stem}`](notebooks/{path.name}) | {heading.group(1)} | "
                     f"{full} | {duration(t.get('fast_s'))} |")
     machines = runtimes.get("machines", {})
     for mode in ("full", "fast"):
+        for name, t in sorted(times.items()):    # notebooks measured alone, on their own load
+            if f"{mode}_machine" in t:
+                rows.append("")
+                rows.append(f"`{name}` in {'full' if mode == 'full' else 'FAST'} mode was "
+                            f"measured alone, on {_machine(t[f'{mode}_machine'])} "
+                            f"(`python tools/measure_runtimes.py notebooks"
+                            f"{' --fast' if mode == 'fast' else ''} {name}`).")
         if f"notebooks-{mode}" in machines:
             rows.append("")
             rows.append(f"{'Full' if mode == 'full' else 'FAST'} mode measured on "
@@ -207,6 +220,15 @@ def _build_machine(m: dict | None) -> str:
             "CPU, torch build and thread count.")
 
 
+def clone_text() -> str:
+    """The README's clone command, made from the one repository setting (tools/colab.py)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("colab_tool", ROOT / "tools" / "colab.py")
+    colab = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(colab)
+    return f"```bash\ngit clone {colab.clone_url()} && cd {colab.GITHUB_REPO.split('/')[1]}\n```"
+
+
 def _from_json(path: Path, render):
     return lambda: render(json.loads(path.read_text()))
 
@@ -222,6 +244,7 @@ BLOCKS = {  # block name -> what renders its text
     "notebooks": notebook_table,
     "runtimes": lambda: runtimes_text(json.loads(RUNTIMES.read_text()) if RUNTIMES.exists()
                                       else {}),
+    "clone": clone_text,
 }
 
 

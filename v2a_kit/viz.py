@@ -702,14 +702,17 @@ def say(template: str, **values) -> None:
 def measured_runtime(notebook: str) -> dict | None:
     """The last measured run time of ``notebook`` (e.g. ``"03_regression_mapper"``) from
     ``benchmarks/results/runtimes.json`` (``tools/measure_runtimes.py``): ``{"full_s",
-    "fast_s", "cores", "date"}``, or ``None`` outside a source checkout or if not measured."""
+    "fast_s", "cores", "date", "load"}`` (the full-mode run's machine: the notebook's own where
+    it was measured alone, else the run of all notebooks'; ``load``: the load average when it
+    started), or ``None`` outside a source checkout or if not measured."""
     path = _CHECKOUT / "benchmarks" / "results" / "runtimes.json"
     try:
         data = json.loads(path.read_text())
         times = data["notebooks"][notebook]
-        machine = data.get("machines", {}).get("notebooks-full", {})
+        machine = times.get("full_machine") or data.get("machines", {}).get("notebooks-full", {})
         return {"full_s": float(times["full_s"]), "fast_s": float(times["fast_s"]),
-                "cores": machine.get("cores"), "date": machine.get("date")}
+                "cores": machine.get("cores"), "date": machine.get("date"),
+                "load": machine.get("load_average_at_start")}
     except (OSError, ValueError, KeyError, TypeError):
         return None
 

@@ -18,7 +18,9 @@ lives in submodules:
 - :mod:`~v2a_kit.datasets.imagehear`: :data:`IMAGEHEAR_CLASSES`, :func:`imagehear_ids` and
   :func:`load_imagehear`;
 - :mod:`~v2a_kit.datasets.matching`: :func:`match_generated`;
-- :mod:`~v2a_kit.datasets.published`: :data:`PUBLISHED` and :func:`published_table`.
+- :mod:`~v2a_kit.datasets.published`: :data:`PUBLISHED` and :func:`published_table`;
+- :mod:`~v2a_kit.datasets.pairs`: :func:`paired_files`, a folder of one's own image-sound pairs
+  (training data, not evaluation data: notebook 07) checked whole before anything is embedded.
 - :mod:`~v2a_kit.datasets.modes`, imported on its own (``from v2a_kit.datasets import modes``,
   it trains mappers): the 2-D example of notebook 04, whose inputs each have several modes of
   targets.
@@ -78,6 +80,7 @@ from .imagehear import (
 )
 from .items import EvalSet, GeneratedMatch, ImageHearItem, IncompleteDatasetWarning, VGGSoundItem
 from .matching import match_generated
+from .pairs import PairedFiles, paired_files
 from .published import PUBLISHED, published_table
 from .vggsound import (
     VGGSOUND_CSV_TEST_ROWS,
@@ -90,4 +93,4 @@ __all__ = ["VGGSOUND_TEST_CLIPS", "VGGSOUND_CSV_TEST_ROWS", "IMAGEHEAR_CLASSES",
            "IMAGEHEAR_NUM_IMAGES", "IMAGEHEAR_NUM_CLASSES", "IncompleteDatasetWarning",
            "VGGSoundItem", "ImageHearItem", "EvalSet", "GeneratedMatch", "parse_vggsound_name",
            "imagehear_ids", "load_vggsound", "load_imagehear", "match_generated", "PUBLISHED",
-           "published_table"]
+           "published_table", "PairedFiles", "paired_files"]
