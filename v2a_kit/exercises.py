@@ -1410,7 +1410,7 @@ EXERCISES: dict[str, Exercise] = {e.id: e for e in [
              "Both recalls are shares of the same few validation pairs, so one pair moves them "
              "by 1/num_val: read a difference smaller than that as a tie. Ridge has one linear "
              "map to fit in closed form, the MLP many more parameters and an early stop on the "
-             "same few pairs — on few pairs ridge often wins (notebook 03's exercise 03.2 "
+             "same few pairs — on few pairs ridge often wins (Exercise 03.2 of notebook 03 "
              "measures it on the pocket world)."),
     Exercise("07.3", "Give the text bridge a list of captions made for your folder. Does it now "
              "beat your mapper on CS? On FD?", solve_07_3, None,
