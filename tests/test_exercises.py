@@ -17,7 +17,7 @@ CHECKED = [k for k, e in exercises.EXERCISES.items() if e.solve and e.compare]
 # solutions run with the test's small settings where their defaults are a student's recipe
 SMALL = {"02.3": dict(n=60), "05.4": dict(n=2, batch_sizes=(1, 2)),
          "06.1": dict(n=2, num_inference_steps=2), "06.3": dict(n=2, num_train=64),
-         "07.3": dict(num_pairs=12, num_test=2, epochs=2, steps=2),
+         "07.3": dict(num_pairs=24, num_test=4, epochs=2, steps=2),
          "07.4": dict(prompts=("a dog barks",), steps=3)}
 # the checked answers are own-folder measurements: the pocket stand-in with few epochs
 SMALL_CHECKED = {"07.1": dict(num_pairs=20, epochs=2), "07.2": dict(num_pairs=20, epochs=2)}
@@ -63,9 +63,10 @@ def _accuracy_mistakes(n):
 
 def _guidance_mistakes(inner):
     first = inner[0]
+    says = "percentage" if first == "accuracy" else "reference"   # a share, or a distance
     return [
         (lambda a: _set(a, [_first(a), first], a[_first(a)][first] * 100),
-         "a percentage", "percentage"),
+         "a percentage", says),
         (lambda a: {k: v for k, v in list(a.items())[1:]}, "a guidance left out", "missing"),
         (lambda a: {k: {x: v[x] for x in inner[1:]} for k, v in a.items()},
          f"'{first}' left out", "missing"),
@@ -185,8 +186,7 @@ WRONG = {
     "05.1": [
         (lambda a: {"regression": a["diffusion"], "diffusion": a["regression"]},
          "the kinds swapped", "swapped"),
-        (lambda a: {**a, "diffusion": (1 + 7 * a["diffusion"]) / 8}, "the diagonal included",
-         "diagonal"),
+        (lambda a: {**a, "diffusion": -a["diffusion"]}, "the sign flipped", "reference"),
         (lambda a: {**a, "diffusion": 1 - a["diffusion"]}, "cosine distance", "1 − cos"),
         (lambda a: {**a, "regression": 0.9}, "a regression cosine below 1", "deterministic"),
         (lambda a: {**a, "diffusion": 2.0}, "out of range", "outside"),
@@ -200,13 +200,13 @@ WRONG = {
         (lambda a: a + 1, "one segment too many", "⌈"),
         (lambda a: float(a), "a float", "expected an int"),
         (lambda a: 3.0 / a, "seconds per segment", "expected an int"),
-        (lambda a: [a], "a list", "got list"),
+        (lambda a: [a, a], "a list", "got list"),
     ],
     "06.2": [
         (lambda a: dict(zip(a, reversed(list(a.values())))), "values reversed", "grows with n"),
         (lambda a: {k: math.sqrt(v) for k, v in a.items()}, "√FD", "√FD"),
         (lambda a: {k: -v for k, v in a.items()}, "negative", "never negative"),
-        (lambda a: {k: 0.0 for k in a}, "the set against itself", "reference"),
+        (lambda a: {k: 0.0 for k in a}, "the set against itself", "itself"),
         (lambda a: {32: a[32], 64: a[64]}, "n=128 left out", "missing [128]"),
         (lambda a: list(a.values()), "a list", "got list"),
     ],

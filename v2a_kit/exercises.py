@@ -1198,6 +1198,9 @@ def _check_06_2(answer, ref):
                      "values swapped?)")
     for k in sizes:
         exp, tol = ref["value"][k], ref["tol"][k]
+        if fd[k] == 0 < exp - tol:
+            raise _Wrong(f"the answer[{k}] is 0: the FD of a set against itself — compare the "
+                         "real sounds with OTHER draws of the same scenes")
         if abs(fd[k] - math.sqrt(exp)) <= tol < abs(fd[k] - exp):
             raise _Wrong(f"the answer[{k}] is {fd[k]:.4g}: that is √FD; the FD is the squared "
                          "distance itself")
