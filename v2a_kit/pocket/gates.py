@@ -46,7 +46,8 @@ from .probes import PROBE_CLIPS, PROBE_OFFSET, fit_probes, read_probes
 from .synth import level_db
 from .world import ATTRIBUTES, AUDIBLE, BACKGROUNDS, PocketBatch, _captions, sample_world
 
-__all__ = ["attribute_accuracy", "zero_shot", "measure_gates", "calibrate_guidance_rescale"]
+__all__ = ["attribute_accuracy", "combo_captions", "zero_shot", "measure_gates",
+           "calibrate_guidance_rescale"]
 
 
 def attribute_accuracy(pred: dict[str, np.ndarray], labels: dict[str, np.ndarray],
@@ -61,13 +62,20 @@ def attribute_accuracy(pred: dict[str, np.ndarray], labels: dict[str, np.ndarray
     return out
 
 
-def _combo_captions(kind: str):
+def combo_captions(kind: str):
+    """The captions the zero-shot gates use per attribute combination: a function ``combo``
+    (attribute -> value index) -> eight captions of that combination (templates and synonyms
+    drawn with a fixed seed), in pocket-CLIP's style (``kind="image"``, backgrounds varied) or
+    pocket-CLAP's (``"audio"``). The gates average the eight; its first is one plain wording."""
     def fn(combo):
         k = 8  # captions per combination (templates × synonyms drawn with a fixed seed)
         labels = {a: np.full(k, v) for a, v in combo.items()}
         bg = np.arange(k) % len(BACKGROUNDS) if kind == "image" else None
         return _captions(np.random.default_rng(0), labels, kind, background=bg)
     return fn
+
+
+_combo_captions = combo_captions  # the name the kit's own modules import
 
 
 @torch.no_grad()
@@ -81,7 +89,7 @@ def zero_shot(media_embeds: torch.Tensor, labels: dict[str, np.ndarray], encode_
     """
     from .contrastive import combo_prompts, zero_shot_accuracy
     combos, prompts = combo_prompts(ATTRIBUTES if kind == "image" else AUDIBLE,
-                                    _combo_captions(kind))
+                                    combo_captions(kind))
     prompt_embeds = torch.stack([F.normalize(F.normalize(encode_text(p), dim=-1).mean(0), dim=0)
                                  for p in prompts])
     return zero_shot_accuracy(media_embeds, labels, combos, prompt_embeds)
