@@ -255,6 +255,18 @@ def check_notebook(nb: dict, stem: str) -> tuple[int, list[str]]:
     return checked, problems
 
 
+def computed_statements(nb: dict) -> int:
+    """How many statements the cells *say* (Markdown outputs, ``viz.say``): computed, so true
+    of the run that wrote them by construction."""
+    n = 0
+    for cell in nb["cells"]:
+        for out in cell.get("outputs", []) if cell["cell_type"] == "code" else []:
+            md = out.get("data", {}).get("text/markdown")
+            if md is not None:
+                n += len(statements("".join(md)))
+    return n
+
+
 def executed(nb: dict) -> bool:
     return any(c.get("outputs") for c in nb["cells"] if c["cell_type"] == "code")
 

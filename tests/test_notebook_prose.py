@@ -19,7 +19,7 @@ import re
 from pathlib import Path
 
 import pytest
-from _prose import ALLOWED, _strip, check_notebook, executed, statements
+from _prose import ALLOWED, _strip, check_notebook, computed_statements, executed, statements
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,14 +50,16 @@ def test_prose_statements_are_shown_where_they_stand(path):
 
 def test_prose_report_counts(capsys):
     """Report how many statements were checked per notebook."""
-    total = {}
+    total, said = {}, {}
     for path in NOTEBOOKS:
         nb = json.loads(path.read_text())
         if executed(nb):
             total[path.stem] = check_notebook(nb, path.stem)[0]
+            said[path.stem] = computed_statements(nb)
     with capsys.disabled():
-        print(f"\nprose statements checked: {sum(total.values())} in {len(total)} notebook(s) "
-              f"{total}")
+        print(f"\nprose statements typed in markdown and checked: {sum(total.values())} in "
+              f"{len(total)} notebook(s) {total}\nstatements said by cells (viz.say, computed): "
+              f"{sum(said.values())} {said}")
     assert NOTEBOOKS, "no notebooks found to check"
 
 

@@ -76,9 +76,9 @@ def badge_source(name: str, repo: str = GITHUB_REPO) -> str:
     return (f"[![Open In Colab]({BADGE_SVG})]({colab_url(name, repo)})\n"
             "\n"
             "On Colab, run the next cell first: it fetches the kit and installs it, once per\n"
-            "session (pip shows its progress). If pip reports that it changed numpy or torch, choose *Runtime →\n"
-            "Restart session* and run the notebook from the top (the cell then skips the\n"
-            "download). Anywhere else the next cell does nothing.")
+            "session (pip shows its progress). If pip reports that it changed numpy or torch,\n"
+            "choose *Runtime → Restart session* and run the notebook from the top (the cell then\n"
+            "skips the download). Anywhere else the next cell does nothing.")
 
 
 def install_source(repo: str = GITHUB_REPO) -> str:

@@ -1307,14 +1307,15 @@ EXERCISES: dict[str, Exercise] = {e.id: e for e in [
              "MSE loss to the cosine loss on the same predictions (the shipped mapper, 256 "
              "pairs of world seed 6000).",
              solve_03_1, _check_03_1, "a float",
-             "On unit vectors ‖p − y‖² = 2 − 2 cos(p, y), so the MSE is exactly twice 1 − cos: "
-             "the same optimum, gradients twice as large (which AdamW largely normalises away), "
-             "so the training curves differ by a factor of 2 in the loss axis."),
+             "On unit vectors $\\lVert p - y\\rVert^2 = 2 - 2\\cos(p, y)$, so the MSE is "
+             "exactly $2(1 - \\cos)$: the same optimum, gradients scaled by that same constant "
+             "(which AdamW largely normalises away), so the training curves differ only by that "
+             "factor on the loss axis."),
     Exercise("03.2", "Shrink the training set to 256 pairs: which wins, ridge or the MLP? Pass "
              "{'ridge': recall@1, 'regression': recall@1} for the recipe of `solution('03.2')`.",
              solve_03_2, _check_03_2, "a dict {'ridge': float, 'regression': float}",
              "With few pairs a closed-form linear map has far fewer parameters to fit; repeat "
-             "at 512, 1024, ... to find where the MLP overtakes it."),
+             "with a larger `num_train` to find where the MLP overtakes it."),
     Exercise("03.3", "Check the conditional-mean argument: the mean norm of `mapper.net(x)` "
              "(before normalisation) per value of `count`, for 300 test images of world seed "
              "6000 and the shipped mapper.",
@@ -1328,13 +1329,16 @@ EXERCISES: dict[str, Exercise] = {e.id: e for e in [
              solve_04_1, _check_04_1, "a dict {guidance: {'diversity': float, 'cs': float}}",
              "Guidance of the prior sharpens its samples toward the condition: expect diversity "
              "to fall and CS to rise or stay, by an amount 8 images can only roughly measure."),
-    Exercise("04.2", "The DDPM sampler on 10 steps: what goes wrong, and why does DDIM not "
-             "suffer it? Pass {'ddim': recall@1, 'ddpm': recall@1} on 128 pairs of world seed "
-             "6000 (generator seed 0).",
+    Exercise("04.2", "The DDPM sampler on 10 steps: does it lose anything against DDIM, and "
+             "why might it? Pass {'ddim': recall@1, 'ddpm': recall@1} on 128 pairs of world "
+             "seed 6000 (generator seed 0).",
              solve_04_2, _check_04_2, "a dict {'ddim': float, 'ddpm': float}",
              "DDPM's ancestral step adds fresh noise sized for a small step; on 10 big steps the "
              "noise it adds is not removed again, while DDIM (η = 0) moves deterministically "
-             "along the predicted trajectory. A lower DDPM recall shows it."),
+             "along the predicted trajectory. How much that costs depends on how firmly the "
+             "prior's x0-prediction already pins each sample: read the two recalls against "
+             "the binomial noise of 128 pairs (the checker says it), and call a smaller "
+             "difference a tie."),
     Exercise("04.3", "Replace x0-prediction with ε-prediction. At which noise levels does each "
              "make its errors? Pass the first t at which ᾱ_t < 1/2 (T = 1000, cosine "
              "schedule): where an ε error and an x0 error cost the same.",
@@ -1393,21 +1397,21 @@ EXERCISES: dict[str, Exercise] = {e.id: e for e in [
              "Run `v2a-kit generate IMAGEHEAR_DIR -o out/ --preset paper --mapper-checkpoint "
              "YOUR_MAPPER` and then `v2a-kit evaluate out/ --imagehear IMAGEHEAR_DIR --preset "
              "paper --published`; notebook 07 walks through the real models."),
-    Exercise("07.1", "Make a folder of 30–50 pairs of your own (a frame and a few seconds of "
-             "sound from each of a few videos), set `MY_FOLDER`, and rerun. How does validation "
-             "recall@1 compare with chance (1 / number of validation pairs), and which held-out "
-             "images get sounds that fit? Pass {'recall@1': float, 'chance': float, "
-             "'num_val': int}.",
+    Exercise("07.1", "Make a folder of a few dozen pairs of your own (a frame and a short "
+             "sound from each of a few videos), set `MY_FOLDER`, and rerun. How does the "
+             "regression mapper's validation recall@1 (section 4 prints each mapper's) compare "
+             "with chance (1 / number of validation pairs), and which held-out images get "
+             "sounds that fit? Pass {'recall@1': float, 'chance': float, 'num_val': int}.",
              solve_07_1, _check_07_1, "a dict {'recall@1': float, 'chance': float, "
              "'num_val': int}",
              "The checker cannot recompute your folder: it checks that recall@1 is a share of "
              "your validation pairs and that chance is 1/num_val. A recall@1 a few times chance "
              "on a few dozen pairs is a mapper that learnt something; listen to the held-out "
              "sounds to hear what."),
-    Exercise("07.2", "Train `ridge` (`CONFIG = \"ridge\"`: a closed-form linear map) on the same "
-             "folder and score it next to the regression mapper. On few pairs, which wins, and "
-             "why might it? Pass {'ridge': recall@1, 'regression': recall@1, 'num_val': int} "
-             "on the same validation pairs.",
+    Exercise("07.2", "Train `ridge` (a closed-form linear map: add `\"ridge\": \"ridge\"` to "
+             "`CONFIGS`) on the same folder and score it next to the regression mapper. On few "
+             "pairs, which wins, and why might it? Pass {'ridge': recall@1, 'regression': "
+             "recall@1, 'num_val': int} on the same validation pairs.",
              solve_07_2, _check_07_2, "a dict {'ridge': float, 'regression': float, "
              "'num_val': int}",
              "Both recalls are shares of the same few validation pairs, so one pair moves them "
@@ -1424,7 +1428,7 @@ EXERCISES: dict[str, Exercise] = {e.id: e for e in [
              "the real sounds can. With random init (FAST, `tiny`) the numbers only exercise "
              "the code."),
     Exercise("07.4", "Generate with `num_inference_steps=200, scheduler=\"ddim\"` (the paper's "
-             "setting) and compare the timings in section 5 with the default.", solve_07_4,
+             "setting) and compare the timings in section 6 with the default.", solve_07_4,
              None, "a dict {setting: seconds} (no checker: timings belong to your machine)",
              "Each step runs the UNet once per guidance branch, so the time grows about "
              "linearly with the steps: 200 DDIM steps cost roughly 200 / (the default's "
