@@ -200,3 +200,42 @@ def test_a_notebook_measured_alone_keeps_its_own_machine(tmp_path, monkeypatch, 
     runtimes.merge({"notebooks": {"b": {"full_s": 25.0}}, "only": False}, "notebooks-full",
                    everyone)     # a run of all of them: b's own machine is gone
     assert "full_machine" not in json.loads(record.read_text())["notebooks"]["b"]
+
+
+def test_run_time_lines_are_rewritten_from_the_record(tmp_path, monkeypatch, tool):
+    """After a run is recorded, each notebook's `viz.say_runtime(...)` output states the record's
+    figure — the one the README renders — not the one the kernel read before the run ended."""
+    import nbformat
+
+    from v2a_kit import viz
+    monkeypatch.syspath_prepend(str(ROOT / "tools"))
+    runtimes = tool("measure_runtimes")
+    monkeypatch.setattr(runtimes, "RESULTS", tmp_path / "benchmarks" / "results" / "runtimes.json")
+    monkeypatch.setattr(runtimes.subprocess, "run", lambda *a, **k: None)   # no nbstripout here
+    monkeypatch.setattr(viz, "_CHECKOUT", tmp_path)
+    machine = {"cores": 2, "cpu": "X", "memory": "1 GiB", "load_average_at_start": 1.5,
+               "date": "2000-01-01"}
+    runtimes.merge({"notebooks": {"01_x": {"full_s": 42.0, "fast_s": 7.0}}, "only": False},
+                   "notebooks-full", machine)
+    stale = "**Run time**, as last measured ...: 99 s in full mode"
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell('import x\nviz.say_runtime("01_x",\n    note="No GPU.")',
+                                  outputs=[nbformat.v4.new_output(
+                                      "display_data", data={"text/markdown": stale,
+                                                            "text/plain": "<Markdown>"})]),
+        nbformat.v4.new_code_cell("print(1)")])
+    path = tmp_path / "01_x.ipynb"
+    nbformat.write(nb, path)
+    assert runtimes.refresh_runtime_lines([path]) == ["01_x.ipynb"]
+    said = nbformat.read(path, as_version=4).cells[0].outputs[0]["data"]["text/markdown"]
+    assert said == viz.runtime_sentence("01_x", note="No GPU.")
+    assert "42 s in full mode; 7 s in FAST mode" in said and "load average 1.5" in said
+    assert said.endswith("No GPU.") and "99 s" not in said and "another run" not in said
+    assert runtimes.refresh_runtime_lines([path]) == []          # nothing left to change
+    # a FAST figure from another run says which
+    runtimes.merge({"notebooks": {"01_x": {"fast_s": 8.0}}, "only": False}, "notebooks-fast",
+                   {**machine, "date": "2000-02-02", "load_average_at_start": 0.2})
+    assert runtimes.refresh_runtime_lines([path]) == ["01_x.ipynb"]
+    said = nbformat.read(path, as_version=4).cells[0].outputs[0]["data"]["text/markdown"]
+    assert "8 s in FAST mode (`V2A_FAST=1`), measured in another run (2000-02-02, load " \
+        "average 0.2 at the start)" in said

@@ -176,6 +176,36 @@ def notebooks(fast: bool, only: list[str] | None = None) -> dict:
     return {"notebooks": times, "only": bool(only)}
 
 
+_SAY_RUNTIME = re.compile(r"viz\.say_runtime\((?P<args>[^()]*(?:\([^()]*\)[^()]*)*)\)", re.S)
+
+
+def refresh_runtime_lines(paths) -> list[str]:
+    """Rewrite the output of each notebook's ``viz.say_runtime(...)`` call from the record just
+    written, so a notebook states the run time the README renders — including the run that
+    produced these very outputs (which could not know its own duration while it ran)."""
+    from v2a_kit import viz  # measured_runtime reads the record at call time
+    done = []
+    for path in paths:
+        nb = nbformat.read(path, as_version=4)
+        changed = False
+        for cell in nb.cells:
+            m = _SAY_RUNTIME.search(cell.source) if cell.cell_type == "code" else None
+            if not m:
+                continue
+            text = eval(f"viz.runtime_sentence({m['args']})", {"viz": viz})  # noqa: S307
+            for out in cell.outputs:
+                if "text/markdown" in out.get("data", {}) and "Run time" in \
+                        "".join(out["data"]["text/markdown"]):
+                    changed |= out["data"]["text/markdown"] != text
+                    out["data"]["text/markdown"] = text
+        if changed:
+            nbformat.write(nb, path)
+            subprocess.run([str(VENV_PY.parent / "nbstripout"), *NBSTRIPOUT_ARGS, str(path)],
+                           check=True)
+            done.append(Path(path).name)
+    return done
+
+
 def merge(new: dict, what: str, measured_on: dict) -> dict:
     """Fold ``new`` into the results file, recording the machine of this measurement."""
     from v2a_kit.atomic import atomic_write
@@ -203,10 +233,15 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="what", required=True)
     sub.add_parser("setup-test", help="make setup and make test in a fresh clone")
+    sub.add_parser("refresh", help="rewrite every notebook's run-time line from the record")
     nb = sub.add_parser("notebooks", help="execute and time every notebook")
     nb.add_argument("--fast", action="store_true", help="FAST mode, on temporary copies")
     nb.add_argument("names", nargs="*", help="only these notebooks (e.g. 03_regression_mapper)")
     args = ap.parse_args(argv)
+    notebooks_dir = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    if args.what == "refresh":
+        print("run-time lines rewritten:", refresh_runtime_lines(notebooks_dir) or "none")
+        return
     start = machine()  # the load average before this run adds its own
     if args.what == "setup-test":
         new = setup_and_test(start)
@@ -214,8 +249,12 @@ def main(argv=None) -> None:
         new = notebooks(args.fast, args.names)
     mode = "fast" if getattr(args, "fast", False) else "full"
     what = args.what if args.what == "setup-test" else f"notebooks-{mode}"
+    executed = [] if what != "notebooks-full" else \
+        [p for p in notebooks_dir if p.stem in new.get("notebooks", {})]
     merge(new, what, start)
     print(f"recorded in {RESULTS.relative_to(ROOT)}")
+    if executed:
+        print("run-time lines rewritten:", refresh_runtime_lines(executed) or "none")
 
 
 if __name__ == "__main__":

@@ -704,31 +704,53 @@ def measured_runtime(notebook: str) -> dict | None:
     ``benchmarks/results/runtimes.json`` (``tools/measure_runtimes.py``): ``{"full_s",
     "fast_s", "cores", "date", "load"}`` (the full-mode run's machine: the notebook's own where
     it was measured alone, else the run of all notebooks'; ``load``: the load average when it
-    started), or ``None`` outside a source checkout or if not measured."""
+    started; ``fast_date`` / ``fast_load``: the same of the FAST run), or ``None`` outside a
+    source checkout or if not measured."""
     path = _CHECKOUT / "benchmarks" / "results" / "runtimes.json"
     try:
         data = json.loads(path.read_text())
         times = data["notebooks"][notebook]
         machine = times.get("full_machine") or data.get("machines", {}).get("notebooks-full", {})
+        fast = times.get("fast_machine") or data.get("machines", {}).get("notebooks-fast", {})
         return {"full_s": float(times["full_s"]), "fast_s": float(times["fast_s"]),
                 "cores": machine.get("cores"), "date": machine.get("date"),
-                "load": machine.get("load_average_at_start")}
+                "load": machine.get("load_average_at_start"), "fast_date": fast.get("date"),
+                "fast_load": fast.get("load_average_at_start")}
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
-def say_runtime(notebook: str) -> None:
-    """State a notebook's measured run time (:func:`measured_runtime`) as a Markdown line."""
+def runtime_sentence(notebook: str, note: str = "") -> str:
+    """The Markdown line stating a notebook's measured run time (:func:`measured_runtime`): on
+    which machine, at what load and when it was measured; ``note`` is added after it (what that
+    machine lacked, for instance)."""
     t = measured_runtime(notebook)
     if t is None:
-        say("**Run time**: not measured in this installation (`make notebooks` measures it).")
+        text = ("**Run time**: not measured in this installation (`python "
+                f"tools/measure_runtimes.py notebooks {notebook}` measures it).")
     else:
-        say("**Run time**, as last measured by `make notebooks` on {cores} CPU cores ({date}): "
-            "{full:.0f} s in full mode, {fast:.0f} s in FAST mode (`V2A_FAST=1`).",
-            cores=t["cores"], date=t["date"], full=t["full_s"], fast=t["fast_s"])
+        def when(date, load):
+            return date + ("" if load is None else f", load average {load:.1f} at the start")
+        fast_when = ("" if t["fast_date"] is None or
+                     (t["fast_date"], t["fast_load"]) == (t["date"], t["load"]) else
+                     f", measured in another run ({when(t['fast_date'], t['fast_load'])})")
+        text = render("**Run time**, as last measured by `tools/measure_runtimes.py` on {cores} "
+                      "CPU cores ({when}): {full:.0f} s in full mode; {fast:.0f} s in FAST mode "
+                      "(`V2A_FAST=1`){fast_when}.", cores=t["cores"],
+                      when=when(t["date"], t["load"]), full=t["full_s"], fast=t["fast_s"],
+                      fast_when=fast_when)
+    return text + (f" {note}" if note else "")
 
 
-__all__ += ["render", "say", "measured_runtime", "say_runtime", "plot_samples_per_image"]
+def say_runtime(notebook: str, note: str = "") -> None:
+    """State a notebook's measured run time as a Markdown line (:func:`runtime_sentence`).
+    ``tools/measure_runtimes.py`` rewrites this line's output after it records a run, so a
+    committed notebook states the same figure as the README's table."""
+    say(runtime_sentence(notebook, note))
+
+
+__all__ += ["render", "say", "measured_runtime", "runtime_sentence", "say_runtime",
+            "plot_samples_per_image"]
 
 
 # --- the 2-D example of notebook 04 (v2a_kit.datasets.modes) ---------------------------------
