@@ -119,3 +119,23 @@ def test_bad_audio_and_onsets_are_refused_naming_them(videos):
     late[2, 0] = 3.5
     with pytest.raises(MediaError, match=r"visual_onsets_s\[2\].*within the video"):
         synchrony(videos.audio, late, **kw)
+
+
+def test_the_benchmarks_report_holds_its_targets_and_its_spread_is_its_seeds():
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("bench_timing",
+                                                  root / "benchmarks" / "bench_timing.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    report = json.loads((root / "figures" / "timing.json").read_text())
+    assert len(report["seeds"]) == 3 and report["spread"] == bench.spread(report["per_seed"])
+    assert report["targets_by_seed"] == bench.check_targets(report["per_seed"])
+    assert report["targets_met"] and 77 not in map(int, report["seeds"])
+    for r in report["per_seed"].values():
+        assert r["shuffled"]["f1"] < 0.5 < r["real"]["f1"]
+    # the shift's sign: a late track reads positive, an early one negative
+    assert bench.shifted(np.arange(1.0, 5.0)[None], 0.25, 4).tolist() == [[0.0, 1.0, 2.0, 3.0]]
