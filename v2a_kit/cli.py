@@ -27,7 +27,7 @@ import warnings
 from pathlib import Path
 
 from .configs import mapper_config_names
-from .defaults import AGGREGATE_NAMES, DEFAULT_SCHEDULER, SCHEDULERS
+from .defaults import AGGREGATE_NAMES, DEFAULT_SCHEDULER, SCHEDULERS, TIMED_MIN_FPS
 from .errors import ConfigError, V2AError
 
 __all__ = ["main", "build_parser", "number", "SEED"]
@@ -232,13 +232,22 @@ def _add_pocket(sub) -> None:
     b.add_argument("--no-progress", action="store_true")
     b.set_defaults(func=cmd_pocket_build)
     e = psub.add_parser("export", help="write world samples as NNNNN.png + NNNNN.wav (float) + "
-                                       "examples.json, for `v2a-kit embed`")
+                                       "examples.json, for `v2a-kit embed`; with --videos, "
+                                       "timed videos as NNN.mp4 + NNN.wav (float) + videos.json")
     e.add_argument("-o", "--out", required=True, type=Path, help="output folder")
     e.add_argument("--num", type=number(int, 1, what="samples"), required=True,
                    help="number of samples")
     e.add_argument("--seed", type=SEED, required=True, help="world seed")
     e.add_argument("--split", default="all", choices=("all", "seen", "unseen"),
                    help="the compositional split to draw from (default: all)")
+    e.add_argument("--videos", action="store_true",
+                   help="write --num timed videos instead: scenes of the world in which each "
+                        "object pops when its note starts (videos.json: each note's audio and "
+                        "visual onset, each scene's labels)")
+    e.add_argument("--scenes", type=number(int, 1, what="scenes per video"), default=None,
+                   help="with --videos: scenes per video, 1 s each (default: 3)")
+    e.add_argument("--fps", type=number(int, TIMED_MIN_FPS, what="frames per second"),
+                   default=None, help="with --videos: frame rate (default: 25)")
     e.set_defaults(func=cmd_pocket_export)
     m = psub.add_parser("mappers", help="train the pocket mappers (one of each kind) on "
                                         "pocket-world pairs")
@@ -280,6 +289,17 @@ def cmd_pocket_build(args) -> int:
 
 
 def cmd_pocket_export(args) -> int:
+    if not args.videos and (args.scenes is not None or args.fps is not None):
+        raise ConfigError("--scenes and --fps describe timed videos; expected them with --videos")
+    if args.videos:
+        from .pocket.timed import sample_world_videos, save_videos
+        videos = sample_world_videos(args.num, args.seed, num_scenes=args.scenes or 3,
+                                     fps=args.fps or 25, split=args.split)
+        paths = save_videos(videos, args.out)
+        print(f"wrote {args.num} timed videos of world seed {args.seed} ({args.split}; "
+              f"{videos.num_scenes} scenes, {videos.num_frames} frames at {videos.fps} fps) to "
+              f"{args.out} ({len(paths)} files)")
+        return 0
     from .pocket.world import sample_world, save_examples
     batch = sample_world(args.num, args.seed, split=args.split)
     paths = save_examples(batch, args.out, n=args.num, lossless=True)

@@ -9,6 +9,7 @@
 - :data:`PEAK_LIMIT`: the largest absolute sample value ``generate`` returns (see there).
 - :data:`MAPPER_KIND_NAMES`: the mapper kinds (``mappers.common.MAPPER_KINDS``, which holds
   their classes), for the command line's checks.
+- :data:`TIMED_MIN_FPS`: the timed pocket videos' lowest frame rate (see below).
 """
 
 SCHEDULERS = {"dpmsolver++": 10, "ddim": 200}
@@ -18,4 +19,10 @@ PEAK_LIMIT = 0.99
 MAPPER_KIND_NAMES = ("diffusion", "regression", "ridge")
 
 __all__ = ["SCHEDULERS", "DEFAULT_SCHEDULER", "AGGREGATE_NAMES", "PEAK_LIMIT",
-           "MAPPER_KIND_NAMES"]
+           "MAPPER_KIND_NAMES", "TIMED_MIN_FPS"]
+
+# The timed pocket videos' lowest frame rate (v2a_kit.pocket.timed): a frame of at most 100 ms,
+# so that each visual onset (its frame's time) is within 50 ms of its note, the timing measure's
+# default tolerance (v2a_kit.evaluation.timing). Here so that the CLI can check --fps without
+# importing the world.
+TIMED_MIN_FPS = 10

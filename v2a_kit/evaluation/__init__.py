@@ -9,6 +9,9 @@
 - :mod:`~v2a_kit.evaluation.scoring`: :func:`score`, FD, FAD, KAD, FAD∞, KL, IS and CS of
   waveforms (or extractor outputs) in memory, with an explicit pairing rule, an interval for
   every metric and the protocol card; :func:`compare_systems`, two systems on the same inputs.
+- :mod:`~v2a_kit.evaluation.timing`: synchrony of a sound with its video (:func:`synchrony`):
+  onset F1 against the video's visual onsets, the matched onsets' mean offset and a DeSync-like
+  offset estimate. :func:`score` does not report it: it takes no videos.
 - :mod:`~v2a_kit.evaluation.uncertainty`: the one bootstrap (:func:`bootstrap`) and the paired
   difference (:func:`paired`).
 - :mod:`~v2a_kit.evaluation.protocol`: the protocol card, :class:`ClipRule`, comparing cards
@@ -71,6 +74,7 @@ from .scoring import (
     paired_differences,
     score,
 )
+from .timing import Synchrony, detect_onsets, estimate_offset, match_onsets, synchrony
 from .uncertainty import Difference, Interval, bootstrap, paired
 
 __all__ = [
@@ -86,4 +90,5 @@ __all__ = [
     "score", "Scores", "extract", "AudioOutputs", "IS_SPLITS", "IS_MIN_CHUNK",
     "AudioExtractor", "ClipScoreExtractor", "Extractors", "prepare_waves",
     "build_paper_extractors",
+    "synchrony", "Synchrony", "detect_onsets", "match_onsets", "estimate_offset",
 ]

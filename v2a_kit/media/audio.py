@@ -285,14 +285,17 @@ def fit_length(wave: np.ndarray, num_samples: int, mode: str = "pad") -> np.ndar
     return np.pad(wave, pad)
 
 
-def write_wav(path: str | os.PathLike, wave: np.ndarray, sampling_rate: int) -> Path:
-    """Write 16-bit PCM WAV atomically (:func:`v2a_kit.atomic.atomic_path`), so a crash never
+def write_wav(path: str | os.PathLike, wave: np.ndarray, sampling_rate: int, *,
+              subtype: str = "PCM_16") -> Path:
+    """Write a WAV atomically (:func:`v2a_kit.atomic.atomic_path`), so a crash never
     leaves a partial file at ``path``. Missing parent directories are created.
 
     Args:
         path: output file.
         wave: float ``(samples,)`` or ``(channels, samples)``; values outside [-1, 1] are clipped.
         sampling_rate: Hz.
+        subtype: ``"PCM_16"`` (16-bit PCM, the default) or ``"FLOAT"`` (32-bit float: the
+            exact samples).
 
     Returns:
         ``path`` as a ``Path``.
@@ -302,6 +305,8 @@ def write_wav(path: str | os.PathLike, wave: np.ndarray, sampling_rate: int) -> 
     """
     path = Path(path)
     _check_rate(sampling_rate, "sampling_rate", str(path))
+    if subtype not in ("PCM_16", "FLOAT"):
+        raise MediaError(f"{path}: subtype={subtype!r}; expected 'PCM_16' or 'FLOAT'")
     if hasattr(wave, "detach"):
         wave = wave.detach().cpu().numpy()
     wave = np.asarray(wave, dtype=np.float32)
@@ -314,7 +319,7 @@ def write_wav(path: str | os.PathLike, wave: np.ndarray, sampling_rate: int) -> 
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(path) as tmp:
-            sf.write(tmp, pcm, int(sampling_rate), subtype="PCM_16", format="WAV")
+            sf.write(tmp, pcm, int(sampling_rate), subtype=subtype, format="WAV")
     except (OSError, sf.SoundFileError) as e:
         raise MediaError(f"{path.parent}: cannot write {path.name} there ({e}); expected a "
                          "writable directory") from e

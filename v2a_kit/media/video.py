@@ -1,6 +1,7 @@
 """Video, read and written with PyAV: :func:`probe_video` (:class:`VideoInfo`),
-:func:`sample_video_frames`, :func:`read_video_audio` (a video's own sound track) and
-:func:`mux_audio_into_video` (a copy of a video with a new sound track)."""
+:func:`sample_video_frames`, :func:`read_video_audio` (a video's own sound track),
+:func:`mux_audio_into_video` (a copy of a video with a new sound track) and :func:`write_video`
+(an mp4 from frames in memory, with an optional sound track)."""
 
 from __future__ import annotations
 
@@ -278,3 +279,80 @@ def mux_audio_into_video(video_path: str | os.PathLike, wave: np.ndarray, sampli
         raise MediaError(f"{parent}: cannot write {out_path.name} there ({e}); expected a "
                          "writable directory") from e
     return out_path
+
+
+def write_video(path: str | os.PathLike, frames, fps: int, wave=None,
+                sampling_rate: int | None = None, *, scale: int = 1, crf: int = 12) -> Path:
+    """Write frames held in memory as an mp4 (H.264, yuv420p), with ``wave`` as its AAC track.
+
+    Written atomically (:func:`v2a_kit.atomic.atomic_path`): an error leaves nothing at
+    ``path``. The kit's one video writer (the pocket world's scene and timed videos use it).
+
+    Args:
+        path: the ``.mp4`` to write; missing parent folders are created.
+        frames: (T, H, W, 3) uint8 RGB, or an iterable of (H, W, 3) uint8 frames (all one size).
+        fps: frame rate, an int ≥ 1.
+        wave: float ``(samples,)`` mono in [-1, 1] (clipped otherwise), or None for no audio.
+        sampling_rate: of ``wave``, Hz (required with ``wave``).
+        scale: nearest-neighbour upscaling of every frame (small frames, for viewing); H and W
+            times ``scale`` must be even (yuv420p).
+        crf: x264's constant rate factor (lower is closer to the frames).
+
+    Raises:
+        MediaError: a suffix other than ``.mp4``, no frames, frames of the wrong shape or dtype,
+            a bad ``fps``, ``scale`` or audio, a folder that cannot be written.
+    """
+    path = Path(path)
+    if path.suffix.lower() != ".mp4":
+        raise MediaError(f"{path}: write_video writes .mp4 files")
+    if isinstance(fps, bool) or not isinstance(fps, (int, np.integer)) or fps < 1:
+        raise MediaError(f"{path}: fps={fps!r}; expected an int ≥ 1")
+    if isinstance(scale, bool) or not isinstance(scale, (int, np.integer)) or scale < 1:
+        raise MediaError(f"{path}: scale={scale!r}; expected an int ≥ 1")
+    data = None
+    if wave is not None:
+        if sampling_rate is None:
+            raise MediaError(f"{path}: audio given without its sampling_rate")
+        _, data, rate = _mux_samples(wave, sampling_rate, "aac", path)
+    frames = iter(frames)
+    first = next(frames, None)
+    if first is None:
+        raise MediaError(f"{path}: no frames; expected at least one (H, W, 3) uint8 frame")
+    shape = np.shape(first)
+    if len(shape) != 3 or shape[2] != 3 or np.asarray(first).dtype != np.uint8 \
+            or (shape[0] * scale) % 2 or (shape[1] * scale) % 2:
+        raise MediaError(f"{path}: frames of shape {shape}, dtype {np.asarray(first).dtype}; "
+                         "expected (H, W, 3) uint8 with H·scale and W·scale even")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(path) as tmp, av.open(str(tmp), "w") as c:
+            v = c.add_stream("libx264", rate=int(fps))
+            v.height, v.width = shape[0] * scale, shape[1] * scale
+            v.pix_fmt = "yuv420p"
+            v.options = {"crf": str(crf)}
+            a = None
+            if data is not None:
+                a = c.add_stream("aac", rate=rate)
+                a.layout = "mono"
+            for k, frame in enumerate(_chain(first, frames)):
+                if np.shape(frame) != shape:
+                    raise MediaError(f"{path}: frame {k} has shape {np.shape(frame)}; expected "
+                                     f"{shape} like frame 0")
+                big = np.ascontiguousarray(np.asarray(frame).repeat(scale, 0).repeat(scale, 1))
+                c.mux(v.encode(av.VideoFrame.from_ndarray(big, format="rgb24")))
+            c.mux(v.encode(None))
+            if a is not None:
+                for k in range(0, data.shape[1], 1024):
+                    f = av.AudioFrame.from_ndarray(np.ascontiguousarray(data[:, k:k + 1024]),
+                                                   format="fltp", layout="mono")
+                    f.sample_rate, f.pts = rate, k
+                    c.mux(a.encode(f))
+                c.mux(a.encode(None))
+    except OSError as e:
+        raise MediaError(f"{path.parent}: cannot write {path.name} ({e})") from e
+    return path
+
+
+def _chain(first, rest):
+    yield first
+    yield from rest

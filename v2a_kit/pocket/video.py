@@ -1,5 +1,8 @@
 """Pocket-world videos: a few scenes one after another, with their real sounds as the track.
 
+(The timed videos, whose objects act on their notes, are :mod:`v2a_kit.pocket.timed`'s; both are
+written by the kit's one video writer, :func:`v2a_kit.media.write_video`.)
+
 What the video examples of notebook 05, the CLI's tests and the benchmarks feed to the
 pipeline: a real mp4 (H.264 + AAC, through PyAV) whose scenes change every
 ``seconds_per_scene``, so a generated soundtrack can be checked scene by scene against the
@@ -11,11 +14,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import av
 import numpy as np
 
-from ..atomic import atomic_path
 from ..errors import ConfigError, MediaError
+from ..media.video import write_video
 from .world import PocketBatch, sample_world
 
 __all__ = ["write_scene_video"]
@@ -51,28 +53,6 @@ def write_scene_video(path: str | os.PathLike, num_scenes: int = 3, seed: int = 
     for i, a in enumerate(batch.audio):
         track[i * per:i * per + min(per, len(a))] = a[:per]
     frames_per_scene = max(1, round(seconds_per_scene * fps))
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(path) as tmp, av.open(str(tmp), "w") as c:
-            v = c.add_stream("libx264", rate=fps)
-            v.width = v.height = batch.images.shape[1] * scale
-            v.pix_fmt = "yuv420p"
-            v.options = {"crf": "12"}
-            a = c.add_stream("aac", rate=sr) if with_audio else None
-            if a is not None:
-                a.layout = "mono"
-            for im in batch.images:
-                big = np.ascontiguousarray(im.repeat(scale, 0).repeat(scale, 1))
-                for _ in range(frames_per_scene):
-                    c.mux(v.encode(av.VideoFrame.from_ndarray(big, format="rgb24")))
-            c.mux(v.encode(None))
-            if a is not None:
-                for k in range(0, len(track), 1024):
-                    f = av.AudioFrame.from_ndarray(track[None, k:k + 1024], format="fltp",
-                                                   layout="mono")
-                    f.sample_rate, f.pts = sr, k
-                    c.mux(a.encode(f))
-                c.mux(a.encode(None))
-    except OSError as e:
-        raise MediaError(f"{path.parent}: cannot write {path.name} ({e})") from e
+    frames = (im for im in batch.images for _ in range(frames_per_scene))
+    write_video(path, frames, fps, track if with_audio else None, sr, scale=scale)
     return batch
