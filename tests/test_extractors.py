@@ -9,6 +9,7 @@ import torch
 from v2a_kit import evaluation as ev
 from v2a_kit.errors import ConfigError, MediaError, WeightsNotFoundError
 from v2a_kit.evaluation import extractors as X
+from v2a_kit.models import extractors as L
 from v2a_kit.media import load_audio, write_wav
 from v2a_kit.pocket.world import ATTRIBUTES, AUDIBLE, sample_audio_for, sample_world
 from v2a_kit.registry import load_extractors
@@ -149,14 +150,14 @@ def test_checkpoints_in_the_published_layouts_load(paper, tmp_path):
                 "sampler": {"indexes_per_class": [np.arange(4)], "queue": [3, 1],
                             "pointers_of_classes": np.zeros(527, dtype=np.int64)}},
                tmp_path / X.PANNS_CNN14_16K.filename)
-    loaded = X.load_panns_cnn14(weights=tmp_path, device="cpu")
+    loaded = L.load_panns_cnn14(weights=tmp_path, device="cpu")
     np.testing.assert_allclose(loaded.logits(clips), paper.fd.logits(clips) + 1, atol=1e-4)
     assert loaded.space.checkpoint == X.PANNS_CNN14_16K.filename
     # VGGish: a bare state dict; the last layer has no ReLU, so a bias shift passes through
     sd = {k: v.clone() for k, v in paper.fad.model.state_dict().items()}
     sd["embeddings.4.bias"] -= 100.0
     torch.save(sd, tmp_path / X.VGGISH.filename)
-    loaded = X.load_vggish(weights=tmp_path / X.VGGISH.filename, device="cpu")
+    loaded = L.load_vggish(weights=tmp_path / X.VGGISH.filename, device="cpu")
     clip = [_noise(1.0, 8)]
     np.testing.assert_allclose(loaded.features(clip), paper.fad.features(clip) - 100, atol=1e-3)
     # Wav2CLIP: the release is a flat state dict (with an unused head); Lightning's nests it
@@ -167,7 +168,7 @@ def test_checkpoints_in_the_published_layouts_load(paper, tmp_path):
     before = paper.cs._map(clips, None, paper.cs.model)[0]
     for layout in (sd, {"epoch": 3, "state_dict": sd}):
         torch.save(layout, tmp_path / X.WAV2CLIP.filename)
-        loaded = X.load_wav2clip(weights=tmp_path, image_encoder=paper.cs.image_encoder,
+        loaded = L.load_wav2clip(weights=tmp_path, image_encoder=paper.cs.image_encoder,
                                  device="cpu")
         after = loaded._map(clips, None, loaded.model)[0]
         np.testing.assert_allclose((after - before).numpy(), 5.0, atol=1e-3)
@@ -191,7 +192,7 @@ def test_foreign_or_broken_checkpoints_are_refused_by_name(tmp_path):
     other = tmp_path / X.VGGISH.filename
     torch.save({"fc.weight": torch.zeros(2, 2)}, other)
     with pytest.raises(ConfigError, match="does not fit"):
-        X.load_vggish(weights=other, device="cpu")
+        L.load_vggish(weights=other, device="cpu")
 
 
 def test_paper_offline_fails_without_touching_the_network_naming_every_file(
@@ -222,7 +223,7 @@ def test_paper_offline_fails_without_touching_the_network_naming_every_file(
         assert name in msg, name
     assert msg.count("What to do") == 1 and "V2A_KIT_WEIGHTS" in msg and "pocket" in msg
     with pytest.raises(WeightsNotFoundError, match="Cnn14_16k"):
-        X.load_panns_cnn14(device="cpu")
+        L.load_panns_cnn14(device="cpu")
 
 
 # ----------------------------------------------------------------------------- pocket

@@ -133,3 +133,49 @@ def test_the_package_has_no_import_cycles():
     out = subprocess.run([sys.executable, str(ROOT / "tools" / "import_graph.py")],
                          capture_output=True, text=True)
     assert out.returncode == 0 and " 0 import cycle(s)" in out.stdout, out.stdout
+
+
+def test_the_layer_rule_holds_and_would_fail_on_an_upward_import():
+    """Every module has a layer in docs/design.md §2 and imports only from its layer or below;
+    an injected upward import, one through a package's __init__, a module the table misses and
+    a name that is no module are each caught (tools/import_graph.py)."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        import import_graph as g
+    finally:
+        sys.path.pop(0)
+    out = subprocess.run([sys.executable, str(ROOT / "tools" / "import_graph.py")],
+                         capture_output=True, text=True)
+    assert out.returncode == 0 and "\n0 layer problem(s)" in out.stdout, out.stdout
+    graph, table = g.edges(g.modules()), g.layer_table()
+    assert g.layer_problems(graph, table) == []
+    assert table["errors"] == 0 and table["registry"] == 3 and g.layer_of(
+        "v2a_kit.media.audio", table) == 0            # "media.*" covers the package's modules
+    upward = {**graph, "v2a_kit.errors": graph["v2a_kit.errors"] | {"v2a_kit.registry"}}
+    assert g.layer_problems(upward, table) == [
+        "v2a_kit.errors (layer 0) imports v2a_kit.registry (layer 3)"]
+    # importing v2a_kit.evaluation.folder runs the package's __init__ first: edges() adds the
+    # package; a package facade placed above an importer is a breach too
+    eager = {**table, "evaluation": 4}
+    assert any("imports v2a_kit.evaluation (layer 4)" in p
+               for p in g.layer_problems(graph, eager))
+    missing = {k: v for k, v in table.items() if k != "viz"}
+    assert "v2a_kit.viz: no layer in docs/design.md §2" in g.layer_problems(graph, missing)
+    assert "nowhere.module: in the layers table but no such module" in g.layer_problems(
+        graph, {**table, "nowhere.module": 1})
+
+
+def test_importing_one_module_of_a_lazy_package_runs_no_other():
+    """`import v2a_kit.pocket.vocab` or `v2a_kit.evaluation.metrics` loads neither the pocket
+    loaders nor the paper's judges: their packages' facades import nothing themselves."""
+    code = ("import sys, v2a_kit.pocket.vocab, v2a_kit.evaluation.metrics\n"
+            "bad = [m for m in ('v2a_kit.pocket.loading', 'v2a_kit.models.extractors', "
+            "'v2a_kit.registry', 'transformers', 'diffusers') if m in sys.modules]\n"
+            "print(bad)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0 and out.stdout.strip() == "[]", out.stdout + out.stderr
+    from v2a_kit import evaluation, pocket
+    assert callable(evaluation.build_paper_extractors) and callable(pocket.load_models)
+    assert "score" in dir(evaluation) and "load_tagger" in dir(pocket)
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        evaluation.nothing  # noqa: B018

@@ -23,11 +23,11 @@ from pathlib import Path
 
 from .configs import TINY_SEED
 from .errors import ConfigError, WeightsNotFoundError
-from .evaluation.extractors import build_paper_extractors
 from .mappers.common import MAPPER_KINDS, Mapper, load_mapper_folder
 from .models.audioldm import PAPER_REPO, build_paper_audioldm, build_tiny_audioldm
 from .models.clap import build_laion_clap, build_tiny_clap
 from .models.clip import build_open_clip, build_tiny_clip
+from .models.extractors import build_paper_extractors
 from .pocket.extractors import build_pocket_extractors
 from .pocket.loading import (
     build_pocket_audioldm,

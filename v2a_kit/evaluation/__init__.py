@@ -5,7 +5,8 @@
 - :mod:`~v2a_kit.evaluation.networks`: the paper's PANNs CNN14, VGGish and Wav2CLIP, written
   out with their checkpoints' names.
 - :mod:`~v2a_kit.evaluation.extractors`: one interface over audio models in the FD, FAD and CS
-  roles (:class:`Extractors`), and the paper's (:func:`build_paper_extractors`).
+  roles (:class:`Extractors`); the paper's are built by :mod:`v2a_kit.models.extractors`
+  (:func:`build_paper_extractors`, also reachable here).
 - :mod:`~v2a_kit.evaluation.scoring`: :func:`score`, FD, FAD, KAD, FAD∞, KL, IS and CS of
   waveforms (or extractor outputs) in memory, with an explicit pairing rule, an interval for
   every metric and the protocol card; :func:`compare_systems`, two systems on the same inputs.
@@ -24,71 +25,76 @@
 A preset's extractors: ``v2a_kit.registry.load_extractors(preset)``.
 """
 
-from .extractors import (
-    AudioExtractor,
-    ClipScoreExtractor,
-    Extractors,
-    build_paper_extractors,
-    prepare_waves,
-)
-from .metrics import (
-    KAD_SCALE,
-    FadInfinity,
-    InceptionScore,
-    centroid_gap,
-    clip_score,
-    cosine_spread,
-    cosine_spreads,
-    fad,
-    fad_infinity,
-    frechet_distance,
-    gaussian_stats,
-    inception_score,
-    kad,
-    kernel_audio_distance,
-    kl_divergence,
-    knn_overlap,
-    linear_cka,
-    paired_cosine,
-    pairwise_diversity,
-    recall_at_k,
-)
-from .protocol import (
-    FIELD_NAMES,
-    NOT_OFFLINE,
-    ClipRule,
-    check_comparable,
-    compare_protocols,
-    format_card,
-    load_report,
-)
-from .scoring import (
-    IS_MIN_CHUNK,
-    IS_SPLITS,
-    METRIC_KEYS,
-    AudioOutputs,
-    Comparison,
-    Scores,
-    compare_systems,
-    extract,
-    paired_differences,
-    score,
-)
-from .timing import Synchrony, detect_onsets, estimate_offset, match_onsets, synchrony
-from .uncertainty import Difference, Interval, bootstrap, paired
+from __future__ import annotations
 
-__all__ = [
-    "frechet_distance", "fad", "gaussian_stats", "kl_divergence", "inception_score",
-    "InceptionScore", "clip_score", "recall_at_k", "pairwise_diversity", "cosine_spread",
-    "cosine_spreads",
-    "kernel_audio_distance", "kad", "KAD_SCALE", "fad_infinity", "FadInfinity",
-    "bootstrap", "paired", "Interval", "Difference", "compare_systems", "Comparison",
-    "paired_differences",
-    "METRIC_KEYS", "ClipRule", "check_comparable", "compare_protocols", "format_card",
-    "load_report", "FIELD_NAMES", "NOT_OFFLINE",
-    "linear_cka", "knn_overlap", "centroid_gap", "paired_cosine",
-    "score", "Scores", "extract", "AudioOutputs", "IS_SPLITS", "IS_MIN_CHUNK",
-    "AudioExtractor", "ClipScoreExtractor", "Extractors", "prepare_waves",
-    "build_paper_extractors",
-    "synchrony", "Synchrony", "detect_onsets", "match_onsets", "estimate_offset",
-]
+import importlib
+
+# public name -> the module (of this package, or the kit's builders) that defines it. The names
+# are attributes imported on first use (PEP 562), so importing one module of this package
+# (``v2a_kit.evaluation.metrics``) runs no other: the package's facade imports nothing itself.
+_LAZY = {
+    "AudioExtractor": ".extractors",
+    "ClipScoreExtractor": ".extractors",
+    "Extractors": ".extractors",
+    "prepare_waves": ".extractors",
+    "KAD_SCALE": ".metrics",
+    "FadInfinity": ".metrics",
+    "InceptionScore": ".metrics",
+    "centroid_gap": ".metrics",
+    "clip_score": ".metrics",
+    "cosine_spread": ".metrics",
+    "cosine_spreads": ".metrics",
+    "fad": ".metrics",
+    "fad_infinity": ".metrics",
+    "frechet_distance": ".metrics",
+    "gaussian_stats": ".metrics",
+    "inception_score": ".metrics",
+    "kad": ".metrics",
+    "kernel_audio_distance": ".metrics",
+    "kl_divergence": ".metrics",
+    "knn_overlap": ".metrics",
+    "linear_cka": ".metrics",
+    "paired_cosine": ".metrics",
+    "pairwise_diversity": ".metrics",
+    "recall_at_k": ".metrics",
+    "FIELD_NAMES": ".protocol",
+    "NOT_OFFLINE": ".protocol",
+    "ClipRule": ".protocol",
+    "check_comparable": ".protocol",
+    "compare_protocols": ".protocol",
+    "format_card": ".protocol",
+    "load_report": ".protocol",
+    "IS_MIN_CHUNK": ".scoring",
+    "IS_SPLITS": ".scoring",
+    "METRIC_KEYS": ".scoring",
+    "AudioOutputs": ".scoring",
+    "Comparison": ".scoring",
+    "Scores": ".scoring",
+    "compare_systems": ".scoring",
+    "extract": ".scoring",
+    "paired_differences": ".scoring",
+    "score": ".scoring",
+    "Synchrony": ".timing",
+    "detect_onsets": ".timing",
+    "estimate_offset": ".timing",
+    "match_onsets": ".timing",
+    "synchrony": ".timing",
+    "Difference": ".uncertainty",
+    "Interval": ".uncertainty",
+    "bootstrap": ".uncertainty",
+    "paired": ".uncertainty",
+    "build_paper_extractors": "..models.extractors",   # a builder: it sits above this package
+}
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+    globals()[name] = value  # the next access is a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

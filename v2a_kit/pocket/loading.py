@@ -10,7 +10,6 @@ two builds are two spaces, so a cache or a mapper from one is never used with th
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 from importlib import resources
@@ -31,7 +30,7 @@ from ..tokenizers import check_tokenizer
 from .generator import GriffinLimVocoder, PowerPoolAutoencoder
 
 __all__ = ["pocket_dir", "check_world_version", "build_pocket_clip", "build_pocket_clap",
-           "build_pocket_audioldm", "load_tagger", "load_audio_to_image", "load_models"]
+           "build_pocket_audioldm", "load_tagger", "load_audio_to_image"]
 
 
 def pocket_dir(weights=None) -> Path:
@@ -160,24 +159,3 @@ def load_audio_to_image(weights=None):
     from .evaluators import load_evaluator
     return load_evaluator(pocket_dir(weights) / "evaluators" / "audio_to_image",
                           kind="PocketAudioToImage")
-
-
-@functools.cache
-def load_models(weights=None) -> dict:
-    """Every pocket model of a build, on the CPU, loaded once per process (later calls return the
-    same objects: use them, do not train them in place).
-
-    Returns a dict: ``clip``, ``clap``, ``audioldm`` (``load_clip/clap/audioldm("pocket")``),
-    ``regression`` and ``diffusion`` (the shipped mappers, ``load_mapper("pocket", kind=...)``),
-    ``tagger`` (:func:`load_tagger`) and ``a2i`` (:func:`load_audio_to_image`). ``weights``: a
-    build folder (the shipped build when None), as each loader takes it.
-    """
-    from .. import registry
-    return {"clip": registry.load_clip("pocket", device="cpu", weights=weights),
-            "clap": registry.load_clap("pocket", device="cpu", weights=weights),
-            "audioldm": registry.load_audioldm("pocket", device="cpu", weights=weights),
-            "regression": registry.load_mapper("pocket", kind="regression", device="cpu",
-                                               weights=weights),
-            "diffusion": registry.load_mapper("pocket", kind="diffusion", device="cpu",
-                                              weights=weights),
-            "tagger": load_tagger(weights), "a2i": load_audio_to_image(weights)}
