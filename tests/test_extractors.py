@@ -9,8 +9,8 @@ import torch
 from v2a_kit import evaluation as ev
 from v2a_kit.errors import ConfigError, MediaError, WeightsNotFoundError
 from v2a_kit.evaluation import extractors as X
-from v2a_kit.models import extractors as L
 from v2a_kit.media import load_audio, write_wav
+from v2a_kit.models import extractors as L
 from v2a_kit.pocket.world import ATTRIBUTES, AUDIBLE, sample_audio_for, sample_world
 from v2a_kit.registry import load_extractors
 

@@ -46,6 +46,28 @@ def test_loaders_leave_the_global_state_alone(tmp_path):
     _untouched(lambda: load_evaluator(pocket_dir() / "evaluators" / "tagger"))
 
 
+@pytest.mark.parametrize("preset", ["pocket", "tiny"])
+def test_every_registry_loader_leaves_the_global_state_alone(preset):
+    """Each loader of the registry (random init included: the tiny preset), the pocket
+    evaluators and the extractors: none reseeds or advances the caller's random stream."""
+    from v2a_kit import registry
+    from v2a_kit.pocket import load_audio_to_image, load_tagger
+    for load in (registry.load_clip, registry.load_clap, registry.load_audioldm):
+        _untouched(lambda load=load: load(preset, device="cpu"))
+    if preset == "pocket":
+        for kind in ("regression", "diffusion", "ridge"):
+            _untouched(lambda kind=kind: registry.load_mapper(preset, kind=kind, device="cpu"))
+        _untouched(lambda: registry.load_extractors(preset, device="cpu"))
+        _untouched(load_tagger)
+        _untouched(load_audio_to_image)
+
+
+def test_exercise_solutions_leave_the_global_state_alone(monkeypatch):
+    """A pasted solution that seeds its own training (03.2) gives the student's stream back."""
+    from v2a_kit import exercises
+    _untouched(lambda: exercises.solution("03.2")(num_train=256, epochs=1))
+
+
 def test_seeded_builders_and_trainers_leave_the_global_state_alone():
     a = _untouched(lambda: build_unet(8, seed=3))
     torch.manual_seed(3)  # what build_unet did before: the same initial weights

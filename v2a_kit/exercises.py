@@ -224,13 +224,12 @@ def solve_03_1(n: int = 256, world_seed: int = 6000):
 
 
 def solve_03_2(num_train: int = 256, epochs: int = 30):
-    """Test recall@1 of ridge and of the pocket regression MLP (``torch.manual_seed(0)`` before
-    ``create_mapper``; the shipped config's training settings with ``epochs``), both trained on
+    """Test recall@1 of ridge and of the pocket regression MLP (created and trained under
+    ``devices.seeded(0)``; the shipped config's training settings with ``epochs``), both trained on
     the first ``num_train`` pairs of the mappers' world seed; 64 validation pairs after them;
     tested on 200 pairs of world seed 6000."""
-    import torch
-
     from v2a_kit import evaluation, mappers, train
+    from v2a_kit.devices import seeded
     from v2a_kit.pocket import load_models
     from v2a_kit.pocket.mappers import MAPPER_SEED, pocket_pairs
     m = load_models()
@@ -239,13 +238,14 @@ def solve_03_2(num_train: int = 256, epochs: int = 30):
     val = pairs.subset(range(num_train, num_train + 64))
     test = pocket_pairs(200, 6000, m["clip"], m["clap"])
     clip_space, clap_space = pairs.clip.space, pairs.clap.space
-    ridge = mappers.fit_ridge(mappers.create_mapper("ridge", clip_space, clap_space),
-                              fit_on.clip.embeds, fit_on.clap.embeds)
-    torch.manual_seed(0)
-    mlp = mappers.create_mapper("regression-pocket", clip_space, clap_space)
+    with seeded(0):                  # building a model draws from torch's random stream
+        ridge = mappers.fit_ridge(mappers.create_mapper("ridge", clip_space, clap_space),
+                                  fit_on.clip.embeds, fit_on.clap.embeds)
     cfg = train.TrainConfig(**{**mappers.get_config("regression-pocket")["train"],
                                "epochs": epochs, "progress": False})
-    train.fit(mlp, fit_on, val, cfg)
+    with seeded(0):                  # the same start every run; your own random stream untouched
+        mlp = mappers.create_mapper("regression-pocket", clip_space, clap_space)
+        train.fit(mlp, fit_on, val, cfg)
     return {name: evaluation.recall_at_k(mapper.sample(test.clip.embeds), test.clap.embeds,
                                          ks=(1,))[1]
             for name, mapper in (("ridge", ridge), ("regression", mlp))}
