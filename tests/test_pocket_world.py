@@ -458,3 +458,24 @@ def test_attributes_survive_pooling_and_the_vocoder():
           f"trained on clean audio instead: {from_clean}")
     assert accuracy["shape"] >= 0.9
     assert min(accuracy.values()) >= 0.9
+
+
+def test_save_examples_leaves_no_half_written_file(tmp_path, monkeypatch):
+    """A write that fails part-way leaves the files before it whole and no partial file or
+    temporary behind (each file goes through atomic_path)."""
+    import soundfile as sf
+
+    from v2a_kit.pocket.world import sample_world, save_examples
+    batch = sample_world(3, seed=5)
+    real_write, calls = sf.write, []
+
+    def flaky(path, *a, **k):
+        calls.append(path)
+        real_write(path, *a, **k)
+        if len(calls) == 2:
+            raise OSError("disk full")
+    monkeypatch.setattr(sf, "write", flaky)
+    with pytest.raises(OSError, match="disk full"):
+        save_examples(batch, tmp_path, n=3)
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["000.png", "000.wav", "001.png"], names

@@ -53,6 +53,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..atomic import atomic_path, atomic_write
 from ..errors import ConfigError
 from .render import _backgrounds, _draw_scene, _render
 from .synth import _clip_len, _synthesise
@@ -316,9 +317,11 @@ def save_examples(batch: PocketBatch, folder, n: int = 8, lossless: bool = False
     digits = max(3, len(str(n - 1)))
     for i in range(n):
         png, wav = folder / f"{i:0{digits}d}.png", folder / f"{i:0{digits}d}.wav"
-        Image.fromarray(batch.images[i]).save(png)
-        sf.write(wav, batch.audio[i], batch.sampling_rate,
-                 subtype="FLOAT" if lossless else "PCM_16")
+        with atomic_path(png) as tmp:          # each file whole or not at all
+            Image.fromarray(batch.images[i]).save(tmp, format="PNG")
+        with atomic_path(wav) as tmp:
+            sf.write(tmp, batch.audio[i], batch.sampling_rate,
+                     subtype="FLOAT" if lossless else "PCM_16", format="WAV")
         paths += [png, wav]
         index.append({"image": png.name, "audio": wav.name,
                       "image_caption": batch.image_captions[i],
@@ -326,8 +329,7 @@ def save_examples(batch: PocketBatch, folder, n: int = 8, lossless: bool = False
                       **{a: AUDIBLE[a][int(batch.labels[a][i])] for a in AUDIBLE},
                       "tone": round(float(batch.tone[i]), 4),
                       "background": BACKGROUNDS[int(batch.background[i])]})
-    meta = folder / "examples.json"
-    meta.write_text(json.dumps(index, indent=1))
+    meta = atomic_write(folder / "examples.json", json.dumps(index, indent=1).encode())
     return [*paths, meta]
 
 
