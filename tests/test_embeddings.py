@@ -297,3 +297,25 @@ def test_torchrun_two_processes_equal_one(tiny_clip, images, tmp_path):
     assert sharded.sources == single.sources
     assert torch.equal(sharded.embeds, single.embeds)
     assert len(_chunks(cache)) == 1 and len(_stored_hashes(cache)) == 5 and not _temps(cache)
+
+
+def test_load_embeddings_checks_its_format_tag(tmp_path):
+    """A safetensors file of another format (another tag, or none) is refused naming the file
+    and the tag expected, not read as embeddings."""
+    from safetensors.torch import save_file
+
+    from v2a_kit.embeddings import OUT_FORMAT, save_embeddings
+    from v2a_kit.errors import EmbeddingError
+    from v2a_kit.spaces import Embeddings, Space
+    emb = Embeddings(torch.nn.functional.normalize(torch.randn(3, 4), dim=-1),
+                     Space("clip", "t/x", "c", 4), ["a", "b", "c"])
+    good = save_embeddings(emb, tmp_path / "good.safetensors")
+    assert torch.equal(load_embeddings(good).embeds, emb.embeds)
+    meta = {"space": json.dumps(emb.space.to_dict()), "sources": json.dumps(emb.sources)}
+    for name, tag in (("other.safetensors", "v2a-kit-mapper-1"), ("none.safetensors", None)):
+        path = tmp_path / name
+        save_file({"embeds": emb.embeds}, str(path),
+                  {**meta, **({"format": tag} if tag else {})})
+        with pytest.raises(EmbeddingError, match=rf"{name}: format tag .*expected "
+                                                 rf"'{OUT_FORMAT}'"):
+            load_embeddings(path)

@@ -497,4 +497,8 @@ def load_embeddings(path) -> Embeddings:
         sources = json.loads(meta["sources"])
     except Exception as e:
         raise EmbeddingError(f"{path} is not a v2a-kit embeddings file ({e})") from None
+    if meta.get("format") != OUT_FORMAT:
+        raise EmbeddingError(f"{path}: format tag {meta.get('format')!r}; expected "
+                             f"{OUT_FORMAT!r} (a file written by save_embeddings or "
+                             "`v2a-kit embed --out`)")
     return Embeddings(embeds, space, sources)
