@@ -2,7 +2,8 @@
 
 The models load through the kit's loaders (``load_clip("pocket")``, ``load_clap("pocket")``,
 ``load_audioldm("pocket")``); the evaluators through :func:`load_tagger` and
-:func:`load_audio_to_image`. ``v2a-kit pocket build`` retrains all of them from a seed.
+:func:`load_audio_to_image`; the timing-aware variant's onset predictor through
+:func:`load_onsets`. ``v2a-kit pocket build`` retrains all of them from a seed.
 
 Importing a module of this package (``v2a_kit.pocket.world``, ``.likeness``) loads no torch:
 the loaders below are attributes that import :mod:`.loading` on first use (PEP 562), so the
@@ -11,7 +12,7 @@ command line's checks can read the world without loading a model.
 
 from __future__ import annotations
 
-__all__ = ["load_tagger", "load_audio_to_image", "pocket_dir"]
+__all__ = ["load_tagger", "load_audio_to_image", "load_onsets", "pocket_dir"]
 
 
 def __getattr__(name: str):
