@@ -59,6 +59,20 @@ def test_placed_notes_are_the_segments_own_sounds(sounds):
     assert not track[start + len(piece):].any()     # and nothing after it: one note
 
 
+def test_a_ripple_inside_a_note_is_heard_but_does_not_cut_the_note(sounds):
+    """A generated note can dip and swell (the detector then hears an onset inside it); the
+    placed note is the whole note, ripple included, not a fragment from the ripple on."""
+    rippled = sounds[0].copy()
+    own = detect_onsets(rippled, SR)
+    assert len(own) == 1 and own[0] < 0.7
+    rippled[int(0.76 * SR):int(0.8 * SR)] *= 0.2                  # a 14-dB dip, 40 ms
+    assert len(detect_onsets(rippled, SR)) == 2                     # heard as an onset
+    track = place_notes([rippled, sounds[1], sounds[2]], SR, [0.2], SEGMENTS, 3.0)
+    start, cut = int(round(0.17 * SR)), int(round((own[0] - 0.03) * SR))
+    n = len(rippled) - cut                                        # the note, to its end
+    np.testing.assert_array_equal(track[start:start + n], rippled[cut:cut + n])
+
+
 def test_place_notes_refuses_a_wrong_rate_and_bad_onsets(sounds):
     with pytest.raises(MediaError, match=r"sound 0: 16000 samples at 48000 Hz.*sampling rate"):
         place_notes(sounds, 48000, [0.5], SEGMENTS, 3.0)
@@ -194,9 +208,11 @@ def test_the_pipeline_puts_notes_where_the_video_shows_something_start(timed_vid
     assert plain[0].onsets_s is None and item.waveforms.shape == plain[0].waveforms.shape
     # the predictor, on the decoded mp4's frames, sees the pops
     assert onset_scores([item.onsets_s], videos.visual_onsets_s)["f1"] >= 0.9
-    # the soundtrack's notes start where the predictor said, and so where the video shows them
+    # a note starts at every onset the predictor said (the notes are whole, so a dip inside a
+    # generated note can be heard as one more onset: precision is the generator's)
     kw = dict(fps=videos.fps, num_frames=videos.num_frames, sampling_rate=sr)
-    assert synchrony(item.waveforms, [item.onsets_s], **kw).f1 >= 0.9
+    followed = synchrony(item.waveforms, [item.onsets_s], **kw)
+    assert followed.recall == 1.0 and followed.mean_abs_offset_s <= 0.015
     assert synchrony(item.waveforms, videos.visual_onsets_s, **kw).f1 > \
         synchrony(plain[0].waveforms, videos.visual_onsets_s, **kw).f1
     # an image has no time: its sound is the plain one
@@ -238,7 +254,8 @@ def test_cli_generate_with_timing_onsets_writes_a_timed_soundtrack(timed_video, 
     assert sorted(manifest["written"]) == ["000.wav", "000_v2a.mp4"]
     kw = dict(fps=videos.fps, num_frames=videos.num_frames, sampling_rate=SR)
     muxed = read_video_audio(out / "000_v2a.mp4", SR)[:3 * SR]
-    assert synchrony(muxed, videos.visual_onsets_s[0], **kw).f1 >= 0.8
+    heard = synchrony(muxed, videos.visual_onsets_s[0], **kw)     # through AAC
+    assert heard.recall >= 0.8 and heard.mean_abs_offset_s <= 0.02
     # a rerun into the folder without the option is another run: refused, naming the setting
     assert main(["generate", str(path), "-o", str(out), "--mapper", "regression",
                  "--no-progress"]) == 2

@@ -37,12 +37,15 @@ from ..errors import ConfigError, MediaError, SpaceMismatchError
 
 __all__ = ["OnsetConfig", "OnsetPredictor", "embed_frames", "frame_targets", "pick_onsets",
            "train_onset_predictor", "save_onset_predictor", "load_onset_predictor",
-           "place_notes", "THRESHOLD", "PRE_S", "FADE_S", "MIN_GAP_FRAMES"]
+           "place_notes", "THRESHOLD", "PRE_S", "FADE_S", "MIN_GAP_FRAMES", "NOTE_RISE_DB"]
 
 THRESHOLD = 0.5       # a frame is an onset where its probability peaks above this
 MIN_GAP_FRAMES = 2    # peaks closer than this (frames) are one onset (pocket notes: ≥ 6 apart)
 PRE_S = 0.03          # a note's piece starts this long before its detected onset (its attack)
 FADE_S = 0.01         # fade-out where a piece is cut short by the next note or the segment's end
+NOTE_RISE_DB = 15.0   # a detected onset starts a note when its sound rises by this much ...
+RISE_BEFORE_S = 0.035  # ... from the quietest of this long before it
+RISE_AFTER_S = 0.08   # ... to the loudest of this long after it
 
 
 @dataclass
@@ -203,14 +206,39 @@ def load_onset_predictor(folder, clip_space=None) -> OnsetPredictor:
 
 # ----------------------------------------------------------------------------- checks, placing
 
+def _rises(note: np.ndarray, onsets: np.ndarray, sampling_rate: int) -> np.ndarray:
+    """How far (dB) each onset's sound rises: the loudest of the ``RISE_AFTER_S`` after it
+    above the quietest of the ``RISE_BEFORE_S`` before it (RMS over 20 ms every 5 ms)."""
+    import librosa
+
+    hop = max(1, int(round(0.005 * sampling_rate)))
+    rms = librosa.feature.rms(y=note, frame_length=4 * hop, hop_length=hop, center=True)[0]
+    db = librosa.amplitude_to_db(rms, ref=np.max, top_db=60.0)
+    before, after = int(round(RISE_BEFORE_S / 0.005)), int(round(RISE_AFTER_S / 0.005))
+    out = []
+    for t in onsets:
+        k = int(round(t * sampling_rate / hop))
+        pre = db[max(0, k - before):max(0, k - 1)]
+        out.append(db[k:k + after].max(initial=-60.0) - (pre.min() if len(pre) else -60.0))
+    return np.asarray(out)
+
+
 def _pieces(note: np.ndarray, sampling_rate: int) -> list[np.ndarray]:
-    """One generated sound cut into its notes: from ``PRE_S`` before each detected onset to
-    ``PRE_S`` before the next (the last to the end); the whole sound when none is detected."""
+    """One generated sound cut into its notes: from ``PRE_S`` before each note's onset to
+    ``PRE_S`` before the next (the last to the end); the whole sound when none is detected.
+
+    A note's onset is an onset the synchrony measure's detector hears whose sound rises by at
+    least ``NOTE_RISE_DB`` (a pocket note starts from near silence); the detector's other
+    onsets, ripples inside a generated note, do not cut it (the loudest rise is kept if none
+    qualifies)."""
     from ..evaluation.timing import detect_onsets
 
     heard = detect_onsets(note, sampling_rate) if np.abs(note).max() > 0 else np.zeros(0)
     if len(heard) == 0:
         return [note]
+    rises = _rises(note, heard, sampling_rate)
+    keep = rises >= NOTE_RISE_DB
+    heard = heard[keep] if keep.any() else heard[[int(np.argmax(rises))]]
     cuts = [max(0, int(round((t - PRE_S) * sampling_rate))) for t in heard] + [len(note)]
     return [note[a:b] for a, b in zip(cuts[:-1], cuts[1:]) if b > a]
 
