@@ -51,6 +51,16 @@ CASES = {
                                               ["--mapper diffusion", "tiny preset", "expected"]),
     "a mapper that is neither kind nor folder": (GENERATE + ["--mapper", "nope"],
                                                  ["--mapper nope", "checkpoint folder"]),
+    # --- the timing-aware variant (--timing onsets): what it cannot read, before any model
+    "unknown timing": (GENERATE + ["--timing", "beats"], ["--timing", "beats"]),
+    "timing with a preset without a predictor": (GENERATE + ["--preset", "tiny", "--timing",
+                                                             "onsets"],
+                                                 ["--timing onsets", "tiny preset", "expected"]),
+    "timing: a 10-fps video": (["generate", "slow.mp4", "-o", "out", "--timing", "onsets"],
+                               ["slow.mp4", "10 fps", "expected 25 fps"]),
+    "timing: a video shorter than one note": (["generate", "blink.mp4", "-o", "out", "--timing",
+                                               "onsets"],
+                                              ["blink.mp4", "expected at least one note"]),
     # --- each kind of bad file
     "truncated PNG": (["generate", "truncated.png", "-o", "out"], ["truncated.png", "expected"]),
     "text named .jpg": (["generate", "notes.jpg", "-o", "out"], ["notes.jpg", "expected"]),
@@ -140,6 +150,10 @@ def _case_folder(root: Path) -> None:
         (root / sub).mkdir()
         ok.save(root / sub / "ok.png")
     (root / "a-file").write_text("a file, not a folder")
+    from v2a_kit.media import write_video
+    still = np.asarray(ok)[None]
+    write_video(root / "slow.mp4", still.repeat(10, 0), 10)    # 1 s at 10 fps
+    write_video(root / "blink.mp4", still.repeat(4, 0), 25)    # 0.16 s: shorter than a note
     (root / "c.st").write_bytes(b"x")
     (root / "a.st").write_bytes(b"x")
     old = root / "old-run" / RUN_DIR

@@ -139,3 +139,28 @@ def test_the_benchmarks_report_holds_its_targets_and_its_spread_is_its_seeds():
         assert r["shuffled"]["f1"] < 0.5 < r["real"]["f1"]
     # the shift's sign: a late track reads positive, an early one negative
     assert bench.shifted(np.arange(1.0, 5.0)[None], 0.25, 4).tolist() == [[0.0, 1.0, 2.0, 3.0]]
+
+
+def test_the_benchmarks_systems_table_is_its_seeds_and_its_targets_are_checked_on_it():
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("bench_timing",
+                                                  root / "benchmarks" / "bench_timing.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    systems = json.loads((root / "figures" / "timing.json").read_text())["systems"]
+    assert systems["order"] == ["real", "shuffled", "decoded", "mean-pooled", "per-segment",
+                                "timing-aware"]
+    assert len(systems["per_seed"]) == 3
+    assert systems["spread"] == bench.spread(
+        {k: {n: v[n] for n in [*systems["order"], "predictor"]}
+         for k, v in systems["per_seed"].items()})
+    assert systems["targets_checked"] == bench.check_system_targets(systems["spread"])
+    assert systems["targets_met"] == all(systems["targets_checked"].values())
+    for seed in systems["per_seed"].values():
+        # FD where it applies: not for the real sounds against themselves
+        assert seed["real"].get("fd") is None and seed["mean-pooled"]["fd"] > 0
+        assert seed["shuffled"]["f1"] < seed["real"]["f1"]

@@ -183,6 +183,13 @@ def pocket_build_text(weights: Path = WEIGHTS) -> str:
     stages = ", ".join(f"{names.get(k[:-2], k[:-2])} {v:.0f} s" for k, v in t.items())
     total = _mb(weights.rglob("*"))
     maps = _mb((weights / "mappers").rglob("*"))
+    onsets = _mb((weights / "onsets").rglob("*"))
+    timing = ""
+    if (weights / "onsets" / "config.json").is_file():
+        report = json.loads((weights / "onsets" / "config.json").read_text())["train_report"]
+        timing = (f"; `v2a-kit pocket timing --seed {report['seed']}` (the onset predictor) "
+                  f"took **{report['seconds']['total'] / 60:.1f} min**")
+    predictor = f", {onsets:.1f} MB of onset predictor" if onsets else ""
 
     def worst(key):
         acc = {a: v for a, v in g[key].items() if a != "all"}
@@ -190,9 +197,10 @@ def pocket_build_text(weights: Path = WEIGHTS) -> str:
         return f"{min(acc.values()):.3f} (its lowest, {a})"
     return (f"`v2a-kit pocket build --seed 0` took **{sum(t.values()) / 60:.1f} min** on 2 CPU "
             f"cores ({stages}); `v2a-kit pocket mappers --seed 0` took "
-            f"**{mappers['total_s'] / 60:.1f} min**. The shipped weights are **{total:.0f} MB** "
-            f"({total - maps:.0f} MB of foundation models and evaluators, {maps:.0f} MB of "
-            f"mappers). Gates on {g['settings']['num_held_out']:,} held-out pairs: zero-shot "
+            f"**{mappers['total_s'] / 60:.1f} min**{timing}. The shipped weights are "
+            f"**{total:.0f} MB** ({total - maps - onsets:.0f} MB of foundation models and "
+            f"evaluators, {maps:.0f} MB of mappers{predictor}). Gates on "
+            f"{g['settings']['num_held_out']:,} held-out pairs: zero-shot "
             f"pocket-CLIP {worst('clip_zero_shot')}, pocket-CLAP {worst('clap_zero_shot')}; "
             f"all five audible attributes heard right by the tagger in real audio "
             f"{g['tagger_real']['all']:.3f}, in real audio through pocket-AudioLDM's own "

@@ -11,7 +11,9 @@ Formats, and the config field that names the module's kind in each:
 - ``v2a-kit-mapper-1`` (``kind``): V2A-Mappers (:func:`v2a_kit.mappers.save_mapper`);
 - ``v2a-kit-evaluator-1`` (``class``): the pocket evaluators
   (:func:`v2a_kit.pocket.evaluators.save_evaluator`). Evaluator configs written before the
-  format tag existed have no ``format`` field; they are recognised by their ``class`` field.
+  format tag existed have no ``format`` field; they are recognised by their ``class`` field;
+- ``v2a-kit-onsets-1`` (``class``): the timing-aware variant's onset predictor
+  (:func:`v2a_kit.pocket.onsets.save_onset_predictor`).
 """
 
 from __future__ import annotations
@@ -26,11 +28,13 @@ from .atomic import atomic_folder
 from .errors import ConfigError, WeightsNotFoundError
 
 __all__ = ["save_module", "load_module", "read_config", "read_weights", "WEIGHTS", "CONFIG",
-           "MAPPER_FORMAT", "EVALUATOR_FORMAT", "FORMATS"]
+           "MAPPER_FORMAT", "EVALUATOR_FORMAT", "ONSETS_FORMAT", "FORMATS"]
 
 WEIGHTS, CONFIG = "model.safetensors", "config.json"
 MAPPER_FORMAT, EVALUATOR_FORMAT = "v2a-kit-mapper-1", "v2a-kit-evaluator-1"
-FORMATS = {MAPPER_FORMAT: "kind", EVALUATOR_FORMAT: "class"}  # format -> its kind field
+ONSETS_FORMAT = "v2a-kit-onsets-1"  # the timing-aware variant's onset predictor
+# format -> its kind field
+FORMATS = {MAPPER_FORMAT: "kind", EVALUATOR_FORMAT: "class", ONSETS_FORMAT: "class"}
 _UNTAGGED = {"class": EVALUATOR_FORMAT}  # kind field of a config without a tag -> its format
 
 

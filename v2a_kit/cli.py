@@ -27,7 +27,7 @@ import warnings
 from pathlib import Path
 
 from .configs import mapper_config_names
-from .defaults import AGGREGATE_NAMES, DEFAULT_SCHEDULER, SCHEDULERS, TIMED_MIN_FPS
+from .defaults import AGGREGATE_NAMES, DEFAULT_SCHEDULER, SCHEDULERS, TIMED_MIN_FPS, TIMING_MODES
 from .errors import ConfigError, V2AError
 
 __all__ = ["main", "build_parser", "number", "SEED"]
@@ -265,6 +265,19 @@ def _add_pocket(sub) -> None:
                                                        "seed = 2500 + seed)")
     c.add_argument("--fast", action="store_true", help="a few images (smoke test)")
     c.set_defaults(func=cmd_pocket_calibrate)
+    t = psub.add_parser("timing", help="train the timing-aware variant's onset predictor on "
+                                       "timed videos (frozen pocket-CLIP, every frame; a "
+                                       "minute or two on a CPU)")
+    t.add_argument("-o", "--out", required=True, type=Path,
+                   help="output folder (replaced; the shipped one is "
+                        "v2a_kit/pocket/weights/onsets)")
+    t.add_argument("--weights", type=Path, help="a pocket build (default: the shipped one)")
+    t.add_argument("--seed", type=SEED, default=0)
+    t.add_argument("--num", type=number(int, 1, what="training videos"), default=256,
+                   help="training videos (default: 256)")
+    t.add_argument("--steps", type=number(int, 1, what="training steps"), default=400,
+                   help="training steps (default: 400)")
+    t.set_defaults(func=cmd_pocket_timing)
 
 
 def _pocket_training(args, train, summary) -> int:
@@ -315,6 +328,18 @@ def cmd_pocket_mappers(args) -> int:
                                            fast=args.fast, progress=not args.no_progress),
         lambda report: {k: {m: v[m] for m in v if m.startswith("test_") or m == "train_s"}
                         for k, v in report["mappers"].items()})
+
+
+def cmd_pocket_timing(args) -> int:
+    from .pocket.timing import train_pocket_onsets
+    command = (f"v2a-kit pocket timing -o {args.out} --seed {args.seed} --num {args.num} "
+               f"--steps {args.steps}" + (f" --weights {args.weights}" if args.weights else ""))
+    return _pocket_training(
+        args, lambda: train_pocket_onsets(args.out, num_videos=args.num, steps=args.steps,
+                                          seed=args.seed, weights=args.weights,
+                                          command=command),
+        lambda report: {k: report[k] for k in ("scores", "seconds", "num_parameters",
+                                               "weights_bytes")})
 
 
 def cmd_pocket_calibrate(args) -> int:
@@ -370,6 +395,10 @@ def _add_generate(sub) -> None:
     p.add_argument("--batch-size", type=number(int, 1, what="inputs per chunk"), default=16,
                    help="inputs per chunk (the unit a rank takes and a rerun resumes) and "
                         "waveforms per AudioLDM call (default: 16)")
+    p.add_argument("--timing", choices=TIMING_MODES, default="none",
+                   help="none (default): V2A-Mapper's sound as it is; onsets: the timing-aware "
+                        "variant, each video's notes placed where its onset predictor sees "
+                        "something start (pocket preset; videos at 25 fps or a multiple)")
     p.add_argument("--no-video", action="store_true", help="write wav only, no muxed videos")
     p.add_argument("--device", help="e.g. cpu, cuda (default: the best; cuda:LOCAL_RANK under "
                                     "torchrun)")
@@ -400,7 +429,8 @@ def cmd_generate(args) -> int:
 
     info = distributed_env()
     device = args.device or (shard_device(info) if info.world_size > 1 else None)
-    pipe = V2APipeline.from_preset(settings.preset, args.mapper, device=device)
+    pipe = V2APipeline.from_preset(settings.preset, args.mapper, device=device,
+                                   timing=settings.timing)
     if args.length is not None:  # the generator's own range (checked before for known ones)
         try:
             pipe.check_inputs(1, None, 2.5, settings.scheduler, 1.0, 1, 1, 0, args.length)
@@ -432,7 +462,8 @@ def cmd_generate(args) -> int:
     print(f"v2a-kit generate: {n_img} image(s), {n_vid} video(s) -> {len(written)} file(s) in "
           f"{args.outdir}{procs} ({seconds:.1f} s; {settings.mapper} mapper, "
           f"{settings.scheduler} {settings.num_inference_steps} steps, guidance "
-          f"{settings.guidance_scale:g}, seed {settings.seed}{resumed})")
+          f"{settings.guidance_scale:g}, seed {settings.seed}"
+          f"{', timing onsets' if settings.timing == 'onsets' else ''}{resumed})")
     for name in written:
         print(f"  {name}")
     print("  generate.json (settings)")

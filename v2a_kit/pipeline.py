@@ -23,6 +23,13 @@ pocket-AudioLDM) is one segment and gets one sound of its own length; a longer o
 equal segments, each mapped from its own frames, generated, and joined with short crossfades —
 so the soundtrack follows what is on screen. :func:`write_outputs` writes wav files for
 everything and, for each video, a copy with the generated soundtrack muxed in.
+
+Timing (``timing="onsets"``, the timing-aware variant, :mod:`v2a_kit.pocket.onsets`): the same
+steps make the same sounds, and then a video's notes are moved to the onsets an onset predictor
+reads from the CLIP embeddings of *every* frame (:meth:`~V2APipeline.time_onsets`, read at the
+predictor's frame rate; a video it cannot read is refused before any frame is embedded). The
+plain path (``timing="none"``, the default) does not change. Images have no time: they get
+their plain sound either way.
 """
 
 from __future__ import annotations
@@ -39,10 +46,10 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from . import media
-from .defaults import DEFAULT_SCHEDULER
+from .defaults import DEFAULT_SCHEDULER, TIMING_MODES
 from .devices import resolve_device
 from .encoders import _check_aggregate
-from .errors import ConfigError, MediaError
+from .errors import ConfigError, MediaError, SpaceMismatchError
 from .generation import (
     SCHEDULERS,
     AudioLDMGenerator,
@@ -55,7 +62,7 @@ from .generation import (
 from .mappers.common import MAPPER_KINDS
 from .pocket.likeness import POCKET_CLIP_MODEL, outside_world, warn_outside
 from .preflight import _Source, collect_inputs, plan_output_names, source_stem
-from .presets import default_preset
+from .presets import default_preset, get_preset
 from .registry import load_audioldm, load_clip, load_mapper
 from .spaces import Embeddings, check_same_space
 
@@ -93,6 +100,7 @@ class V2AItem:
     segments: list[tuple[float, float]] = field(default_factory=list)
     path: Path | None = None
     rel: Path | None = None
+    onsets_s: np.ndarray | None = None    # timing="onsets": the predicted onsets the notes follow
 
 
 @dataclass
@@ -196,30 +204,44 @@ class V2APipeline:
         mapper: a trained mapper (any kind) reading ``clip.space`` and writing ``audioldm.space``.
         audioldm: an :class:`~v2a_kit.generation.AudioLDMGenerator`.
         device: where the mapper runs (``None``: the generator's device).
+        onsets: an :class:`~v2a_kit.pocket.onsets.OnsetPredictor` reading ``clip``'s space, for
+            ``timing="onsets"`` (``None``: only the plain path).
 
     Raises:
-        SpaceMismatchError: the mapper reads or writes another space, naming both.
+        SpaceMismatchError: the mapper (or the onset predictor) reads or writes another space,
+            naming both.
     """
 
-    def __init__(self, clip, mapper, audioldm: AudioLDMGenerator, device=None):
+    def __init__(self, clip, mapper, audioldm: AudioLDMGenerator, device=None, onsets=None):
         check_same_space(clip.space, mapper.clip_space,
                          "the mapper reads CLIP embeddings that")
         check_same_space(audioldm.space, mapper.clap_space,
                          "the mapper writes CLAP embeddings that")
-        self.clip, self.audioldm = clip, audioldm
+        if onsets is not None and onsets.config.clip_space != str(clip.space):
+            raise SpaceMismatchError(f"the onset predictor reads CLIP embeddings of "
+                                     f"{onsets.config.clip_space}; the CLIP encoder writes "
+                                     f"{clip.space}")
+        self.clip, self.audioldm, self.onsets = clip, audioldm, onsets
         self.mapper = mapper.to(resolve_device(device) if device is not None
                                 else audioldm.device).eval()
 
     @classmethod
     def from_preset(cls, preset: str | None = None, mapper: str | os.PathLike = "diffusion", *,
-                    device=None, dtype: torch.dtype | None = None) -> V2APipeline:
+                    device=None, dtype: torch.dtype | None = None,
+                    timing: str = "none") -> V2APipeline:
         """Load the preset's CLIP and AudioLDM and a mapper: a kind (``"diffusion"``,
-        ``"regression"``: the mapper shipped with the preset) or a checkpoint folder.
+        ``"regression"``: the mapper shipped with the preset) or a checkpoint folder; with
+        ``timing="onsets"``, the preset's onset predictor too (the pocket preset ships one).
 
         ``device=None``: the best available; ``dtype=None``: float16 on CUDA for CLIP and
         AudioLDM (the mapper stays float32: it is small and its sampler sums many steps).
         """
         preset = preset or default_preset()
+        _check_timing(timing)
+        if timing == "onsets" and get_preset(preset).clip != "pocket-clip":
+            raise ConfigError(f"timing='onsets' with the {preset} preset: only the pocket "
+                              "preset ships an onset predictor (`v2a-kit pocket timing`); "
+                              "expected preset 'pocket' or timing='none'")
         clip = load_clip(preset, device=device, dtype=dtype)
         audioldm = load_audioldm(preset, device=device, dtype=dtype)
         if isinstance(mapper, str) and mapper in MAPPER_KINDS:
@@ -227,7 +249,11 @@ class V2APipeline:
                             clap_space=audioldm.space)
         else:
             m = load_mapper(mapper, clip_space=clip.space, clap_space=audioldm.space)
-        return cls(clip, m, audioldm)
+        onsets = None
+        if timing == "onsets":
+            from .pocket.loading import load_onsets
+            onsets = load_onsets(clip_space=clip.space)
+        return cls(clip, m, audioldm, onsets=onsets)
 
     @property
     def knows_only_pocket_world(self) -> bool:
@@ -252,8 +278,12 @@ class V2APipeline:
     # ------------------------------------------------------------------------------------------
     def check_inputs(self, num_samples, num_inference_steps, guidance_scale, scheduler,
                      mapper_guidance_scale, num_frames, batch_size, seed,
-                     audio_length_in_s, aggregate="mean") -> None:
+                     audio_length_in_s, aggregate="mean", timing="none") -> None:
         """Refuse bad settings before any input is read, each error naming its argument."""
+        _check_timing(timing)
+        if timing == "onsets" and self.onsets is None:
+            raise ConfigError("timing='onsets' needs an onset predictor; expected a pipeline "
+                              "made with onsets= (from_preset(..., timing='onsets'))")
         for name, v in (("num_samples", num_samples), ("num_frames", num_frames),
                         ("batch_size", batch_size)):
             _check_int(name, v)
@@ -277,7 +307,8 @@ class V2APipeline:
                  guidance_scale: float = 2.5, scheduler: str = DEFAULT_SCHEDULER,
                  mapper_guidance_scale: float | None = None, num_frames: int = 8,
                  aggregate: str = "mean", seed: int = 0, audio_length_in_s: float | None = None,
-                 batch_size: int = 16, progress: bool | None = None) -> V2AOutput:
+                 batch_size: int = 16, progress: bool | None = None,
+                 timing: str = "none") -> V2AOutput:
         """Sounds for images, image files, video files and folders of them.
 
         Args:
@@ -298,14 +329,18 @@ class V2APipeline:
                 video's sound always has the video's length.
             batch_size: waveforms denoised together.
             progress: progress bars (``None``: when there is more than one input or batch).
+            timing: ``"none"`` (V2A-Mapper's sound as it is) or ``"onsets"`` (each video's
+                notes moved to the onsets its predictor reads from every frame; a video it
+                cannot read is refused, naming it, before any frame is embedded).
         Returns:
             :class:`V2AOutput`: one :class:`V2AItem` per input, in input order.
         """
         self.check_inputs(num_samples, num_inference_steps, guidance_scale, scheduler,
                           mapper_guidance_scale, num_frames, batch_size, seed, audio_length_in_s,
-                          aggregate)
+                          aggregate, timing)
         image_length_s = float(audio_length_in_s or self.audioldm.default_length_s)
         prepared = self.prepare_inputs(inputs, image_length_s)
+        steps = self.check_timing(prepared) if timing == "onsets" else None
         embedded = self.embed(prepared, num_frames, aggregate,
                               progress=len(prepared) > 1 if progress is None else progress)
         self.warn_outside_world(prepared, embedded)
@@ -318,7 +353,11 @@ class V2APipeline:
                         scheduler=scheduler, mapper_guidance_scale=mapper_guidance_scale,
                         num_frames=num_frames, aggregate=aggregate, seed=int(seed),
                         audio_length_in_s=image_length_s, **self.describe())
-        return V2AOutput(self.assemble(prepared, embedded, mapped, waves), settings)
+        onsets = None
+        if timing == "onsets":
+            settings["timing"] = timing
+            onsets = self.time_onsets(prepared, steps)
+        return V2AOutput(self.assemble(prepared, embedded, mapped, waves, onsets), settings)
 
     def prepare_inputs(self, inputs, image_length_s: float) -> list[PreparedInput]:
         """Collect and open every input (:func:`collect_inputs`: nothing is generated if one is
@@ -432,16 +471,53 @@ class V2APipeline:
         peaks.warn()
         return waves
 
+    def check_timing(self, prepared: list[PreparedInput]) -> dict[int, int]:
+        """Every video checked for the onset predictor (``pocket.timed.check_timing_video``:
+        frames, a frame rate it reads, at least one note long), before any is embedded: input
+        index -> the frame step at which its frames are read."""
+        from .pocket.timed import check_timing_video
+
+        out = {}
+        for p in prepared:
+            if p.kind == "video":
+                info = media.probe_video(p.source.path)
+                out[p.index] = check_timing_video(p.source.name, info.fps, info.duration_s,
+                                                  info.num_frames, self.onsets.config.fps)
+        return out
+
+    @torch.no_grad()
+    def time_onsets(self, prepared: list[PreparedInput],
+                    steps: dict[int, int] | None = None) -> dict[int, np.ndarray]:
+        """Each video's predicted onset times (seconds): every frame (every ``steps[index]``-th,
+        at the predictor's rate) through the CLIP encoder, then the onset predictor."""
+        from .pocket.onsets import embed_frames
+
+        steps = self.check_timing(prepared) if steps is None else steps
+        out = {}
+        for p in prepared:
+            if p.kind == "video":
+                frames, _ = media.read_video_frames(p.source.path, steps[p.index])
+                emb = embed_frames(self.clip, frames[None])
+                t = self.onsets.predict(emb)[0]
+                out[p.index] = t[t <= p.duration_s]
+        return out
+
     def assemble(self, prepared: list[PreparedInput], embedded: list[EmbeddedInput],
-                 mapped: list[MappedInput], waves: dict[Job, np.ndarray]) -> list[V2AItem]:
+                 mapped: list[MappedInput], waves: dict[Job, np.ndarray],
+                 onsets: dict[int, np.ndarray] | None = None) -> list[V2AItem]:
         """One :class:`V2AItem` per input, one waveform per sample; a video's segments joined
-        with crossfades of ``CROSSFADE_S``."""
+        with crossfades of ``CROSSFADE_S`` — or, with ``onsets`` (input index -> predicted onset
+        times), its segments' notes placed at those onsets (``pocket.onsets.place_notes``)."""
         sr, items = self.sampling_rate, []
         for p, e, m in zip(prepared, embedded, mapped):
             pieces = [[waves[job] for job in m.jobs if job.sample == j]
                       for j in range(m.num_samples)]
+            timed = onsets.get(p.index) if onsets is not None else None
             if p.kind == "image":
                 rows = [w[0] for w in pieces]
+            elif timed is not None:
+                from .pocket.onsets import place_notes
+                rows = [place_notes(w, sr, timed, p.segments, p.duration_s) for w in pieces]
             else:
                 hop = round((p.segments[0][1] - p.segments[0][0]) * sr)
                 fade = round(CROSSFADE_S * sr) if len(p.segments) > 1 else 0
@@ -449,8 +525,13 @@ class V2APipeline:
             s = p.source
             items.append(V2AItem(s.name, s.kind, e.image, e.clip.embeds, m.pred,
                                  np.stack(rows).astype(np.float32), sr, p.duration_s,
-                                 p.segments if s.kind == "video" else [], s.path, s.rel))
+                                 p.segments if s.kind == "video" else [], s.path, s.rel, timed))
         return items
+
+
+def _check_timing(timing) -> None:
+    if not isinstance(timing, str) or timing not in TIMING_MODES:
+        raise ConfigError(f"timing={timing!r}; expected one of {', '.join(TIMING_MODES)}")
 
 
 # --- writing -----------------------------------------------------------------------------------

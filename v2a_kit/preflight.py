@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .defaults import MAPPER_KIND_NAMES, SCHEDULERS
+from .defaults import MAPPER_KIND_NAMES, SCHEDULERS, TIMING_FPS
 from .errors import ConfigError, MediaError
 from .presets import default_preset, get_preset
 
@@ -187,9 +187,15 @@ class RunSettings:
     audio_length_in_s: float | None  # None: the generator's default
     batch_size: int             # the chunk: batches decide the last bits of the floats
     mux_videos: bool
+    timing: str = "none"        # "onsets": the timing-aware variant (pocket.onsets)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """The settings; ``timing`` only when it is not ``"none"``, so that a plain run's
+        record (and digest) is what it was before the option existed."""
+        out = asdict(self)
+        if out["timing"] == "none":
+            del out["timing"]
+        return out
 
     @property
     def digest(self) -> str:
@@ -197,8 +203,12 @@ class RunSettings:
 
     def differences(self, other: dict) -> list[str]:
         """``"name: old → new"`` for every setting ``other`` (a recorded run's) has otherwise."""
-        return [f"{k}: {other.get(k)!r} (in the folder) vs {v!r} (now)"
-                for k, v in self.to_dict().items() if other.get(k, "<absent>") != v]
+        mine, unset = self.to_dict(), {"timing": "none"}  # what an absent setting means
+        keys = [*mine, *(k for k in other if k not in mine)]
+        was = {k: other.get(k, unset.get(k, "<absent>")) for k in keys}
+        now = {k: mine.get(k, unset.get(k, "<absent>")) for k in keys}
+        return [f"{k}: {was[k]!r} (in the folder) vs {now[k]!r} (now)" for k in keys
+                if was[k] != now[k]]
 
 
 def mapper_identity(mapper: str | os.PathLike) -> str:
@@ -287,6 +297,8 @@ def plan_generation(inputs, outdir, settings: RunSettings) -> GenerationPlan:
     outdir = check_outdir(outdir)
     _check_settings(outdir, settings)
     sources = collect_inputs(inputs)
+    if settings.timing == "onsets":
+        check_timing_inputs(sources)
     entries = [(s.name, s.kind, source_stem(s, i), s.path) for i, s in enumerate(sources)]
     files: list[list] = [[] for _ in sources]
     for i, j, rel in plan_output_names(entries, settings.num_samples, settings.mux_videos):
@@ -294,6 +306,19 @@ def plan_generation(inputs, outdir, settings: RunSettings) -> GenerationPlan:
     return GenerationPlan(sources, files, settings, outdir)
 
 
+
+
+def check_timing_inputs(sources: list[_Source], predictor_fps: int = TIMING_FPS) -> None:
+    """``--timing onsets``: refuse, naming it, a video the onset predictor cannot read (no
+    frames, a frame rate other than ``predictor_fps`` or a whole multiple, shorter than one
+    note: ``pocket.timed.check_timing_video``), from its header, before any model is loaded."""
+    from . import media
+    from .pocket.timed import check_timing_video
+    for s in sources:
+        if s.kind == "video":
+            info = media.probe_video(s.path)
+            check_timing_video(s.name, info.fps, info.duration_s, info.num_frames,
+                               predictor_fps)
 
 
 # --- settings from the command line --------------------------------------------------------
@@ -304,9 +329,15 @@ def generate_settings(args) -> RunSettings:
     Raises:
         ConfigError: an unknown preset; a mapper kind the preset does not ship, or a folder
             that is not a checkpoint; ``--steps`` above the generator's training steps;
-            ``--length`` outside the lengths it makes in one piece. Each names the option.
+            ``--length`` outside the lengths it makes in one piece; ``--timing onsets`` with a
+            preset that ships no onset predictor. Each names the option.
     """
     preset = get_preset(args.preset or default_preset())
+    timing = getattr(args, "timing", "none")
+    if timing == "onsets" and preset.clip != "pocket-clip":
+        raise ConfigError(f"--timing onsets: the {preset.name} preset ships no onset predictor; "
+                          "expected --preset pocket (its predictor reads pocket-CLIP) or "
+                          "--timing none")
     if isinstance(args.mapper, str) and args.mapper in MAPPER_KIND_NAMES and not preset.mappers:
         raise ConfigError(f"--mapper {args.mapper}: the {preset.name} preset ships no mappers; "
                           "expected a checkpoint folder written by v2a-kit train")
@@ -327,7 +358,7 @@ def generate_settings(args) -> RunSettings:
             None if args.mapper_guidance is None else float(args.mapper_guidance)),
         seed=int(args.seed), num_samples=args.num_samples, num_frames=args.num_frames,
         aggregate="mean", audio_length_in_s=args.length, batch_size=args.batch_size,
-        mux_videos=not args.no_video)
+        mux_videos=not args.no_video, timing=timing)
 
 
 # --- the pocket world's warning ------------------------------------------------------------

@@ -49,6 +49,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from ..defaults import TIMED_NOTE_S
 from ..errors import ConfigError, MediaError
 
 __all__ = ["Synchrony", "synchrony", "detect_onsets", "onset_envelope", "match_onsets",
@@ -62,7 +63,7 @@ FRAME_S = 0.02        # RMS frame
 TOP_DB = 40.0         # log energy floored this far below the clip's maximum
 DELTA = 0.25          # peak threshold above the local mean, of the normalised envelope
 WAIT_S = 0.1          # at least this between two detected onsets (pocket notes: ≥ 0.24 s)
-MIN_DURATION_S = 0.22  # one pocket note's slot: a shorter video cannot show one note
+MIN_DURATION_S = TIMED_NOTE_S  # one pocket note's slot (0.22 s): a shorter video shows no note
 
 
 @dataclass

@@ -18,8 +18,8 @@ The package is split by medium; every public name is importable from ``v2a_kit.m
     - :mod:`v2a_kit.media.audio`: :func:`load_audio`, :func:`resample` (``RESAMPLERS``,
       ``DEFAULT_RESAMPLER``), :func:`fit_length`, :func:`write_wav`;
     - :mod:`v2a_kit.media.video`: :class:`VideoInfo`, :func:`probe_video`,
-      :func:`sample_video_frames`, :func:`read_video_audio`, :func:`mux_audio_into_video`,
-      :func:`write_video`;
+      :func:`sample_video_frames`, :func:`read_video_frames`, :func:`read_video_audio`,
+      :func:`mux_audio_into_video`, :func:`write_video`;
     - :mod:`v2a_kit.media._common`: the extension sets (``IMAGE_EXTS``, ``AUDIO_EXTS``,
       ``VIDEO_EXTS``), :func:`media_kind` and the existence check the readers share;
     - this package's ``__init__``: listing folders, :func:`visible_files` and :func:`list_media`.
@@ -39,15 +39,15 @@ from .images import load_image, load_images
 
 __all__ = ["IMAGE_EXTS", "AUDIO_EXTS", "VIDEO_EXTS", "media_kind", "load_image", "load_images",
            "load_audio", "resample", "RESAMPLERS", "DEFAULT_RESAMPLER", "fit_length",
-           "VideoInfo", "probe_video", "sample_video_frames",
+           "VideoInfo", "probe_video", "sample_video_frames", "read_video_frames",
            "read_video_audio", "write_wav", "mux_audio_into_video", "write_video", "visible_files",
            "list_media"]
 
 # The audio and video readers import PyAV and soundfile: loaded on first use (PEP 562), so that
 # checking an image (the command line's refusals) does not wait for them.
 _AUDIO = ("load_audio", "fit_length", "write_wav", "resample", "RESAMPLERS", "DEFAULT_RESAMPLER")
-_VIDEO = ("VideoInfo", "probe_video", "sample_video_frames", "read_video_audio",
-          "mux_audio_into_video", "write_video")
+_VIDEO = ("VideoInfo", "probe_video", "sample_video_frames", "read_video_frames",
+          "read_video_audio", "mux_audio_into_video", "write_video")
 
 
 def __getattr__(name: str):

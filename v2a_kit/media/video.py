@@ -1,7 +1,7 @@
 """Video, read and written with PyAV: :func:`probe_video` (:class:`VideoInfo`),
-:func:`sample_video_frames`, :func:`read_video_audio` (a video's own sound track),
-:func:`mux_audio_into_video` (a copy of a video with a new sound track) and :func:`write_video`
-(an mp4 from frames in memory, with an optional sound track)."""
+:func:`sample_video_frames`, :func:`read_video_frames` (every frame), :func:`read_video_audio`
+(a video's own sound track), :func:`mux_audio_into_video` (a copy of a video with a new sound
+track) and :func:`write_video` (an mp4 from frames in memory, with an optional sound track)."""
 
 from __future__ import annotations
 
@@ -172,6 +172,31 @@ def sample_video_frames(path: str | os.PathLike, num_frames: int) -> list[Image.
                                  f"the header says {duration:.2f} s")
             picked[j:] = [image(prev)] * (num_frames - j)
     return picked
+
+
+def read_video_frames(path: str | os.PathLike, step: int = 1) -> tuple[np.ndarray, float]:
+    """Every ``step``-th decoded frame of a video, one-to-one, and the frame rate they stand
+    for: ``((T, H, W, 3) uint8 RGB, fps / step)``. Unlike :func:`sample_video_frames` no frame
+    is picked by time: frame ``k`` of the result is decoded frame ``k · step``.
+
+    Raises:
+        MediaError: missing/corrupt file, no video stream, no decodable frames, ``step < 1``.
+    """
+    if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or step < 1:
+        raise MediaError(f"{path}: step={step!r}; expected an integer >= 1")
+    with _open_video(path) as (path, container, stream):
+        stream.thread_type = "AUTO"
+        fps = _fps(stream)
+        frames = []
+        try:
+            for k, frame in enumerate(container.decode(stream)):
+                if k % step == 0:
+                    frames.append(frame.to_ndarray(format="rgb24"))
+        except _AV_ERRORS as e:
+            raise MediaError(f"{path}: corrupt or truncated video stream ({e})") from e
+    if not frames:
+        raise MediaError(f"{path}: no decodable video frames; expected at least one")
+    return np.stack(frames), fps / step
 
 
 def read_video_audio(path: str | os.PathLike, sampling_rate: int, *,

@@ -2,7 +2,8 @@
 
 The models load through the kit's loaders (``load_clip("pocket")``, ``load_clap("pocket")``,
 ``load_audioldm("pocket")``); the evaluators through :func:`load_tagger` and
-:func:`load_audio_to_image`; all of them at once, cached, through :func:`load_models` (what the
+:func:`load_audio_to_image`; the timing-aware variant's onset predictor through
+:func:`load_onsets`; all of them at once, cached, through :func:`load_models` (what the
 notebooks' exercise solutions call). ``v2a-kit pocket build`` retrains all of them from a seed.
 
 Importing a module of this package (``v2a_kit.pocket.world``, ``.likeness``) loads no torch:
@@ -17,7 +18,7 @@ import importlib
 
 # public name -> the module of this package that defines it
 _LAZY = {"load_tagger": ".loading", "load_audio_to_image": ".loading", "pocket_dir": ".loading",
-         "load_models": ".session"}
+         "load_onsets": ".loading", "load_models": ".session"}
 __all__ = sorted(_LAZY)
 
 

@@ -30,7 +30,7 @@ from ..tokenizers import check_tokenizer
 from .generator import GriffinLimVocoder, PowerPoolAutoencoder
 
 __all__ = ["pocket_dir", "check_world_version", "build_pocket_clip", "build_pocket_clap",
-           "build_pocket_audioldm", "load_tagger", "load_audio_to_image"]
+           "build_pocket_audioldm", "load_tagger", "load_audio_to_image", "load_onsets"]
 
 
 def pocket_dir(weights=None) -> Path:
@@ -159,3 +159,11 @@ def load_audio_to_image(weights=None):
     from .evaluators import load_evaluator
     return load_evaluator(pocket_dir(weights) / "evaluators" / "audio_to_image",
                           kind="PocketAudioToImage")
+
+
+def load_onsets(weights=None, clip_space=None):
+    """The timing-aware variant's :class:`~v2a_kit.pocket.onsets.OnsetPredictor` (CPU), from
+    ``onsets`` of the build in ``weights`` (the shipped build when None), written by
+    ``v2a-kit pocket timing``; with ``clip_space``, refused unless it reads that space."""
+    from .onsets import load_onset_predictor
+    return load_onset_predictor(pocket_dir(weights) / "onsets", clip_space=clip_space)

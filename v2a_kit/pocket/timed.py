@@ -34,13 +34,14 @@ from pathlib import Path
 import numpy as np
 
 from ..defaults import TIMED_MIN_FPS as MIN_FPS
-from ..errors import ConfigError
+from ..defaults import TIMED_NOTE_S
+from ..errors import ConfigError, MediaError
 from .render import _colours, _shape_mask
 from .vocab import AUDIBLE, BACKGROUNDS, WorldConfig
 from .world import PocketBatch, _check_n, _check_seed, sample_world
 
 __all__ = ["PocketVideos", "sample_world_videos", "save_videos", "MIN_FPS", "POP_S",
-           "POP_GROWTH", "POP_FLASH"]
+           "POP_GROWTH", "POP_FLASH", "check_timing_video"]
 
 POP_S = 0.12        # a pop's length: 3 frames at 25 fps, half the world's shortest note gap
 POP_GROWTH = 0.4    # radius × (1 + POP_GROWTH) on the pop's first frame
@@ -222,3 +223,23 @@ def save_videos(videos: PocketVideos, folder, n: int | None = None, scale: int =
 
 def _finite(row: np.ndarray) -> list[float]:
     return [round(float(t), 6) for t in row if math.isfinite(t)]
+
+
+def check_timing_video(name: str, fps: float, duration_s: float, num_frames: int,
+                       predictor_fps: int) -> int:
+    """Refuse a video the timing-aware variant cannot read, with one line naming it: no frames,
+    a frame rate other than the predictor's or a whole multiple of it, or shorter than one note
+    (:data:`~v2a_kit.defaults.TIMED_NOTE_S`). Returns the frame step (fps /
+    predictor_fps) at which its frames are read."""
+    if num_frames < 1 or not duration_s > 0:
+        raise MediaError(f"{name}: a video without frames; expected at least one note's worth "
+                         f"({TIMED_NOTE_S} s) of frames for timing 'onsets'")
+    step = fps / predictor_fps if fps and math.isfinite(fps) else 0.0
+    if step < 1 - 1e-3 or abs(step - round(step)) > 1e-3 * round(step):
+        raise MediaError(f"{name}: {fps:g} fps; expected {predictor_fps} fps or a whole "
+                         f"multiple of it (the onset predictor reads frames at {predictor_fps} "
+                         "fps)")
+    if duration_s < TIMED_NOTE_S:
+        raise MediaError(f"{name}: {duration_s:.3f} s long; expected at least one note "
+                         f"({TIMED_NOTE_S} s) for timing 'onsets'")
+    return int(round(step))
