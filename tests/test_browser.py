@@ -29,7 +29,9 @@ pytestmark = pytest.mark.browser
 NOTEBOOKS = ROOT / "notebooks"
 QUICKSTART, EXPLORE = "00_quickstart.ipynb", "05_generate_and_listen.ipynb"
 UNTRUSTED = "copy-of-00_quickstart.ipynb"  # not numbered: `make tutorial` does not trust it
-EXPLORER_CELL = 27  # notebook 05's `explorer.widget()` cell; its imports are cells 3 and 4
+# notebook 05's `explorer.widget()` cell, found by its code (its imports are cells 3 and 4)
+EXPLORER_CELL = next(i for i, c in enumerate(json.loads((NOTEBOOKS / EXPLORE).read_text())["cells"])
+                     if c["cell_type"] == "code" and ".widget()" in "".join(c["source"]))
 # As root, Chromium needs --no-sandbox; the rest keep it off the network this machine lacks.
 CHROMIUM_ARGS = ["--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update",

@@ -29,6 +29,8 @@ NEEDS = {
     "torchrun": "the paper's weights, several GPUs and VGGSound",
     "recipes/vggsound": "VGGSound and the paper's weights",
     "--imagehear": "a copy of ImageHear and the paper's judges",
+    "git clone": "the network, and the repository published at pyproject.toml's Repository "
+                 "address (the clone this test runs in stands for it)",
 }
 
 
