@@ -804,7 +804,10 @@ def _ref_01_2():
     return {"value": out, "n": k}
 
 
-def _check_01_2(answer, ref):
+def _check_accuracy_variety(answer, ref, tolerance, how: str):
+    """{guidance: {'accuracy', 'variety'}} against ``ref``: each accuracy a share of the
+    reference's n within its binomial noise, each variety non-negative and within
+    ``tolerance(r)`` of the reference (``how`` says what that tolerance is)."""
     got = _guidance_dict(answer, list(ref["value"]), ["accuracy", "variety"],
                          "{guidance: {'accuracy': float, 'variety': float}}")
     for w, r in ref["value"].items():
@@ -814,9 +817,13 @@ def _check_01_2(answer, ref):
         if var < 0:
             raise _Wrong(f"{where}['variety'] is {var:.4g}: a distance cannot be negative")
         _near_share(acc, r["accuracy"], ref["n"], f"{where}['accuracy']")
-        _near(var, r["variety"], max(Z * r["variety_se"], 1e-6 * r["variety"]),
-              f"{where}['variety']", f"{Z:g} jackknife standard errors over the "
-              f"{ref['n']} sounds")
+        _near(var, r["variety"], max(tolerance(r), 1e-6 * r["variety"]),
+              f"{where}['variety']", how)
+
+
+def _check_01_2(answer, ref):
+    _check_accuracy_variety(answer, ref, lambda r: Z * r["variety_se"],
+                            f"{Z:g} jackknife standard errors over the {ref['n']} sounds")
 
 
 def _check_01_3(answer, ref):
@@ -1142,18 +1149,8 @@ def _ref_05_2():
 
 
 def _check_05_2(answer, ref):
-    got = _guidance_dict(answer, list(ref["value"]), ["accuracy", "variety"],
-                         "{guidance: {'accuracy': float, 'variety': float}}")
-    for w, r in ref["value"].items():
-        where = f"the answer[{w:g}]"
-        acc = _share(got[w]["accuracy"], f"{where}['accuracy']", ref["n"])
-        var = _number(got[w]["variety"], f"{where}['variety']")
-        if var < 0:
-            raise _Wrong(f"{where}['variety'] is {var:.4g}: a distance cannot be negative")
-        _near_share(acc, r["accuracy"], ref["n"], f"{where}['accuracy']")
-        _near(var, r["variety"], max(r["variety_tol"], 1e-6 * r["variety"]),
-              f"{where}['variety']", f"{Z:g} standard errors of the mean over the "
-              f"{ref['n']} images")
+    _check_accuracy_variety(answer, ref, lambda r: r["variety_tol"],
+                            f"{Z:g} standard errors of the mean over the {ref['n']} images")
 
 
 def _ref_05_3():
