@@ -228,6 +228,24 @@ WRONG = {
         (lambda a: {**a, "regression": math.nan}, "NaN", "not a finite"),
         (lambda a: [a["ridge"], a["regression"]], "a list", "got list"),
     ],
+    "08.1": [
+        (lambda a: _scale(a, 100), "F1 as percentages", "percentage"),
+        (lambda a: dict(zip(a, reversed(list(a.values())))), "values reversed", "cannot fall"),
+        (lambda a: {k / 1000: v for k, v in a.items()}, "tolerances in seconds", "expected keys"),
+        (lambda a: {k: v for k, v in a.items() if k != 50}, "50 ms left out", "missing [50]"),
+        (lambda a: {k: max(0.0, v - 0.2) for k, v in a.items()}, "another measure's F1",
+         "reference"),
+        (lambda a: _set(a, [10], math.nan), "NaN", "not a finite"),
+    ],
+    "08.2": [
+        (lambda a: {**a, "f1": a["f1"] * 100}, "F1 as a percentage", "percentage"),
+        (lambda a: {"f1": a["f1"]}, "the offset left out", "missing"),
+        (lambda a: {**a, "f1": 0.0}, "an untrained predictor's F1", "reference"),
+        (lambda a: {**a, "mean_abs_offset_s": 40.0}, "the offset in ms", "milliseconds"),
+        (lambda a: {**a, "mean_abs_offset_s": -0.01}, "a negative offset", "outside"),
+        (lambda a: [a["f1"], a["mean_abs_offset_s"]], "a list", "got list"),
+        (lambda a: {**a, "f1": math.nan}, "NaN", "not a finite"),
+    ],
 }
 
 
@@ -240,8 +258,8 @@ def _pasted(exercise_id):
 
 
 def test_ids_cover_every_notebook_exercise():
-    assert [exercises.ids(f"{k:02d}") != [] for k in range(8)] == [True] * 8
-    assert all(re.fullmatch(r"0[0-7]\.\d", k) for k in exercises.EXERCISES)
+    assert [exercises.ids(f"{k:02d}") != [] for k in range(9)] == [True] * 9
+    assert all(re.fullmatch(r"0[0-8]\.\d", k) for k in exercises.EXERCISES)
 
 
 def test_every_checker_has_a_table_of_mistakes():
@@ -279,7 +297,8 @@ def test_pasted_solution_passes_and_mistakes_fail(exercise_id, capsys):
 
 
 def test_analytic_answers():
-    """03.1, 04.3, 05.1, 05.3: the answers analysis gives, independently of the checkers."""
+    """03.1, 04.3, 05.1, 05.3, 08.1: the answers analysis (or the kit's own measure) gives,
+    independently of the checkers."""
     assert exercises.solution("03.1")() == pytest.approx(2.0, rel=1e-4)  # ‖p−y‖² = 2 − 2cos
     t = exercises.solution("04.3")()
     f = [math.cos((s / 1000 + 0.008) / 1.008 * math.pi / 2) ** 2 for s in range(1001)]
@@ -289,6 +308,9 @@ def test_analytic_answers():
     from v2a_kit.pocket import load_models
     max_len = load_models()["audioldm"].max_length_s
     assert exercises.solution("05.3")() == math.ceil(6 * 0.5 / max_len - 1e-9)
+    # 08.1: the hand-written F1 is the synchrony measure's own matching, at each tolerance
+    assert exercises.solution("08.1")() == pytest.approx(
+        exercises.reference("08.1")["value"], abs=1e-12)
 
 
 def test_mistake_counts_report(capsys):
