@@ -154,3 +154,74 @@ def test_wrong_format_is_named(ckpt):
     with pytest.raises(ConfigError, match=f"c/{CONFIG} is a {MAPPER_FORMAT} checkpoint; "
                                           f"expected a {EVALUATOR_FORMAT} .evaluator"):
         load_module(ckpt, format=EVALUATOR_FORMAT, what="evaluator")
+
+
+@pytest.fixture
+def pocket_copy(tmp_path):
+    """The shipped build's pocket-CLIP and pocket-CLAP folders (and build.json) in tmp_path."""
+    import shutil
+    src = pocket_dir()
+    for name in ("clip", "clap"):
+        shutil.copytree(src / name, tmp_path / name)
+    shutil.copy(src / "build.json", tmp_path / "build.json")
+    return tmp_path
+
+
+def test_pocket_foundation_models_are_tagged_checkpoints_checked_on_load(pocket_copy):
+    """pocket-CLIP and pocket-CLAP are checkpoints of the one helper: tagged, their sha256 in
+    config.json checked before loading, and their space named by that digest."""
+    from v2a_kit import load_clap, load_clip
+    from v2a_kit.checkpoints import POCKET_CLAP_FORMAT, POCKET_CLIP_FORMAT, read_config
+    for name, fmt in (("clip", POCKET_CLIP_FORMAT), ("clap", POCKET_CLAP_FORMAT)):
+        meta = read_config(pocket_copy / name, format=fmt)
+        data = (pocket_copy / name / "model.safetensors").read_bytes()
+        assert meta["sha256"] == hashlib.sha256(data).hexdigest()
+    clip = load_clip("pocket", weights=pocket_copy, device="cpu")
+    clap = load_clap("pocket", weights=pocket_copy, device="cpu")
+    assert clip.space == load_clip("pocket", device="cpu").space  # same bytes, same space
+    assert clip.space.checkpoint == "pocket-build:" + read_config(pocket_copy / "clip")[
+        "sha256"][:16]
+    assert clap.space.checkpoint.startswith("pocket-build:")
+    # a weights file changed after the save is refused, naming it
+    f = pocket_copy / "clap" / "model.safetensors"
+    f.write_bytes(f.read_bytes()[:-8])
+    with pytest.raises(ConfigError, match=r"clap/model\.safetensors does not match .*sha256"):
+        load_clap("pocket", weights=pocket_copy, device="cpu")
+    # a pocket-CLAP folder where pocket-CLIP is expected is refused naming both formats
+    import shutil
+    shutil.rmtree(pocket_copy / "clip")
+    shutil.copytree(pocket_dir() / "clap", pocket_copy / "clip")
+    with pytest.raises(ConfigError, match="is a v2a-kit-pocket-clap-1 checkpoint; expected a "
+                                          "v2a-kit-pocket-clip-1"):
+        load_clip("pocket", weights=pocket_copy, device="cpu")
+
+
+def test_pocket_folders_written_before_the_tag_are_refused_with_the_rebuild(pocket_copy):
+    from v2a_kit import load_clip
+    cfg = pocket_copy / "clip" / "config.json"
+    meta = json.loads(cfg.read_text())
+    cfg.write_text(json.dumps({k: v for k, v in meta.items() if k not in ("format", "sha256")}))
+    with pytest.raises(ConfigError, match=r"clip/config\.json is a pocket-CLIP checkpoint "
+                                          r"written before .*`v2a-kit pocket build"):
+        load_clip("pocket", weights=pocket_copy, device="cpu")
+
+
+def test_one_learning_rate_schedule_warms_up_then_decays():
+    """warmup_cosine: the first step already trains, the peak is reached at the end of the
+    warm-up, the last step is near zero; out-of-range settings are refused by name."""
+    from v2a_kit.lr_schedule import warmup_cosine
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=2.0)
+    sched = warmup_cosine(opt, 100, 5)
+    lrs = []
+    for _ in range(100):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    assert lrs[0] == pytest.approx(2.0 / 5) and lrs[4] == pytest.approx(2.0)
+    assert all(a <= b for a, b in zip(lrs[:5], lrs[1:5]))  # rising
+    assert all(a >= b for a, b in zip(lrs[4:], lrs[5:]))  # then falling
+    assert lrs[-1] < 0.01
+    for total, warm, name in ((0, 1, "total_steps"), (10, 0, "warmup_steps"),
+                              (10, 11, "warmup_steps")):
+        with pytest.raises(ConfigError, match=f"{name}="):
+            warmup_cosine(opt, total, warm)

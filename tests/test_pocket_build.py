@@ -60,7 +60,7 @@ def test_build_writes_a_complete_folder(build_dir):
     from v2a_kit.pocket.gates import calibrate_guidance_rescale
     with pytest.raises(ConfigError, match="labels hold \\[3\\] values for 4 clips"):
         calibrate_guidance_rescale(build_dir, np.zeros((4, 16000)), labels={"shape": [0] * 3})
-    for f in ("clip/open_clip_model.safetensors", "clap/model.safetensors", "clap/tokenizer.json",
+    for f in ("clip/model.safetensors", "clap/model.safetensors", "clap/tokenizer.json",
               "audioldm/unet/diffusion_pytorch_model.safetensors", "audioldm/vae/config.json",
               "evaluators/tagger/model.safetensors", "evaluators/audio_to_image/config.json"):
         assert (build_dir / f).is_file(), f

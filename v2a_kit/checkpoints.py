@@ -13,7 +13,10 @@ Formats, and the config field that names the module's kind in each:
   (:func:`v2a_kit.pocket.evaluators.save_evaluator`). Evaluator configs written before the
   format tag existed have no ``format`` field; they are recognised by their ``class`` field;
 - ``v2a-kit-onsets-1`` (``class``): the timing-aware variant's onset predictor
-  (:func:`v2a_kit.pocket.onsets.save_onset_predictor`).
+  (:func:`v2a_kit.pocket.onsets.save_onset_predictor`);
+- ``v2a-kit-pocket-clip-1`` (``architecture``) and ``v2a-kit-pocket-clap-1`` (``class``): a
+  pocket build's foundation models (``v2a-kit pocket build``; loaded by
+  :mod:`v2a_kit.pocket.loading`, whose space names hold the weights' sha256).
 """
 
 from __future__ import annotations
@@ -28,13 +31,16 @@ from .atomic import atomic_folder
 from .errors import ConfigError, WeightsNotFoundError
 
 __all__ = ["save_module", "load_module", "read_config", "read_weights", "WEIGHTS", "CONFIG",
-           "MAPPER_FORMAT", "EVALUATOR_FORMAT", "ONSETS_FORMAT", "FORMATS"]
+           "MAPPER_FORMAT", "EVALUATOR_FORMAT", "ONSETS_FORMAT", "POCKET_CLIP_FORMAT",
+           "POCKET_CLAP_FORMAT", "FORMATS"]
 
 WEIGHTS, CONFIG = "model.safetensors", "config.json"
 MAPPER_FORMAT, EVALUATOR_FORMAT = "v2a-kit-mapper-1", "v2a-kit-evaluator-1"
 ONSETS_FORMAT = "v2a-kit-onsets-1"  # the timing-aware variant's onset predictor
+POCKET_CLIP_FORMAT, POCKET_CLAP_FORMAT = "v2a-kit-pocket-clip-1", "v2a-kit-pocket-clap-1"
 # format -> its kind field
-FORMATS = {MAPPER_FORMAT: "kind", EVALUATOR_FORMAT: "class", ONSETS_FORMAT: "class"}
+FORMATS = {MAPPER_FORMAT: "kind", EVALUATOR_FORMAT: "class", ONSETS_FORMAT: "class",
+           POCKET_CLIP_FORMAT: "architecture", POCKET_CLAP_FORMAT: "class"}
 _UNTAGGED = {"class": EVALUATOR_FORMAT}  # kind field of a config without a tag -> its format
 
 

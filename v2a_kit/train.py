@@ -36,6 +36,7 @@ from .devices import seeded
 from .distributed import DistInfo, check_launcher, shard_device
 from .errors import ConfigError, EmbeddingError
 from .evaluation import recall_at_k
+from .lr_schedule import warmup_cosine
 from .mappers import Mapper, save_mapper
 from .spaces import Embeddings, check_same_space, validate_embeds
 
@@ -221,13 +222,11 @@ def _check_fit_inputs(mapper: Mapper, train: Pairs, val: Pairs | None,
 
 
 def _optimiser(mapper: Mapper, config: TrainConfig, total: int):
-    """AdamW with a linear warm-up over ``warmup_frac`` of the ``total`` steps, then cosine."""
+    """AdamW with a linear warm-up over ``warmup_frac`` of the ``total`` steps, then cosine
+    (:func:`v2a_kit.lr_schedule.warmup_cosine`)."""
     warm = max(1, int(config.warmup_frac * total))
     opt = torch.optim.AdamW(mapper.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: (s + 1) / warm if s < warm else
-        0.5 * (1 + math.cos(math.pi * (s - warm) / max(1, total - warm))))
-    return opt, sched
+    return opt, warmup_cosine(opt, total, warm)
 
 
 def _train_epoch(mapper: Mapper, x_all, y_all, opt, sched, gen, batch_size: int,

@@ -20,7 +20,7 @@ Stages (each a real training run of the same classes the ``paper`` preset uses):
 
 Output folder layout (safetensors + JSON, nothing pickled)::
 
-    clip/open_clip_model.safetensors   clip/config.json
+    clip/model.safetensors             clip/config.json   (v2a-kit-pocket-clip-1)
     clap/model.safetensors             clap/config.json   clap/tokenizer.json
     audioldm/unet/ (diffusers)         audioldm/{vae,vocoder,scheduler}/ (configs)
     evaluators/tagger/                 evaluators/audio_to_image/  (safetensors + config.json)
@@ -43,6 +43,7 @@ import torch
 import torch.nn.functional as F
 
 from ..atomic import atomic_folder, recorded_path
+from ..checkpoints import POCKET_CLAP_FORMAT, POCKET_CLIP_FORMAT, save_module
 from ..configs import load_config
 from ..devices import seeded
 from ..errors import ConfigError
@@ -128,12 +129,6 @@ def _timed(timings: dict, key: str):
     timings[key] = time.perf_counter() - t0
 
 
-def _save_weights(module: torch.nn.Module, path: Path) -> None:
-    """A module's state dict as safetensors (contiguous copies: safetensors refuses views)."""
-    from safetensors.torch import save_file
-    save_file({k: v.contiguous() for k, v in module.state_dict().items()}, str(path))
-
-
 def _build_clip(tmp: Path, train, cfg: BuildConfig, seed: int, progress: bool):
     """Stage 1: train pocket-CLIP on (image, caption) and write ``clip/``."""
     import open_clip
@@ -150,10 +145,9 @@ def _build_clip(tmp: Path, train, cfg: BuildConfig, seed: int, progress: bool):
                progress=progress, groups=_sibling_groups(train, cfg.clip_sibling_keys,
                                                          cfg.clip_siblings),
                sibling_fraction=cfg.clip_siblings)
-    (tmp / "clip").mkdir()
-    _save_weights(clip, tmp / "clip" / "open_clip_model.safetensors")
-    (tmp / "clip" / "config.json").write_text(json.dumps(
-        {"architecture": "pocket-clip", **load_config("open_clip/pocket-clip.json")}))
+    save_module(tmp / "clip", clip.state_dict(),
+                {"architecture": "pocket-clip", **load_config("open_clip/pocket-clip.json")},
+                format=POCKET_CLIP_FORMAT)
     return clip
 
 
@@ -185,9 +179,8 @@ def _build_clap(tmp: Path, train, cfg: BuildConfig, seed: int, progress: bool):
                batch_size=cfg.clap_batch, lr=cfg.clap_lr, seed=seed, progress=progress,
                groups=_sibling_groups(train, cfg.clap_sibling_keys, cfg.clap_siblings),
                sibling_fraction=cfg.clap_siblings)
-    (tmp / "clap").mkdir()
-    _save_weights(clap, tmp / "clap" / "model.safetensors")
-    (tmp / "clap" / "config.json").write_text(json.dumps(c))
+    save_module(tmp / "clap", clap.state_dict(), {"class": "ClapModel", **c},
+                format=POCKET_CLAP_FORMAT)
     tok.backend_tokenizer.save(str(tmp / "clap" / "tokenizer.json"))
     return clap, tok, feats, c
 

@@ -10,7 +10,6 @@ loss (``return_loss=True``). Nothing here is pocket-specific except the data it 
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Callable
 
 import numpy as np
@@ -19,18 +18,10 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from ..devices import seeded
+from ..lr_schedule import warmup_cosine
 
 __all__ = ["train_clip", "train_clap", "sibling_batches", "sibling_groups", "zero_shot_accuracy",
            "combo_prompts"]
-
-
-def _cosine_lr(opt, step: int, total: int, lr: float, warmup: int) -> None:
-    if step < warmup:
-        f = (step + 1) / warmup
-    else:
-        f = 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, total - warmup)))
-    for g in opt.param_groups:
-        g["lr"] = lr * f
 
 
 def sibling_batches(groups: np.ndarray, batch_size: int, gen: np.random.Generator,
@@ -75,11 +66,11 @@ def _loop(model, loss_fn: Callable[[np.ndarray], torch.Tensor], n: int, *, steps
         groups = [groups]
     gen = np.random.default_rng(seed)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+    sched = warmup_cosine(opt, steps, max(1, steps // 20)) if steps > 0 else None
     model.train()
     losses = []
     bar = tqdm(range(steps), desc=desc, disable=not progress, leave=False)
     for step in bar:
-        _cosine_lr(opt, step, steps, lr, warmup=max(1, steps // 20))
         if groups is not None and batch_size < n:
             idx = sibling_batches(groups[step % len(groups)], batch_size, gen, sibling_fraction)
         else:
@@ -89,6 +80,7 @@ def _loop(model, loss_fn: Callable[[np.ndarray], torch.Tensor], n: int, *, steps
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
+        sched.step()
         losses.append(loss.item())
         if step % 10 == 0:
             bar.set_postfix(loss=f"{np.mean(losses[-10:]):.3f}")

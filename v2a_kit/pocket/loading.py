@@ -6,11 +6,13 @@
 
 A pocket model's space is named by its build: ``pocket-build:<sha256 of its weights file>`` —
 two builds are two spaces, so a cache or a mapper from one is never used with the other.
+pocket-CLIP and pocket-CLAP are checkpoint folders of :mod:`v2a_kit.checkpoints`
+(``v2a-kit-pocket-clip-1`` / ``v2a-kit-pocket-clap-1``): their weights are checked against the
+sha256 in their ``config.json`` before they load.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from importlib import resources
 from pathlib import Path
@@ -64,30 +66,44 @@ def check_world_version(folder) -> None:
             "(and `v2a-kit pocket mappers`)")
 
 
-def _digest(path: Path) -> str:
-    if not path.is_file():
-        raise WeightsNotFoundError(f"pocket build file {path} is missing; rebuild the folder")
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+def _foundation_checkpoint(folder: Path, format: str, what: str):
+    """(state dict, config) of a pocket build's pocket-CLIP or pocket-CLAP folder, its weights
+    checked against the config's sha256; a folder of the layout before checkpoints were tagged
+    (no ``format``) is refused with the command that rebuilds it."""
+    from ..checkpoints import CONFIG, load_module
+    from ..errors import ConfigError
+    try:
+        untagged = "format" not in json.loads((folder / CONFIG).read_text())
+    except (OSError, ValueError, TypeError):
+        untagged = False  # load_module names what is wrong
+    if untagged:
+        raise ConfigError(
+            f"{folder / CONFIG} is a {what} checkpoint written before checkpoints carried a "
+            f"format tag; expected {format}: rebuild the folder with `v2a-kit pocket build -o "
+            "DIR`")
+    return load_module(folder, format=format, what=what)
 
 
 def build_pocket_clip(*, weights=None, device=None, dtype=None) -> ClipEncoder:
     """pocket-CLIP (open_clip, ``configs/open_clip/pocket-clip.json``) of the build in
     ``weights`` (the shipped build when None)."""
+    from ..checkpoints import POCKET_CLIP_FORMAT, WEIGHTS
     open_clip = import_open_clip()
     register_kit_configs()
-    file = pocket_dir(weights) / "clip" / "open_clip_model.safetensors"
-    checkpoint = f"pocket-build:{_digest(file)}"
-    # the random init is overwritten by the file; the caller's RNG is untouched
+    folder = pocket_dir(weights) / "clip"
+    state, meta = _foundation_checkpoint(folder, POCKET_CLIP_FORMAT, "pocket-CLIP")
+    checkpoint = f"pocket-build:{meta['sha256'][:16]}"
+    # the random init is overwritten by the checkpoint; the caller's RNG is untouched
     with seeded(0), open_clip_quietly():
-        model, _, preprocess = open_clip.create_model_and_transforms("pocket-clip",
-                                                                     pretrained=str(file))
+        model, _, preprocess = open_clip.create_model_and_transforms("pocket-clip")
+    model.load_state_dict(state, strict=True)
     space = Space("clip", "open_clip/pocket-clip", checkpoint, model.text_projection.shape[1])
     dev = resolve_device(device)
     dt = dtype or default_dtype(dev)
     with open_clip_quietly():
         tokenizer = open_clip.get_tokenizer("pocket-clip")
     return ClipEncoder(model.to(dev, dt).eval(), preprocess, tokenizer, space, dev, dt,
-                       source={"file": str(file)})
+                       source={"file": str(folder / WEIGHTS)})
 
 
 def _clap_tokenizer(folder: Path):
@@ -101,21 +117,20 @@ def _clap_tokenizer(folder: Path):
 
 def _clap_parts(weights):
     """(ClapModel, feature extractor, tokenizer, space, source) of pocket-CLAP."""
-    from safetensors.torch import load_file
     from transformers import ClapConfig, ClapFeatureExtractor, ClapModel
 
+    from ..checkpoints import POCKET_CLAP_FORMAT, WEIGHTS
     folder = pocket_dir(weights) / "clap"
-    file = folder / "model.safetensors"
-    checkpoint = f"pocket-build:{_digest(file)}"
-    c = json.loads((folder / "config.json").read_text())
+    state, c = _foundation_checkpoint(folder, POCKET_CLAP_FORMAT, "pocket-CLAP")
+    checkpoint = f"pocket-build:{c['sha256'][:16]}"
     with torch.device("meta"):
         model = ClapModel(ClapConfig(text_config=c["text_config"], audio_config=c["audio_config"],
                                      projection_dim=c["projection_dim"]))
-    model.load_state_dict(load_file(str(file)), strict=True, assign=True)
+    model.load_state_dict(state, strict=True, assign=True)
     model.eval()
     fe = ClapFeatureExtractor(**c["feature_extractor"])
     space = Space("clap", "transformers/ClapModel-pocket", checkpoint, c["projection_dim"])
-    return model, fe, _clap_tokenizer(folder), space, {"file": str(file)}
+    return model, fe, _clap_tokenizer(folder), space, {"file": str(folder / WEIGHTS)}
 
 
 def build_pocket_clap(*, weights=None, device=None) -> ClapEncoder:
