@@ -192,3 +192,17 @@ def test_the_table_has_a_row_per_system_and_size():
         efficiency_table({}, "all")
     with pytest.raises(ConfigError, match=r"metrics \['is'\] unknown"):
         efficiency_table({}, "seen", metrics=("is",))
+
+
+def test_the_figure_plots_quality_against_pairs_and_trained_parameters():
+    from v2a_kit import viz
+    report = _report([10, 11, 12], [30, 31, 32], [.8, .8, .8], [.2, .2, .3])
+    report["real audio"] = {"unseen": {"fd": {"mean": 5.0, "std": 0.1, "per_seed": []}}}
+    fig = viz.plot_efficiency(report)
+    axes = [ax for ax in fig.axes if ax.axison]
+    assert len(axes) == 3 and fig._suptitle.get_text()
+    for ax in axes:
+        assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
+    assert [ax.get_xscale() for ax in axes] == ["log", "log", "linear"]
+    assert [ax.get_xlabel() for ax in axes] == ["training pairs", "training pairs",
+                                                "trained parameters"]

@@ -23,7 +23,7 @@ CS, the all-four accuracy, the within-image spread (``diversity``: tagger featur
 every system; the CLAP spread where a CLAP embedding exists), beside trained parameters,
 training time (wall and CPU) and inference time per sound. :func:`check_efficiency_targets`
 states the design's targets against the measured values; ``benchmarks/bench_efficiency.py``
-writes ``figures/06_efficiency.json``; notebook 06 ("Why a mapper?") reads it.
+writes ``06_efficiency.json`` into ``figures/``; notebook 06 ("Why a mapper?") reads it.
 """
 
 from __future__ import annotations
