@@ -26,11 +26,13 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-
-import torch
+from typing import TYPE_CHECKING
 
 from .atomic import atomic_folder
 from .errors import ConfigError, WeightsNotFoundError
+
+if TYPE_CHECKING:  # the format's facts load no torch: the command line's checks read them
+    import torch
 
 __all__ = ["save_module", "load_module", "read_config", "read_weights", "WEIGHTS", "CONFIG",
            "MAPPER_FORMAT", "EVALUATOR_FORMAT", "ONSETS_FORMAT", "DIRECT_FORMAT", "FORMATS",

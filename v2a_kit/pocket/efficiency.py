@@ -24,6 +24,16 @@ every system; the CLAP spread where a CLAP embedding exists), beside trained par
 training time (wall and CPU) and inference time per sound. :func:`check_efficiency_targets`
 states the design's targets against the measured values; ``benchmarks/bench_efficiency.py``
 writes ``06_efficiency.json`` into ``figures/``; notebook 06 ("Why a mapper?") reads it.
+
+Cost on 2 CPU cores with the defaults (3 seeds × 3 sizes), *estimated* from rates measured on
+a quiet machine — the run records its own ``total_seconds`` and ``cpu_seconds`` with the load:
+the direct baselines 9 × 150 steps × ≈ 0.36 s ≈ 8 min (the build's 2,800 steps took 1,016 s);
+the mappers ≈ 3 min per seed (the diffusion mapper ≈ 0.22 s per step, ≈ 600 steps over the
+three sizes, and its guidance calibration; the regression mapper under a minute) ≈ 9 min;
+scoring 6 ``reproduce`` calls × 9 systems × 48 sounds ≈ 2,600 sounds at ≈ 0.12 s ≈ 5 min plus
+the models' loading; embedding 3 × 4,096 pairs ≈ 1 min: ≈ 25 min in all, inside the design's
+30. On a shared machine each step is slower by the other jobs' share (measured 35× under a
+load average of 6–9 with ``nice -n 19``).
 """
 
 from __future__ import annotations
@@ -332,7 +342,8 @@ def _get(report, system, size, key, split=None):
 
 def check_efficiency_targets(report: dict) -> list[dict]:
     """The design's targets beside the measured values: ``{"target", "met", "measured"}``
-    (``met`` None where a system was not run)."""
+    (``met`` None where a system was not run, or where a spread over seeds is asked of one
+    seed)."""
     rows = []
     sizes = report["settings"]["sizes"]
     direct_p = _get(report, "direct", sizes[0], "parameters")[0]
@@ -362,17 +373,19 @@ def check_efficiency_targets(report: dict) -> list[dict]:
                      "met": None if worst is None else worst <= 0.25,
                      "measured": {"worst_ratio": worst, **ratios}})
     small = sizes[0]
+    one_seed = len(report["settings"].get("seeds", [])) < 2  # no spread to judge against
     for split in ("seen", "unseen"):
         for metric, better in (("fd", -1), ("acc_all", 1)):
             g, sg = _get(report, "generative", small, metric, split)
             d, sd = _get(report, "direct", small, metric, split)
             spread = max(sg, sd)
-            met = None if None in (g, d) else better * (g - d) > 2 * spread
+            met = None if None in (g, d) or one_seed else better * (g - d) > 2 * spread
             rows.append({"target": f"at {small} pairs ({split}) the generative mapper's "
                                    f"{metric} beats the direct baseline's by more than twice "
                                    "the seeds' spread",
                          "met": met, "measured": {"generative": g, "direct": d,
-                                                  "spread": round(spread, 6)}})
+                                                  "spread": None if one_seed
+                                                  else round(spread, 6)}})
     return rows
 
 
