@@ -212,3 +212,22 @@ def test_the_figure_plots_quality_against_pairs_and_trained_parameters():
     assert [ax.get_xscale() for ax in axes] == ["log", "log", "linear"]
     assert [ax.get_xlabel() for ax in axes] == ["training pairs", "training pairs",
                                                 "trained parameters"]
+
+
+def test_the_registered_architecture_builds_untrained_and_generates_from_clip_embeddings():
+    from v2a_kit.generation import generate
+    state = torch.get_rng_state()
+    gen = registry.load_direct("pocket-direct", random_init=True, device="cpu")
+    assert torch.equal(torch.get_rng_state(), state)   # its own seed, not the caller's stream
+    clip = registry.load_clip("pocket", device="cpu")
+    assert is_direct(gen) and gen.space == clip.space
+    with pytest.raises(ConfigError, match="not both"):
+        registry.load_direct("pocket-direct", folder="x", random_init=True)
+    embeds = Embeddings(torch.nn.functional.normalize(torch.ones(1, clip.space.dim), dim=-1),
+                        clip.space)
+    out = generate(gen, embeds, num_inference_steps=1, progress=False,
+                   generator=torch.Generator().manual_seed(0))
+    assert out.waveforms.shape == (1, 16000) and np.isfinite(out.waveforms).all()
+    from v2a_kit.generation import encode_prompt
+    with pytest.raises(ConfigError, match="no text encoder"):
+        encode_prompt(gen, "a prompt")    # conditioned on images, not on text

@@ -8,7 +8,8 @@ one, trained from scratch by the same code (:func:`~v2a_kit.pocket.generator.tra
 :func:`v2a_kit.pocket.efficiency.train_direct`). Its null condition for classifier-free guidance
 is pocket-CLIP's text embedding of "" (AudioLDM's is its CLAP's). The parameter-free parts —
 the power-pool autoencoder, the Griffin-Lim vocoder and the noise schedule — are the pocket
-build's, so its sounds are decoded exactly as pocket-AudioLDM's are.
+build's, so its sounds are decoded exactly as pocket-AudioLDM's are, and it samples with the
+build's guidance rescale, as pocket-AudioLDM does.
 
 A trained one is a checkpoint folder of format ``v2a-kit-direct-1`` (:mod:`v2a_kit.checkpoints`):
 the UNet's weights, its config, the CLIP space it reads and the null embedding.
@@ -96,6 +97,9 @@ def _assemble(unet, clip_space: Space, null: torch.Tensor, weights, device, name
         scheduler=DDIMScheduler.from_config(DDIMScheduler.load_config(folder / "scheduler")))
     gen = assemble(parts, clip_space, device, torch.float32, name, source)
     gen._empty_prompt_embed = torch.nn.functional.normalize(null.float(), dim=0)[None]
+    # the same sampling recipe as pocket-AudioLDM: the build's calibrated guidance rescale
+    build = json.loads((pocket_dir(weights) / "build.json").read_text())
+    gen.guidance_rescale = float(build.get("generator", {}).get("guidance_rescale", 0.0))
     return gen
 
 
