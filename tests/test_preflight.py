@@ -51,6 +51,10 @@ CASES = {
                                               ["--mapper diffusion", "tiny preset", "expected"]),
     "a mapper that is neither kind nor folder": (GENERATE + ["--mapper", "nope"],
                                                  ["--mapper nope", "checkpoint folder"]),
+    "a direct baseline given as the mapper": (GENERATE + ["--mapper", "direct-ckpt"],
+                                              ["--mapper direct-ckpt", "v2a-kit-direct-1",
+                                               "expected a v2a-kit-mapper-1", "direct baseline",
+                                               "not a V2A-Mapper"]),
     # --- the timing-aware variant (--timing onsets): what it cannot read, before any model
     "unknown timing": (GENERATE + ["--timing", "beats"], ["--timing", "beats"]),
     "timing with a preset without a predictor": (GENERATE + ["--preset", "tiny", "--timing",
@@ -156,6 +160,10 @@ def _case_folder(root: Path) -> None:
     write_video(root / "blink.mp4", still.repeat(4, 0), 25)    # 0.16 s: shorter than a note
     (root / "c.st").write_bytes(b"x")
     (root / "a.st").write_bytes(b"x")
+    (root / "direct-ckpt").mkdir()   # a direct baseline's checkpoint: no mapper
+    (root / "direct-ckpt" / "config.json").write_text(json.dumps(
+        {"kind": "direct", "format": "v2a-kit-direct-1", "sha256": "0" * 64}))
+    (root / "direct-ckpt" / "model.safetensors").write_bytes(b"x")
     old = root / "old-run" / RUN_DIR
     old.mkdir(parents=True)
     earlier = RunSettings("pocket", "diffusion", "dpmsolver++", 10, 2.5, None, 0, 1, 8, "mean",

@@ -24,6 +24,7 @@ def test_every_kind_is_listed():
     assert registry.list_models("mapper") == ["pocket-diffusion", "pocket-regression",
                                               "pocket-ridge"]
     assert registry.list_models("extractor") == ["paper-extractors", "pocket-extractors"]
+    assert registry.list_models("direct") == ["pocket-direct"]
     assert set(registry.list_models()) == {n for k in registry.KINDS
                                            for n in registry.list_models(k)}
     with pytest.raises(ConfigError, match="model kind must be one of"):
@@ -48,7 +49,8 @@ def test_entries_state_their_space_and_build():
             e = registry.get_model_entry(name, kind)
             assert e.kind == kind and e.build in ("tiny", "pocket", "paper") and e.about
             assert (e.space is None) == (e.build == "pocket" or kind in ("mapper", "extractor"))
-            assert e.random_init == (e.build == "paper")
+            # the direct baseline ships no weights: its architecture builds at random init
+            assert e.random_init == (e.build == "paper" or kind == "direct")
     # the paper CLAP and the paper AudioLDM are one space: its embeddings condition the generator
     clap = registry.get_model_entry(vk.get_preset("paper").clap, "clap")
     gen = registry.get_model_entry(vk.get_preset("paper").audioldm, "audioldm")

@@ -16,7 +16,12 @@ Formats, and the config field that names the module's kind in each:
   (:func:`v2a_kit.pocket.onsets.save_onset_predictor`);
 - ``v2a-kit-pocket-clip-1`` (``architecture``) and ``v2a-kit-pocket-clap-1`` (``class``): a
   pocket build's foundation models (``v2a-kit pocket build``; loaded by
-  :mod:`v2a_kit.pocket.loading`, whose space names hold the weights' sha256).
+  :mod:`v2a_kit.pocket.loading`, whose space names hold the weights' sha256);
+- ``v2a-kit-direct-1`` (``kind``): the direct baseline, a pocket-AudioLDM UNet conditioned on
+  pocket-CLIP image embeddings (:func:`v2a_kit.pocket.direct.save_direct`).
+
+A checkpoint of one format given where another is expected is refused, naming both (a direct
+baseline is no mapper, and a mapper no direct baseline).
 """
 
 from __future__ import annotations
@@ -24,23 +29,35 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-
-import torch
+from typing import TYPE_CHECKING
 
 from .atomic import atomic_folder
 from .errors import ConfigError, WeightsNotFoundError
 
+if TYPE_CHECKING:  # the format's facts load no torch: the command line's checks read them
+    import torch
+
 __all__ = ["save_module", "load_module", "read_config", "read_weights", "WEIGHTS", "CONFIG",
            "MAPPER_FORMAT", "EVALUATOR_FORMAT", "ONSETS_FORMAT", "POCKET_CLIP_FORMAT",
-           "POCKET_CLAP_FORMAT", "FORMATS"]
+           "POCKET_CLAP_FORMAT", "DIRECT_FORMAT", "FORMATS", "FORMAT_HOLDS"]
 
 WEIGHTS, CONFIG = "model.safetensors", "config.json"
 MAPPER_FORMAT, EVALUATOR_FORMAT = "v2a-kit-mapper-1", "v2a-kit-evaluator-1"
 ONSETS_FORMAT = "v2a-kit-onsets-1"  # the timing-aware variant's onset predictor
 POCKET_CLIP_FORMAT, POCKET_CLAP_FORMAT = "v2a-kit-pocket-clip-1", "v2a-kit-pocket-clap-1"
+DIRECT_FORMAT = "v2a-kit-direct-1"  # the direct baseline: a generator conditioned on CLIP
 # format -> its kind field
 FORMATS = {MAPPER_FORMAT: "kind", EVALUATOR_FORMAT: "class", ONSETS_FORMAT: "class",
-           POCKET_CLIP_FORMAT: "architecture", POCKET_CLAP_FORMAT: "class"}
+           POCKET_CLIP_FORMAT: "architecture", POCKET_CLAP_FORMAT: "class",
+           DIRECT_FORMAT: "kind"}
+# format -> what its checkpoints hold, in words (the refusal of one where another is expected)
+FORMAT_HOLDS = {MAPPER_FORMAT: "a V2A-Mapper (CLIP image embedding -> CLAP audio embedding)",
+                EVALUATOR_FORMAT: "a pocket evaluator",
+                ONSETS_FORMAT: "an onset predictor",
+                POCKET_CLIP_FORMAT: "a pocket build's pocket-CLIP",
+                POCKET_CLAP_FORMAT: "a pocket build's pocket-CLAP",
+                DIRECT_FORMAT: "a direct baseline (a generator conditioned on CLIP image "
+                               "embeddings, no mapper)"}
 _UNTAGGED = {"class": EVALUATOR_FORMAT}  # kind field of a config without a tag -> its format
 
 
@@ -103,7 +120,8 @@ def read_config(folder, *, format: str | None = None, what: str = "module") -> d
         raise ConfigError(f"{cfg_file} has format {meta.get('format')!r}; expected "
                           f"{format or ' or '.join(sorted(FORMATS))}")
     if format is not None and tag != format:
-        raise ConfigError(f"{cfg_file} is a {tag} checkpoint; expected a {format} ({what})")
+        raise ConfigError(f"{cfg_file} is a {tag} checkpoint; expected a {format} ({what}): it "
+                          f"holds {FORMAT_HOLDS[tag]}, not {FORMAT_HOLDS[format]}")
     if FORMATS[tag] not in meta:
         raise ConfigError(f"{cfg_file} is not a v2a-kit {what} config: no "
                           f"{FORMATS[tag]!r} field")

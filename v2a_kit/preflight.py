@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .checkpoints import FORMAT_HOLDS, MAPPER_FORMAT
 from .defaults import MAPPER_KIND_NAMES, SCHEDULERS, TIMING_FPS
 from .errors import ConfigError, MediaError
 from .presets import default_preset, get_preset
@@ -222,7 +223,13 @@ def mapper_identity(mapper: str | os.PathLike) -> str:
         kinds = ", ".join(MAPPER_KIND_NAMES)
         raise ConfigError(f"--mapper {mapper}: not a mapper kind ({kinds}) nor a checkpoint "
                           f"folder with a readable config.json ({e})") from None
-    if "sha256" not in meta:
+    fmt = meta.get("format") if isinstance(meta, dict) else None
+    if fmt is not None and fmt != MAPPER_FORMAT:  # e.g. a direct baseline: no mapper
+        raise ConfigError(f"--mapper {mapper}: {cfg} is a {fmt} checkpoint; expected a "
+                          f"{MAPPER_FORMAT} (mapper): it holds "
+                          f"{FORMAT_HOLDS.get(fmt, 'another module')}, not "
+                          f"{FORMAT_HOLDS[MAPPER_FORMAT]}")
+    if not isinstance(meta, dict) or "sha256" not in meta:
         raise ConfigError(f"--mapper {mapper}: {cfg} records no weights digest (sha256); "
                           "expected a checkpoint written by v2a-kit train")
     return f"checkpoint:{meta['sha256'][:16]}"

@@ -1,7 +1,7 @@
 """The model registry: every model the kit can load, in one table, and the loaders over it.
 
 In the style of open_clip's ``list_models`` / ``create_model``: each :class:`ModelEntry` names a
-model, its kind (``clip``, ``clap``, ``audioldm``, ``mapper``, ``extractor``), the
+model, its kind (``clip``, ``clap``, ``audioldm``, ``mapper``, ``extractor``, ``direct``), the
 :class:`~v2a_kit.spaces.Space` it embeds into (or conditions on), how it is built (``tiny``,
 ``pocket``, ``paper``, and whether the paper architecture can be built at random init) and the
 builder that makes it. :func:`create_model` is the one factory; :func:`load_clip`,
@@ -28,6 +28,7 @@ from .models.audioldm import PAPER_REPO, build_paper_audioldm, build_tiny_audiol
 from .models.clap import build_laion_clap, build_tiny_clap
 from .models.clip import build_open_clip, build_tiny_clip
 from .models.extractors import build_paper_extractors
+from .pocket.direct import build_pocket_direct
 from .pocket.extractors import build_pocket_extractors
 from .pocket.loading import (
     build_pocket_audioldm,
@@ -39,10 +40,12 @@ from .presets import default_preset, get_preset, list_presets
 from .spaces import Space
 
 __all__ = ["ModelEntry", "KINDS", "list_models", "get_model_entry", "create_model", "load_clip",
-           "load_clap", "load_audioldm", "load_mapper", "load_extractors", "PAPER_CLAP_SPACE",
-           "PAPER_CLIP_SPACE"]
+           "load_clap", "load_audioldm", "load_mapper", "load_extractors", "load_direct",
+           "PAPER_CLAP_SPACE", "PAPER_CLIP_SPACE"]
 
-KINDS = ("clip", "clap", "audioldm", "mapper", "extractor")
+# direct: a generator conditioned on CLIP image embeddings, trained without a mapper (the
+# baseline of the paper's efficiency claim; v2a_kit.pocket.direct)
+KINDS = ("clip", "clap", "audioldm", "mapper", "extractor", "direct")
 
 # The paper's spaces. AudioLDM-S-full was trained on its own CLAP's embeddings: the CLAP entry
 # and the AudioLDM entry share this space, so the paper CLAP's embeddings condition the paper
@@ -144,6 +147,10 @@ def _pocket_mapper(e, *, mapper_kind, weights=None, device=None, clip_space=None
                               clip_space=clip_space, clap_space=clap_space, device=device)
 
 
+def _pocket_direct(e, **kw):
+    return build_pocket_direct(e.name, **kw)
+
+
 def _paper_extractors(e, **kw):
     return build_paper_extractors(**kw)
 
@@ -206,6 +213,11 @@ for _entry in (
                about="PANNs CNN14 (FD, KL, IS), VGGish (FAD), Wav2CLIP + CLIP ViT-B/32 (CS)"),
     ModelEntry("pocket-extractors", "extractor", "pocket", None, _pocket_extractors,
                about="the pocket tagger (FD, KL, IS) and audio-to-image evaluator (FAD, CS)"),
+    # --- direct baselines: a generator trained on CLIP image embeddings (no weights ship:
+    # folder= one trained by benchmarks/bench_efficiency.py, or random_init=True)
+    ModelEntry("pocket-direct", "direct", "pocket", None, _pocket_direct, True,
+               about="the pocket UNet conditioned on pocket-CLIP image embeddings (Im2Wav's "
+                     "idea), decoded by the build's autoencoder and vocoder"),
 ):
     register(_entry)
 
@@ -376,3 +388,33 @@ def load_extractors(preset_or_name: str | None = None, *, random_init: bool = Fa
         name = get_preset(name).extractors
     return create_model(name, "extractor", random_init=random_init, device=device,
                         weights=weights)
+
+
+def load_direct(folder_or_name="pocket-direct", *, folder=None, clip_space=None, device=None,
+                weights=None, random_init: bool = False):
+    """Load a direct baseline (an :class:`~v2a_kit.generation.AudioLDMGenerator` conditioned on
+    pocket-CLIP image embeddings: ``generate(direct, clip_embed)``).
+
+    Args:
+        folder_or_name: a checkpoint folder (``v2a-kit-direct-1``) or a registered direct
+            baseline (:func:`list_models` ``("direct")``); ``folder``: its checkpoint then.
+        clip_space: the space you will condition it with; another is refused, naming both.
+        weights: the pocket build whose autoencoder, vocoder and schedule decode it.
+        random_init: the untrained architecture (no folder).
+    Raises:
+        ConfigError: a mapper's checkpoint (naming both kinds), an unknown name.
+    """
+    from .spaces import check_same_space
+    name = folder_or_name
+    if isinstance(name, str) and ("direct", name) in _ENTRIES:
+        gen = create_model(name, "direct", folder=folder, weights=weights, device=device,
+                           random_init=random_init)
+    elif isinstance(name, (str, os.PathLike)) and folder is None and not random_init:
+        gen = build_pocket_direct("pocket-direct", folder=Path(name), weights=weights,
+                                  device=device)
+    else:
+        raise ConfigError(f"load_direct takes a checkpoint folder or a registered direct "
+                          f"baseline ({list_models('direct')}), got {name!r}")
+    if clip_space is not None:
+        check_same_space(clip_space, gen.space, "the direct baseline reads CLIP embeddings that")
+    return gen

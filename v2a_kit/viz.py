@@ -674,6 +674,78 @@ def plot_seen_unseen(report: dict, metrics=("acc_all", "cs", "fd", "spread_ratio
     return fig
 
 
+@_themed
+def plot_efficiency(report: dict, metrics=("fd", "acc_all"), split: str = "unseen",
+                    title: str | None = None):
+    """Why a mapper? (:func:`v2a_kit.pocket.efficiency.measure_efficiency`'s report): one panel
+    per metric against the training-set size (pairs, log scale; SEEN solid, UNSEEN dashed), then
+    ``metrics[0]`` on ``split`` against the *trained* parameters (from zero; a marker per
+    system and size, larger for more pairs). Each point: the mean over seeds, bars ± std; real
+    audio's value is the grey line."""
+    systems = report["systems"]
+    colours = {"regression": "#4c72b0", "generative": "#dd8452", "direct": "#55a868"}
+    fig = _figure(3.6 * (len(metrics) + 1), 3.4)
+    axes = fig.subplots(1, len(metrics) + 1, squeeze=False)[0]
+    for ax, m in zip(axes, metrics):
+        tops = []
+        for k, (name, by_size) in enumerate(systems.items()):
+            sizes = sorted(by_size, key=int)
+            for split_, ls in (("seen", "-"), ("unseen", "--")):
+                stats = [by_size[s][split_][m] for s in sizes]
+                if any(st["mean"] is None for st in stats):
+                    continue
+                y = [st["mean"] for st in stats]
+                err = [st["std"] or 0 for st in stats]
+                ax.errorbar([int(s) for s in sizes], y, yerr=err, ls=ls, marker="o", ms=3.5,
+                            capsize=2, color=colours.get(name, f"C{k}"),
+                            label=f"{name} ({split_.upper()})")
+                tops += [a + b for a, b in zip(y, err)]
+        real = report.get("real audio", {}).get(split, {}).get(m)
+        if real and real["mean"] is not None:
+            ax.axhline(real["mean"], color="#888888", lw=0.8, ls=":", label=f"real audio "
+                                                                              f"({split.upper()})")
+            tops.append(real["mean"])
+        ax.set_xscale("log")
+        all_sizes = sorted({int(s) for by_size in systems.values() for s in by_size})
+        ax.set_xticks(all_sizes, [f"{s:,}" for s in all_sizes])
+        ax.minorticks_off()
+        ax.set_xlabel("training pairs")
+        ax.set_ylabel(label(m))
+        ax.set_title(_wrap(f"{label(m)} vs training pairs", 34))
+        _value_axis(ax, m, tops)
+    ax, m = axes[-1], metrics[0]
+    tops = []
+    for k, (name, by_size) in enumerate(systems.items()):
+        for j, size in enumerate(sorted(by_size, key=int)):
+            st = by_size[size][split][m]
+            if st["mean"] is None:
+                continue
+            ax.errorbar(by_size[size]["parameters"], st["mean"], yerr=st["std"] or 0,
+                        marker="o", ms=3 + 2.5 * j, capsize=2, color=colours.get(name, f"C{k}"),
+                        label=name if j == 0 else None)
+            tops.append(st["mean"] + (st["std"] or 0))
+    from matplotlib.ticker import FuncFormatter
+    params = [row["parameters"] for by_size in systems.values() for row in by_size.values()]
+    ax.set_xlim(0, 1.15 * max(params))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1e6:.3g} M"))
+    ax.set_xlabel("trained parameters")
+    ax.set_ylabel(label(m))
+    ax.set_title(_wrap(f"{label(m)} ({split.upper()}) vs trained parameters; larger = more "
+                       "pairs", 34))
+    _value_axis(ax, m, tops)
+    ax.legend(frameon=False, fontsize="small")
+    handles, labels_ = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels_, loc="outside lower center", ncol=4, frameon=False,
+               fontsize="small")
+    nseeds = len(report.get("settings", {}).get("seeds", [])) or "?"
+    fig.suptitle(title or f"Mappers into frozen models vs a generator trained on image "
+                          f"embeddings: mean ± std over {nseeds} seed(s)")
+    return fig
+
+
+__all__ += ["plot_efficiency"]
+
+
 # --- computed prose: sentences whose figures come from the notebook's variables ----------------
 def render(template: str, **values) -> str:
     """``template.format(**values)``, refusing a field that no value fills (a ``ConfigError``

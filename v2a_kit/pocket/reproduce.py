@@ -18,6 +18,10 @@ Wav2CLIP (:func:`v2a_kit.registry.load_extractors`), for these systems:
   changes the generator noise.
 - ``oracle`` (opt-in): the true pocket-CLAP audio embedding → pocket-AudioLDM, the generator's
   ceiling: what a perfect mapper would reach.
+- direct baselines (opt-in, ``direct=``): pocket-CLIP image embedding → a generator trained on
+  it directly, no mapper and no CLAP (:mod:`v2a_kit.pocket.direct`, Im2Wav's idea). A seed
+  changes the generator noise. Having no CLAP embedding, its recall, probe accuracies and CLAP
+  spread are None; ``diversity`` is its within-image spread.
 
 Each system's ``details`` in the report: a mapper's kind and parameter count; the text bridge's
 caption ``caption_accuracy`` (zero-shot picks vs the true labels) and first ``audio_captions``;
@@ -85,7 +89,7 @@ from ..evaluation import (
 from ..generation import SCHEDULERS, generate, peak_warnings_off
 from ..mappers import Mapper, load_mapper_folder
 from ..registry import load_audioldm, load_clap, load_extractors
-from ..spaces import Embeddings
+from ..spaces import Embeddings, check_same_space
 from .contrastive import combo_prompts
 from .evaluators import EVALUATOR_SEED
 from .gates import _combo_captions, _rms, _through_decoder, attribute_accuracy
@@ -246,7 +250,7 @@ def _is_int(v, low: int) -> bool:
 
 
 def _check_inputs(n, seeds, world_seed, num_samples, num_train, mappers, baselines, trained_on,
-                  scheduler, steps):
+                  scheduler, steps, direct=None):
     for name, v, low in (("n", n, 2), ("world_seed", world_seed, 0),
                          ("num_samples", num_samples, 1), ("num_train", num_train, 2)):
         if not _is_int(v, low):
@@ -264,7 +268,7 @@ def _check_inputs(n, seeds, world_seed, num_samples, num_train, mappers, baselin
     if 2 * num_samples > num_train:
         raise ConfigError(f"num_train={num_train}: each seed searches half the pool, which must "
                           f"hold num_samples={num_samples} neighbours")
-    _check_systems(mappers, baselines)
+    _check_systems(mappers, baselines, direct or {})
     if not (scheduler in SCHEDULERS if isinstance(scheduler, str)
             else hasattr(scheduler, "set_timesteps")):
         raise ConfigError(f"scheduler={scheduler!r}; expected one of {sorted(SCHEDULERS)} or a "
@@ -274,15 +278,32 @@ def _check_inputs(n, seeds, world_seed, num_samples, num_train, mappers, baselin
     return seeds
 
 
-def _check_systems(mappers: dict, baselines: tuple) -> None:
+def _check_systems(mappers: dict, baselines: tuple, direct: dict | None = None) -> None:
+    from .direct import is_direct
+    direct = direct or {}
     unknown = [b for b in baselines if b not in ALL_BASELINES]
-    clash = [m for m in mappers if m in (REAL, *ALL_BASELINES)]
+    clash = [m for m in (*mappers, *direct) if m in (REAL, *ALL_BASELINES)]
+    clash += [m for m in direct if m in mappers]
     if unknown or clash:
         raise ConfigError(f"baselines {unknown} unknown (expected some of {ALL_BASELINES}); "
-                          f"mapper names {clash} clash with other rows")
+                          f"mapper or direct names {clash} clash with other rows")
+    swapped = [k for k, m in mappers.items() if is_direct(m)]
+    if swapped:
+        raise ConfigError(f"mappers {swapped} are direct baselines (generators conditioned on "
+                          "CLIP image embeddings), not mappers (CLIP -> CLAP): pass them as "
+                          "direct=")
     wrong = {k: type(m).__name__ for k, m in mappers.items() if not isinstance(m, Mapper)}
     if wrong:
         raise ConfigError(f"mappers {wrong} are not v2a_kit Mappers (load_mapper, create_mapper)")
+    swapped = [k for k, m in direct.items() if isinstance(m, Mapper)]
+    if swapped:
+        raise ConfigError(f"direct {swapped} are mappers (CLIP -> CLAP), not direct baselines "
+                          "(generators conditioned on CLIP image embeddings): pass them as "
+                          "mappers=")
+    wrong = {k: type(m).__name__ for k, m in direct.items() if not is_direct(m)}
+    if wrong:
+        raise ConfigError(f"direct {wrong} are not direct baselines (load_direct, "
+                          "v2a_kit.pocket.direct.load_direct_folder)")
 
 
 def _trained_on(folder) -> dict[int, str]:
@@ -402,12 +423,12 @@ def _clap_of(run: _Run, audio: np.ndarray) -> torch.Tensor:
     return run.clap.encode_audio([(a, 16000) for a in audio], progress=False).embeds
 
 
-def _generated(run: _Run, clap_embed, seed: int) -> tuple[np.ndarray, int]:
-    """(n · num_samples, d) CLAP embeddings -> (waveforms, how many the peak limiter scaled
-    down), from the seed's generator noise."""
+def _generated(run: _Run, clap_embed, seed: int, model=None) -> tuple[np.ndarray, int]:
+    """(n · num_samples, d) CLAP embeddings (CLIP ones for a direct baseline ``model``) ->
+    (waveforms, how many the peak limiter scaled down), from the seed's generator noise."""
     g, waves, limited = _torch_generator(seed, _NOISE_STREAM), [], 0
     for chunk in torch.as_tensor(clap_embed).split(64):
-        out = generate(run.audioldm, chunk, num_inference_steps=run.steps,
+        out = generate(model or run.audioldm, chunk, num_inference_steps=run.steps,
                        scheduler=run.scheduler, guidance_scale=run.guidance_scale,
                        generator=g, progress=False)
         waves.append(out.waveforms)
@@ -467,6 +488,15 @@ def _run_mapper(mapper, run: _Run, seed: int) -> _Sounds:
     return _from_clap(run, pred, seed)
 
 
+def _run_direct(model, run: _Run, seed: int) -> _Sounds:
+    """A direct baseline: the images' pocket-CLIP embeddings straight into its generator (the
+    same generator noise as every other generating system of the seed)."""
+    check_same_space(model.space, run.img.space, "the held-out images' CLIP embeddings")
+    waves, limited = _generated(run, run.img.embeds.repeat_interleave(run.num_samples, 0), seed,
+                                model)
+    return _Sounds(waves, None, None, limited)
+
+
 def _run_bridge(run: _Run, seed: int) -> _Sounds:
     return _from_clap(run, run.bridge_clap.repeat_interleave(run.num_samples, 0), seed)
 
@@ -482,14 +512,20 @@ _BASELINE_RUNNERS = {"nearest neighbour": _run_nearest, "text bridge": _run_brid
                      "oracle": _run_oracle, CEILING: _run_ceiling}
 
 
-def _systems(run: _Run, mappers: dict, baselines: tuple) -> dict:
-    """name -> runner(run, seed), in the report's order: real audio, mappers, baselines."""
-    systems = {REAL: _run_real, **{k: partial(_run_mapper, m) for k, m in mappers.items()}}
+def _systems(run: _Run, mappers: dict, baselines: tuple, direct: dict | None = None) -> dict:
+    """name -> runner(run, seed), in the report's order: real audio, mappers, direct baselines,
+    baselines."""
+    direct = direct or {}
+    systems = {REAL: _run_real, **{k: partial(_run_mapper, m) for k, m in mappers.items()},
+               **{k: partial(_run_direct, g) for k, g in direct.items()}}
     for name, m in mappers.items():
         run.details[name] = {"kind": m.kind,
                              "guidance_scale": None if m.kind != "diffusion"
                              else run.mapper_guidance or m.config.guidance_scale,
                              "parameters": int(sum(p.numel() for p in m.parameters()))}
+    for name, g in direct.items():
+        run.details[name] = {"kind": "direct", "conditioned_on": g.space.to_dict(),
+                             "parameters": int(sum(p.numel() for p in g.unet.parameters()))}
     systems.update({b: _BASELINE_RUNNERS[b] for b in ALL_BASELINES if b in baselines})
     return systems
 
@@ -607,7 +643,7 @@ def reproduce(n: int = 48, seeds=(0, 1, 2), world_seed: int = REPRODUCE_SEED,
               num_samples: int = 2, progress: bool = False, *, num_train: int = 2048,
               guidance_scale: float = 2.5, mapper_guidance: float | None = None,
               mappers: dict | None = None, baselines=BASELINES, keep_audio: bool = False,
-              weights=None, split: str = "all") -> dict:
+              weights=None, split: str = "all", direct: dict | None = None) -> dict:
     """Compare the systems of the module docstring on ``n`` held-out pocket images (its cost:
     there too).
 
@@ -633,6 +669,9 @@ def reproduce(n: int = 48, seeds=(0, 1, 2), world_seed: int = REPRODUCE_SEED,
         split: the held-out images' combinations: ``"all"``, ``"seen"`` (those the mappers and
             the nearest-neighbour pool hold) or ``"unseen"`` (the compositional test: none of
             their combinations is in any training pair).
+        direct: name -> direct baseline (:func:`v2a_kit.pocket.direct.load_direct_folder`): a
+            generator conditioned on pocket-CLIP image embeddings, run after the mappers; a
+            mapper given here, or a direct baseline in ``mappers``, is refused naming both.
     Returns:
         A JSON-safe dict (``json.dumps(report, allow_nan=False)``; with ``keep_audio``, pop
         ``"audio"`` and ``"images"`` first):
@@ -652,7 +691,8 @@ def reproduce(n: int = 48, seeds=(0, 1, 2), world_seed: int = REPRODUCE_SEED,
     if split not in SPLITS:
         raise ConfigError(f"split={split!r}; expected one of {list(SPLITS)}")
     seeds = _check_inputs(n, seeds, world_seed, num_samples, num_train, mappers or {},
-                          baselines, _trained_on(folder), scheduler, num_inference_steps)
+                          baselines, _trained_on(folder), scheduler, num_inference_steps,
+                          direct)
     steps = num_inference_steps or SCHEDULERS.get(scheduler, 25)
     # 2. The models, the held-out images and their real audio; what the baselines precompute
     run = _load_run(n, world_seed, weights, steps, scheduler, guidance_scale, mapper_guidance,
@@ -663,7 +703,7 @@ def reproduce(n: int = 48, seeds=(0, 1, 2), world_seed: int = REPRODUCE_SEED,
                    for name, kind in MAPPER_SYSTEMS.items()}
     _prepare_baselines(run, baselines, num_train, progress)
     # 3. Each seed, each system: its sounds, scored; then mean, spread and per-seed values
-    systems = _systems(run, mappers, baselines)
+    systems = _systems(run, mappers, baselines, direct)
     runs, seconds, audio = _run_systems(run, systems, seeds, keep_audio, progress)
     uncertainty = _uncertainty(run, runs, seeds)
     report = {"systems": {name: {"metrics": {m: _summary([r[m] for r in runs[name]])
