@@ -50,6 +50,7 @@ import torch
 from ..atomic import recorded_path
 from ..errors import ConfigError
 from .mappers import MAPPER_SEED, SHIPPED, calibrate_prior_guidance
+from .science import seed_stats
 
 __all__ = ["DIRECT_STEPS", "DIRECT_TRAINING", "EFFICIENCY_SIZES", "EFFICIENCY_METRICS",
            "EFFICIENCY_SYSTEMS", "FAST_EFFICIENCY", "MAPPER_MIN_STEPS", "check_direct_options",
@@ -170,15 +171,6 @@ def _mapper_epochs(kind: str, num_train: int, min_steps: int) -> dict:
     return {"epochs": max(train["epochs"], math.ceil(min_steps / per_epoch))}
 
 
-def _stats(values: list) -> dict:
-    if not values or any(v is None for v in values):
-        return {"mean": None, "std": None, "per_seed": values}
-    v = np.asarray(values, np.float64)
-    return {"mean": round(float(v.mean()), 6),
-            "std": round(float(v.std(ddof=1)), 6) if len(v) > 1 else None,
-            "per_seed": [round(float(x), 6) for x in v]}
-
-
 def _check_sizes(seeds, sizes, n, num_samples, direct_steps, mapper_min_steps):
     seeds, sizes = tuple(seeds), tuple(sizes)
     if not seeds or not all(_is_int(s) and s >= 0 for s in seeds) or len(set(seeds)) != len(seeds):
@@ -295,12 +287,12 @@ def measure_efficiency(seeds=(0, 1, 2), sizes=EFFICIENCY_SIZES, *, n: int = 24,
     systems = {}
     for (system, size), row in per.items():
         systems.setdefault(system, {})[str(size)] = {
-            **{s: {m: _stats(v) for m, v in row[s].items()} for s in split_names},
+            **{s: {m: seed_stats(v) for m, v in row[s].items()} for s in split_names},
             "parameters": row["parameters"], "settings": row["settings"],
-            **{k: _stats(row[k]) for k in ("train_s", "train_cpu_s", "infer_s_per_sound")}}
+            **{k: seed_stats(row[k]) for k in ("train_s", "train_cpu_s", "infer_s_per_sound")}}
     report = {
         "systems": systems,
-        REAL: {s: {m: _stats(v) for m, v in real[s].items()} for s in split_names},
+        REAL: {s: {m: seed_stats(v) for m, v in real[s].items()} for s in split_names},
         "shipped": {
             "generator": {"parameters": int(sum(p.numel() for p in shipped.unet.parameters())),
                           "train_s": build.get("timings_s", {}).get("audioldm_s"),

@@ -38,7 +38,7 @@ from ..mappers import load_mapper_folder
 from .loading import pocket_dir
 from .reproduce import ALL_BASELINES, MAPPER_SYSTEMS, METRICS, REAL, reproduce
 
-__all__ = ["SCIENCE_METRICS", "FAST_SCIENCE", "measure_science", "check_targets",
+__all__ = ["SCIENCE_METRICS", "FAST_SCIENCE", "measure_science", "check_targets", "seed_stats",
            "science_table", "targets_list", "science_summary", "science_verdicts"]
 
 SCIENCE_METRICS = ("fd", "fad", "kad", "cs", "acc_all", "acc_all5", "emb_acc_all",
@@ -121,7 +121,7 @@ def measure_science(seeds=(0, 1, 2), n: int = 64, num_samples: int = 4, *, weigh
                 for m in METRICS:
                     per[split].setdefault(name, {}).setdefault(m, []).append(
                         system["metrics"][m]["mean"])
-    report = {"splits": {split: {name: {m: _stats(v) for m, v in metrics.items()}
+    report = {"splits": {split: {name: {m: seed_stats(v) for m, v in metrics.items()}
                                  for name, metrics in systems.items()}
                          for split, systems in per.items()},
               "embedding_ceiling": ceilings,
@@ -137,8 +137,10 @@ def measure_science(seeds=(0, 1, 2), n: int = 64, num_samples: int = 4, *, weigh
     return report
 
 
-def _stats(values: list) -> dict:
-    if any(v is None for v in values):
+def seed_stats(values: list) -> dict:
+    """Mean, sample standard deviation (None for one seed) and the per-seed values, rounded to
+    6 places; all None where a value is missing or there are none."""
+    if not values or any(v is None for v in values):
         return {"mean": None, "std": None, "per_seed": values}
     v = np.asarray(values, np.float64)
     return {"mean": round(float(v.mean()), 6),
