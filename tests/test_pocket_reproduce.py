@@ -216,7 +216,7 @@ def test_table_puts_real_audio_first(report):
     assert "±" in lines[3] and len(lines) == 2 + 8 + 2
     assert lines[-1].startswith("mean ± std over seeds 0, 1; n = 8 held-out images")
     one = reproduction_table(report, columns=["acc_shape", "acc_all"])
-    assert one.splitlines()[0] == "| system | shape acc ↑ | acc (all 4) ↑ |"
+    assert one.splitlines()[0] == "| system | shape acc ↑ | all 4 right ↑ |"
     with pytest.raises(vk.ConfigError, match="columns"):
         reproduction_table(report, columns=["bleu"])
 

@@ -64,7 +64,9 @@ def test_in_memory_equals_the_folder_evaluator(pocket, world, on_disk):
     assert memory.notes == folder.notes and len(memory.notes) == 2  # IS chunks, FD rank
     assert memory.intervals == folder.intervals
     assert set(memory.to_dict()) == {"fd", "fad", "kad", "fad_inf", "kl", "is_mean", "is_std",
-                                     "cs", "counts", "notes", "intervals", "protocol"}
+                                     "cs", "counts", "notes", "intervals", "protocol",
+                                     "attributes", "diversity", "rms"}
+    assert memory.attributes is None and memory.diversity is None  # not asked for
     # the folder's card differs only in what it knows of the pairing and the files
     diffs = {d["field"] for d in compare_protocols(memory.protocol, folder.protocol)}
     assert diffs == {"pairing.rule"}, diffs

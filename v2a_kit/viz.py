@@ -6,9 +6,10 @@ or passed to ``display`` — and nothing accumulates in pyplot's figure list; sa
 :func:`savefig`.
 
 One style for every figure: :data:`THEME` (an rc dict every plot helper applies while it draws;
-:func:`use_theme` applies it to your own plots too) and :data:`LABELS`, the one table that turns
-the kit's raw keys (``fd``, ``kl``, ``train_loss``, ``acc_all``, ``recall@1``, ...) into words
-with the direction that is better (↑ / ↓) and the unit (:func:`label`).
+:func:`use_theme` applies it to your own plots too) and :func:`label`, which turns the kit's
+raw keys (``fd``, ``kl``, ``train_loss``, ``acc_all``, ``recall@1``, ...) into words with the
+direction that is better (↑ / ↓) and the unit, from the kit's one table of metric words
+(:mod:`v2a_kit.evaluation.labels`; :data:`LABELS` holds its axis words).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import os
 from pathlib import Path
 
 import numpy as np
+
+from .evaluation.labels import METRIC_LABELS, axis_label, is_fraction
 
 __all__ = ["FIGURES_DIR", "figures_dir", "savefig", "save_numbers", "audio_player",
            "video_player", "image_grid", "mel_image", "plot_mel_grid", "plot_accuracy_bars",
@@ -45,34 +48,15 @@ THEME = {
 }
 _TITLE_PT = 8  # panel captions in grids (images, spectrograms): wrapped, at least 8 pt
 
-# Raw keys -> words for axes and titles: ↑ = higher is better, ↓ = lower is better.
-LABELS = {
-    "fd": "FD ↓ (closer to real)", "fad": "FAD ↓ (closer to real)",
-    "kl": "KL ↓ (nats; closer to the paired real sound)",
-    "is": "IS ↑ (confident, varied sounds)", "is_mean": "IS ↑ (confident, varied sounds)",
-    "cs": "CS ↑ (100 × cosine, sound ↔ image)", "CS": "CS ↑ (100 × cosine, sound ↔ image)",
-    "recall@1": "recall@1 ↑ (fraction retrieved)", "recall@5": "recall@5 ↑ (fraction retrieved)",
-    "train_loss": "training loss ↓", "val_loss": "validation loss ↓", "lr": "learning rate",
-    "diversity": "diversity (mean distance between one image's sounds)",
-    "acc_all": "all four attributes heard ↑ (fraction)",
-    "all four": "all four attributes heard ↑ (fraction)",
-    **{f"acc_{a}": f"{a} heard ↑ (fraction)" for a in ("shape", "colour", "count", "size")},
-    "accuracy": "accuracy ↑ (fraction correct)",
-    "centroid_gap": "centroid gap ↓", "pair_cosine_mean": "mean paired cosine ↑",
-    "chance_recall@1": "recall@1 by chance",
-    "acc_all5": "all five attributes heard ↑ (fraction)",
-    "spread_ratio_median": "spread ratio, median image (1 = as varied as real)",
-    "level_within_3db": "level within ± 3 dB ↑ (fraction)",
-}
-# keys whose values are fractions in [0, 1]: their axes run from 0 to 1
-_FRACTIONS = {"recall@1", "recall@5", "acc_all", "all four", "accuracy", "chance_recall@1",
-              "acc_all5", "level_within_3db",
-              *(f"acc_{a}" for a in ("shape", "colour", "count", "size"))}
+# Raw keys -> words for axes and titles (↑ = higher is better, ↓ = lower is better): the kit's
+# one table of metric words, v2a_kit.evaluation.labels, whose column headers the tables use.
+LABELS = {k: entry.axis for k, entry in METRIC_LABELS.items()}
 
 
 def label(key) -> str:
-    """The words for a raw key (:data:`LABELS`); a key not in the table is shown as it is."""
-    return LABELS.get(str(key), str(key))
+    """The words for a raw key (the kit's one table, :mod:`v2a_kit.evaluation.labels`, with its
+    per-attribute families such as ``acc_<attribute>``); a key it lacks is shown as it is."""
+    return axis_label(key)
 
 
 def use_theme() -> None:
@@ -106,7 +90,7 @@ def _value_axis(ax, key, values, axis: str = "y") -> None:
     vals = [v for v in np.ravel(np.asarray(values, dtype=float)) if np.isfinite(v)]
     lo = min([0.0, *vals])
     hi = max([0.0, *vals]) if vals else 1.0
-    if str(key) in _FRACTIONS:
+    if is_fraction(key):
         hi = max(hi, 1.0)
     hi = hi * 1.08 if hi > 0 else 1.0
     (ax.set_ylim if axis == "y" else ax.set_xlim)(lo * 1.08 if lo < 0 else 0.0, hi)
@@ -453,7 +437,7 @@ def plot_history(histories: dict, keys=("train_loss", "val_loss", "recall@1"),
             ax.set_ylabel("loss (log scale)")
         else:
             ax.set_ylabel(label(k).split(" (")[0])
-            if k in _FRACTIONS:
+            if is_fraction(k):
                 ax.set_ylim(0, 1.02)
     axes[0][0].legend()
     fig.suptitle(title or "training curves")
@@ -617,7 +601,7 @@ def plot_systems(report: dict, metrics=("fd", "kl", "cs", "acc_all"), title: str
         ax.invert_yaxis()
         ax.set_title(_wrap(label(m), 26))
         ax.set_xlabel(label(m).split(" (")[0].replace(" ↑", "").replace(" ↓", "")
-                      + (" (fraction)" if m in _FRACTIONS else ""))
+                      + (" (fraction)" if is_fraction(m) else ""))
         _value_axis(ax, m, tops, axis="x")
     nseeds = max((len(s["metrics"][metrics[0]].get("per_seed", []))
                   for s in systems.values()), default=0)
@@ -659,7 +643,7 @@ def plot_seen_unseen(report: dict, metrics=("acc_all", "cs", "fd", "spread_ratio
         ax.invert_yaxis()
         ax.set_title(_wrap(label(m), 26))
         ax.set_xlabel(label(m).split(" (")[0].replace(" ↑", "").replace(" ↓", "")
-                      + (" (fraction)" if m in _FRACTIONS else ""))
+                      + (" (fraction)" if is_fraction(m) else ""))
         _value_axis(ax, m, tops, axis="x")
         if m.startswith("spread_ratio"):
             ax.axvline(1.0, color="#555555", lw=0.8, ls="--")

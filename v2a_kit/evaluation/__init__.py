@@ -9,7 +9,9 @@
   (:func:`build_paper_extractors`, also reachable here).
 - :mod:`~v2a_kit.evaluation.scoring`: :func:`score`, FD, FAD, KAD, FAD∞, KL, IS and CS of
   waveforms (or extractor outputs) in memory, with an explicit pairing rule, an interval for
-  every metric and the protocol card; :func:`compare_systems`, two systems on the same inputs.
+  every metric and the protocol card, and on request what the sounds carry (attribute
+  accuracy, diversity between samples, loudness); :func:`compare_systems`, two systems on the
+  same inputs. Every number the kit reports about generated audio is computed here.
 - :mod:`~v2a_kit.evaluation.timing`: synchrony of a sound with its video (:func:`synchrony`):
   onset F1 against the video's visual onsets, the matched onsets' mean offset and a DeSync-like
   offset estimate. :func:`score` does not report it: it takes no videos.
@@ -70,6 +72,7 @@ _LAZY = {
     "AudioOutputs": ".scoring",
     "Comparison": ".scoring",
     "Scores": ".scoring",
+    "attribute_accuracy": ".scoring",
     "compare_systems": ".scoring",
     "extract": ".scoring",
     "paired_differences": ".scoring",

@@ -44,8 +44,9 @@ single match is an error naming it.
 
 from __future__ import annotations
 
+import copy
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path, PurePosixPath
 
 import numpy as np
@@ -66,8 +67,9 @@ from ..errors import ConfigError, MediaError
 from ..registry import load_extractors
 from ..spaces import Embeddings
 from .extractors import Extractors, source_rate
+from .labels import header
 from .protocol import ClipRule, format_card, space_fields
-from .scoring import AudioOutputs, extract, score
+from .scoring import AudioOutputs, Scores, extract, score
 from .uncertainty import DEFAULT_LEVEL, DEFAULT_RESAMPLES
 
 __all__ = ["EvalReport", "evaluate", "load_dataset"]
@@ -77,14 +79,13 @@ _SHOW = 5          # names shown in notes
 
 @dataclass
 class EvalReport:
-    """What :func:`evaluate` measured. A score is ``None`` when its input was not given.
+    """What :func:`evaluate` measured: the :class:`~v2a_kit.evaluation.scoring.Scores` of
+    :func:`~v2a_kit.evaluation.scoring.score` (the one place the numbers are computed) and what
+    the folders held. A score is ``None`` when its input was not given.
 
     Attributes:
-        fd, fad: Fréchet distances (lower is better), generated vs reference distribution.
-        kad, fad_inf: kernel audio distance and FAD∞ (lower is better).
-        kl: mean KL(reference ‖ generated) over name-paired clips, nats (lower is better).
-        is_mean, is_std: inception score over ``is_splits`` chunks (higher is better).
-        cs: 100 × mean cosine of paired audio and image embeddings (higher is better).
+        scores: FD, FAD, KAD, FAD∞, KL, IS and CS with their intervals, the protocol card and
+            the notes; each is also readable here (``report.fd``, ``report.intervals``, ...).
         n: generated clips scored.
         counts: ``references`` (clips in the reference distribution), ``kl_pairs``,
             ``cs_pairs``, ``is_splits``.
@@ -94,17 +95,9 @@ class EvalReport:
         unmatched: generated files (relative paths) that belong to no reference or image.
         missing_references, missing_images: ids of references / images without a generated
             sound.
-        intervals: metric -> its bootstrap interval (``Scores.intervals``).
-        protocol: the protocol card (:mod:`v2a_kit.evaluation.protocol`).
-        notes: caveats worth reading next to the numbers.
     """
 
-    fd: float | None
-    fad: float | None
-    kl: float | None
-    is_mean: float
-    is_std: float
-    cs: float | None
+    scores: Scores
     n: int
     counts: dict[str, int]
     extractors: dict[str, dict]
@@ -116,14 +109,21 @@ class EvalReport:
     unmatched: list[str] = field(default_factory=list)
     missing_references: list[str] = field(default_factory=list)
     missing_images: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    kad: float | None = None
-    fad_inf: float | None = None
-    intervals: dict[str, dict] = field(default_factory=dict)
-    protocol: dict = field(default_factory=dict)
 
-    COLUMNS = (("fd", "FD ↓"), ("fad", "FAD ↓"), ("kad", "KAD ↓"), ("fad_inf", "FAD∞ ↓"),
-               ("kl", "KL ↓"), ("is", "IS ↑"), ("cs", "CS ↑"))
+    # the scores, read through (one copy of each number: the Scores')
+    fd = property(lambda self: self.scores.fd, doc="FD (lower is better)")
+    fad = property(lambda self: self.scores.fad, doc="FAD (lower is better)")
+    kad = property(lambda self: self.scores.kad, doc="KAD (lower is better)")
+    fad_inf = property(lambda self: self.scores.fad_inf, doc="FAD∞ (lower is better)")
+    kl = property(lambda self: self.scores.kl, doc="KL over name-paired clips, nats")
+    is_mean = property(lambda self: self.scores.is_mean, doc="IS (higher is better)")
+    is_std = property(lambda self: self.scores.is_std, doc="IS's spread over its chunks")
+    cs = property(lambda self: self.scores.cs, doc="CS, 100 × mean cosine (higher is better)")
+    intervals = property(lambda self: self.scores.intervals, doc="metric -> its interval")
+    protocol = property(lambda self: self.scores.protocol, doc="the protocol card")
+    notes = property(lambda self: self.scores.notes, doc="caveats worth reading")
+
+    COLUMNS = tuple((k, header(k)) for k in ("fd", "fad", "kad", "fad_inf", "kl", "is", "cs"))
 
     def _cell(self, key: str) -> str:
         value = self.is_mean if key == "is" else getattr(self, key)
@@ -185,8 +185,14 @@ class EvalReport:
         return {"fd": self.fd, "fad": self.fad, cs_key: self.cs}
 
     def to_dict(self) -> dict:
-        """JSON-ready: every field (``COLUMNS`` aside)."""
-        return asdict(self)
+        """JSON-ready: the scores' paper columns, intervals, card and notes beside the folders'
+        fields, in one flat record (``COLUMNS`` aside)."""
+        sc = self.scores
+        out = {k: getattr(sc, k) for k in ("fd", "fad", "kl", "is_mean", "is_std", "cs")}
+        out.update({f.name: getattr(self, f.name) for f in fields(self) if f.name != "scores"})
+        out.update(notes=list(sc.notes), kad=sc.kad, fad_inf=sc.fad_inf,
+                   intervals=sc.intervals, protocol=sc.protocol)
+        return copy.deepcopy(out)
 
 
 def _first(names, n: int = _SHOW) -> str:
@@ -499,16 +505,12 @@ def _report(scores, plan, extractors, generated, src) -> EvalReport:
     """The :class:`EvalReport` of the scores, the name plan and the extractors used."""
     roles = ["fd"] + ["fad"] * src.want_refs + ["cs"] * src.want_images
     return EvalReport(
-        kad=scores.kad, fad_inf=scores.fad_inf, intervals=scores.intervals,
-        protocol=scores.protocol,
-        fd=scores.fd, fad=scores.fad, kl=scores.kl, is_mean=scores.is_mean,
-        is_std=scores.is_std, cs=scores.cs, n=len(plan.generated),
+        scores=scores, n=len(plan.generated),
         counts={k: scores.counts[k] for k in ("references", "kl_pairs", "cs_pairs", "is_splits")},
         extractors=_extractor_info(extractors, roles), preset=extractors.preset,
         generated=str(generated), references=src.references, images=src.images,
         dataset=src.dataset, unmatched=plan.unmatched,
-        missing_references=plan.missing_references, missing_images=plan.missing_images,
-        notes=scores.notes)
+        missing_references=plan.missing_references, missing_images=plan.missing_images)
 
 
 def _check_and_plan(generated, references, images, dataset, preset, extractors, random_init,

@@ -17,6 +17,13 @@ IS      inception score, ``fd`` logits                  every generated clip (no
 CS      100 × cos(``cs`` audio, image) embeddings       pairs: generated i ↔ its image
 ======  ==============================================  =========================================
 
+Beside the paper's columns, on request: **attribute accuracy** (``labels``: the ``fd``
+classifier's pick in each logit group against the value each clip should carry), **diversity**
+(``num_samples``: the mean pairwise ``fd``-feature distance between one input's samples) and
+**loudness** (``Scores.rms``, always, from waveforms). The pocket benchmarks — the sampler
+comparison, the mappers' trade-off, the generator ablation, the reproduction — read these
+rather than computing them again.
+
 **Pairing.** By default ``references`` and ``images`` are aligned with ``generated``: row i of
 each belongs to generated clip i, so they must have as many rows. When they are not (several
 samples per image, a reference without a generated clip, strays), ``reference_pairs`` /
@@ -67,12 +74,13 @@ from .metrics import (
     kad_bandwidth,
     kernel_audio_distance,
     kl_divergence,
+    pairwise_diversity,
 )
 from .protocol import SILENCE_RMS, ClipRule, count_silent, protocol_card
 from .uncertainty import DEFAULT_LEVEL, DEFAULT_RESAMPLES, Interval, bootstrap, paired
 
 __all__ = ["AudioOutputs", "Scores", "Comparison", "extract", "score", "compare_systems",
-           "paired_differences",
+           "paired_differences", "attribute_accuracy",
            "default_is_splits", "IS_SPLITS", "IS_MIN_CHUNK", "METRIC_KEYS"]
 
 IS_SPLITS = 10     # AudioLDM's and SpecVQGAN's number of IS chunks
@@ -98,6 +106,7 @@ class AudioOutputs:
             counts agree).
         info: what :func:`extract` saw of the audio, for the protocol card: ``source_rates``,
             ``resampler``, ``clip_rule``, ``seconds_fed`` ([shortest, longest]), ``silent``.
+        rms: (n,) each clip's RMS as the extractors read it (loudness); ``None``: unknown.
     """
 
     features: np.ndarray
@@ -106,6 +115,7 @@ class AudioOutputs:
     cs: np.ndarray | None = None
     fad_owner: np.ndarray | None = None
     info: dict = field(default_factory=dict)
+    rms: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.features)
@@ -125,7 +135,31 @@ class AudioOutputs:
             offset += len(p)
         owner = None if any(o is None for o in owners) else np.concatenate(owners)
         return cls(*(cat(k) for k in ("features", "logits", "fad", "cs")), fad_owner=owner,
-                   info=_merge_info([p.info for p in parts]))
+                   info=_merge_info([p.info for p in parts]), rms=cat("rms"))
+
+    def take(self, rows) -> AudioOutputs:
+        """The outputs of some clips (``rows``: their indices, in the order wanted), e.g. the
+        first sound of each image when there are several."""
+        idx = np.asarray(rows, dtype=np.int64)
+        if idx.ndim != 1 or len(idx) == 0 or idx.min() < 0 or idx.max() >= len(self):
+            raise ConfigError(f"rows must be a non-empty list of clip indices in "
+                              f"0..{len(self) - 1}")
+
+        def pick(a):
+            return None if a is None else np.asarray(a)[idx]
+        fad, owner = self.fad, self.fad_owner
+        if fad is not None:
+            if owner is None and len(fad) == len(self):
+                fad = fad[idx]
+            elif owner is not None:  # each clip's rows (VGGish: several), renumbered
+                keep = [np.flatnonzero(owner == i) for i in idx]
+                fad = np.concatenate([fad[k] for k in keep])
+                owner = np.concatenate([np.full(len(k), j) for j, k in enumerate(keep)])
+            else:
+                raise ConfigError("these outputs' FAD rows belong to no known clip; extract "
+                                  "the clips wanted instead")
+        return AudioOutputs(pick(self.features), pick(self.logits), fad, pick(self.cs),
+                            owner, dict(self.info), pick(self.rms))
 
 
 def _merge_info(infos: list[dict]) -> dict:
@@ -151,6 +185,12 @@ class Scores:
         kl: mean KL(reference ‖ generated) over the reference pairs, nats (lower is better).
         is_mean, is_std: inception score over ``counts["is_splits"]`` chunks (higher is better).
         cs: 100 × mean cosine over the image pairs (higher is better).
+        attributes: with ``labels``: attribute -> the share of generated clips whose ``fd``
+            classifier's pick in that attribute's logit group is the label, and ``all``: the
+            share with every given attribute right at once (higher is better).
+        diversity: with ``num_samples``: mean pairwise distance of ``fd`` features between the
+            samples of one input (:func:`~v2a_kit.evaluation.metrics.pairwise_diversity`).
+        rms: the mean over generated clips of each clip's RMS (loudness; waveforms only).
         counts: ``generated``, ``references`` (clips), ``kl_pairs``, ``cs_pairs``,
             ``is_splits``, ``fad_rows`` (generated, reference).
         intervals: metric key (:data:`METRIC_KEYS`) -> its interval as a dict
@@ -171,6 +211,9 @@ class Scores:
     fad_inf: float | None = None
     intervals: dict[str, dict] = field(default_factory=dict)
     protocol: dict = field(default_factory=dict)
+    attributes: dict[str, float] | None = None
+    diversity: float | None = None
+    rms: float | None = None
 
     def value(self, key: str) -> float | None:
         """A metric by its key in :data:`METRIC_KEYS` (``"is"``: the mean)."""
@@ -191,6 +234,11 @@ class Scores:
         from .protocol import format_card
         lines = [f"{key.upper().replace('_INF', '∞'):4s} {self.interval(key)}"
                  for key in METRIC_KEYS if self.value(key) is not None and key in self.intervals]
+        if self.attributes is not None:
+            lines.append("attributes right: " + ", ".join(f"{k} {v:.3f}"
+                                                          for k, v in self.attributes.items()))
+        lines += [f"{k} {v:.4g}" for k, v in (("diversity", self.diversity), ("RMS", self.rms))
+                  if v is not None]
         return "\n".join(lines + [format_card(self.protocol)] + [f"note: {n}" for n in self.notes])
 
 
@@ -264,9 +312,11 @@ def extract(extractors: Extractors, waves, *, sampling_rate: float | None = None
     else:
         features, logits = ex.fd.features(clips), None
     fad, owner = ex.fad.fd_rows(clips) if fad_rows else (None, None)
+    rms = np.array([np.sqrt(np.mean(np.asarray(c, np.float64) ** 2)) for c in clips])
     return AudioOutputs(features, logits, fad=fad,
                         cs=ex.cs.embed_audio(clips) if cs else None, fad_owner=owner,
-                        info=_audio_info(clips, rates, ex.sampling_rate, resampler, clip))
+                        info=_audio_info(clips, rates, ex.sampling_rate, resampler, clip),
+                        rms=rms)
 
 
 def _rows(a, dim: int, what: str) -> None:
@@ -523,7 +573,8 @@ def score(extractors: Extractors, generated, references=None, images=None, *,
           clip: ClipRule | None = None, resamples: int = DEFAULT_RESAMPLES,
           level: float = DEFAULT_LEVEL, seed: int = 0, kad_bandwidth="reference",
           fad_inf: bool = True, seeds: dict | None = None, audio_info: dict | None = None,
-          pairing: str | None = None) -> Scores:
+          pairing: str | None = None, labels: dict | None = None,
+          num_samples: int | None = None) -> Scores:
     """FD, FAD, KAD, FAD∞, KL, IS and CS of generated audio, each where its inputs are given,
     each with its bootstrap interval, under a protocol card.
 
@@ -553,6 +604,11 @@ def score(extractors: Extractors, generated, references=None, images=None, *,
         audio_info: what the caller knows of precomputed outputs' audio, per side
             (``{"generated": {"source_rates": [...]}, ...}``; the folder evaluator's headers).
         pairing: how the pairs were made, for the card (default: aligned or explicit).
+        labels: attribute -> the value index each generated clip should carry, one per clip
+            (attributes named as the ``fd`` extractor's ``logit_groups``). Enables
+            ``attributes``: the classifier's pick per group against the label.
+        num_samples: the generated clips are groups of ``num_samples`` consecutive samples of
+            one input. Enables ``diversity``; every other metric still reads every clip.
     Returns:
         :class:`Scores`; a metric whose inputs were not given is ``None`` (IS: when the ``fd``
         extractor has no classifier), and has no interval.
@@ -562,7 +618,9 @@ def score(extractors: Extractors, generated, references=None, images=None, *,
             another rate without a resampler.
         EmbeddingError: precomputed outputs or embeddings of the wrong shape or with NaN/inf
             (``SpaceMismatchError``: image embeddings from another space).
-        ConfigError: bad ``extractors``, pairs, ``is_splits`` or bootstrap settings.
+        ConfigError: bad ``extractors``, pairs, ``is_splits``, bootstrap settings, ``labels``
+            (an attribute the classifier has no group for, a value out of its range, not one
+            per clip) or ``num_samples``.
     """
     ex = _check_extractors(extractors)
     _check_settings(resamples, level, seed, fad_inf, resampler)
@@ -580,6 +638,7 @@ def score(extractors: Extractors, generated, references=None, images=None, *,
     m = _Metrics(ex, x, splits, sigma)
     metric_settings = {"bootstrap": {"resamples": resamples, "level": level, "seed": seed,
                                      "method": "percentile"}}
+    _heard(out, ex, x.gen, labels, num_samples, metric_settings)
     for key, (stat, sizes, units, batched) in m.plan().items():
         iv = bootstrap(stat, sizes, resamples=resamples, level=level, seed=seed, units=units,
                        batched=batched)
@@ -601,6 +660,51 @@ def score(extractors: Extractors, generated, references=None, images=None, *,
     out.protocol = _card(ex, x, out.counts, metric_settings, resampler, clip, seeds, audio_info,
                          pairing, reference_pairs, image_pairs)
     return out
+
+
+def attribute_accuracy(ex: Extractors, outputs: AudioOutputs, labels: dict) -> dict[str, float]:
+    """attribute -> share of clips whose ``fd`` classifier's pick within the attribute's logit
+    group is its label, and ``all``: every given attribute right at once. ``labels``:
+    attribute -> (n,) value indices, one per clip of ``outputs``."""
+    groups = ex.fd.logit_groups or {}
+    if not isinstance(labels, dict) or not labels:
+        raise ConfigError("labels must be a non-empty dict attribute -> value index per clip")
+    if outputs.logits is None:
+        raise ConfigError(f"labels given but the fd extractor {ex.fd.name!r} has no classifier")
+    right = {}
+    for attr, values in labels.items():
+        if attr not in groups:
+            raise ConfigError(f"labels[{attr!r}]: the fd extractor {ex.fd.name!r} has no logit "
+                              f"group {attr!r}; it has {sorted(groups) or 'none'}")
+        y = np.asarray(values)
+        size = groups[attr].stop - groups[attr].start
+        if y.shape != (len(outputs),) or y.dtype.kind not in "iu":
+            raise ConfigError(f"labels[{attr!r}] has shape {y.shape} ({y.dtype}); expected "
+                              f"({len(outputs)},) int value indices, one per generated clip")
+        if y.min() < 0 or y.max() >= size:
+            raise ConfigError(f"labels[{attr!r}] holds values outside 0..{size - 1}")
+        right[attr] = outputs.logits[:, groups[attr]].argmax(1) == y
+    acc = {a: float(r.mean()) for a, r in right.items()}
+    acc["all"] = float(np.all(list(right.values()), axis=0).mean())
+    return acc
+
+
+def _heard(out: Scores, ex: Extractors, gen: AudioOutputs, labels, num_samples,
+           settings: dict) -> None:
+    """The scores read from the generated clips alone: loudness, attributes, diversity."""
+    if gen.rms is not None:
+        out.rms = float(np.mean(gen.rms))
+    if labels is not None:
+        out.attributes = attribute_accuracy(ex, gen, labels)
+        settings["attributes"] = {"attributes": list(labels), "pick": "argmax per logit group"}
+    if num_samples is not None:
+        if not (isinstance(num_samples, int) and not isinstance(num_samples, bool)
+                and num_samples >= 2 and len(gen) % num_samples == 0):
+            raise ConfigError(f"num_samples={num_samples!r}; expected an int ≥ 2 dividing the "
+                              f"{len(gen)} generated clips into groups of one input each")
+        out.diversity = pairwise_diversity(gen.features, num_samples)
+        settings["diversity"] = {"num_samples": num_samples, "features": "fd",
+                                 "distance": "euclidean"}
 
 
 def kad_bandwidth_value(x: _Inputs, rule) -> float:

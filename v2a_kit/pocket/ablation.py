@@ -25,9 +25,10 @@ import torch
 
 from ..atomic import recorded_path
 from ..errors import ConfigError
-from ..evaluation import frechet_distance
+from ..evaluation import extract, score
+from ..evaluation.labels import header
 from ..generation import generate, peak_warnings_off
-from .gates import _rms, _through_decoder, attribute_accuracy
+from .gates import _through_decoder
 from .probes import LEVEL_TOLERANCE_DB, clap_probes, read_probes
 from .synth import level_db
 from .world import AUDIBLE, sample_audio_for, sample_world
@@ -54,8 +55,17 @@ GENERATOR_VARIANTS = {
 }
 
 
-def _judge(gen, conds, held, tagger, a2i, image_embeds, real_feats, steps: int,
-           guidance_scale: float) -> dict:
+def _judged(ex, waves, real, image_embeds, held) -> dict:
+    """Sounds for ``held``'s images, by :func:`v2a_kit.evaluation.score`: the tagger's accuracy
+    on each audible attribute and all five, CS, FD against the real audio's outputs ``real``."""
+    s = score(ex, waves, real, image_embeds, labels={a: np.asarray(held.labels[a])
+                                                     for a in AUDIBLE},
+              fad_inf=False, is_splits=1)
+    return {**{a: s.attributes[a] for a in AUDIBLE}, "all": s.attributes["all"], "cs": s.cs,
+            "fd": s.fd, "rms": s.rms}
+
+
+def _judge(gen, conds, held, ex, image_embeds, real, steps: int, guidance_scale: float) -> dict:
     """The oracle of one generator: its sounds from ``conds`` (the held-out clips' true CLAP
     audio embeddings), judged."""
     with peak_warnings_off():
@@ -63,15 +73,12 @@ def _judge(gen, conds, held, tagger, a2i, image_embeds, real_feats, steps: int,
                        guidance_rescale=0.0, generator=torch.Generator().manual_seed(0),
                        progress=False)
     waves = out.waveforms
-    acc = attribute_accuracy(tagger.predict(waves), held.labels, AUDIBLE)
+    judged = _judged(ex, waves, real, image_embeds, held)
     err = level_db(waves) - level_db(held.audio)
-    cs = 100 * float((a2i.embed(waves) * image_embeds).sum(1).mean())
-    return {**{a: acc[a] for a in AUDIBLE}, "all": acc["all"], "cs": cs,
-            "fd": frechet_distance(tagger.features(waves).numpy(), real_feats),
-            "level_within_3db": float((np.abs(err) <= LEVEL_TOLERANCE_DB).mean()),
+    return {**judged, "level_within_3db": float((np.abs(err) <= LEVEL_TOLERANCE_DB).mean()),
             "level_bias_db": float(np.median(err)),
             "limited": out.peaks.num_limited / len(waves),
-            "rms_ratio": _rms(waves) / _rms(held.audio)}
+            "rms_ratio": judged.pop("rms") / float(np.mean(real.rms))}
 
 
 def generator_ablation(weights=None, variants=None, n: int = 150, steps: int | None = None,
@@ -98,8 +105,9 @@ def generator_ablation(weights=None, variants=None, n: int = 150, steps: int | N
         _standardised_latents,
         get_build_config,
     )
+    from .extractors import build_pocket_extractors
     from .generator import build_unet, train_generator
-    from .loading import _clap_parts, load_audio_to_image, load_tagger, pocket_dir
+    from .loading import _clap_parts, pocket_dir
 
     names = list(GENERATOR_VARIANTS) if variants is None else list(variants)
     unknown = [v for v in names if v not in GENERATOR_VARIANTS]
@@ -121,19 +129,19 @@ def generator_ablation(weights=None, variants=None, n: int = 150, steps: int | N
     clap = load_clap("pocket", weights=weights, device="cpu")
     clip = load_clip("pocket", weights=weights, device="cpu")
     shipped = load_audioldm("pocket", weights=weights, device="cpu")
-    tagger, a2i = load_tagger(weights), load_audio_to_image(weights)
+    ex = build_pocket_extractors(weights, device="cpu")
     conds = clap.encode_audio([(a, 16000) for a in held.audio], progress=False).embeds
-    image_embeds = clip.encode_images(list(held.images), progress=False).embeds
-    real_feats = tagger.features(held.audio).numpy()
+    image_embeds = clip.encode_images(list(held.images), progress=False)
+    real = extract(ex, held.audio, cs=False, what="references")
     other = sample_audio_for(held, seed + HELD_OUT_OFFSET + 1).audio
     decoded = _through_decoder(shipped, other)
     probe = read_probes(clap_probes(clap, seed), conds, held)
     ceilings = {}
     for key, waves in (("real audio", other), ("representation", decoded)):
-        acc = attribute_accuracy(tagger.predict(waves), held.labels, AUDIBLE)
-        ceilings[key] = {"fd": frechet_distance(tagger.features(waves).numpy(), real_feats),
-                         "cs": 100 * float((a2i.embed(waves) * image_embeds).sum(1).mean()),
-                         **({} if key == "real audio" else acc)}
+        judged = _judged(ex, waves, real, image_embeds, held)
+        judged.pop("rms")
+        ceilings[key] = ({"fd": judged["fd"], "cs": judged["cs"]} if key == "real audio"
+                         else judged)
     ceilings["embedding"] = {**{a: probe[a] for a in AUDIBLE}, "all": probe["all"],
                              "level_within_3db": probe["level"]["within_db"]}
     report = {"variants": {}, "ceilings": ceilings}
@@ -163,8 +171,8 @@ def generator_ablation(weights=None, variants=None, n: int = 150, steps: int | N
                          text_encoder=shipped.text_encoder, tokenizer=shipped.tokenizer,
                          scheduler=DDIMScheduler.from_config(sched.config))
             gen = assemble(parts, space, "cpu", torch.float32, f"ablation: {name}", {})
-            row[which] = _judge(gen, conds, held, tagger, a2i, image_embeds, real_feats,
-                                steps or 10, guidance_scale)
+            row[which] = _judge(gen, conds, held, ex, image_embeds, real, steps or 10,
+                                guidance_scale)
         report["variants"][name] = row
     report["settings"] = {"weights": recorded_path(folder), "build_seed": seed, "n": n,
                           "held_out_seed": seed + HELD_OUT_OFFSET, "scheduler": "dpmsolver++",
@@ -186,8 +194,8 @@ def ablation_table(report: dict, weights: str = "ema") -> str:
     """A markdown table of :func:`generator_ablation`: one row per variant (its ``weights``,
     "ema" or "raw"), then the ceilings."""
     cols = (*AUDIBLE, "all", "cs", "fd", "level_within_3db", "limited")
-    head = {**{a: a for a in AUDIBLE}, "all": "all five", "cs": "CS ↑", "fd": "FD ↓",
-            "level_within_3db": "level ± 3 dB", "limited": "limited"}
+    head = {**{a: header(f"acc_{a}") for a in AUDIBLE}, "all": header("acc_all5"),
+            **{c: header(c) for c in ("cs", "fd", "level_within_3db", "limited")}}
     lines = ["| generator | " + " | ".join(head[c] for c in cols) + " | train (CPU) |",
              "|---|" + "---:|" * (len(cols) + 1)]
 

@@ -170,19 +170,20 @@ def train_pocket_mappers(out_dir, weights=None, seed: int = 0, fast: bool = Fals
     return report
 
 
-def _tradeoff_scorer(tagger, a2i, img, real_feats, labels, num_samples: int):
+def _tradeoff_scorer(ex, img, real, labels, num_samples: int):
     """A function (audio of ``num_samples`` sounds per image, the rows of each image's first
-    sound) -> fd, diversity, cs and attributes, as :func:`measure_tradeoff` defines them."""
-    from ..evaluation import clip_score, frechet_distance, pairwise_diversity
-    from .gates import attribute_accuracy
+    sound) -> fd, diversity, cs and attributes, as :func:`measure_tradeoff` defines them, all
+    from :func:`v2a_kit.evaluation.score` (``ex``: the pocket extractors; ``real``: their
+    outputs of the real audio)."""
+    from ..evaluation import extract, score
 
-    def score(audio: np.ndarray, first: np.ndarray) -> dict:
-        feats = tagger.features(audio).numpy()
-        return {"fd": frechet_distance(feats[first], real_feats),
-                "diversity": pairwise_diversity(feats, num_samples),
-                "cs": clip_score(a2i.embed(audio[first]), img.embeds),
-                "attributes": attribute_accuracy(tagger.predict(audio[first]), labels)}
-    return score
+    def score_sounds(audio: np.ndarray, first: np.ndarray) -> dict:
+        gen = extract(ex, audio, what="generated")
+        one = score(ex, gen.take(first), real, img, labels=labels, fad_inf=False, is_splits=1)
+        spread = score(ex, gen, num_samples=num_samples, resamples=10, is_splits=1)
+        return {"fd": one.fd, "diversity": spread.diversity, "cs": one.cs,
+                "attributes": one.attributes}
+    return score_sounds
 
 
 def _other_real_draws(batch, world_seed: int, num_samples: int) -> np.ndarray:
@@ -215,20 +216,23 @@ def measure_tradeoff(mappers: dict, n: int = 200, num_samples: int = 3, world_se
       the pocket-CLIP embedding of the image (the CS role; higher = more relevant);
     - ``attributes``: the tagger's accuracy on the image's four attributes (first sample).
     """
+    from ..evaluation import extract
     from ..generation import SCHEDULERS, generate
     from ..registry import load_audioldm, load_clap, load_clip
-    from .loading import load_audio_to_image, load_tagger
+    from .extractors import build_pocket_extractors
+    from .world import ATTRIBUTES
 
     clip = load_clip("pocket", weights=weights, device="cpu")
     clap = load_clap("pocket", weights=weights, device="cpu")
     gen = load_audioldm("pocket", weights=weights, device="cpu")
-    tagger, a2i = load_tagger(weights), load_audio_to_image(weights)
+    ex = build_pocket_extractors(weights, device="cpu")
     batch = sample_world(n, world_seed)
     img = clip.encode_images(list(batch.images), progress=progress)
     true_clap = clap.encode_audio([(a, 16000) for a in batch.audio], progress=progress)
-    real_feats = tagger.features(batch.audio)
+    real = extract(ex, batch.audio, cs=False, what="references")
 
-    score = _tradeoff_scorer(tagger, a2i, img, real_feats, batch.labels, num_samples)
+    score = _tradeoff_scorer(ex, img, real, {a: np.asarray(batch.labels[a]) for a in ATTRIBUTES},
+                             num_samples)
     first = np.arange(n) * num_samples
     # real audio's row: other real sounds of the same images (new onsets, pitch, noise), so its
     # FD is the floor set by the hidden audio factors, not a trivial 0

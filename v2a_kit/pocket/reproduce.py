@@ -82,17 +82,17 @@ from ..evaluation import (
     cosine_spreads,
     extract,
     paired_differences,
-    pairwise_diversity,
     recall_at_k,
     score,
 )
+from ..evaluation.labels import header
 from ..generation import SCHEDULERS, generate, peak_warnings_off
 from ..mappers import Mapper, load_mapper_folder
 from ..registry import load_audioldm, load_clap, load_extractors
 from ..spaces import Embeddings, check_same_space
 from .contrastive import combo_prompts
 from .evaluators import EVALUATOR_SEED
-from .gates import _combo_captions, _rms, _through_decoder, attribute_accuracy
+from .gates import _combo_captions, _through_decoder, attribute_accuracy
 from .loading import pocket_dir
 from .mappers import CALIBRATION_SEED, MAPPER_SEED
 from .probes import LEVEL_TOLERANCE_DB, PROBE_OFFSET, Probes, clap_probes, read_probes
@@ -127,21 +127,7 @@ METRICS = ("fd", "fad", "kad", "fad_inf", "kl", "is", "cs", "recall@1", "recall@
            "rms", "level_err_db", "level_within_3db", "level_bias_db", "limited")
 # What notebook 06 runs with FAST=1 (seconds): reproduce(**FAST_SETTINGS).
 FAST_SETTINGS = dict(n=8, seeds=(0,), num_inference_steps=2, num_samples=2, num_train=128)
-_HEADERS = {"fd": "FD ↓", "fad": "FAD ↓", "kad": "KAD ↓", "fad_inf": "FAD∞ ↓", "kl": "KL ↓",
-            "is": "IS ↑", "cs": "CS ↑",
-            "recall@1": "R@1 ↑", "recall@5": "R@5 ↑", "diversity": "diversity",
-            "clap_spread": "CLAP spread", "spread_ratio_mean": "spread ratio (mean)",
-            "spread_ratio_median": "spread ratio (median)", "spread_ratio_q1": "spread ratio Q1",
-            "spread_ratio_q3": "spread ratio Q3",
-            **{f"acc_{a}": f"{a} acc ↑" for a in ATTRIBUTES},
-            "acc_all": "acc (all 4) ↑", "acc_contour": "contour acc ↑",
-            "acc_all5": "acc (all 5) ↑",
-            **{f"emb_acc_{a}": f"{a} in CLAP emb ↑" for a in ATTRIBUTES},
-            "emb_acc_all": "all 4 in CLAP emb ↑",
-            **{f"share_{a}_{v}": f"{v} share" for a, vs in HEARD_ONLY.items() for v in vs},
-            "heard_only_gap": "contour gap ↓", "rms": "RMS", "level_err_db": "level err (dB) ↓",
-            "level_within_3db": "level within 3 dB ↑", "level_bias_db": "level bias (dB)",
-            "limited": "limited share ↓"}
+
 # Streams drawn from one seed: mapper sampling, generator noise, the nearest-neighbour half-pool.
 _MAPPER_STREAM, _NOISE_STREAM, _POOL_STREAM = 0, 1, 2
 TABLE_COLUMNS = ("fd", "fad", "kad", "kl", "is", "cs", "recall@1", "recall@5", "diversity",
@@ -547,16 +533,18 @@ def _score(run: _Run, sounds: _Sounds) -> dict:
     gen = extract(run.ex, waves, what="generated")
     # one IS split: the convention's ten chunks of a few dozen clips each could not estimate the
     # marginal over 96 attribute combinations
-    paper = score(run.ex, gen, run.references, run.img, reference_pairs=run.pairs,
-                  image_pairs=run.pairs, is_splits=1)
     several = run.num_samples > 1
+    image = run.pairs[:, 1]
+    labels = {a: y[image] for a, y in run.batch.labels.items()}
+    paper = score(run.ex, gen, run.references, run.img, reference_pairs=run.pairs,
+                  image_pairs=run.pairs, is_splits=1,
+                  labels={a: labels[a] for a in ATTRIBUTES},
+                  num_samples=run.num_samples if several else None)
     out = {m: None for m in METRICS}
     out.update({"fd": paper.fd, "fad": paper.fad, "kad": paper.kad, "fad_inf": paper.fad_inf,
                 "_outputs": gen, "_intervals": paper.intervals, "_protocol": paper.protocol,
                 "kl": paper.kl, "is": paper.is_mean, "cs": paper.cs,
-                "diversity": pairwise_diversity(gen.features, run.num_samples) if several else None,
-                "rms": _rms(waves)})
-    image = run.pairs[:, 1]
+                "diversity": paper.diversity, "rms": paper.rms})
     if clap_all is not None:
         r = recall_at_k(clap_all[::run.num_samples], run.true_clap, ks=(1, 5))
         out["recall@1"], out["recall@5"] = r[1], r[5]
@@ -574,8 +562,7 @@ def _score(run: _Run, sounds: _Sounds) -> dict:
                 out.update({f"spread_ratio_{k}": v for k, v in _quartiles(ratio).items()})
     groups = run.ex.fd.logit_groups
     pred = {a: gen.logits[:, s].argmax(1) for a, s in groups.items()}
-    labels = {a: y[image] for a, y in run.batch.labels.items()}
-    out.update({f"acc_{a}": v for a, v in attribute_accuracy(pred, labels).items()})
+    out.update({f"acc_{a}": v for a, v in paper.attributes.items()})
     if sounds.contour is not None:  # the sound's own heard-only value is known: all five
         contour_right = pred["contour"] == sounds.contour
         seen_right = np.all([pred[a] == labels[a] for a in ATTRIBUTES], axis=0)
@@ -770,7 +757,7 @@ def reproduction_table(report: dict, columns=TABLE_COLUMNS) -> str:
         raise ConfigError(f"columns {unknown} unknown; expected some of {METRICS}")
     systems = report["systems"]
     order = [REAL] * (REAL in systems) + [s for s in systems if s != REAL]
-    lines = ["| system | " + " | ".join(_HEADERS[c] for c in columns) + " |",
+    lines = ["| system | " + " | ".join(header(c) for c in columns) + " |",
              "|---|" + "---:|" * len(columns)]
     for name in order:
         cells = [_cell(systems[name]["metrics"].get(c, {"mean": None, "std": None}))

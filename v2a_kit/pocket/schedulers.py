@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..evaluation.labels import header
 from ..generation import peak_warnings_off
 
 __all__ = ["SETTINGS", "compare_schedulers", "choose_default", "scheduler_table"]
@@ -36,45 +37,47 @@ def _name(scheduler: str, steps: int) -> str:
 
 @dataclass
 class _Bench:
-    """What every setting is run on: the models, and the same held-out images' mapped CLAP
-    embeddings and real audio features."""
+    """What every setting is run on: the models, the pocket extractors, and the same held-out
+    images' mapped CLAP embeddings, real audio outputs and labels."""
     gen: object
-    tagger: object
-    a2i: object
+    ex: object              # the pocket evaluators in the roles of the paper's (FD, FAD, CS)
     img: object             # CLIP image embeddings of the held-out images
     clap_embed: torch.Tensor
-    real: np.ndarray        # tagger features of the real held-out audio
-    labels: object
+    real: object            # the extractors' outputs of the real held-out audio
+    labels: dict
     batch_size: int
     guidance_scale: float
+    num_bootstrap: int
 
 
 def _prepare_bench(n: int, world_seed: int, mapper_kind: str, batch_size: int,
-                   guidance_scale: float, progress: bool) -> tuple[_Bench, float]:
+                   guidance_scale: float, num_bootstrap: int,
+                   progress: bool) -> tuple[_Bench, float]:
     """Load the pocket models, embed and map ``n`` held-out images; also the real audio's RMS."""
+    from ..evaluation import extract
     from ..registry import load_audioldm, load_clip, load_mapper
-    from .loading import load_audio_to_image, load_tagger
-    from .world import sample_world
+    from .extractors import build_pocket_extractors
+    from .world import ATTRIBUTES, sample_world
 
     clip, gen = load_clip("pocket", device="cpu"), load_audioldm("pocket", device="cpu")
     mapper = load_mapper("pocket", kind=mapper_kind, clip_space=clip.space,
                          clap_space=gen.space)
-    tagger, a2i = load_tagger(), load_audio_to_image()
+    ex = build_pocket_extractors(device="cpu")
     batch = sample_world(n, world_seed)
     img = clip.encode_images(list(batch.images), progress=progress)
     clap_embed = mapper.map(img, generator=torch.Generator().manual_seed(0)).embeds
-    real = tagger.features(batch.audio).numpy()
-    real_rms = float(np.sqrt((batch.audio ** 2).mean(1)).mean())
-    return _Bench(gen, tagger, a2i, img, clap_embed, real, batch.labels, batch_size,
-                  guidance_scale), real_rms
+    real = extract(ex, batch.audio, cs=False, what="references")
+    labels = {a: np.asarray(batch.labels[a]) for a in ATTRIBUTES}
+    return _Bench(gen, ex, img, clap_embed, real, labels, batch_size, guidance_scale,
+                  num_bootstrap), float(np.mean(real.rms))
 
 
 def _run_setting(b: _Bench, scheduler: str, steps: int, seed: int) -> dict:
     """Generate every clip with one setting and noise seed (one generator per clip, seeded by
-    ``seed`` and the clip's index) and score it against the real audio."""
-    from ..evaluation import clip_score, frechet_distance
+    ``seed`` and the clip's index) and score it against the real audio
+    (:func:`v2a_kit.evaluation.score`: FD, CS, the four attributes, loudness)."""
+    from ..evaluation import extract, score
     from ..generation import generate
-    from .gates import attribute_accuracy
 
     n = len(b.clap_embed)
     waves = []
@@ -85,23 +88,21 @@ def _run_setting(b: _Bench, scheduler: str, steps: int, seed: int) -> dict:
                        num_inference_steps=steps, guidance_scale=b.guidance_scale,
                        generator=g, progress=False)
         waves.append(out.waveforms)
-    audio = np.concatenate(waves)
-    feats = b.tagger.features(audio).numpy()
-    cs_each = 100 * (b.a2i.embed(audio) * b.img.embeds).sum(1).numpy()
-    rms = float(np.sqrt((audio ** 2).mean(1)).mean())
-    return {"fd": frechet_distance(feats, b.real), "rms": rms,
-            "cs": clip_score(b.a2i.embed(audio), b.img.embeds),
-            "attributes": attribute_accuracy(b.tagger.predict(audio), b.labels),
-            "_feats": feats, "_cs_each": cs_each}
+    gen = extract(b.ex, np.concatenate(waves), what="generated")
+    s = score(b.ex, gen, b.real, b.img, labels=b.labels, resamples=b.num_bootstrap,
+              fad_inf=False, is_splits=1)
+    return {"fd": s.fd, "rms": s.rms, "cs": s.cs, "attributes": s.attributes, "_gen": gen}
 
 
 def _quality_runs(b: _Bench, settings, noise_seeds, num_bootstrap: int) -> dict:
     """name -> quality of each setting; the reference (the first) with every noise seed, its
     other seeds' fd/cs and its bootstrap standard errors over the images (the kit's one
     bootstrap, :func:`v2a_kit.evaluation.bootstrap`: the images redrawn, each with its real
-    sound)."""
-    from ..evaluation import bootstrap, frechet_distance
+    sound; FD and CS of each redraw by the metrics :func:`v2a_kit.evaluation.score` uses, on
+    the outputs it read)."""
+    from ..evaluation import bootstrap, clip_score, frechet_distance
 
+    real, img = b.real.features, b.img.embeds.numpy()
     results = {}
     for k, (scheduler, steps) in enumerate(settings):
         seeds = noise_seeds if k == 0 else noise_seeds[:1]
@@ -110,15 +111,15 @@ def _quality_runs(b: _Bench, settings, noise_seeds, num_bootstrap: int) -> dict:
         if k == 0:
             r["other_seeds"] = [{"seed": s, "fd": o["fd"], "cs": o["cs"]}
                                 for s, o in zip(seeds[1:], runs[1:])]
-            n = len(b.real)
-            fd = bootstrap(lambda i, f=r["_feats"]: frechet_distance(f[i], b.real[i]), (n,),
+            gen, n = r["_gen"], len(real)
+            fd = bootstrap(lambda i, g=gen: frechet_distance(g.features[i], real[i]), (n,),
                            resamples=num_bootstrap, seed=0, units="images")
-            cs = bootstrap(lambda i, c=r["_cs_each"]: float(c[i].mean()), (n,),
+            cs = bootstrap(lambda i, g=gen: clip_score(g.cs[i], img[i]), (n,),
                            resamples=num_bootstrap, seed=0, units="images")
             r["bootstrap_se"] = {"fd": fd.se, "cs": cs.se}
         results[_name(scheduler, steps)] = r
     for r in results.values():
-        r.pop("_feats"), r.pop("_cs_each")
+        r.pop("_gen")
     return results
 
 
@@ -156,7 +157,7 @@ def compare_schedulers(n: int = 96, settings=SETTINGS, world_seed: int = 7000,
     from ..generation import generate
 
     b, real_rms = _prepare_bench(n, world_seed, mapper_kind, batch_size, guidance_scale,
-                                 progress)
+                                 num_bootstrap, progress)
     # warm-up: the first call pays one-off costs (oneDNN kernels, the "" negative embedding)
     generate(b.gen, b.clap_embed[:2], num_inference_steps=2, progress=False)
     results = _quality_runs(b, settings, noise_seeds, num_bootstrap)
@@ -188,8 +189,9 @@ def scheduler_table(report: dict) -> str:
     """The README's markdown table of :func:`compare_schedulers`' report."""
     res, ref = report["results"], report["results"][report["reference"]]
     s = report["settings"]
-    lines = ["| sampler | steps | s / clip | speed-up | FD ↓ | CS ↑ | attributes (all four) | "
-             "loudness (RMS) |", "|---|---|---|---|---|---|---|---|"]
+    words = " | ".join(header(k) for k in ("fd", "cs", "acc_all", "rms"))
+    lines = [f"| sampler | steps | s / clip | speed-up | {words} |",
+             "|---|---|---|---|---|---|---|---|"]
     for name, r in res.items():
         scheduler, steps = name.rsplit("-", 1)
         mark = " **(default)**" if name == report["default"] else ""

@@ -34,6 +34,7 @@ import numpy as np
 
 from ..atomic import recorded_path
 from ..errors import ConfigError
+from ..evaluation.labels import header
 from ..mappers import load_mapper_folder
 from .loading import pocket_dir
 from .reproduce import ALL_BASELINES, MAPPER_SYSTEMS, METRICS, REAL, reproduce
@@ -44,12 +45,10 @@ __all__ = ["SCIENCE_METRICS", "FAST_SCIENCE", "measure_science", "check_targets"
 SCIENCE_METRICS = ("fd", "fad", "kad", "cs", "acc_all", "acc_all5", "emb_acc_all",
                    "heard_only_gap", "clap_spread", "spread_ratio_median", "level_within_3db",
                    "rms")
-_HEADERS = {"fd": "FD ↓", "fad": "FAD ↓", "kad": "KAD ↓", "kl": "KL ↓", "is": "IS ↑",
-            "cs": "CS ↑",
-            "acc_all": "all 4 right ↑", "acc_all5": "all 5 right ↑",
-            "emb_acc_all": "all 4 in its CLAP ↑", "heard_only_gap": "contour gap ↓ (points)",
-            "clap_spread": "CLAP spread", "spread_ratio_median": "spread ratio (median)",
-            "level_within_3db": "level ± 3 dB ↑", "rms": "RMS"}
+# the metrics its tables can show (their words: v2a_kit.evaluation.labels, the one table)
+_TABLE_METRICS = ("fd", "fad", "kad", "kl", "is", "cs", "acc_all", "acc_all5", "emb_acc_all",
+                  "heard_only_gap", "clap_spread", "spread_ratio_median", "level_within_3db",
+                  "rms")
 # notebook 06's FAST mode: one seed, a few images, 2 steps — the code path, not the science
 FAST_SCIENCE = dict(seeds=(0,), n=6, num_samples=2, num_inference_steps=2, num_train=64)
 
@@ -328,11 +327,11 @@ def science_table(report: dict, split: str = "unseen", metrics=SCIENCE_METRICS) 
     """A markdown table of one split of :func:`measure_science`: mean ± std over seeds."""
     if split not in report["splits"]:
         raise ConfigError(f"split={split!r}; expected one of {list(report['splits'])}")
-    unknown = [m for m in metrics if m not in _HEADERS]
+    unknown = [m for m in metrics if m not in _TABLE_METRICS]
     if unknown:
-        raise ConfigError(f"metrics {unknown} unknown; expected some of {list(_HEADERS)}")
+        raise ConfigError(f"metrics {unknown} unknown; expected some of {list(_TABLE_METRICS)}")
     systems = report["splits"][split]
-    lines = ["| system | " + " | ".join(_HEADERS[m] for m in metrics) + " |",
+    lines = ["| system | " + " | ".join(header(m) for m in metrics) + " |",
              "|---|" + "---:|" * len(metrics)]
     for name, stats in systems.items():
         lines.append(f"| {name} | " + " | ".join(_cell(stats.get(m)) for m in metrics) + " |")
