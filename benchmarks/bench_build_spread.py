@@ -22,7 +22,7 @@ import torch
 
 from v2a_kit.atomic import atomic_write
 from v2a_kit.pocket.build import build
-from v2a_kit.pocket.loading import pocket_dir
+from v2a_kit.pocket.models.loading import pocket_dir
 
 OUT = Path(__file__).parent / "results" / "build_spread.json"
 # (gate, key) pairs and the targets the design sets on them

@@ -3,7 +3,7 @@
     python benchmarks/bench_timing.py [--seeds 8001 8002 8003] [--num 64]
 
 **Validation of the measure** (:func:`v2a_kit.evaluation.timing.synchrony` on
-:func:`v2a_kit.pocket.timed.sample_world_videos`, 3-scene videos at 25 fps), per world seed:
+:func:`v2a_kit.pocket.world.timed.sample_world_videos`, 3-scene videos at 25 fps), per world seed:
 
 - *real*: each video's own track against its visual onsets — should be near perfect (target
   onset F1 ≥ 0.95);
@@ -48,7 +48,7 @@ import numpy as np
 
 from v2a_kit.atomic import atomic_write
 from v2a_kit.evaluation.timing import synchrony
-from v2a_kit.pocket.timed import sample_world_videos
+from v2a_kit.pocket.world.timed import sample_world_videos
 
 OUT = Path(__file__).resolve().parents[1] / "figures" / "timing.json"
 SHIFT_S = 0.2
@@ -177,7 +177,7 @@ def load_models():
 
 def systems_seed(seed: int, num: int, models: dict) -> dict:
     """Every system's figures on the timed videos of one world seed."""
-    from v2a_kit.pocket.onsets import embed_frames
+    from v2a_kit.pocket.models.onsets import embed_frames
     from v2a_kit.pocket.timing import onset_scores, timed_scores, timed_systems
 
     videos = sample_world_videos(num, seed)

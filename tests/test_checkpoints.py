@@ -18,13 +18,13 @@ from v2a_kit.checkpoints import (
 )
 from v2a_kit.errors import ConfigError, WeightsNotFoundError
 from v2a_kit.mappers import create_mapper, load_mapper_folder, save_mapper
-from v2a_kit.pocket.evaluators import (
+from v2a_kit.pocket.models.evaluators import (
     PocketAudioToImage,
     PocketTagger,
     load_evaluator,
     save_evaluator,
 )
-from v2a_kit.pocket.loading import pocket_dir
+from v2a_kit.pocket.models.loading import pocket_dir
 from v2a_kit.spaces import Space
 
 CLIP = Space("clip", "test/clip", "w", 16)

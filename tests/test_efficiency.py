@@ -12,13 +12,18 @@ from v2a_kit import registry
 from v2a_kit.checkpoints import DIRECT_FORMAT, MAPPER_FORMAT
 from v2a_kit.errors import ConfigError, SpaceMismatchError
 from v2a_kit.mappers import create_mapper, save_mapper
-from v2a_kit.pocket.direct import build_direct_unet, is_direct, load_direct_folder, save_direct
 from v2a_kit.pocket.efficiency import (
     check_direct_options,
     check_efficiency_targets,
     efficiency_table,
     measure_efficiency,
     train_direct,
+)
+from v2a_kit.pocket.models.direct import (
+    build_direct_unet,
+    is_direct,
+    load_direct_folder,
+    save_direct,
 )
 from v2a_kit.spaces import Embeddings, Space
 

@@ -11,7 +11,7 @@ import soundfile as sf
 from PIL import Image
 
 from v2a_kit.media import probe_video, sample_video_frames
-from v2a_kit.pocket.likeness import likeness
+from v2a_kit.pocket.world.likeness import likeness
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"

@@ -1,5 +1,5 @@
 """The pocket preset warns when it meets an input that does not look like its world — decided by
-a measured test of the pixels (pocket.likeness), not by the file name — once per call or run,
+a measured test of the pixels (pocket.world.likeness), not by the file name — once per call or run,
 in the pipeline, the command line and the explorer; the world's own pictures and videos get no
 warning."""
 
@@ -16,7 +16,8 @@ import v2a_kit as vk
 from v2a_kit.cli import main
 from v2a_kit.errors import OutsideWorldWarning
 from v2a_kit.media import sample_video_frames
-from v2a_kit.pocket.likeness import (
+from v2a_kit.pocket.world import sample_world
+from v2a_kit.pocket.world.likeness import (
     MIN_BACKGROUND,
     MIN_EXPLAINED,
     WORLD_NOTE,
@@ -24,8 +25,7 @@ from v2a_kit.pocket.likeness import (
     outside_message,
     outside_world,
 )
-from v2a_kit.pocket.video import write_scene_video
-from v2a_kit.pocket.world import sample_world
+from v2a_kit.pocket.world.video import write_scene_video
 
 ROOT = Path(__file__).resolve().parents[1]
 PHOTO = ROOT / "examples" / "photo.jpg"

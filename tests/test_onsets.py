@@ -1,4 +1,4 @@
-"""The timing-aware variant (v2a_kit.pocket.onsets): notes placed on a known onset train, an
+"""The timing-aware variant (v2a_kit.pocket.models.onsets): notes placed on a known onset train, an
 onset predictor that learns pops and not cuts, the shipped predictor on timed videos, and the
 refusals of what it cannot read."""
 
@@ -8,7 +8,7 @@ import torch
 
 from v2a_kit.errors import ConfigError, MediaError, SpaceMismatchError
 from v2a_kit.evaluation.timing import detect_onsets, synchrony
-from v2a_kit.pocket.onsets import (
+from v2a_kit.pocket.models.onsets import (
     OnsetConfig,
     OnsetPredictor,
     frame_targets,
@@ -18,9 +18,9 @@ from v2a_kit.pocket.onsets import (
     save_onset_predictor,
     train_onset_predictor,
 )
-from v2a_kit.pocket.timed import check_timing_video, sample_world_videos
 from v2a_kit.pocket.timing import onset_scores
 from v2a_kit.pocket.world import sample_world
+from v2a_kit.pocket.world.timed import check_timing_video, sample_world_videos
 
 SR = 16000
 SEGMENTS = [(0.0, 1.0), (1.0, 2.0), (2.0, 3.0)]
@@ -169,7 +169,7 @@ def shipped():
 
 def test_the_shipped_predictor_finds_the_pops_of_unseen_videos(shipped):
     from v2a_kit.defaults import TIMING_FPS
-    from v2a_kit.pocket.onsets import embed_frames
+    from v2a_kit.pocket.models.onsets import embed_frames
     clip, onsets = shipped
     assert onsets.config.fps == TIMING_FPS                 # what the CLI's preflight assumes
     videos = sample_world_videos(6, 77)                    # not its training or validation seed
@@ -185,7 +185,7 @@ def test_the_shipped_predictor_finds_the_pops_of_unseen_videos(shipped):
 # --- the pipeline and the command line ------------------------------------------------------
 @pytest.fixture(scope="module")
 def timed_video(tmp_path_factory):
-    from v2a_kit.pocket.timed import save_videos
+    from v2a_kit.pocket.world.timed import save_videos
     videos = sample_world_videos(1, 78)
     folder = tmp_path_factory.mktemp("timed")
     save_videos(videos, folder)

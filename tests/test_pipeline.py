@@ -27,8 +27,8 @@ from v2a_kit.pipeline import (
     output_names,
     write_outputs,
 )
-from v2a_kit.pocket.video import write_scene_video
 from v2a_kit.pocket.world import sample_world
+from v2a_kit.pocket.world.video import write_scene_video
 
 FAST = dict(num_inference_steps=2, progress=False)
 NOW = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)

@@ -86,7 +86,7 @@ def test_pocket_models_load_through_the_kit(build_dir):
 
 
 def test_build_evaluators_load_and_judge(build_dir):
-    from v2a_kit.pocket.loading import load_audio_to_image, load_tagger
+    from v2a_kit.pocket.models.loading import load_audio_to_image, load_tagger
     world = sample_world(3, seed=7)
     tagger, a2i = load_tagger(build_dir), load_audio_to_image(build_dir)
     pred = tagger.predict(world.audio)
@@ -103,7 +103,7 @@ def test_missing_build_is_a_clear_error(tmp_path):
 
 
 def test_interrupted_build_leaves_nothing(tmp_path, monkeypatch):
-    import v2a_kit.pocket.contrastive as contrastive
+    import v2a_kit.pocket.models.contrastive as contrastive
 
     def boom(*a, **k):
         raise KeyboardInterrupt

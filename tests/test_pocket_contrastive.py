@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from v2a_kit.configs import load_config
-from v2a_kit.pocket.contrastive import (
+from v2a_kit.pocket.models.contrastive import (
     combo_prompts,
     sibling_batches,
     train_clap,

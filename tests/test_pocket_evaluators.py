@@ -1,4 +1,5 @@
-"""The pocket evaluators (v2a_kit.pocket.evaluators): the tagger and the audio → image encoder.
+"""The pocket evaluators (v2a_kit.pocket.models.evaluators): the tagger and the audio → image
+encoder.
 
 Training here is FAST (a few dozen steps on 256 clips, a cheap Griffin-Lim for the vocoded
 copies): it checks that learning happens and reaches held-out data of a judged seed, not the
@@ -11,8 +12,8 @@ import torch
 import torch.nn.functional as F
 
 from v2a_kit.errors import ConfigError, EmbeddingError, MediaError, WeightsNotFoundError
-from v2a_kit.pocket.audio import GriffinLim, log_mel, nearest_upsample, power_pool
-from v2a_kit.pocket.evaluators import (
+from v2a_kit.pocket.models.audio import GriffinLim, log_mel, nearest_upsample, power_pool
+from v2a_kit.pocket.models.evaluators import (
     EVALUATOR_SEED,
     AudioToImageConfig,
     PocketAudioToImage,

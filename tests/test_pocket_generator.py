@@ -10,8 +10,8 @@ from v2a_kit import generate
 from v2a_kit.generation import make_scheduler
 from v2a_kit.models.audioldm import assemble
 from v2a_kit.models.clap import build_tiny_clap_model, clap_text_tower
-from v2a_kit.pocket.audio import log_mel, nearest_upsample, power_pool
-from v2a_kit.pocket.generator import (
+from v2a_kit.pocket.models.audio import log_mel, nearest_upsample, power_pool
+from v2a_kit.pocket.models.generator import (
     GriffinLimVocoder,
     PowerPoolAutoencoder,
     build_unet,

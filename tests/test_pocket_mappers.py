@@ -8,7 +8,7 @@ from safetensors.torch import load_file
 
 import v2a_kit as vk
 from v2a_kit.cli import main
-from v2a_kit.pocket.loading import pocket_dir
+from v2a_kit.pocket.models.loading import pocket_dir
 
 
 def test_shipped_mappers_load_offline_in_the_pocket_spaces(empty_hf_cache):

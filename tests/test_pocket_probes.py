@@ -1,6 +1,7 @@
 """The embedding ceiling's pieces: the loudness the world sets and the level a waveform carries
-(v2a_kit.pocket.world.loudness_db, v2a_kit.pocket.synth.level_db), the probes
-(v2a_kit.pocket.probes), the per-input spread (evaluation.cosine_spreads) and sibling groups."""
+(v2a_kit.pocket.world.loudness_db, v2a_kit.pocket.world.synth.level_db), the probes
+(v2a_kit.pocket.models.probes), the per-input spread (evaluation.cosine_spreads) and sibling
+groups."""
 
 import numpy as np
 import pytest
@@ -8,10 +9,10 @@ import torch
 
 from v2a_kit.errors import ConfigError
 from v2a_kit.evaluation import cosine_spread, cosine_spreads
-from v2a_kit.pocket.contrastive import sibling_groups
-from v2a_kit.pocket.probes import fit_probes, read_probes
-from v2a_kit.pocket.synth import level_db
+from v2a_kit.pocket.models.contrastive import sibling_groups
+from v2a_kit.pocket.models.probes import fit_probes, read_probes
 from v2a_kit.pocket.world import ATTRIBUTES, AUDIBLE, loudness_db, sample_world
+from v2a_kit.pocket.world.synth import level_db
 
 
 def test_level_db_reads_a_known_level_wherever_the_note_falls():

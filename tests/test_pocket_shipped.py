@@ -16,7 +16,7 @@ import pytest
 import v2a_kit
 from v2a_kit.pocket.build import describe_build
 from v2a_kit.pocket.gates import measure_gates
-from v2a_kit.pocket.loading import load_audio_to_image, load_tagger, pocket_dir
+from v2a_kit.pocket.models.loading import load_audio_to_image, load_tagger, pocket_dir
 from v2a_kit.pocket.world import ATTRIBUTES, AUDIBLE, WORLD_VERSION
 
 ZERO_SHOT_TOL = 0.03

@@ -1,4 +1,5 @@
-"""Timed pocket videos (v2a_kit.pocket.timed): objects pop on their notes; stills unchanged."""
+"""Timed pocket videos (v2a_kit.pocket.world.timed): objects pop on their notes; stills
+unchanged."""
 
 import json
 
@@ -10,8 +11,8 @@ import soundfile as sf
 from v2a_kit.cli import main
 from v2a_kit.errors import ConfigError, MediaError
 from v2a_kit.media import probe_video, read_video_audio, write_video
-from v2a_kit.pocket.timed import MIN_FPS, POP_S, sample_world_videos, save_videos
 from v2a_kit.pocket.world import WorldConfig, sample_world
+from v2a_kit.pocket.world.timed import MIN_FPS, POP_S, sample_world_videos, save_videos
 
 N, SEED, SCENES, FPS = 6, 41, 3, 25
 

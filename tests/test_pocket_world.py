@@ -1,4 +1,4 @@
-"""The pocket world's data and audio front end (v2a_kit.pocket.world, v2a_kit.pocket.audio).
+"""The pocket world's data and audio front end (v2a_kit.pocket.world, v2a_kit.pocket.models.audio).
 
 Measured on the 2-core dev VM when nothing else ran (``pytest -s`` prints fresh figures; another
 busy process on the same cores makes Griffin-Lim ≈ 3× slower):
@@ -28,8 +28,7 @@ import torch
 from PIL import Image
 
 from v2a_kit.errors import ConfigError, MediaError
-from v2a_kit.pocket.audio import GriffinLim, LogMel, log_mel, nearest_upsample, power_pool
-from v2a_kit.pocket.render import _colours
+from v2a_kit.pocket.models.audio import GriffinLim, LogMel, log_mel, nearest_upsample, power_pool
 from v2a_kit.pocket.world import (
     ATTRIBUTES,
     AUDIBLE,
@@ -53,6 +52,7 @@ from v2a_kit.pocket.world import (
     sample_world,
     save_examples,
 )
+from v2a_kit.pocket.world.render import _colours
 
 REGISTERS = np.array(WorldConfig().registers_hz)
 

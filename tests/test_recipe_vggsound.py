@@ -16,7 +16,7 @@ NUM_TRAIN, NUM_TEST = 10, 5
 def make_mini_vggsound(root: Path) -> tuple[Path, Path]:
     """``root/clips/<id>_<start:06d>.mp4`` (1-s pocket videos with their sounds) and
     ``root/vggsound.csv`` listing them as train and test rows."""
-    from v2a_kit.pocket.video import write_scene_video
+    from v2a_kit.pocket.world.video import write_scene_video
     folder, rows = root / "clips", []
     for i in range(NUM_TRAIN + NUM_TEST):
         yid = f"pocketvid{i:02d}"  # 11 characters, as a YouTube id

@@ -168,10 +168,10 @@ def test_the_layer_rule_holds_and_would_fail_on_an_upward_import():
 
 
 def test_importing_one_module_of_a_lazy_package_runs_no_other():
-    """`import v2a_kit.pocket.vocab` or `v2a_kit.evaluation.metrics` loads neither the pocket
+    """`import v2a_kit.pocket.world.vocab` or `v2a_kit.evaluation.metrics` loads neither the pocket
     loaders nor the paper's judges: their packages' facades import nothing themselves."""
-    code = ("import sys, v2a_kit.pocket.vocab, v2a_kit.evaluation.metrics\n"
-            "bad = [m for m in ('v2a_kit.pocket.loading', 'v2a_kit.models.extractors', "
+    code = ("import sys, v2a_kit.pocket.world.vocab, v2a_kit.evaluation.metrics\n"
+            "bad = [m for m in ('v2a_kit.pocket.models.loading', 'v2a_kit.models.extractors', "
             "'v2a_kit.registry', 'transformers', 'diffusers') if m in sys.modules]\n"
             "print(bad)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)

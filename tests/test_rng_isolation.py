@@ -6,9 +6,9 @@ import torch
 from v2a_kit import load_mapper
 from v2a_kit.devices import seeded
 from v2a_kit.mappers import create_mapper, save_mapper
-from v2a_kit.pocket.evaluators import load_evaluator
-from v2a_kit.pocket.generator import build_unet
-from v2a_kit.pocket.loading import pocket_dir
+from v2a_kit.pocket.models.evaluators import load_evaluator
+from v2a_kit.pocket.models.generator import build_unet
+from v2a_kit.pocket.models.loading import pocket_dir
 from v2a_kit.spaces import Embeddings, Space
 from v2a_kit.train import Pairs, train_named
 
@@ -73,7 +73,7 @@ def test_seeded_builders_and_trainers_leave_the_global_state_alone():
     torch.manual_seed(3)  # what build_unet did before: the same initial weights
     from diffusers import UNet2DConditionModel
 
-    from v2a_kit.pocket.generator import UNET_CONFIG
+    from v2a_kit.pocket.models.generator import UNET_CONFIG
     b = UNet2DConditionModel(sample_size=25, projection_class_embeddings_input_dim=8,
                              **UNET_CONFIG)
     assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(),

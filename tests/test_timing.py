@@ -9,7 +9,7 @@ import pytest
 from v2a_kit.errors import ConfigError, MediaError
 from v2a_kit.evaluation import detect_onsets, estimate_offset, match_onsets, synchrony
 from v2a_kit.evaluation.timing import MIN_DURATION_S, TOLERANCE_S
-from v2a_kit.pocket.timed import sample_world_videos
+from v2a_kit.pocket.world.timed import sample_world_videos
 
 SR = 16000
 

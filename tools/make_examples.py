@@ -7,7 +7,7 @@
 - ``examples/pocket_sounds/scene-K.wav``: their real sounds, the references of
   ``v2a-kit evaluate``;
 - ``examples/pocket_scenes.mp4``: a short pocket video (three scenes, one second each, their
-  real sounds as its track: :func:`v2a_kit.pocket.video.write_scene_video`);
+  real sounds as its track: :func:`v2a_kit.pocket.world.video.write_scene_video`);
 - ``examples/photo.jpg``: a real photograph (scikit-learn's sample image ``china.jpg``,
   CC BY 2.0, by danielbuechele), scaled down — outside the pocket world, to show its warning;
 - ``examples/README.md``: what each file is, each picture's caption, the photo's licence.
@@ -29,8 +29,8 @@ sys.path.insert(0, str(ROOT))
 
 from v2a_kit.atomic import atomic_write  # noqa: E402
 from v2a_kit.media import write_wav  # noqa: E402
-from v2a_kit.pocket.video import write_scene_video  # noqa: E402
 from v2a_kit.pocket.world import sample_world  # noqa: E402
+from v2a_kit.pocket.world.video import write_scene_video  # noqa: E402
 
 EXAMPLES = ROOT / "examples"
 SEED = 2026            # the world seed of the README's quickstart

@@ -10,15 +10,15 @@ Formats, and the config field that names the module's kind in each:
 
 - ``v2a-kit-mapper-1`` (``kind``): V2A-Mappers (:func:`v2a_kit.mappers.save_mapper`);
 - ``v2a-kit-evaluator-1`` (``class``): the pocket evaluators
-  (:func:`v2a_kit.pocket.evaluators.save_evaluator`). Evaluator configs written before the
+  (:func:`v2a_kit.pocket.models.evaluators.save_evaluator`). Evaluator configs written before the
   format tag existed have no ``format`` field; they are recognised by their ``class`` field;
 - ``v2a-kit-onsets-1`` (``class``): the timing-aware variant's onset predictor
-  (:func:`v2a_kit.pocket.onsets.save_onset_predictor`);
+  (:func:`v2a_kit.pocket.models.onsets.save_onset_predictor`);
 - ``v2a-kit-pocket-clip-1`` (``architecture``) and ``v2a-kit-pocket-clap-1`` (``class``): a
   pocket build's foundation models (``v2a-kit pocket build``; loaded by
-  :mod:`v2a_kit.pocket.loading`, whose space names hold the weights' sha256);
+  :mod:`v2a_kit.pocket.models.loading`, whose space names hold the weights' sha256);
 - ``v2a-kit-direct-1`` (``kind``): the direct baseline, a pocket-AudioLDM UNet conditioned on
-  pocket-CLIP image embeddings (:func:`v2a_kit.pocket.direct.save_direct`).
+  pocket-CLIP image embeddings (:func:`v2a_kit.pocket.models.direct.save_direct`).
 
 A checkpoint of one format given where another is expected is refused, naming both (a direct
 baseline is no mapper, and a mapper no direct baseline).

@@ -305,7 +305,7 @@ def cmd_pocket_export(args) -> int:
     if not args.videos and (args.scenes is not None or args.fps is not None):
         raise ConfigError("--scenes and --fps describe timed videos; expected them with --videos")
     if args.videos:
-        from .pocket.timed import sample_world_videos, save_videos
+        from .pocket.world.timed import sample_world_videos, save_videos
         videos = sample_world_videos(args.num, args.seed, num_scenes=args.scenes or 3,
                                      fps=args.fps or 25, split=args.split)
         paths = save_videos(videos, args.out)
@@ -313,7 +313,7 @@ def cmd_pocket_export(args) -> int:
               f"{videos.num_scenes} scenes, {videos.num_frames} frames at {videos.fps} fps) to "
               f"{args.out} ({len(paths)} files)")
         return 0
-    from .pocket.world import sample_world, save_examples
+    from .pocket.world.scenes import sample_world, save_examples
     batch = sample_world(args.num, args.seed, split=args.split)
     paths = save_examples(batch, args.out, n=args.num, lossless=True)
     print(f"wrote {args.num} pairs of world seed {args.seed} ({args.split}) to {args.out} "

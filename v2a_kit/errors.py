@@ -57,7 +57,8 @@ class PeakLimitWarning(UserWarning):
 
 class OutsideWorldWarning(UserWarning):
     """Inputs given to the ``pocket`` preset that do not look like the pocket world (a measured
-    test of their pixels: :mod:`v2a_kit.pocket.likeness`): their sounds say little about them."""
+    test of their pixels: :mod:`v2a_kit.pocket.world.likeness`): their sounds say little about
+    them."""
 
 
 # Frames that only wrap a call (decorators, context managers): a warning's attribution looks

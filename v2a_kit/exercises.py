@@ -100,8 +100,8 @@ def solve_01_1(n: int = 100, world_seed: int = 2027):
 
     from v2a_kit.pocket import load_models
     from v2a_kit.pocket import world as pw
-    from v2a_kit.pocket.contrastive import combo_prompts, zero_shot_accuracy
     from v2a_kit.pocket.gates import combo_captions
+    from v2a_kit.pocket.models.contrastive import combo_prompts, zero_shot_accuracy
     m = load_models()
     held = pw.sample_world(n, seed=world_seed)
     audio = m["clap"].encode_audio([(a, 16000) for a in held.audio], progress=False).embeds
@@ -364,7 +364,7 @@ def solve_05_3(num_scenes: int = 6, seconds_per_scene: float = 0.5):
 
     from v2a_kit.pipeline import V2APipeline
     from v2a_kit.pocket import load_models
-    from v2a_kit.pocket.video import write_scene_video
+    from v2a_kit.pocket.world.video import write_scene_video
     m = load_models()
     with tempfile.TemporaryDirectory() as tmp:
         video = Path(tmp) / "scenes.mp4"
@@ -582,7 +582,7 @@ def solve_08_1(n: int = 16, world_seed: int = 8500, tolerances_ms=(10, 20, 50)):
     import numpy as np
 
     from v2a_kit.evaluation.timing import detect_onsets
-    from v2a_kit.pocket.timed import sample_world_videos
+    from v2a_kit.pocket.world.timed import sample_world_videos
     videos = sample_world_videos(n, world_seed)
     heard = [detect_onsets(a, videos.sampling_rate) for a in videos.audio]
     seen = [np.sort(row[np.isfinite(row)]) for row in videos.visual_onsets_s]
@@ -609,14 +609,14 @@ def solve_08_2(num_train: int = 32, num_val: int = 16, steps: int = 150, hidden:
     every frame of ``num_train`` timed videos of world seed 9500 (training seed ``seed``),
     scored on ``num_val`` videos of seed 9501: onset F1 and mean |offset| (seconds)."""
     from v2a_kit.pocket import load_models
-    from v2a_kit.pocket.onsets import (
+    from v2a_kit.pocket.models.onsets import (
         OnsetConfig,
         embed_frames,
         frame_targets,
         train_onset_predictor,
     )
-    from v2a_kit.pocket.timed import sample_world_videos
     from v2a_kit.pocket.timing import onset_scores
+    from v2a_kit.pocket.world.timed import sample_world_videos
     clip = load_models()["clip"]
     train, val = sample_world_videos(num_train, 9500), sample_world_videos(num_val, 9501)
     x_train, x_val = embed_frames(clip, train.frames), embed_frames(clip, val.frames)
@@ -1291,7 +1291,7 @@ def _ref_08_1():
     import numpy as np
 
     from .evaluation.timing import detect_onsets, match_onsets
-    from .pocket.timed import sample_world_videos
+    from .pocket.world.timed import sample_world_videos
     videos = sample_world_videos(_default(solve_08_1, "n"), _default(solve_08_1, "world_seed"))
     heard = [detect_onsets(a, videos.sampling_rate) for a in videos.audio]
     seen = [np.sort(row[np.isfinite(row)]) for row in videos.visual_onsets_s]
@@ -1323,7 +1323,7 @@ def _ref_08_2():
     runs = [solve_08_2(seed=s) for s in range(3)]
     import numpy as np
 
-    from .pocket.timed import sample_world_videos
+    from .pocket.world.timed import sample_world_videos
     val = sample_world_videos(_default(solve_08_2, "num_val"), 9501)
     n = int(np.isfinite(val.visual_onsets_s).sum())
     return {"value": runs[0], "n": n,

@@ -5,7 +5,7 @@ returns a :class:`~v2a_kit.pipeline.V2AOutput` — so it is tested without a bro
 (:meth:`Explorer.widget`, ipywidgets) only reads its controls, calls it, and shows
 :func:`v2a_kit.viz.side_by_side` of the result. With the pocket preset, an uploaded image that
 does not look like the pocket world (a measured test of its pixels:
-:mod:`v2a_kit.pocket.likeness`) gets :data:`POCKET_OWN_IMAGE_NOTE` beside it; one that does
+:mod:`v2a_kit.pocket.world.likeness`) gets :data:`POCKET_OWN_IMAGE_NOTE` beside it; one that does
 (a pocket picture saved from a notebook) gets none; :meth:`Explorer.press` sets the controls and
 presses *generate* from code (a notebook saved with its widget state then opens with a result).
 
@@ -29,8 +29,8 @@ from . import media
 from .errors import ConfigError, MediaError, OutsideWorldWarning
 from .generation import SCHEDULERS
 from .pipeline import DEFAULT_SCHEDULER, V2AOutput, V2APipeline
-from .pocket.likeness import POCKET_CLIP_MODEL, likeness
-from .pocket.world import sample_world
+from .pocket.world.likeness import POCKET_CLIP_MODEL, likeness
+from .pocket.world.scenes import sample_world
 from .presets import default_preset
 from .registry import load_audioldm, load_clip, load_mapper
 from .viz import side_by_side
@@ -85,7 +85,7 @@ class Explorer:
     def own_image_note(self, image) -> str:
         """What the UI says next to an uploaded ``image``: :data:`POCKET_OWN_IMAGE_NOTE` when the
         CLIP is pocket-CLIP and the image does not look like the pocket world (measured:
-        :func:`v2a_kit.pocket.likeness.likeness`); nothing for a pocket picture, or for a CLIP
+        :func:`v2a_kit.pocket.world.likeness.likeness`); nothing for a pocket picture, or for a CLIP
         trained on real images."""
         if not self.knows_only_pocket_world or likeness(image).in_world:
             return ""

@@ -1,7 +1,7 @@
 """The kit's one learning-rate schedule: a linear warm-up, then a cosine decay to zero.
 
 Used by every training loop that warms up (the V2A-Mappers, :mod:`v2a_kit.train`; pocket-CLIP,
-pocket-CLAP and the pocket evaluators, :mod:`v2a_kit.pocket.contrastive`). It is
+pocket-CLAP and the pocket evaluators, :mod:`v2a_kit.pocket.models.contrastive`). It is
 ``torch.optim.lr_scheduler.LambdaLR`` over the factor
 
     (step + 1) / warmup                                     while step < warmup,

@@ -24,8 +24,8 @@ equal segments, each mapped from its own frames, generated, and joined with shor
 so the soundtrack follows what is on screen. :func:`write_outputs` writes wav files for
 everything and, for each video, a copy with the generated soundtrack muxed in.
 
-Timing (``timing="onsets"``, the timing-aware variant, :mod:`v2a_kit.pocket.onsets`): the same
-steps make the same sounds, and then a video's notes are moved to the onsets an onset predictor
+Timing (``timing="onsets"``, the timing-aware variant, :mod:`v2a_kit.pocket.models.onsets`): the
+same steps make the same sounds, and then a video's notes are moved to the onsets an onset predictor
 reads from the CLIP embeddings of *every* frame (:meth:`~V2APipeline.time_onsets`, read at the
 predictor's frame rate; a video it cannot read is refused before any frame is embedded). The
 plain path (``timing="none"``, the default) does not change. Images have no time: they get
@@ -60,7 +60,7 @@ from .generation import (
     peak_warnings_off,
 )
 from .mappers.common import MAPPER_KINDS
-from .pocket.likeness import POCKET_CLIP_MODEL, outside_world, warn_outside
+from .pocket.world.likeness import POCKET_CLIP_MODEL, outside_world, warn_outside
 from .preflight import _Source, collect_inputs, plan_output_names, source_stem
 from .presets import default_preset, get_preset
 from .registry import load_audioldm, load_clip, load_mapper
@@ -204,7 +204,8 @@ class V2APipeline:
         mapper: a trained mapper (any kind) reading ``clip.space`` and writing ``audioldm.space``.
         audioldm: an :class:`~v2a_kit.generation.AudioLDMGenerator`.
         device: where the mapper runs (``None``: the generator's device).
-        onsets: an :class:`~v2a_kit.pocket.onsets.OnsetPredictor` reading ``clip``'s space, for
+        onsets: an :class:`~v2a_kit.pocket.models.onsets.OnsetPredictor` reading ``clip``'s space,
+        for
             ``timing="onsets"`` (``None``: only the plain path).
 
     Raises:
@@ -251,7 +252,7 @@ class V2APipeline:
             m = load_mapper(mapper, clip_space=clip.space, clap_space=audioldm.space)
         onsets = None
         if timing == "onsets":
-            from .pocket.loading import load_onsets
+            from .pocket.models.loading import load_onsets
             onsets = load_onsets(clip_space=clip.space)
         return cls(clip, m, audioldm, onsets=onsets)
 
@@ -412,7 +413,7 @@ class V2APipeline:
     def warn_outside_world(self, prepared: list[PreparedInput],
                            embedded: list[EmbeddedInput]) -> list[str]:
         """With pocket-CLIP, one :class:`~v2a_kit.errors.OutsideWorldWarning` naming the inputs
-        that do not look like the pocket world (:mod:`v2a_kit.pocket.likeness`; a video is
+        that do not look like the pocket world (:mod:`v2a_kit.pocket.world.likeness`; a video is
         judged by the frame shown for it, its middle sampled frame). Returns their names."""
         if not self.knows_only_pocket_world:
             return []
@@ -472,10 +473,10 @@ class V2APipeline:
         return waves
 
     def check_timing(self, prepared: list[PreparedInput]) -> dict[int, int]:
-        """Every video checked for the onset predictor (``pocket.timed.check_timing_video``:
+        """Every video checked for the onset predictor (``pocket.world.timed.check_timing_video``:
         frames, a frame rate it reads, at least one note long), before any is embedded: input
         index -> the frame step at which its frames are read."""
-        from .pocket.timed import check_timing_video
+        from .pocket.world.timed import check_timing_video
 
         out = {}
         for p in prepared:
@@ -490,7 +491,7 @@ class V2APipeline:
                     steps: dict[int, int] | None = None) -> dict[int, np.ndarray]:
         """Each video's predicted onset times (seconds): every frame (every ``steps[index]``-th,
         at the predictor's rate) through the CLIP encoder, then the onset predictor."""
-        from .pocket.onsets import embed_frames
+        from .pocket.models.onsets import embed_frames
 
         steps = self.check_timing(prepared) if steps is None else steps
         out = {}
@@ -507,7 +508,8 @@ class V2APipeline:
                  onsets: dict[int, np.ndarray] | None = None) -> list[V2AItem]:
         """One :class:`V2AItem` per input, one waveform per sample; a video's segments joined
         with crossfades of ``CROSSFADE_S`` — or, with ``onsets`` (input index -> predicted onset
-        times), its segments' notes placed at those onsets (``pocket.onsets.place_notes``)."""
+        times), its segments' notes placed at those onsets
+        (``pocket.models.onsets.place_notes``)."""
         sr, items = self.sampling_rate, []
         for p, e, m in zip(prepared, embedded, mapped):
             pieces = [[waves[job] for job in m.jobs if job.sample == j]
@@ -516,7 +518,7 @@ class V2APipeline:
             if p.kind == "image":
                 rows = [w[0] for w in pieces]
             elif timed is not None:
-                from .pocket.onsets import place_notes
+                from .pocket.models.onsets import place_notes
                 rows = [place_notes(w, sr, timed, p.segments, p.duration_s) for w in pieces]
             else:
                 hop = round((p.segments[0][1] - p.segments[0][0]) * sr)

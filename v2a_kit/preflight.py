@@ -188,7 +188,7 @@ class RunSettings:
     audio_length_in_s: float | None  # None: the generator's default
     batch_size: int             # the chunk: batches decide the last bits of the floats
     mux_videos: bool
-    timing: str = "none"        # "onsets": the timing-aware variant (pocket.onsets)
+    timing: str = "none"        # "onsets": the timing-aware variant (pocket.models.onsets)
 
     def to_dict(self) -> dict:
         """The settings; ``timing`` only when it is not ``"none"``, so that a plain run's
@@ -318,9 +318,10 @@ def plan_generation(inputs, outdir, settings: RunSettings) -> GenerationPlan:
 def check_timing_inputs(sources: list[_Source], predictor_fps: int = TIMING_FPS) -> None:
     """``--timing onsets``: refuse, naming it, a video the onset predictor cannot read (no
     frames, a frame rate other than ``predictor_fps`` or a whole multiple, shorter than one
-    note: ``pocket.timed.check_timing_video``), from its header, before any model is loaded."""
+    note: ``pocket.world.timed.check_timing_video``), from its header, before any model is
+    loaded."""
     from . import media
-    from .pocket.timed import check_timing_video
+    from .pocket.world.timed import check_timing_video
     for s in sources:
         if s.kind == "video":
             info = media.probe_video(s.path)
@@ -386,10 +387,10 @@ def _looked_at(source: _Source) -> Image.Image:
 def warn_outside_pocket(sources: list[_Source], preset: str) -> list[str]:
     """With a preset whose CLIP knows only the pocket world, one
     :class:`~v2a_kit.errors.OutsideWorldWarning` naming the inputs that do not look like it
-    (:mod:`v2a_kit.pocket.likeness`); returns their names (none for other presets)."""
+    (:mod:`v2a_kit.pocket.world.likeness`); returns their names (none for other presets)."""
     if not knows_only_pocket_world(preset):
         return []
-    from .pocket.likeness import outside_world, warn_outside
+    from .pocket.world.likeness import outside_world, warn_outside
     names = outside_world((s.name, _looked_at(s)) for s in sources)
     warn_outside(names)
     return names

@@ -7,8 +7,8 @@ model, its kind (``clip``, ``clap``, ``audioldm``, ``mapper``, ``extractor``, ``
 builder that makes it. :func:`create_model` is the one factory; :func:`load_clip`,
 :func:`load_clap`, :func:`load_audioldm`, :func:`load_mapper` and :func:`load_extractors` resolve
 a preset to its model name (:mod:`v2a_kit.presets`) and call it. **Adding a model is adding one
-entry** here; the builders (:mod:`v2a_kit.models`, :mod:`v2a_kit.pocket.loading`, ...) know no
-names and no presets.
+entry** here; the builders (:mod:`v2a_kit.models`, :mod:`v2a_kit.pocket.models.loading`, ...) know
+no names and no presets.
 
 Besides the entries, any open_clip ``"ARCH/TAG"`` that open_clip knows loads as a CLIP (with its
 published weights, or at random init): ``list_models("clip")`` lists the ones the kit uses.
@@ -28,9 +28,9 @@ from .models.audioldm import PAPER_REPO, build_paper_audioldm, build_tiny_audiol
 from .models.clap import build_laion_clap, build_tiny_clap
 from .models.clip import build_open_clip, build_tiny_clip
 from .models.extractors import build_paper_extractors
-from .pocket.direct import build_pocket_direct
-from .pocket.extractors import build_pocket_extractors
-from .pocket.loading import (
+from .pocket.models.direct import build_pocket_direct
+from .pocket.models.extractors import build_pocket_extractors
+from .pocket.models.loading import (
     build_pocket_audioldm,
     build_pocket_clap,
     build_pocket_clip,
@@ -44,7 +44,7 @@ __all__ = ["ModelEntry", "KINDS", "list_models", "get_model_entry", "create_mode
            "PAPER_CLAP_SPACE", "PAPER_CLIP_SPACE"]
 
 # direct: a generator conditioned on CLIP image embeddings, trained without a mapper (the
-# baseline of the paper's efficiency claim; v2a_kit.pocket.direct)
+# baseline of the paper's efficiency claim; v2a_kit.pocket.models.direct)
 KINDS = ("clip", "clap", "audioldm", "mapper", "extractor", "direct")
 
 # The paper's spaces. AudioLDM-S-full was trained on its own CLAP's embeddings: the CLAP entry

@@ -227,7 +227,7 @@ def mel_image(waveform, sampling_rate: int = 16000) -> np.ndarray:
     """The pocket log-mel (64, frames) of one waveform, for display."""
     import torch
 
-    from .pocket.audio import LogMel
+    from .pocket.models.audio import LogMel
     w = torch.as_tensor(np.asarray(waveform, dtype=np.float32).reshape(1, -1))
     return LogMel(sampling_rate=sampling_rate)(w)[0].numpy()
 

@@ -15,9 +15,10 @@ cs    CS                     Wav2CLIP audio → CLIP ViT-B/32 image
 ====  =====================  ==========================================
 
 Other builders fill the same roles with other models (the pocket evaluators:
-:func:`v2a_kit.pocket.extractors.build_pocket_extractors`); ``v2a_kit.registry.load_extractors``
-picks the builder of a preset. An extractor says what clips it reads: ``min_samples`` (the
-shortest) and ``clip_samples`` (``None``: any length; else exactly that many samples).
+:func:`v2a_kit.pocket.models.extractors.build_pocket_extractors`);
+``v2a_kit.registry.load_extractors`` picks the builder of a preset. An extractor says what clips it
+reads: ``min_samples`` (the shortest) and ``clip_samples`` (``None``: any length; else exactly that
+many samples).
 
 Every extractor takes waveforms the same way (a (n, samples) array or tensor, a list of clips of
 any lengths, paths, or ``(array, sr)`` tuples; other rates are resampled by

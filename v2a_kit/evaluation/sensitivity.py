@@ -77,7 +77,7 @@ class _Sounds:
 
 def _sounds(n, num_samples, num_inference_steps, num_train, weights, progress) -> _Sounds:
     from ..pocket.reproduce import reproduce
-    from ..pocket.world import WorldConfig, sample_audio_for, sample_world
+    from ..pocket.world.scenes import WorldConfig, sample_audio_for, sample_world
     report = reproduce(n=n, seeds=(0,), world_seed=LAB_SEED, num_samples=num_samples,
                        num_inference_steps=num_inference_steps, num_train=num_train,
                        keep_audio=True, weights=weights, progress=progress)
@@ -154,13 +154,7 @@ class _Judge:
 
 def _head(out: AudioOutputs, rows: int) -> AudioOutputs:
     """The first ``rows`` clips of precomputed outputs (FAD rows by their owners)."""
-    if rows == len(out):
-        return out
-    keep = out.fad_owner < rows if out.fad_owner is not None else slice(0, rows)
-    return AudioOutputs(out.features[:rows], None if out.logits is None else out.logits[:rows],
-                        None if out.fad is None else out.fad[keep],
-                        None if out.cs is None else out.cs[:rows],
-                        None if out.fad_owner is None else out.fad_owner[keep], out.info)
+    return out if rows == len(out) else out.take(np.arange(rows))
 
 
 def _variants(judge: _Judge, resamplers, rates=_RATES, clips=_CLIPS) -> dict:

@@ -3,7 +3,7 @@
 V2A-Mapper makes one sound per clip from one CLIP vector, so nothing in the sound can happen
 *when* something happens on screen. This module measures it, on a sound and the times at which
 the video shows something start (its *visual onsets*: the frames on which the timed pocket
-videos' objects pop, :func:`v2a_kit.pocket.timed.sample_world_videos`):
+videos' objects pop, :func:`v2a_kit.pocket.world.timed.sample_world_videos`):
 
 - **onset F1** — onsets detected in the sound (:func:`detect_onsets`) matched one-to-one with
   the visual onsets within ``tolerance_s`` (±50 ms by default, MIREX's onset tolerance), in time

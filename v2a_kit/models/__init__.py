@@ -9,7 +9,7 @@
   and the ``tiny`` one; :func:`~.audioldm.assemble` turns components into an
   :class:`~v2a_kit.generation.AudioLDMGenerator`.
 
-The pocket world's builders live in :mod:`v2a_kit.pocket.loading`. Which name means which
+The pocket world's builders live in :mod:`v2a_kit.pocket.models.loading`. Which name means which
 builder, and which :class:`~v2a_kit.spaces.Space` it embeds into, is written once, in
 :mod:`v2a_kit.registry`: a builder receives its space from there.
 """

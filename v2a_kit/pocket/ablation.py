@@ -1,11 +1,12 @@
 """What pocket-AudioLDM needs to follow its condition: an ablation of the generator.
 
 Each variant of ``GENERATOR_VARIANTS`` trains the UNet the way ``v2a-kit pocket build`` does
-(:func:`v2a_kit.pocket.generator.train_generator`, on the build's training clips and the build's
+(:func:`v2a_kit.pocket.models.generator.train_generator`, on the build's training clips and the
+build's
 own pocket-CLAP audio embeddings), changing one thing at a time, and is judged as the **oracle**:
 sound generated from the true CLAP audio embeddings of held-out clips, beside the two ceilings —
 the **representation ceiling** (real audio through the generator's own decoding) and the
-**embedding ceiling** (what probes read from those embeddings, :mod:`v2a_kit.pocket.probes`).
+**embedding ceiling** (what probes read from those embeddings, :mod:`v2a_kit.pocket.models.probes`).
 Per variant and weights (the exponential moving average the build ships, and the raw last
 weights): the tagger's accuracy on each audible attribute and all five at once, CS (the
 audio→image evaluator against the image's pocket-CLIP embedding, × 100), FD of tagger features
@@ -29,9 +30,9 @@ from ..evaluation import extract, score
 from ..evaluation.labels import header
 from ..generation import generate, peak_warnings_off
 from .gates import _through_decoder
-from .probes import LEVEL_TOLERANCE_DB, clap_probes, read_probes
-from .synth import level_db
-from .world import AUDIBLE, sample_audio_for, sample_world
+from .models.probes import LEVEL_TOLERANCE_DB, clap_probes, read_probes
+from .world.scenes import AUDIBLE, sample_audio_for, sample_world
+from .world.synth import level_db
 
 __all__ = ["GENERATOR_VARIANTS", "FIRST_V2_UNET", "generator_ablation", "ablation_table"]
 
@@ -105,9 +106,9 @@ def generator_ablation(weights=None, variants=None, n: int = 150, steps: int | N
         _standardised_latents,
         get_build_config,
     )
-    from .extractors import build_pocket_extractors
-    from .generator import build_unet, train_generator
-    from .loading import _clap_parts, pocket_dir
+    from .models.extractors import build_pocket_extractors
+    from .models.generator import build_unet, train_generator
+    from .models.loading import _clap_parts, pocket_dir
 
     names = list(GENERATOR_VARIANTS) if variants is None else list(variants)
     unknown = [v for v in names if v not in GENERATOR_VARIANTS]

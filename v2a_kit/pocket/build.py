@@ -7,9 +7,9 @@ Stages (each a real training run of the same classes the ``paper`` preset uses):
    ``RobertaTokenizer`` trained on the audio captions, contrastive on (audio, caption);
 3. pocket-AudioLDM — a diffusers ``UNet2DConditionModel`` over power-pooled log-mel latents,
    conditioned on pocket-CLAP **audio** embeddings with dropout to the CLAP text embedding of ""
-   (see :mod:`v2a_kit.pocket.generator`);
+   (see :mod:`v2a_kit.pocket.models.generator`);
 4. the pocket evaluators — the tagger and the audio → pocket-CLIP-image encoder
-   (:mod:`v2a_kit.pocket.evaluators`), on world seed ``EVALUATOR_SEED + seed``;
+   (:mod:`v2a_kit.pocket.models.evaluators`), on world seed ``EVALUATOR_SEED + seed``;
 5. loudness calibration: pocket-AudioLDM's default ``guidance_rescale`` (Lin et al. 2023) is the
    candidate whose guided sounds, generated from training clips' CLAP audio embeddings, are
    most often right sound by sound — all five audible attributes heard by the tagger and the
@@ -47,7 +47,7 @@ from ..checkpoints import POCKET_CLAP_FORMAT, POCKET_CLIP_FORMAT, save_module
 from ..configs import load_config
 from ..devices import seeded
 from ..errors import ConfigError
-from .world import WORLD_VERSION, sample_world
+from .world.scenes import WORLD_VERSION, sample_world
 
 __all__ = ["BuildConfig", "get_build_config", "build", "describe_build", "machine",
            "HELD_OUT_OFFSET"]
@@ -134,7 +134,7 @@ def _build_clip(tmp: Path, train, cfg: BuildConfig, seed: int, progress: bool):
     import open_clip
 
     from ..models.clip import register_kit_configs
-    from .contrastive import train_clip
+    from .models.contrastive import train_clip
 
     register_kit_configs()
     with seeded(seed):
@@ -159,7 +159,7 @@ def _build_clap(tmp: Path, train, cfg: BuildConfig, seed: int, progress: bool):
     from transformers import ClapConfig, ClapFeatureExtractor, ClapModel
 
     from ..tokenizers import train_bpe_tokenizer
-    from .contrastive import train_clap
+    from .models.contrastive import train_clap
 
     c = load_config("pocket/clap.json")
     tok = train_bpe_tokenizer(train.audio_captions, vocab_size=cfg.clap_vocab)
@@ -187,7 +187,7 @@ def _build_clap(tmp: Path, train, cfg: BuildConfig, seed: int, progress: bool):
 
 def _sibling_groups(train, keys, share: float):
     """The sibling groups of each key set (in turn, one per step), or None when ``share`` is 0."""
-    from .contrastive import sibling_groups
+    from .models.contrastive import sibling_groups
     return [sibling_groups(train.labels, k) for k in keys] if share > 0 and keys else None
 
 
@@ -207,8 +207,8 @@ def _clap_conditions(clap, tok, feats: torch.Tensor) -> tuple[torch.Tensor, torc
 
 def _standardised_latents(audio: np.ndarray, latent_channels: int = 1):
     """The power-pooled log-mel autoencoder fitted to ``audio``, and the audio's latents."""
-    from .audio import log_mel
-    from .generator import PowerPoolAutoencoder
+    from .models.audio import log_mel
+    from .models.generator import PowerPoolAutoencoder
 
     mel = torch.cat([log_mel(a) for a in torch.as_tensor(audio).split(512)])
     raw = PowerPoolAutoencoder(shift=0.0, scale=1.0, latent_channels=latent_channels)
@@ -230,7 +230,7 @@ def _build_audioldm(tmp: Path, train, clap, tok, feats, projection_dim: int,
     from diffusers import DDIMScheduler
 
     from ..models.clap import clap_text_tower
-    from .generator import GriffinLimVocoder, build_unet, train_generator
+    from .models.generator import GriffinLimVocoder, build_unet, train_generator
 
     cond, null = _clap_conditions(clap, tok, feats)
     vae, latents = _standardised_latents(train.audio)
@@ -251,7 +251,7 @@ def _build_audioldm(tmp: Path, train, clap, tok, feats, projection_dim: int,
 def _build_evaluators(tmp: Path, clip, cfg: BuildConfig, seed: int, progress: bool) -> None:
     """Stage 4: train the tagger and the audio → pocket-CLIP-image encoder on world seed
     ``EVALUATOR_SEED + seed`` (nothing they judge is drawn from it); write ``evaluators/``."""
-    from .evaluators import (
+    from .models.evaluators import (
         EVALUATOR_SEED,
         evaluator_data,
         save_evaluator,
@@ -295,7 +295,7 @@ def machine() -> dict:
 def _refuse_other_world(out_dir: Path) -> None:
     """A build replaces ``out_dir`` whole; refuse when it holds a build of another world version
     (its mappers and notebooks' figures belong to that world: remove it on purpose)."""
-    from .loading import check_world_version
+    from .models.loading import check_world_version
     if (out_dir / "build.json").is_file():
         try:
             check_world_version(out_dir)

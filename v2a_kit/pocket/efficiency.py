@@ -10,9 +10,9 @@ of one draw, so the sizes are nested), at several training-set sizes and seeds:
   ``size // 8`` slice of the pairs is their validation for early stopping), into the frozen
   pocket-CLAP space and the shipped pocket-AudioLDM, whose own training was paid once (the
   build's ``audioldm_s``, reported beside);
-- the **direct baseline** (:mod:`v2a_kit.pocket.direct`): the pocket UNet conditioned on
+- the **direct baseline** (:mod:`v2a_kit.pocket.models.direct`): the pocket UNet conditioned on
   pocket-CLIP image embeddings, trained from scratch by the pocket generator's own training code
-  (:func:`~v2a_kit.pocket.generator.train_generator`, its batch, learning rate and condition
+  (:func:`~v2a_kit.pocket.models.generator.train_generator`, its batch, learning rate and condition
   dropout) for a stated number of steps (:data:`DIRECT_STEPS`; the shipped generator trained
   2,800): what a 2-core budget affords, stated in the report's settings.
 
@@ -108,8 +108,8 @@ def train_direct(clip_embed, audio: np.ndarray, null_embed, *, steps: int = DIRE
     """Train a direct baseline from scratch on (image embedding, sound) pairs.
 
     The sounds are encoded by the build's own autoencoder (pocket-AudioLDM's latents), and the
-    UNet is trained by :func:`~v2a_kit.pocket.generator.train_generator` with the build's noise
-    schedule, conditioned on ``clip_embed`` and dropping to ``null_embed`` (pocket-CLIP's text
+    UNet is trained by :func:`~v2a_kit.pocket.models.generator.train_generator` with the build's
+    noise schedule, conditioned on ``clip_embed`` and dropping to ``null_embed`` (pocket-CLIP's text
     embedding of "") with probability ``cond_dropout``.
 
     Args:
@@ -123,10 +123,10 @@ def train_direct(clip_embed, audio: np.ndarray, null_embed, *, steps: int = DIRE
     from diffusers import DDIMScheduler
 
     from ..spaces import Embeddings
-    from .audio import log_mel
-    from .direct import _assemble, build_direct_unet, load_direct_folder, save_direct
-    from .generator import PowerPoolAutoencoder, train_generator
-    from .loading import pocket_dir
+    from .models.audio import log_mel
+    from .models.direct import _assemble, build_direct_unet, load_direct_folder, save_direct
+    from .models.generator import PowerPoolAutoencoder, train_generator
+    from .models.loading import pocket_dir
 
     check_direct_options(steps, batch_size, lr, cond_dropout, ema_decay)
     if not isinstance(clip_embed, Embeddings) or clip_embed.space.family != "clip":
@@ -211,9 +211,9 @@ def measure_efficiency(seeds=(0, 1, 2), sizes=EFFICIENCY_SIZES, *, n: int = 24,
     from ..registry import load_audioldm, load_clap, load_clip, load_direct
     from ..spaces import Embeddings
     from ..train import Pairs, train_named
-    from .loading import pocket_dir
+    from .models.loading import pocket_dir
     from .reproduce import REAL, reproduce
-    from .world import sample_world
+    from .world.scenes import sample_world
 
     seeds, sizes = _check_sizes(seeds, sizes, n, num_samples, direct_steps, mapper_min_steps)
     check_direct_options(direct_steps, **{k: v for k, v in DIRECT_TRAINING.items()})

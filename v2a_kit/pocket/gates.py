@@ -6,7 +6,7 @@ The same function runs at the end of ``v2a-kit pocket build`` (its figures go in
 - ``clip_zero_shot`` / ``clap_zero_shot``: zero-shot accuracy of pocket-CLIP on the four
   seen-and-heard attributes and pocket-CLAP on the five audible ones (with the heard-only
   contour), by caption ensembles over every attribute combination
-  (:func:`v2a_kit.pocket.contrastive.zero_shot_accuracy`);
+  (:func:`v2a_kit.pocket.models.contrastive.zero_shot_accuracy`);
 - ``tagger_real``: the pocket tagger on real held-out audio;
 - ``ceiling``: the tagger on the same audio passed through pocket-AudioLDM's own decoding
   (power pooling → upsampling → Griffin-Lim): the representation ceiling of the next two;
@@ -17,9 +17,9 @@ The same function runs at the end of ``v2a-kit pocket build`` (its figures go in
 - ``loudness``: mean clip RMS of the real held-out audio and of the sound generated from its
   CLAP audio embedding at the gates' guidance, and their ratio (1 = as loud as real); sound by
   sound, the level error in dB of each generated sound against its real sound
-  (:func:`v2a_kit.pocket.synth.level_db`: median and 90th percentile of |error|, the share within
-  ± 3 dB) and the share of sounds the peak limiter had to scale down;
-- ``embedding_ceiling``: what probes (:mod:`v2a_kit.pocket.probes`, trained on the true
+  (:func:`v2a_kit.pocket.world.synth.level_db`: median and 90th percentile of |error|, the share
+  within ± 3 dB) and the share of sounds the peak limiter had to scale down;
+- ``embedding_ceiling``: what probes (:mod:`v2a_kit.pocket.models.probes`, trained on the true
   pocket-CLAP audio embeddings of world seed ``probe_seed``) read from the held-out clips' true
   embeddings: each audible attribute, all five, and the loudness (``level_within_3db``, its
   median and 90th-percentile error in dB) — the most any generator conditioned on them can get
@@ -42,9 +42,9 @@ import torch.nn.functional as F
 
 from ..errors import ConfigError
 from ..generation import peak_warnings_off
-from .probes import PROBE_CLIPS, PROBE_OFFSET, fit_probes, read_probes
-from .synth import level_db
-from .world import ATTRIBUTES, AUDIBLE, BACKGROUNDS, PocketBatch, _captions, sample_world
+from .models.probes import PROBE_CLIPS, PROBE_OFFSET, fit_probes, read_probes
+from .world.scenes import ATTRIBUTES, AUDIBLE, BACKGROUNDS, PocketBatch, _captions, sample_world
+from .world.synth import level_db
 
 __all__ = ["attribute_accuracy", "combo_captions", "zero_shot", "measure_gates",
            "calibrate_guidance_rescale"]
@@ -87,7 +87,7 @@ def zero_shot(media_embeds: torch.Tensor, labels: dict[str, np.ndarray], encode_
         encode_text: list of captions -> (m, d) text embeddings (normalised here).
         kind: "image" (pocket-CLIP's caption style) or "audio" (pocket-CLAP's).
     """
-    from .contrastive import combo_prompts, zero_shot_accuracy
+    from .models.contrastive import combo_prompts, zero_shot_accuracy
     combos, prompts = combo_prompts(ATTRIBUTES if kind == "image" else AUDIBLE,
                                     combo_captions(kind))
     prompt_embeds = torch.stack([F.normalize(F.normalize(encode_text(p), dim=-1).mean(0), dim=0)
@@ -137,7 +137,7 @@ def _rms(audio) -> float:
 def _through_decoder(gen, audio: np.ndarray) -> np.ndarray:
     """Real audio through the generator's own decoding (its autoencoder's pooling, upsampling and
     the vocoder): the representation ceiling of every generated sound."""
-    from .audio import log_mel
+    from .models.audio import log_mel
     mel = log_mel(torch.from_numpy(np.ascontiguousarray(audio))).transpose(1, 2)[:, None]
     with torch.no_grad():
         latents = gen.vae.encode(mel).latents
@@ -154,7 +154,7 @@ def calibrate_guidance_rescale(weights, audio: np.ndarray, grid=(0.0, 0.25, 0.5,
     ``guidance_scale`` and the kit's default scheduler and steps, and keep the φ with the most
     sounds that are right both in what they are and in how loud — all five audible attributes
     heard by the build's tagger as ``labels`` says (when given) and the level
-    (:func:`v2a_kit.pocket.synth.level_db`) within ± ``LEVEL_TOLERANCE_DB`` of its own clip's.
+    (:func:`v2a_kit.pocket.world.synth.level_db`) within ± ``LEVEL_TOLERANCE_DB`` of its own clip's.
     Ties go to the smaller median level error, then to the mean RMS nearer the clips'. A mean
     over clips would let loud sounds offset quiet ones, and rescaling that helps the level can
     cost what the sound says: each sound is judged on both.
@@ -166,8 +166,8 @@ def calibrate_guidance_rescale(weights, audio: np.ndarray, grid=(0.0, 0.25, 0.5,
     """
     from ..generation import generate
     from ..registry import load_audioldm, load_clap
-    from .loading import load_tagger
-    from .probes import LEVEL_TOLERANCE_DB
+    from .models.loading import load_tagger
+    from .models.probes import LEVEL_TOLERANCE_DB
     if labels is not None and any(len(v) != len(audio) for v in labels.values()):
         raise ConfigError(f"labels hold {[len(v) for v in labels.values()]} values for "
                           f"{len(audio)} clips; expected one per clip")
@@ -231,7 +231,7 @@ def measure_gates(weights=None, *, held_out: PocketBatch | None = None, num_held
     """
     from ..generation import generate
     from ..registry import load_audioldm, load_clap, load_clip
-    from .loading import load_audio_to_image, load_tagger
+    from .models.loading import load_audio_to_image, load_tagger
 
     held = held_out if held_out is not None else sample_world(num_held_out, held_out_seed)
     n_gen = min(num_generate, len(held.audio))

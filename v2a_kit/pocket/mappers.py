@@ -7,7 +7,7 @@ nor the gates'), validation (best epoch, early stopping) a held-out slice of it,
 figures in ``mappers.json`` on world seed ``MAPPER_TEST_SEED``, which nothing is trained on.
 
 Training and validation pairs are drawn from the SEEN split only (``sample_world(...,
-split="seen")``): the 16 UNSEEN combinations of :mod:`v2a_kit.pocket.vocab` are what the test
+split="seen")``): the 16 UNSEEN combinations of :mod:`v2a_kit.pocket.world.vocab` are what the test
 figures call compositional generalisation — no mapper ever saw a pair of them.
 
 The generative mapper's guidance is **calibrated** after training
@@ -37,7 +37,7 @@ from ..generation import peak_warnings_off
 from ..mappers import load_mapper_folder, save_mapper
 from ..spaces import Embeddings
 from ..train import Pairs, train_named
-from .world import sample_world
+from .world.scenes import sample_world
 
 __all__ = ["MAPPER_SEED", "MAPPER_TEST_SEED", "CALIBRATION_SEED", "GUIDANCE_GRID",
            "pocket_pairs", "train_pocket_mappers", "calibrate_prior_guidance",
@@ -189,7 +189,7 @@ def _tradeoff_scorer(ex, img, real, labels, num_samples: int):
 def _other_real_draws(batch, world_seed: int, num_samples: int) -> np.ndarray:
     """``num_samples`` other real sounds of each image of ``batch`` (new contours, onsets,
     noise; world seeds ``world_seed + 1 + k``), image-major: (n * num_samples, samples)."""
-    from .world import sample_audio_for
+    from .world.scenes import sample_audio_for
 
     others = [sample_audio_for(batch, world_seed + 1 + k).audio for k in range(num_samples)]
     return np.stack(others, 1).reshape(len(others[0]) * num_samples, -1)
@@ -219,8 +219,8 @@ def measure_tradeoff(mappers: dict, n: int = 200, num_samples: int = 3, world_se
     from ..evaluation import extract
     from ..generation import SCHEDULERS, generate
     from ..registry import load_audioldm, load_clap, load_clip
-    from .extractors import build_pocket_extractors
-    from .world import ATTRIBUTES
+    from .models.extractors import build_pocket_extractors
+    from .world.scenes import ATTRIBUTES
 
     clip = load_clip("pocket", weights=weights, device="cpu")
     clap = load_clap("pocket", weights=weights, device="cpu")

@@ -19,7 +19,7 @@ Wav2CLIP (:func:`v2a_kit.registry.load_extractors`), for these systems:
 - ``oracle`` (opt-in): the true pocket-CLAP audio embedding → pocket-AudioLDM, the generator's
   ceiling: what a perfect mapper would reach.
 - direct baselines (opt-in, ``direct=``): pocket-CLIP image embedding → a generator trained on
-  it directly, no mapper and no CLAP (:mod:`v2a_kit.pocket.direct`, Im2Wav's idea). A seed
+  it directly, no mapper and no CLAP (:mod:`v2a_kit.pocket.models.direct`, Im2Wav's idea). A seed
   changes the generator noise. Having no CLAP embedding, its recall, probe accuracies and CLAP
   spread are None; ``diversity`` is its within-image spread.
 
@@ -90,14 +90,13 @@ from ..generation import SCHEDULERS, generate, peak_warnings_off
 from ..mappers import Mapper, load_mapper_folder
 from ..registry import load_audioldm, load_clap, load_extractors
 from ..spaces import Embeddings, check_same_space
-from .contrastive import combo_prompts
-from .evaluators import EVALUATOR_SEED
 from .gates import _combo_captions, _through_decoder, attribute_accuracy
-from .loading import pocket_dir
 from .mappers import CALIBRATION_SEED, MAPPER_SEED
-from .probes import LEVEL_TOLERANCE_DB, PROBE_OFFSET, Probes, clap_probes, read_probes
-from .synth import level_db
-from .world import (
+from .models.contrastive import combo_prompts
+from .models.evaluators import EVALUATOR_SEED
+from .models.loading import pocket_dir
+from .models.probes import LEVEL_TOLERANCE_DB, PROBE_OFFSET, Probes, clap_probes, read_probes
+from .world.scenes import (
     ATTRIBUTES,
     AUDIO_WORDS,
     HEARD_ONLY,
@@ -106,6 +105,7 @@ from .world import (
     sample_audio_for,
     sample_world,
 )
+from .world.synth import level_db
 
 __all__ = ["REPRODUCE_SEED", "MAPPER_SYSTEMS", "BASELINES", "ALL_BASELINES", "METRICS",
            "TABLE_COLUMNS", "FAST_SETTINGS", "TrainingPool", "training_pool",
@@ -265,7 +265,7 @@ def _check_inputs(n, seeds, world_seed, num_samples, num_train, mappers, baselin
 
 
 def _check_systems(mappers: dict, baselines: tuple, direct: dict | None = None) -> None:
-    from .direct import is_direct
+    from .models.direct import is_direct
     direct = direct or {}
     unknown = [b for b in baselines if b not in ALL_BASELINES]
     clash = [m for m in (*mappers, *direct) if m in (REAL, *ALL_BASELINES)]
@@ -289,7 +289,7 @@ def _check_systems(mappers: dict, baselines: tuple, direct: dict | None = None) 
     wrong = {k: type(m).__name__ for k, m in direct.items() if not is_direct(m)}
     if wrong:
         raise ConfigError(f"direct {wrong} are not direct baselines (load_direct, "
-                          "v2a_kit.pocket.direct.load_direct_folder)")
+                          "v2a_kit.pocket.models.direct.load_direct_folder)")
 
 
 def _trained_on(folder) -> dict[int, str]:
@@ -656,7 +656,7 @@ def reproduce(n: int = 48, seeds=(0, 1, 2), world_seed: int = REPRODUCE_SEED,
         split: the held-out images' combinations: ``"all"``, ``"seen"`` (those the mappers and
             the nearest-neighbour pool hold) or ``"unseen"`` (the compositional test: none of
             their combinations is in any training pair).
-        direct: name -> direct baseline (:func:`v2a_kit.pocket.direct.load_direct_folder`): a
+        direct: name -> direct baseline (:func:`v2a_kit.pocket.models.direct.load_direct_folder`): a
             generator conditioned on pocket-CLIP image embeddings, run after the mappers; a
             mapper given here, or a direct baseline in ``mappers``, is refused naming both.
     Returns:

@@ -56,8 +56,8 @@ def _prepare_bench(n: int, world_seed: int, mapper_kind: str, batch_size: int,
     """Load the pocket models, embed and map ``n`` held-out images; also the real audio's RMS."""
     from ..evaluation import extract
     from ..registry import load_audioldm, load_clip, load_mapper
-    from .extractors import build_pocket_extractors
-    from .world import ATTRIBUTES, sample_world
+    from .models.extractors import build_pocket_extractors
+    from .world.scenes import ATTRIBUTES, sample_world
 
     clip, gen = load_clip("pocket", device="cpu"), load_audioldm("pocket", device="cpu")
     mapper = load_mapper("pocket", kind=mapper_kind, clip_space=clip.space,

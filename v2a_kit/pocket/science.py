@@ -10,7 +10,7 @@ V2A-Mapper's claims, as the pocket world can test them:
   its own on relevance (CS), and only the generative one reproduces how often each heard-only
   value occurs in real audio;
 - **mapping beats retrieval** where retrieval cannot copy: on UNSEEN attribute combinations
-  (:mod:`v2a_kit.pocket.vocab`), which no training pair and no retrieval pool holds;
+  (:mod:`v2a_kit.pocket.world.vocab`), which no training pair and no retrieval pool holds;
 - **the generator follows its condition**: sound generated from the true CLAP audio embedding
   (the oracle) comes close to the representation ceiling (real audio through the generator's own
   decoding), and is as loud as real audio at the default guidance.
@@ -36,7 +36,7 @@ from ..atomic import recorded_path
 from ..errors import ConfigError
 from ..evaluation.labels import header
 from ..mappers import load_mapper_folder
-from .loading import pocket_dir
+from .models.loading import pocket_dir
 from .reproduce import ALL_BASELINES, MAPPER_SYSTEMS, METRICS, REAL, reproduce
 
 __all__ = ["SCIENCE_METRICS", "FAST_SCIENCE", "measure_science", "check_targets", "seed_stats",

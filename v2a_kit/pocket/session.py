@@ -2,14 +2,14 @@
 call (``v2a_kit.pocket.load_models()``).
 
 An application (layer 4): it loads through the registry, which sits above the pocket loaders
-(:mod:`v2a_kit.pocket.loading`, layer 2).
+(:mod:`v2a_kit.pocket.models.loading`, layer 2).
 """
 
 from __future__ import annotations
 
 import functools
 
-from .loading import load_audio_to_image, load_tagger
+from .models.loading import load_audio_to_image, load_tagger
 
 __all__ = ["load_models"]
 

@@ -1,7 +1,7 @@
 """Timing on timed pocket videos: the onset predictor's training, V2A-Mapper's systems side by side.
 
 - :func:`train_pocket_onsets` (``v2a-kit pocket timing -o DIR``) trains the timing-aware
-  variant's :class:`~v2a_kit.pocket.onsets.OnsetPredictor` on the frozen pocket-CLIP
+  variant's :class:`~v2a_kit.pocket.models.onsets.OnsetPredictor` on the frozen pocket-CLIP
   embeddings of every frame of timed videos (world seed ``TRAIN_SEED``), scores it on others
   (``VAL_SEED``) and writes the checkpoint with its training time and scores in config.json.
   The shipped one is ``v2a_kit/pocket/weights/onsets``.
@@ -15,7 +15,7 @@
   - ``per-segment``: V2A-Mapper per scene (the mean of the scene's frames), as
     :class:`~v2a_kit.pipeline.V2APipeline` does on a video longer than the generator's piece;
   - ``timing-aware``: the per-segment sounds with their notes placed at the onsets the
-    predictor reads from the frames (:func:`~v2a_kit.pocket.onsets.place_notes`).
+    predictor reads from the frames (:func:`~v2a_kit.pocket.models.onsets.place_notes`).
 
   Input ``i`` draws from ``torch.Generator().manual_seed(seed + i)``, mapping first and then
   its pieces' noise seeds, as the pipeline does. The pieces are 1 s, joined end to end (the
@@ -37,7 +37,7 @@ import torch
 from ..defaults import DEFAULT_SCHEDULER, TIMING_FPS
 from ..evaluation.timing import TOLERANCE_S, match_onsets, synchrony
 from ..spaces import Embeddings
-from .onsets import (
+from .models.onsets import (
     OnsetConfig,
     embed_frames,
     frame_targets,
@@ -45,8 +45,8 @@ from .onsets import (
     save_onset_predictor,
     train_onset_predictor,
 )
-from .timed import PocketVideos, sample_world_videos
-from .vocab import ATTRIBUTES
+from .world.timed import PocketVideos, sample_world_videos
+from .world.vocab import ATTRIBUTES
 
 __all__ = ["train_pocket_onsets", "onset_scores", "timed_systems", "timed_scores",
            "decoded_tracks", "TimedSystems", "SYSTEMS", "TRAIN_SEED", "VAL_SEED"]
@@ -134,7 +134,7 @@ class TimedSystems:
 def decoded_tracks(videos: PocketVideos) -> np.ndarray:
     """The videos' tracks, scene by scene, through pocket-AudioLDM's decoding (log-mel, 4×4
     power pooling, Griffin-Lim): the timing a generated pocket sound can at best keep."""
-    from .audio import GriffinLim, log_mel, nearest_upsample, power_pool
+    from .models.audio import GriffinLim, log_mel, nearest_upsample, power_pool
 
     clips = torch.from_numpy(videos.scenes.audio)
     with torch.no_grad():

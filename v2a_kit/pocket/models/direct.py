@@ -2,9 +2,10 @@
 
 Im2Wav (Sheffer & Adi 2023) trains a whole generator on visual features; V2A-Mapper trains only
 a mapper between frozen foundation models. This is Im2Wav's idea at pocket size: the pocket UNet
-(``UNET_CONFIG``, :func:`v2a_kit.pocket.generator.build_unet`), its class embedding taking the
-``d_clip``-d pocket-CLIP **image** embedding where pocket-AudioLDM's takes the pocket-CLAP audio
-one, trained from scratch by the same code (:func:`~v2a_kit.pocket.generator.train_generator`;
+(``UNET_CONFIG``, :func:`v2a_kit.pocket.models.generator.build_unet`), its class embedding taking
+the ``d_clip``-d pocket-CLIP **image** embedding where pocket-AudioLDM's takes the pocket-CLAP audio
+one, trained from scratch by the same code
+(:func:`~v2a_kit.pocket.models.generator.train_generator`;
 :func:`v2a_kit.pocket.efficiency.train_direct`). Its null condition for classifier-free guidance
 is pocket-CLIP's text embedding of "" (AudioLDM's is its CLAP's). The parameter-free parts —
 the power-pool autoencoder, the Griffin-Lim vocoder and the noise schedule — are the pocket
@@ -26,11 +27,11 @@ from pathlib import Path
 
 import torch
 
-from ..checkpoints import DIRECT_FORMAT, WEIGHTS, read_config, read_weights, save_module
-from ..devices import seeded
-from ..errors import ConfigError
-from ..generation import AudioLDMGenerator
-from ..spaces import Space, check_same_space
+from ...checkpoints import DIRECT_FORMAT, WEIGHTS, read_config, read_weights, save_module
+from ...devices import seeded
+from ...errors import ConfigError
+from ...generation import AudioLDMGenerator
+from ...spaces import Space, check_same_space
 from .generator import UNET_CONFIG, GriffinLimVocoder, PowerPoolAutoencoder, build_unet
 
 __all__ = ["DIRECT_KIND", "build_direct_unet", "save_direct", "load_direct_folder",
@@ -86,7 +87,7 @@ def _assemble(unet, clip_space: Space, null: torch.Tensor, weights, device, name
               source: dict) -> AudioLDMGenerator:
     from diffusers import DDIMScheduler
 
-    from ..models.audioldm import assemble
+    from ...models.audioldm import assemble
     from .loading import pocket_dir
     folder = pocket_dir(weights) / "audioldm"
     parts = dict(

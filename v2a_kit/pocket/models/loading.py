@@ -19,16 +19,16 @@ from pathlib import Path
 
 import torch
 
-from ..devices import default_dtype, resolve_device, seeded
-from ..encoders import ClapEncoder, ClipEncoder
-from ..errors import WeightsNotFoundError
-from ..generation import AudioLDMGenerator
-from ..models.audioldm import assemble
-from ..models.clap import clap_text_tower
-from ..models.clip import register_kit_configs
-from ..quiet import import_open_clip, open_clip_quietly
-from ..spaces import Space
-from ..tokenizers import check_tokenizer
+from ...devices import default_dtype, resolve_device, seeded
+from ...encoders import ClapEncoder, ClipEncoder
+from ...errors import WeightsNotFoundError
+from ...generation import AudioLDMGenerator
+from ...models.audioldm import assemble
+from ...models.clap import clap_text_tower
+from ...models.clip import register_kit_configs
+from ...quiet import import_open_clip, open_clip_quietly
+from ...spaces import Space
+from ...tokenizers import check_tokenizer
 from .generator import GriffinLimVocoder, PowerPoolAutoencoder
 
 __all__ = ["pocket_dir", "check_world_version", "build_pocket_clip", "build_pocket_clap",
@@ -52,8 +52,8 @@ def check_world_version(folder) -> None:
     know other attributes and sounds). Builds before versions were recorded are version 1."""
     import json
 
-    from ..errors import ConfigError
-    from .vocab import WORLD_VERSION
+    from ...errors import ConfigError
+    from ..world.vocab import WORLD_VERSION
     path = Path(folder) / "build.json"
     try:
         version = json.loads(path.read_text()).get("world_version", 1)
@@ -70,8 +70,8 @@ def _foundation_checkpoint(folder: Path, format: str, what: str):
     """(state dict, config) of a pocket build's pocket-CLIP or pocket-CLAP folder, its weights
     checked against the config's sha256; a folder of the layout before checkpoints were tagged
     (no ``format``) is refused with the command that rebuilds it."""
-    from ..checkpoints import CONFIG, load_module
-    from ..errors import ConfigError
+    from ...checkpoints import CONFIG, load_module
+    from ...errors import ConfigError
     try:
         untagged = "format" not in json.loads((folder / CONFIG).read_text())
     except (OSError, ValueError, TypeError):
@@ -87,7 +87,7 @@ def _foundation_checkpoint(folder: Path, format: str, what: str):
 def build_pocket_clip(*, weights=None, device=None, dtype=None) -> ClipEncoder:
     """pocket-CLIP (open_clip, ``configs/open_clip/pocket-clip.json``) of the build in
     ``weights`` (the shipped build when None)."""
-    from ..checkpoints import POCKET_CLIP_FORMAT, WEIGHTS
+    from ...checkpoints import POCKET_CLIP_FORMAT, WEIGHTS
     open_clip = import_open_clip()
     register_kit_configs()
     folder = pocket_dir(weights) / "clip"
@@ -119,7 +119,7 @@ def _clap_parts(weights):
     """(ClapModel, feature extractor, tokenizer, space, source) of pocket-CLAP."""
     from transformers import ClapConfig, ClapFeatureExtractor, ClapModel
 
-    from ..checkpoints import POCKET_CLAP_FORMAT, WEIGHTS
+    from ...checkpoints import POCKET_CLAP_FORMAT, WEIGHTS
     folder = pocket_dir(weights) / "clap"
     state, c = _foundation_checkpoint(folder, POCKET_CLAP_FORMAT, "pocket-CLAP")
     checkpoint = f"pocket-build:{c['sha256'][:16]}"
@@ -162,14 +162,14 @@ def build_pocket_audioldm(name: str, *, weights=None, device=None,
 
 
 def load_tagger(weights=None):
-    """The build's :class:`~v2a_kit.pocket.evaluators.PocketTagger` (the PANNs role), on the CPU,
-    from ``evaluators/tagger`` of the build in ``weights`` (the shipped build when None)."""
+    """The build's :class:`~v2a_kit.pocket.models.evaluators.PocketTagger` (the PANNs role), on the
+    CPU, from ``evaluators/tagger`` of the build in ``weights`` (the shipped build when None)."""
     from .evaluators import load_evaluator
     return load_evaluator(pocket_dir(weights) / "evaluators" / "tagger", kind="PocketTagger")
 
 
 def load_audio_to_image(weights=None):
-    """The build's :class:`~v2a_kit.pocket.evaluators.PocketAudioToImage` (the Wav2CLIP role:
+    """The build's :class:`~v2a_kit.pocket.models.evaluators.PocketAudioToImage` (the Wav2CLIP role:
     audio into pocket-CLIP's image space, for CS), from ``evaluators/audio_to_image``."""
     from .evaluators import load_evaluator
     return load_evaluator(pocket_dir(weights) / "evaluators" / "audio_to_image",
@@ -177,7 +177,7 @@ def load_audio_to_image(weights=None):
 
 
 def load_onsets(weights=None, clip_space=None):
-    """The timing-aware variant's :class:`~v2a_kit.pocket.onsets.OnsetPredictor` (CPU), from
+    """The timing-aware variant's :class:`~v2a_kit.pocket.models.onsets.OnsetPredictor` (CPU), from
     ``onsets`` of the build in ``weights`` (the shipped build when None), written by
     ``v2a-kit pocket timing``; with ``clip_space``, refused unless it reads that space."""
     from .onsets import load_onset_predictor

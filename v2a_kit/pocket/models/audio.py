@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from ..errors import ConfigError, MediaError
+from ...errors import ConfigError, MediaError
 
 __all__ = ["LogMel", "GriffinLim", "log_mel", "power_pool", "nearest_upsample",
            "SAMPLING_RATE", "N_FFT", "HOP_LENGTH", "N_MELS", "LOG_FLOOR"]

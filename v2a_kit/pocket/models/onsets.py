@@ -8,7 +8,7 @@ timing-aware variant keeps that path, frozen and unchanged, and adds two steps:
    CLIP embeddings of *every* frame (and their frame-to-frame differences), gives each frame
    the probability that something starts on it; :func:`pick_onsets` keeps the local maxima
    above one half. It is trained on timed pocket videos' visual onsets
-   (:func:`~v2a_kit.pocket.timed.sample_world_videos`), where objects pop when their notes
+   (:func:`~v2a_kit.pocket.world.timed.sample_world_videos`), where objects pop when their notes
    start and scene cuts change every pixel without starting a note.
 2. **Where the notes go** (signal processing, no learning): :func:`place_notes` detects the
    notes of each segment's generated sound with the synchrony measure's own detector
@@ -32,8 +32,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..checkpoints import ONSETS_FORMAT, load_module, save_module
-from ..errors import ConfigError, MediaError, SpaceMismatchError
+from ...checkpoints import ONSETS_FORMAT, load_module, save_module
+from ...errors import ConfigError, MediaError, SpaceMismatchError
 
 __all__ = ["OnsetConfig", "OnsetPredictor", "embed_frames", "frame_targets", "pick_onsets",
            "train_onset_predictor", "save_onset_predictor", "load_onset_predictor",
@@ -231,7 +231,7 @@ def _pieces(note: np.ndarray, sampling_rate: int) -> list[np.ndarray]:
     least ``NOTE_RISE_DB`` (a pocket note starts from near silence); the detector's other
     onsets, ripples inside a generated note, do not cut it (the loudest rise is kept if none
     qualifies)."""
-    from ..evaluation.timing import detect_onsets
+    from ...evaluation.timing import detect_onsets
 
     heard = detect_onsets(note, sampling_rate) if np.abs(note).max() > 0 else np.zeros(0)
     if len(heard) == 0:

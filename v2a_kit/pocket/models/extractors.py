@@ -30,12 +30,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..evaluation.extractors import AudioExtractor, ClipScoreExtractor, Extractors
-from ..spaces import Space
+from ...evaluation.extractors import AudioExtractor, ClipScoreExtractor, Extractors
+from ...spaces import Space
+from ..world.scenes import AUDIBLE
 from .audio import SAMPLING_RATE
 from .evaluators import CLIP_SAMPLES, _check_audio
 from .loading import build_pocket_clip, load_audio_to_image, load_tagger, pocket_dir
-from .world import AUDIBLE
 
 __all__ = ["build_pocket_extractors"]
 

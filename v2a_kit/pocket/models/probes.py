@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import ConfigError
-from .world import AUDIBLE, PocketBatch, loudness_db
+from ...errors import ConfigError
+from ..world.scenes import AUDIBLE, PocketBatch, loudness_db
 
 __all__ = ["Probes", "fit_probes", "read_probes", "clap_probes", "PROBE_OFFSET", "PROBE_CLIPS",
            "LEVEL_TOLERANCE_DB"]
@@ -111,7 +111,7 @@ def clap_probes(clap, build_seed: int = 0, clips: int = PROBE_CLIPS) -> Probes:
     per CLAP checkpoint in a process (≈ 30 s on 2 cores)."""
     key = (clap.space.checkpoint, build_seed, clips)
     if key not in _CACHE:
-        from .world import sample_world
+        from ..world.scenes import sample_world
         train = sample_world(clips, build_seed + PROBE_OFFSET)
         embeds = clap.encode_audio([(a, 16000) for a in train.audio], progress=False).embeds
         _CACHE[key] = fit_probes(embeds, train)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import ConfigError
+from ...errors import ConfigError
 
 # The world's version: it changes whenever the same seed would give other data. A build records
 # it, and the loaders, the mappers run and a rebuild refuse weights made for another version.

@@ -37,12 +37,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..checkpoints import CONFIG, EVALUATOR_FORMAT, WEIGHTS, read_config, read_weights, save_module
-from ..devices import seeded
-from ..errors import ConfigError, EmbeddingError, MediaError
+from ...checkpoints import CONFIG, EVALUATOR_FORMAT, WEIGHTS, read_config, read_weights, save_module
+from ...devices import seeded
+from ...errors import ConfigError, EmbeddingError, MediaError
+from ..world.scenes import AUDIBLE, sample_world
 from .audio import SAMPLING_RATE, GriffinLim, LogMel, log_mel, nearest_upsample, power_pool
 from .contrastive import _loop
-from .world import AUDIBLE, sample_world
 
 __all__ = ["EVALUATOR_SEED", "CLIP_SAMPLES", "TaggerConfig", "AudioToImageConfig", "TaggerOutput",
            "PocketTagger", "PocketAudioToImage", "vocode_like_generator", "EvaluatorData",

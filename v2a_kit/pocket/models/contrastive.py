@@ -17,8 +17,8 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from ..devices import seeded
-from ..lr_schedule import warmup_cosine
+from ...devices import seeded
+from ...lr_schedule import warmup_cosine
 
 __all__ = ["train_clip", "train_clap", "sibling_batches", "sibling_groups", "zero_shot_accuracy",
            "combo_prompts"]
@@ -49,7 +49,7 @@ def sibling_batches(groups: np.ndarray, batch_size: int, gen: np.random.Generato
 def sibling_groups(labels: dict, attributes) -> np.ndarray:
     """(n,) one int per distinct combination of ``labels[a]`` over ``attributes``: rows that
     share every one of them share a group (the siblings of :func:`sibling_batches`)."""
-    from .world import AUDIBLE
+    from ..world.scenes import AUDIBLE
     group = np.zeros(len(labels[attributes[0]]), np.int64)
     for a in attributes:
         group = group * len(AUDIBLE[a]) + np.asarray(labels[a], np.int64)

@@ -1,7 +1,7 @@
 """Pocket-world videos: a few scenes one after another, with their real sounds as the track.
 
-(The timed videos, whose objects act on their notes, are :mod:`v2a_kit.pocket.timed`'s; both are
-written by the kit's one video writer, :func:`v2a_kit.media.write_video`.)
+(The timed videos, whose objects act on their notes, are :mod:`v2a_kit.pocket.world.timed`'s; both
+are written by the kit's one video writer, :func:`v2a_kit.media.write_video`.)
 
 What the video examples of notebook 05, the CLI's tests and the benchmarks feed to the
 pipeline: a real mp4 (H.264 + AAC, through PyAV) whose scenes change every
@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ConfigError, MediaError
-from ..media.video import write_video
-from .world import PocketBatch, sample_world
+from ...errors import ConfigError, MediaError
+from ...media.video import write_video
+from .scenes import PocketBatch, sample_world
 
 __all__ = ["write_scene_video"]
 

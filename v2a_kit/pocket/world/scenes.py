@@ -27,7 +27,7 @@ loudest 20-ms RMS. Onsets are uniform over the layouts that fit in the 1 s clip 
 edges. Combinations: 4 × 4 × 3 × 2 = 96 of the seen-and-heard attributes, × 3 contours = 288
 audible ones, × 4 backgrounds = 1,152 (image, sound) categories, and tone and radius are
 continuous. 16 of the 96 seen-and-heard combinations form the UNSEEN split (see
-:mod:`v2a_kit.pocket.vocab`): the mappers never train on them.
+:mod:`v2a_kit.pocket.world.vocab`): the mappers never train on them.
 
 The timbres differ in spectral width *and* envelope (narrow/wide × sustained/percussive), because
 a crude Griffin-Lim vocoder at 64 mel bins erases harmonic structure alone (measured before the
@@ -53,8 +53,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..atomic import atomic_path, atomic_write
-from ..errors import ConfigError
+from ...atomic import atomic_path, atomic_write
+from ...errors import ConfigError
 from .render import _backgrounds, _draw_scene, _render
 from .synth import _clip_len, _synthesise
 from .vocab import (
@@ -291,7 +291,7 @@ def loudness_db(batch: PocketBatch, config: WorldConfig | None = None) -> np.nda
     """(n,) the loudness the world gave each sample's notes, in dB re full scale: the size's
     level × (mean radius / nominal) ** loudness_exponent (every note of a clip has it; each
     note's loudest 20-ms block RMS). What the picture's size sets and the sound should carry;
-    :func:`v2a_kit.pocket.synth.level_db` reads the same quantity off any waveform."""
+    :func:`v2a_kit.pocket.world.synth.level_db` reads the same quantity off any waveform."""
     config = config or WorldConfig()
     labels = {a: batch.labels[a] for a in ATTRIBUTES}
     return 20 * np.log10(_loudness(labels, batch.radii_px, config).astype(np.float64))

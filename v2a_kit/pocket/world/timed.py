@@ -33,12 +33,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ..defaults import TIMED_MIN_FPS as MIN_FPS
-from ..defaults import TIMED_NOTE_S
-from ..errors import ConfigError, MediaError
+from ...defaults import TIMED_MIN_FPS as MIN_FPS
+from ...defaults import TIMED_NOTE_S
+from ...errors import ConfigError, MediaError
 from .render import _colours, _shape_mask
+from .scenes import PocketBatch, _check_n, _check_seed, sample_world
 from .vocab import AUDIBLE, BACKGROUNDS, WorldConfig
-from .world import PocketBatch, _check_n, _check_seed, sample_world
 
 __all__ = ["PocketVideos", "sample_world_videos", "save_videos", "MIN_FPS", "POP_S",
            "POP_GROWTH", "POP_FLASH", "check_timing_video"]
@@ -184,8 +184,8 @@ def save_videos(videos: PocketVideos, folder, n: int | None = None, scale: int =
     The wav is the reference for timing: an AAC track is lossy. Each file is written atomically
     (:mod:`v2a_kit.atomic`). Returns the written paths.
     """
-    from ..atomic import atomic_write
-    from ..media import write_video, write_wav
+    from ...atomic import atomic_write
+    from ...media import write_video, write_wav
 
     n = len(videos) if n is None else n
     _check_n(n)

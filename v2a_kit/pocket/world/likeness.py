@@ -35,8 +35,8 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image
 
-from ..errors import OutsideWorldWarning
-from ..errors import warn as kit_warn
+from ...errors import OutsideWorldWarning
+from ...errors import warn as kit_warn
 from .render import _RGB, _backgrounds
 from .vocab import BACKGROUNDS, WorldConfig
 
@@ -185,7 +185,7 @@ def outside_message(names: list[str], show: int = 3) -> str:
                                         if len(names) > show else "")
     verb = "does" if len(names) == 1 else "do"
     return (f"{listed} {verb} not look like the pocket world (a test of the pixels: "
-            f"v2a_kit.pocket.likeness): {WORLD_NOTE}")
+            f"v2a_kit.pocket.world.likeness): {WORLD_NOTE}")
 
 
 def warn_outside(names: list[str]) -> None:

@@ -34,7 +34,7 @@ from diffusers.configuration_utils import register_to_config
 from diffusers.models.autoencoders.vae import DecoderOutput
 from tqdm.auto import tqdm
 
-from ..devices import seeded
+from ...devices import seeded
 from .audio import GriffinLim, nearest_upsample, power_pool
 
 __all__ = ["PowerPoolAutoencoder", "GriffinLimVocoder", "EncoderOutput", "build_unet",

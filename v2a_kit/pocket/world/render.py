@@ -1,6 +1,7 @@
 """Drawing the pocket world's images: scene layout (background, object centres, radii) and shapes.
 
-The labels index :data:`v2a_kit.pocket.vocab.ATTRIBUTES`; :mod:`v2a_kit.pocket.world` calls this.
+The labels index :data:`v2a_kit.pocket.world.vocab.ATTRIBUTES`; :mod:`v2a_kit.pocket.world` calls
+this.
 """
 
 from __future__ import annotations
