@@ -479,3 +479,21 @@ def test_save_examples_leaves_no_half_written_file(tmp_path, monkeypatch):
         save_examples(batch, tmp_path, n=3)
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == ["000.png", "000.wav", "001.png"], names
+
+
+def test_the_flat_module_names_are_the_moved_modules():
+    """pocket/ is three rooms (world/, models/, the experiments); the modules' names from before
+    the rooms import the moved modules themselves, and nothing else does."""
+    import importlib
+
+    from v2a_kit.pocket import MOVED
+    for old, new in MOVED.items():
+        assert importlib.import_module(f"v2a_kit.pocket.{old}") is \
+            importlib.import_module(f"v2a_kit.pocket.{new}"), old
+    from v2a_kit.pocket.loading import load_tagger as flat
+    from v2a_kit.pocket.models.loading import load_tagger
+    assert flat is load_tagger
+    with pytest.raises(ModuleNotFoundError):
+        importlib.import_module("v2a_kit.pocket.no_such_module")
+    with pytest.raises(ModuleNotFoundError):
+        importlib.import_module("v2a_kit.pocket.models.scenes")  # a room's own names only
