@@ -192,7 +192,7 @@ def test_a_notebook_measured_alone_keeps_its_own_machine(tmp_path, monkeypatch, 
     data = json.loads(record.read_text())
     assert data["machines"]["notebooks-full"] == everyone
     assert data["notebooks"]["b"] == {"full_s": 30.0, "full_machine": alone, "fast_s": 2.0}
-    monkeypatch.setattr(viz, "_CHECKOUT", tmp_path)
+    monkeypatch.setattr(viz.files, "_CHECKOUT", tmp_path)
     assert viz.measured_runtime("b")["load"] == 5.9 and viz.measured_runtime("a")["load"] == 0.1
     table = tool("update_readme").notebook_table(ROOT / "notebooks", data)
     assert "measured alone, on 2 cores of X, 1 GiB, load average 5.9 at the start, 2000-02-02" \
@@ -212,7 +212,7 @@ def test_run_time_lines_are_rewritten_from_the_record(tmp_path, monkeypatch, too
     runtimes = tool("measure_runtimes")
     monkeypatch.setattr(runtimes, "RESULTS", tmp_path / "benchmarks" / "results" / "runtimes.json")
     monkeypatch.setattr(runtimes.subprocess, "run", lambda *a, **k: None)   # no nbstripout here
-    monkeypatch.setattr(viz, "_CHECKOUT", tmp_path)
+    monkeypatch.setattr(viz.files, "_CHECKOUT", tmp_path)
     machine = {"cores": 2, "cpu": "X", "memory": "1 GiB", "load_average_at_start": 1.5,
                "date": "2000-01-01"}
     runtimes.merge({"notebooks": {"01_x": {"full_s": 42.0, "fast_s": 7.0}}, "only": False},

@@ -1,206 +1,27 @@
-"""Looking and listening: plots that return Figures, inline players, and the notebooks' savefig.
-
-Every plot helper returns its ``matplotlib.figure.Figure`` and never calls ``plt.show()``. The
-Figures are made without pyplot, so Jupyter shows each exactly once — when it is the cell's value
-or passed to ``display`` — and nothing accumulates in pyplot's figure list; save with
-:func:`savefig`.
-
-One style for every figure: :data:`THEME` (an rc dict every plot helper applies while it draws;
-:func:`use_theme` applies it to your own plots too) and :func:`label`, which turns the kit's
-raw keys (``fd``, ``kl``, ``train_loss``, ``acc_all``, ``recall@1``, ...) into words with the
-direction that is better (↑ / ↓) and the unit, from the kit's one table of metric words
-(:mod:`v2a_kit.evaluation.labels`; :data:`LABELS` holds its axis words).
-"""
+"""The plots: each returns its ``matplotlib.figure.Figure`` (made without pyplot, so Jupyter shows
+it once) and draws under :data:`~v2a_kit.viz.theme.THEME`."""
 
 from __future__ import annotations
 
-import functools
-import json
-import os
-from pathlib import Path
-
 import numpy as np
 
-from .evaluation.labels import METRIC_LABELS, axis_label, is_fraction
+from ..evaluation.labels import is_fraction
+from .theme import (
+    _TITLE_PT,
+    _caption_lines,
+    _figure,
+    _grid,
+    _themed,
+    _value_axis,
+    _wrap,
+    label,
+    value_colours,
+)
 
-__all__ = ["FIGURES_DIR", "figures_dir", "savefig", "save_numbers", "audio_player",
-           "video_player", "image_grid", "mel_image", "plot_mel_grid", "plot_accuracy_bars",
-           "umap_2d", "plot_by_attribute",
-           "plot_pair_lines", "plot_history", "plot_waveform", "plot_mel", "side_by_side",
-           "listen", "plot_knobs", "plot_systems", "plot_seen_unseen",
-           "THEME", "LABELS", "label", "use_theme",
-           "value_colours", "NAMED_COLOURS"]
-
-_CHECKOUT = Path(__file__).resolve().parent.parent
-# figures/ of the source checkout (an editable install, the tutorial's case); else ./figures
-FIGURES_DIR = (_CHECKOUT if (_CHECKOUT / "pyproject.toml").is_file() else Path.cwd()) / "figures"
-
-
-# --- one figure style --------------------------------------------------------------------------
-# Sizes read at the notebooks' display size (figure.dpi 90-100): nothing under 8 pt.
-THEME = {
-    "font.size": 9, "axes.titlesize": 9.5, "axes.labelsize": 8.5, "xtick.labelsize": 8,
-    "ytick.labelsize": 8, "legend.fontsize": 8, "legend.title_fontsize": 8,
-    "figure.titlesize": 10.5, "figure.titleweight": "bold",
-    "axes.spines.top": False, "axes.spines.right": False, "axes.titlepad": 4.0,
-    "image.cmap": "magma", "lines.linewidth": 1.6, "lines.markersize": 5,
-    "errorbar.capsize": 3, "savefig.facecolor": "white", "figure.facecolor": "white",
-}
-_TITLE_PT = 8  # panel captions in grids (images, spectrograms): wrapped, at least 8 pt
-
-# Raw keys -> words for axes and titles (↑ = higher is better, ↓ = lower is better): the kit's
-# one table of metric words, v2a_kit.evaluation.labels, whose column headers the tables use.
-LABELS = {k: entry.axis for k, entry in METRIC_LABELS.items()}
-
-
-def label(key) -> str:
-    """The words for a raw key (the kit's one table, :mod:`v2a_kit.evaluation.labels`, with its
-    per-attribute families such as ``acc_<attribute>``); a key it lacks is shown as it is."""
-    return axis_label(key)
-
-
-def use_theme() -> None:
-    """Apply :data:`THEME` to matplotlib's global settings, for figures you make yourself (the
-    kit's plot helpers apply it on their own while they draw)."""
-    import matplotlib
-    matplotlib.rcParams.update(THEME)
-
-
-def _themed(fn):
-    """Draw ``fn``'s figure under :data:`THEME` (leaving the caller's rcParams as they were)."""
-    import functools
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        import matplotlib
-        with matplotlib.rc_context(THEME):
-            return fn(*args, **kwargs)
-    return wrapper
-
-
-def _figure(width: float, height: float):
-    """A pyplot-free Figure under constrained layout (titles, colour bars and legends get their
-    room instead of overlapping the panels)."""
-    from matplotlib.figure import Figure
-    return Figure(figsize=(width, height), layout="constrained")
-
-
-def _value_axis(ax, key, values, axis: str = "y") -> None:
-    """Start a value axis at zero (no truncated bars); fractions run to 1."""
-    vals = [v for v in np.ravel(np.asarray(values, dtype=float)) if np.isfinite(v)]
-    lo = min([0.0, *vals])
-    hi = max([0.0, *vals]) if vals else 1.0
-    if is_fraction(key):
-        hi = max(hi, 1.0)
-    hi = hi * 1.08 if hi > 0 else 1.0
-    (ax.set_ylim if axis == "y" else ax.set_xlim)(lo * 1.08 if lo < 0 else 0.0, hi)
-
-
-def figures_dir(fast: bool | None = None) -> Path:
-    """Where notebooks write figures: ``figures/`` of the checkout, ``figures/fast/`` for FAST
-    runs (ignored by git, so a smoke run never overwrites the committed figures).
-    ``$V2A_KIT_FIGURES`` overrides the root. ``fast=None`` reads ``V2A_FAST``."""
-    if fast is None:
-        fast = os.environ.get("V2A_FAST") == "1"
-    root = Path(os.environ.get("V2A_KIT_FIGURES", FIGURES_DIR))
-    return root / "fast" if fast else root
-
-
-def savefig(fig, name: str, fast: bool | None = None, dpi: int = 120) -> Path:
-    """Save ``fig`` as ``<figures_dir>/<name>.png`` (atomically) and return the path."""
-    from .atomic import atomic_path
-
-    if not name or "/" in name or name.startswith("."):
-        raise ValueError(f"figure name {name!r}: expected a plain file stem like '01_world'")
-    path = figures_dir(fast) / f"{name}.png"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight")
-    return path
-
-
-def save_numbers(numbers: dict, name: str, fast: bool | None = None) -> Path:
-    """Write ``numbers`` as ``<figures_dir>/<name>.json`` (atomically): the figures' data."""
-    from .atomic import atomic_write
-    path = figures_dir(fast) / f"{name}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, (json.dumps(numbers, indent=2, sort_keys=True) + "\n").encode())
-    return path
-
-
-# --- players that play in any JupyterLab -------------------------------------------------------
-# JupyterLab sanitises the HTML of an untrusted notebook (one opened for the first time): it keeps
-# ``src`` on <audio> and <video> but strips it from <source>, the element IPython's Audio and
-# Video put their data in. The kit's players carry the embedded sound on the element itself, so
-# a committed notebook's players play before it is trusted or run (tests/test_browser.py).
-def _media_tag(tag: str, data: bytes, mimetype: str, **attrs) -> str:
-    import base64
-    from html import escape
-    extra = "".join(f' {k}="{escape(str(v))}"' for k, v in attrs.items() if v is not None)
-    src = f"data:{mimetype};base64,{base64.b64encode(data).decode('ascii')}"
-    return f'<{tag} controls preload="metadata"{extra} src="{src}"></{tag}>'
-
-
-@functools.cache
-def _audio_class():
-    from IPython.display import Audio
-
-    class Player(Audio):
-        """``IPython.display.Audio`` whose HTML carries the sound on the <audio> element."""
-
-        def _repr_html_(self):
-            return _media_tag("audio", self.data, self.mimetype)
-
-        def __repr__(self):  # the plain-text form, where HTML does not show
-            import io
-            import wave
-            with wave.open(io.BytesIO(self.data)) as w:
-                rate, frames = w.getframerate(), w.getnframes()
-            return f"<audio player: {frames / rate:.2f} s at {rate} Hz>"
-
-    return Player
-
-
-def audio_player(waveform, sampling_rate: int = 16000, normalize: bool = False):
-    """An inline player (an ``IPython.display.Audio``) for one waveform (samples,), whose
-    sound plays in JupyterLab whether or not the notebook is trusted.
-
-    ``normalize=False`` keeps loudness audible as loudness (IPython's default rescales every
-    clip to full scale, which would hide the pocket world's size ↔ loudness mapping).
-    """
-    w = np.asarray(waveform, dtype=np.float32).reshape(-1)
-    if not normalize:
-        w = np.clip(w, -1.0, 1.0)
-    return _audio_class()(w, rate=sampling_rate, normalize=normalize)
-
-
-def video_player(path, width: int | None = None):
-    """An inline player for an mp4 file, embedded in the notebook (``IPython.display.HTML``);
-    like :func:`audio_player` it plays whether or not the notebook is trusted."""
-    from IPython.display import HTML
-    path = Path(path)
-    if path.suffix.lower() != ".mp4":
-        raise ValueError(f"video_player: {path}: expected an .mp4 file")
-    return HTML(_media_tag("video", path.read_bytes(), "video/mp4", width=width))
-
-
-def _grid(n: int, ncols: int, width: float, height: float):
-    """A Figure with ``n`` panels in rows of ``ncols`` (``width`` × ``height`` inches each);
-    returns it and the flat list of axes, the unused ones switched off."""
-    ncols = max(1, min(ncols, n)) if n else max(1, ncols)
-    nrows = max(1, -(-n // ncols))
-    fig = _figure(width * ncols, height * nrows)
-    axes = list(fig.subplots(nrows, ncols, squeeze=False).flat)
-    for ax in axes[n:]:
-        ax.axis("off")
-    return fig, axes
-
-
-def _caption_lines(titles, width: int) -> int:
-    """The most lines any of ``titles`` wraps to at ``width`` characters (0 without titles)."""
-    if titles is None:
-        return 0
-    return max([_wrap(t, width).count("\n") + 1 for t in titles] or [0])
+__all__ = ["image_grid", "mel_image", "plot_mel_grid", "plot_accuracy_bars", "umap_2d",
+           "plot_by_attribute", "plot_pair_lines", "plot_history", "plot_waveform", "plot_mel",
+           "plot_knobs", "plot_systems", "plot_seen_unseen", "plot_efficiency",
+           "plot_samples_per_image", "plot_modes"]
 
 
 @_themed
@@ -227,7 +48,7 @@ def mel_image(waveform, sampling_rate: int = 16000) -> np.ndarray:
     """The pocket log-mel (64, frames) of one waveform, for display."""
     import torch
 
-    from .pocket.models.audio import LogMel
+    from ..pocket.models.audio import LogMel
     w = torch.as_tensor(np.asarray(waveform, dtype=np.float32).reshape(1, -1))
     return LogMel(sampling_rate=sampling_rate)(w)[0].numpy()
 
@@ -300,11 +121,6 @@ def plot_accuracy_bars(results: dict[str, dict[str, float]], title: str = "",
     return fig
 
 
-def _wrap(text: str, width: int) -> str:
-    import textwrap
-    return "\n".join(textwrap.wrap(str(text), width)) or str(text)
-
-
 def umap_2d(*embeds, seed: int = 0, n_neighbors: int = 15, min_dist: float = 0.1):
     """Fit **one** UMAP on the rows of all ``embeds`` together (one space, equal d) and return
     one (n_i, 2) array per input — the Modality-Gap recipe: a shared reducer, so distances
@@ -355,20 +171,6 @@ def plot_by_attribute(xy: np.ndarray, labels: dict[str, np.ndarray],
         ax.legend(fontsize=7, markerscale=2, loc="best")
     fig.suptitle(title or "UMAP of the embeddings, by attribute")
     return fig
-
-
-# Colour names the pocket world uses, drawn as themselves (muted enough to read on white).
-NAMED_COLOURS = {"red": "#d62728", "green": "#2ca02c", "blue": "#1f5fbf", "yellow": "#e6b800"}
-
-
-def value_colours(values: list[str]) -> list:
-    """A colour per value: the colours themselves when every value names one
-    (``NAMED_COLOURS``), else the theme's cycle (tab10, whose hues carry no meaning here)."""
-    import matplotlib
-    if all(v in NAMED_COLOURS for v in values):
-        return [NAMED_COLOURS[v] for v in values]
-    cycle = matplotlib.colormaps["tab10"].colors
-    return [cycle[i % len(cycle)] for i in range(len(values))]
 
 
 @_themed
@@ -452,7 +254,6 @@ def _history_columns(h) -> dict:
     return h
 
 
-# --- listening: waveforms, spectrograms, players side by side ---------------------------------
 @_themed
 def plot_waveform(waveforms, titles=None, sampling_rate: int = 16000, ncols: int = 4,
                   title: str | None = None):
@@ -474,65 +275,6 @@ def plot_mel(waveform, title: str = "", sampling_rate: int = 16000):
     """One log-mel spectrogram (the pocket front end: 64 mel bins, 10 ms hop); a Figure."""
     return plot_mel_grid([waveform], [title] if title else None, ncols=1,
                          sampling_rate=sampling_rate)
-
-
-def _png_data_uri(fig_or_image, dpi: int = 80) -> str:
-    import base64
-    import io
-    buf = io.BytesIO()
-    if hasattr(fig_or_image, "savefig"):
-        fig_or_image.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
-    else:
-        from PIL import Image
-        im = fig_or_image if isinstance(fig_or_image, Image.Image) else \
-            Image.fromarray(np.asarray(fig_or_image, dtype=np.uint8))
-        im.save(buf, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
-
-
-def side_by_side(images, waveforms, titles=None, sampling_rate: int = 16000,
-                 image_px: int = 96):
-    """A table, one row per input: image | spectrogram and player for each of its sounds.
-
-    Args:
-        images: n images (PIL or (h, w, 3) uint8).
-        waveforms: n rows, each (samples,) or (num_samples, samples).
-        titles: n strings (optional).
-    Returns:
-        ``IPython.display.HTML`` — the value of a cell shows it; it embeds every sound (a 1 s
-        16 kHz clip is ~43 KB of notebook), so keep batches small.
-    """
-    from html import escape
-
-    from IPython.display import HTML
-
-    if len(images) != len(waveforms):
-        raise ValueError(f"side_by_side: {len(images)} images but {len(waveforms)} rows of "
-                         "waveforms; need one row per image")
-    rows = []
-    for i, (im, w) in enumerate(zip(images, waveforms)):
-        w = np.asarray(w, dtype=np.float32)
-        w = w[None] if w.ndim == 1 else w
-        cells = [f'<td style="text-align:center"><img src="{_png_data_uri(im)}" '
-                 f'width="{image_px}" style="image-rendering:pixelated"/><br/>'
-                 f'<small>{escape(titles[i]) if titles is not None else ""}</small></td>']
-        for j, wave in enumerate(w):
-            fig = plot_mel_grid([wave], [f"sound {j}"], ncols=1, sampling_rate=sampling_rate)
-            fig.set_size_inches(3.2, 1.8)
-            player = audio_player(wave, sampling_rate)._repr_html_()
-            cells.append(f'<td style="text-align:center"><img src="{_png_data_uri(fig)}"/>'
-                         f"<br/>{player}</td>")
-        rows.append("<tr>" + "".join(cells) + "</tr>")
-    return HTML('<table class="v2a-side-by-side">' + "".join(rows) + "</table>")
-
-
-def listen(output, max_items: int = 8):
-    """:func:`side_by_side` for a :class:`~v2a_kit.pipeline.V2AOutput` (its first
-    ``max_items`` inputs; video rows show the middle frame)."""
-    items = list(output)[:max_items]
-    return side_by_side([it.image for it in items], [it.waveforms for it in items],
-                        [f"{Path(it.source).name} ({it.duration_s:.2f} s)" for it in items],
-                        sampling_rate=items[0].sampling_rate if items else 16000)
 
 
 def _mean_std(v) -> tuple[float, float]:
@@ -727,91 +469,6 @@ def plot_efficiency(report: dict, metrics=("fd", "acc_all"), split: str = "unsee
     return fig
 
 
-__all__ += ["plot_efficiency"]
-
-
-# --- computed prose: sentences whose figures come from the notebook's variables ----------------
-def render(template: str, **values) -> str:
-    """``template.format(**values)``, refusing a field that no value fills (a ``ConfigError``
-    naming it) instead of leaving a hole in the sentence."""
-    import string
-
-    from .errors import ConfigError
-    fields = {f for _, f, _, _ in string.Formatter().parse(template) if f}
-    missing = sorted({f.split(".")[0].split("[")[0] for f in fields} - set(values))
-    if missing:
-        raise ConfigError(f"say(): the template names {missing} but no value was given for "
-                          f"{'it' if len(missing) == 1 else 'them'}; pass {missing[0]}=...")
-    return template.format(**values)
-
-
-def say(template: str, **values) -> None:
-    """Show a Markdown sentence whose figures come from variables: ``say("recall@1 is
-    {r:.3f}", r=recall)``. The notebooks state measured numbers this way, never typed into a
-    markdown cell, so the prose follows whatever the models produce (``tests/
-    test_notebook_prose.py`` checks that every figure in a markdown cell is shown by an output).
-    """
-    from IPython.display import Markdown, display
-    display(Markdown(render(template, **values)))
-
-
-def measured_runtime(notebook: str) -> dict | None:
-    """The last measured run time of ``notebook`` (e.g. ``"03_regression_mapper"``) from
-    ``benchmarks/results/runtimes.json`` (``tools/measure_runtimes.py``): ``{"full_s",
-    "fast_s", "cores", "date", "load"}`` (the full-mode run's machine: the notebook's own where
-    it was measured alone, else the run of all notebooks'; ``load``: the load average when it
-    started; ``fast_date`` / ``fast_load``: the same of the FAST run), or ``None`` outside a
-    source checkout or if not measured."""
-    path = _CHECKOUT / "benchmarks" / "results" / "runtimes.json"
-    try:
-        data = json.loads(path.read_text())
-        times = data["notebooks"][notebook]
-        machine = times.get("full_machine") or data.get("machines", {}).get("notebooks-full", {})
-        fast = times.get("fast_machine") or data.get("machines", {}).get("notebooks-fast", {})
-        return {"full_s": float(times["full_s"]), "fast_s": float(times["fast_s"]),
-                "cores": machine.get("cores"), "date": machine.get("date"),
-                "load": machine.get("load_average_at_start"), "fast_date": fast.get("date"),
-                "fast_load": fast.get("load_average_at_start")}
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def runtime_sentence(notebook: str, note: str = "") -> str:
-    """The Markdown line stating a notebook's measured run time (:func:`measured_runtime`): on
-    which machine, at what load and when it was measured; ``note`` is added after it (what that
-    machine lacked, for instance)."""
-    t = measured_runtime(notebook)
-    if t is None:
-        text = ("**Run time**: not measured in this installation (`python "
-                f"tools/measure_runtimes.py notebooks {notebook}` measures it).")
-    else:
-        def when(date, load):
-            return date + ("" if load is None else f", load average {load:.1f} at the start")
-        fast_when = ("" if t["fast_date"] is None or
-                     (t["fast_date"], t["fast_load"]) == (t["date"], t["load"]) else
-                     f", measured in another run ({when(t['fast_date'], t['fast_load'])})")
-        text = render("**Run time**, as last measured by `tools/measure_runtimes.py` on {cores} "
-                      "CPU cores ({when}): {full:.0f} s in full mode; {fast:.0f} s in FAST mode "
-                      "(`V2A_FAST=1`){fast_when}.", cores=t["cores"],
-                      when=when(t["date"], t["load"]), full=t["full_s"], fast=t["fast_s"],
-                      fast_when=fast_when)
-    return text + (f" {note}" if note else "")
-
-
-def say_runtime(notebook: str, note: str = "") -> None:
-    """State a notebook's measured run time as a Markdown line (:func:`runtime_sentence`).
-    ``tools/measure_runtimes.py`` rewrites this line's output after it records a run, so a
-    committed notebook states the same figure as the README's table."""
-    say(runtime_sentence(notebook, note))
-
-
-__all__ += ["render", "say", "measured_runtime", "runtime_sentence", "say_runtime",
-            "plot_samples_per_image"]
-
-
-# --- the 2-D example of notebook 04 (v2a_kit.datasets.modes) ---------------------------------
-__all__ += ["plot_modes"]
-
 _MODE_COLOURS = {"data": "0.55", "diffusion": "#1f77b4", "regression": "#d62728"}
 
 
@@ -828,8 +485,8 @@ def plot_modes(draws, num_panels: int = 3, size: float = 2.8):
     """
     from matplotlib.figure import Figure
 
-    from .datasets.modes import ModeDraws, measure
-    from .errors import ConfigError
+    from ..datasets.modes import ModeDraws, measure
+    from ..errors import ConfigError
 
     if not isinstance(draws, ModeDraws):
         raise ConfigError(f"draws must be the ModeDraws of v2a_kit.datasets.modes.draw, got "
@@ -843,10 +500,10 @@ def plot_modes(draws, num_panels: int = 3, size: float = 2.8):
     grid = fig.add_gridspec(1, 2 + num_panels)
     ax = fig.add_subplot(grid[0, :2])
     x, s = draws.input_deg, draws.data_deg.shape[1]
-    for source, label in (("data", "data: targets drawn for the input"),
+    for source, name in (("data", "data: targets drawn for the input"),
                           ("diffusion", "diffusion prior: its samples")):
         ax.scatter(np.repeat(x, s), draws.offsets(source).ravel(), s=3, alpha=0.35,
-                   color=_MODE_COLOURS[source], label=label, rasterized=True)
+                   color=_MODE_COLOURS[source], label=name, rasterized=True)
     ax.plot(x, draws.offsets("regression")[:, 0], ".", ms=4, color=_MODE_COLOURS["regression"],
             label="regression mapper: its one answer")
     for k, (offset, weight) in enumerate(zip(spec.offsets_deg, spec.weights)):
@@ -876,11 +533,11 @@ def _mode_circle(ax, draws, i: int, legend: bool) -> None:
     """One input of :func:`plot_modes` on the unit circle."""
     t = np.linspace(0, 2 * np.pi, 200)
     ax.plot(np.cos(t), np.sin(t), lw=0.6, color="0.8")
-    for source, radius, label in (("data", 1.15, "data targets (outer ring)"),
+    for source, radius, name in (("data", 1.15, "data targets (outer ring)"),
                                   ("diffusion", 1.0, "diffusion samples")):
         a = np.deg2rad(draws.data_deg[i] if source == "data" else draws.diffusion_deg[i])
         ax.scatter(radius * np.cos(a), radius * np.sin(a), s=10, alpha=0.5,
-                   color=_MODE_COLOURS[source], label=label)
+                   color=_MODE_COLOURS[source], label=name)
     r = np.deg2rad(draws.regression_deg[i])
     ax.plot(np.cos(r), np.sin(r), "*", ms=12, color=_MODE_COLOURS["regression"],
             label="regression answer")
