@@ -491,6 +491,7 @@ def test_the_flat_module_names_are_the_moved_modules():
         assert importlib.import_module(f"v2a_kit.pocket.{old}") is \
             importlib.import_module(f"v2a_kit.pocket.{new}"), old
     from v2a_kit.pocket.loading import load_tagger as flat
+
     from v2a_kit.pocket.models.loading import load_tagger
     assert flat is load_tagger
     with pytest.raises(ModuleNotFoundError):

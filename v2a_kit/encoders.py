@@ -78,7 +78,7 @@ AGGREGATORS = {
 }
 
 
-def _check_aggregate(aggregate) -> None:
+def check_aggregate(aggregate) -> None:
     if not isinstance(aggregate, str) or aggregate not in AGGREGATORS:
         raise ConfigError(f"aggregate must be one of {sorted(AGGREGATORS)}, got {aggregate!r}")
 
@@ -143,7 +143,7 @@ class ClipEncoder:
         Returns:
             Embeddings (n_videos, d_clip).
         """
-        _check_aggregate(aggregate)
+        check_aggregate(aggregate)
         paths = _as_list(videos)
         if not paths:
             raise MediaError("no videos to encode (got an empty list)")
@@ -175,7 +175,7 @@ class ClipEncoder:
         Returns:
             Embeddings (n_groups, d_clip).
         """
-        _check_aggregate(aggregate)
+        check_aggregate(aggregate)
         batch_size = batch_size or self.batch_size
         total = len(groups) if hasattr(groups, "__len__") else None
         show = (total or 0) > 1 if progress is None else progress

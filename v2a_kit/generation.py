@@ -167,12 +167,12 @@ def _negative_embed(model: AudioLDMGenerator) -> torch.Tensor:
 
 
 # --- generation --------------------------------------------------------------------------------
-def _check_int(name: str, v) -> None:
+def check_int(name: str, v) -> None:
     if isinstance(v, bool) or not isinstance(v, Integral) or v < 1:
         raise ValueError(f"{name} must be a positive int, got {v!r}")
 
 
-def _check_real(name: str, v, low: float, what: str, high: float = math.inf) -> None:
+def check_real(name: str, v, low: float, what: str, high: float = math.inf) -> None:
     if isinstance(v, bool) or not isinstance(v, Real) or not math.isfinite(v) \
             or not low <= v <= high:
         rng = f">= {low:g}" if high == math.inf else f"in [{low:g}, {high:g}]"
@@ -200,15 +200,15 @@ def check_inputs(model, clap_embed, negative_clap_embed, num_inference_steps, gu
         if len(neg) not in (1, len(embeds)):
             raise EmbeddingError(f"negative_clap_embed has {len(neg)} rows; need 1 or "
                                  f"{len(embeds)} (one per row of clap_embed)")
-    _check_int("num_inference_steps", num_inference_steps)
-    _check_int("num_waveforms_per_prompt", num_waveforms_per_prompt)
+    check_int("num_inference_steps", num_inference_steps)
+    check_int("num_waveforms_per_prompt", num_waveforms_per_prompt)
     if isinstance(generator, list) and len(generator) != len(embeds) * num_waveforms_per_prompt:
         raise ValueError(f"generator is a list of {len(generator)}; need one per waveform "
                          f"({len(embeds) * num_waveforms_per_prompt})")
     # Like the pipeline, guidance applies only above 1; below 1 would silently mean 1.
-    _check_real("guidance_scale", guidance_scale, 1.0, "(1 = no classifier-free guidance)")
-    _check_real("eta", eta, 0.0, "(DDIM's eta; 0 = deterministic)", high=1.0)
-    _check_real("audio_length_in_s", audio_length_in_s, model.min_length_s,
+    check_real("guidance_scale", guidance_scale, 1.0, "(1 = no classifier-free guidance)")
+    check_real("eta", eta, 0.0, "(DDIM's eta; 0 = deterministic)", high=1.0)
+    check_real("audio_length_in_s", audio_length_in_s, model.min_length_s,
                 "s (one latent frame)")
     if not (scheduler in SCHEDULERS if isinstance(scheduler, str) else
             hasattr(scheduler, "set_timesteps") and hasattr(scheduler, "step")):
@@ -268,7 +268,7 @@ def generate(model: AudioLDMGenerator, clap_embed, *, num_inference_steps: int |
     steps = model.default_steps(scheduler) if num_inference_steps is None else num_inference_steps
     if guidance_rescale is None:
         guidance_rescale = model.guidance_rescale
-    _check_real("guidance_rescale", guidance_rescale, 0.0, "(0 = plain guidance)", high=1.0)
+    check_real("guidance_rescale", guidance_rescale, 0.0, "(0 = plain guidance)", high=1.0)
     if audio_length_in_s is None:
         audio_length_in_s = model.default_length_s
     # 1. Check inputs
@@ -312,7 +312,7 @@ def limit_peaks(audio: torch.Tensor, peak_limit: float | None = PEAK_LIMIT) -> P
     at it (one gain per row: the sound's shape is kept), and what was done."""
     if peak_limit is None:
         return PeakReport(audio, 0, 0, len(audio), 0.0, None)
-    _check_real("peak_limit", peak_limit, 1e-6, "(a fraction of full scale)", high=1.0)
+    check_real("peak_limit", peak_limit, 1e-6, "(a fraction of full scale)", high=1.0)
     peaks = audio.abs().amax(dim=1)
     over = peaks > peak_limit
     highest = float(peaks.max()) if len(peaks) else 0.0

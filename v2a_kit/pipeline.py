@@ -48,20 +48,20 @@ from tqdm.auto import tqdm
 from . import media
 from .defaults import DEFAULT_SCHEDULER, TIMING_MODES
 from .devices import resolve_device
-from .encoders import _check_aggregate
+from .encoders import check_aggregate
 from .errors import ConfigError, MediaError, SpaceMismatchError
 from .generation import (
     SCHEDULERS,
     AudioLDMGenerator,
     PeakReport,
-    _check_int,
-    _check_real,
+    check_int,
+    check_real,
     generate,
     peak_warnings_off,
 )
 from .mappers.common import MAPPER_KINDS
 from .pocket.world.likeness import POCKET_CLIP_MODEL, outside_world, warn_outside
-from .preflight import _Source, collect_inputs, plan_output_names, source_stem
+from .preflight import Source, collect_inputs, plan_output_names, source_stem
 from .presets import default_preset, get_preset
 from .registry import load_audioldm, load_clip, load_mapper
 from .spaces import Embeddings, check_same_space
@@ -148,7 +148,7 @@ class PreparedInput:
     that get a CLIP embedding and a sound each (one for an image)."""
 
     index: int                            # its position in the call; its seed is seed + index
-    source: _Source
+    source: Source
     segments: list[tuple[float, float]]   # [(start_s, end_s)]; [(0, length)] for an image
     duration_s: float                     # its sound's length (a video's own length)
     piece_s: float                        # the length each segment's sound is generated at
@@ -287,20 +287,20 @@ class V2APipeline:
                               "made with onsets= (from_preset(..., timing='onsets'))")
         for name, v in (("num_samples", num_samples), ("num_frames", num_frames),
                         ("batch_size", batch_size)):
-            _check_int(name, v)
+            check_int(name, v)
         if num_inference_steps is not None:
-            _check_int("num_inference_steps", num_inference_steps)
-        _check_real("guidance_scale", guidance_scale, 1.0, "(1 = no classifier-free guidance)")
+            check_int("num_inference_steps", num_inference_steps)
+        check_real("guidance_scale", guidance_scale, 1.0, "(1 = no classifier-free guidance)")
         if mapper_guidance_scale is not None:
-            _check_real("mapper_guidance_scale", mapper_guidance_scale, 1.0,
+            check_real("mapper_guidance_scale", mapper_guidance_scale, 1.0,
                         "(the generative mapper's guidance; 1 = none)")
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
             raise ValueError(f"seed must be a non-negative int, got {seed!r}")
         if not isinstance(scheduler, str) or scheduler not in SCHEDULERS:
             raise ConfigError(f"scheduler must be one of {sorted(SCHEDULERS)}, got {scheduler!r}")
-        _check_aggregate(aggregate)
+        check_aggregate(aggregate)
         if audio_length_in_s is not None:
-            _check_real("audio_length_in_s", audio_length_in_s, self.audioldm.min_length_s,
+            check_real("audio_length_in_s", audio_length_in_s, self.audioldm.min_length_s,
                         "s (the generator's range)", high=self.audioldm.max_length_s)
 
     @torch.no_grad()
@@ -367,7 +367,7 @@ class V2APipeline:
         sources = collect_inputs(inputs)
         return self.prepare_sources(sources, image_length_s, range(len(sources)))
 
-    def prepare_sources(self, sources: list[_Source], image_length_s: float,
+    def prepare_sources(self, sources: list[Source], image_length_s: float,
                         indices) -> list[PreparedInput]:
         """:meth:`prepare_inputs` for sources already collected (and checked), each with its
         index in the whole job (its seed is ``seed + index``): a sharded run prepares its

@@ -66,7 +66,7 @@ GENERATOR_FACTS = {
 
 
 @dataclass
-class _Source:
+class Source:
     """One checked input: an opened image, or a probed video (its frames are read later)."""
 
     kind: str                       # "image" | "video"
@@ -78,7 +78,7 @@ class _Source:
 
 
 # --- inputs ------------------------------------------------------------------------------------
-def collect_inputs(inputs, *, min_image_size: int = 8) -> list[_Source]:
+def collect_inputs(inputs, *, min_image_size: int = 8) -> list[Source]:
     """Images (PIL, arrays, files), video files and folders -> a list of checked sources.
 
     ``inputs`` is one of these or a list of them; an ``(n, h, w, c)`` array is ``n`` images.
@@ -96,7 +96,7 @@ def collect_inputs(inputs, *, min_image_size: int = 8) -> list[_Source]:
     items = list(inputs) if isinstance(inputs, (list, tuple)) or batch else [inputs]
     if not items:
         raise MediaError("no inputs: give images, video files or folders")
-    out: list[_Source] = []
+    out: list[Source] = []
     for k, x in enumerate(items):
         if isinstance(x, (str, os.PathLike)):
             p = Path(x)
@@ -109,16 +109,16 @@ def collect_inputs(inputs, *, min_image_size: int = 8) -> list[_Source]:
                 out.append(_from_file(p, p.name, min_image_size))
         else:
             name = f"image #{k}"
-            out.append(_Source("image", name, media.load_image(x, name=name,
+            out.append(Source("image", name, media.load_image(x, name=name,
                                                                min_size=min_image_size)))
     return out
 
 
-def _from_file(p: Path, rel, min_image_size: int) -> _Source:
+def _from_file(p: Path, rel, min_image_size: int) -> Source:
     from . import media
     kind = media.media_kind(p)
     if kind == "image":
-        return _Source("image", str(p), media.load_image(p, min_size=min_image_size), p,
+        return Source("image", str(p), media.load_image(p, min_size=min_image_size), p,
                        Path(rel))
     if kind == "video":
         info = media.probe_video(p)
@@ -128,12 +128,12 @@ def _from_file(p: Path, rel, min_image_size: int) -> _Source:
         if info.fps > 0 and info.duration_s < 1.0 / info.fps - 1e-6:
             raise MediaError(f"{p}: {info.duration_s:.3f} s is shorter than one frame interval "
                              f"({1 / info.fps:.3f} s at {info.fps:g} fps)")
-        return _Source("video", str(p), None, p, Path(rel), info.duration_s)
+        return Source("video", str(p), None, p, Path(rel), info.duration_s)
     raise MediaError(f"{p}: not an image or a video (suffix {p.suffix or 'none'!r}); expected "
                      f"one of {', '.join(sorted(media.IMAGE_EXTS | media.VIDEO_EXTS))}")
 
 
-def _from_folder(root: Path, min_image_size: int) -> list[_Source]:
+def _from_folder(root: Path, min_image_size: int) -> list[Source]:
     from . import media
     files = media.list_media(root, kinds=("image", "video"), warn_skipped=True)
     return [_from_file(f, f.relative_to(root), min_image_size) for f in files]
@@ -263,7 +263,7 @@ def check_outdir(outdir) -> Path:
     return outdir
 
 
-def _read_json(path: Path) -> dict | None:
+def read_json(path: Path) -> dict | None:
     try:
         return json.loads(path.read_text())
     except (OSError, ValueError):
@@ -271,7 +271,7 @@ def _read_json(path: Path) -> dict | None:
 
 
 def _check_settings(outdir: Path, settings: RunSettings) -> None:
-    have = _read_json(outdir / RUN_DIR / "settings.json")
+    have = read_json(outdir / RUN_DIR / "settings.json")
     if have is None or have.get("digest") == settings.digest:
         return
     diff = settings.differences(have.get("settings", {}))
@@ -315,7 +315,7 @@ def plan_generation(inputs, outdir, settings: RunSettings) -> GenerationPlan:
 
 
 
-def check_timing_inputs(sources: list[_Source], predictor_fps: int = TIMING_FPS) -> None:
+def check_timing_inputs(sources: list[Source], predictor_fps: int = TIMING_FPS) -> None:
     """``--timing onsets``: refuse, naming it, a video the onset predictor cannot read (no
     frames, a frame rate other than ``predictor_fps`` or a whole multiple, shorter than one
     note: ``pocket.world.timed.check_timing_video``), from its header, before any model is
@@ -375,7 +375,7 @@ def knows_only_pocket_world(preset: str) -> bool:
     return get_preset(preset).clip == "pocket-clip"
 
 
-def _looked_at(source: _Source) -> Image.Image:
+def _looked_at(source: Source) -> Image.Image:
     """What the likeness test reads of an input: the image, or a video's middle frame (the
     frame the pipeline shows for it)."""
     from . import media
@@ -384,7 +384,7 @@ def _looked_at(source: _Source) -> Image.Image:
     return media.sample_video_frames(source.path, 1)[0]
 
 
-def warn_outside_pocket(sources: list[_Source], preset: str) -> list[str]:
+def warn_outside_pocket(sources: list[Source], preset: str) -> list[str]:
     """With a preset whose CLIP knows only the pocket world, one
     :class:`~v2a_kit.errors.OutsideWorldWarning` naming the inputs that do not look like it
     (:mod:`v2a_kit.pocket.world.likeness`); returns their names (none for other presets)."""

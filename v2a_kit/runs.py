@@ -63,10 +63,10 @@ from .preflight import (  # the checks made before a model is loaded (no torch t
     GenerationPlan,
     RunSettings,
     SettingsMismatchError,
-    _read_json,
     check_outdir,
     mapper_identity,
     plan_generation,
+    read_json,
 )
 
 __all__ = ["RUN_DIR", "Shard", "RunSettings", "SettingsMismatchError", "RankFailedError",
@@ -122,7 +122,7 @@ def _record_path(outdir: Path, index: int) -> Path:
 
 def _complete(plan: GenerationPlan, index: int) -> InputRecord | None:
     """The input's record if it and its files say it is finished under these settings."""
-    data = _read_json(_record_path(plan.outdir, index))
+    data = read_json(_record_path(plan.outdir, index))
     if data is None:
         return None
     try:
@@ -180,7 +180,7 @@ class RunResult:
 
 def _failures(outdir: Path) -> list[dict]:
     return [d for p in sorted((outdir / RUN_DIR).glob("failed-rank*.json"))
-            if (d := _read_json(p)) is not None]
+            if (d := read_json(p)) is not None]
 
 
 def _run_chunk(pipe, plan: GenerationPlan, chunk: range, image_length_s: float) -> int:
@@ -311,7 +311,7 @@ class FeatureCache:
         want = {"format": FEATURE_FORMAT, "settings": self.settings}
         if not sj.exists():
             atomic_write(sj, json.dumps(want, indent=1, sort_keys=True).encode())
-        elif _read_json(sj) != json.loads(json.dumps(want)):
+        elif read_json(sj) != json.loads(json.dumps(want)):
             raise CacheError(f"{sj} describes other extractors or settings; the folder was "
                              f"copied or renamed by hand: delete {self.folder}")
         return self

@@ -14,13 +14,13 @@ from .. import media
 from ..errors import MediaError
 from ..errors import warn as kit_warn
 from .items import (
-    _MEDIA_EXTS,
+    MEDIA_EXTS,
     EvalSet,
     ImageHearItem,
     IncompleteDatasetWarning,
-    _check_folder,
     _first,
-    _read_text_rows,
+    check_folder,
+    read_text_rows,
 )
 
 # ImageHear as shipped by Im2Wav (Data/ImageHear/{class}{1..n}.jpg) and listed by V2A-Mapper.
@@ -95,7 +95,7 @@ def _imagehear_expected(ids) -> tuple[list[str], Path | None]:
         return imagehear_ids(), None
     if isinstance(ids, (str, os.PathLike)):
         source = Path(ids)
-        rows = _read_text_rows(source, "one image id per line")
+        rows = read_text_rows(source, "one image id per line")
         return [_strip_suffix(fields[0]) for _, fields in rows], source
     return [_strip_suffix(str(i)) for i in ids], None
 
@@ -125,7 +125,7 @@ def load_imagehear(folder: str | os.PathLike, ids: str | os.PathLike | Iterable[
     Warns:
         IncompleteDatasetWarning: not 101 images in 30 classes, or expected ids missing.
     """
-    folder = _check_folder(folder, "the ImageHear folder (Im2Wav's Data/ImageHear)")
+    folder = check_folder(folder, "the ImageHear folder (Im2Wav's Data/ImageHear)")
     images, flat = _imagehear_images(folder)
     items, seen = _imagehear_items(folder, images, flat)
     expected, source = _imagehear_expected(ids)
@@ -154,4 +154,4 @@ def load_imagehear(folder: str | os.PathLike, ids: str | os.PathLike | Iterable[
 
 def _strip_suffix(name: str) -> str:
     suffix = PurePosixPath(name).suffix
-    return name[: -len(suffix)] if suffix.lower() in _MEDIA_EXTS else name
+    return name[: -len(suffix)] if suffix.lower() in MEDIA_EXTS else name

@@ -15,7 +15,7 @@ from .. import media
 from ..errors import MediaError
 
 _SHOW = 5  # ids shown in reports
-_MEDIA_EXTS = media.IMAGE_EXTS | media.AUDIO_EXTS | media.VIDEO_EXTS
+MEDIA_EXTS = media.IMAGE_EXTS | media.AUDIO_EXTS | media.VIDEO_EXTS
 
 
 class IncompleteDatasetWarning(UserWarning):
@@ -132,7 +132,7 @@ def _first(names: Sequence[str], n: int = _SHOW) -> str:
     return ", ".join(names[:n]) + more
 
 
-def _read_text_rows(path: Path, what: str, header: bool = False) -> list[tuple[int, list[str]]]:
+def read_text_rows(path: Path, what: str, header: bool = False) -> list[tuple[int, list[str]]]:
     """(line number, stripped fields) of a CSV / id list, skipping blanks and # comments, and
     with ``header``, a first row without digits."""
     if not path.is_file():
@@ -155,7 +155,7 @@ def _read_text_rows(path: Path, what: str, header: bool = False) -> list[tuple[i
     return rows
 
 
-def _check_folder(folder, what: str) -> Path:
+def check_folder(folder, what: str) -> Path:
     folder = Path(folder)
     if not folder.is_dir():
         raise MediaError(f"{folder}: no such directory; expected {what}")

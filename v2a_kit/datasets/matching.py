@@ -9,7 +9,7 @@ from pathlib import Path, PurePosixPath
 
 from .. import media
 from ..errors import MediaError
-from .items import GeneratedMatch, VGGSoundItem, _check_folder, _first
+from .items import GeneratedMatch, VGGSoundItem, _first, check_folder
 from .vggsound import parse_vggsound_name
 
 _SAMPLE = re.compile(r"(?P<base>.+)_s(?P<k>\d+)")
@@ -89,7 +89,7 @@ def match_generated(items: Iterable, generated_folder: str | os.PathLike) -> Gen
             sample, duplicate item ids, or no file matching any item.
     """
     items = list(items)
-    folder = _check_folder(generated_folder, "a folder of generated audio")
+    folder = check_folder(generated_folder, "a folder of generated audio")
     owner = _owner_lookup(items)
     files = [p for p in media.visible_files(folder) if media.media_kind(p) == "audio"]
     if not files:

@@ -12,12 +12,12 @@ from .. import media
 from ..errors import ConfigError, MediaError
 from ..errors import warn as kit_warn
 from .items import (
-    _MEDIA_EXTS,
+    MEDIA_EXTS,
     EvalSet,
     IncompleteDatasetWarning,
     VGGSoundItem,
-    _check_folder,
-    _read_text_rows,
+    check_folder,
+    read_text_rows,
 )
 
 VGGSOUND_TEST_CLIPS = 15_446     # what the paper (and Im2Wav) evaluate
@@ -34,7 +34,7 @@ def parse_vggsound_name(name: str) -> tuple[str, int] | None:
     ('0nYltlo90Zc', 147)
     """
     name = PurePosixPath(str(name)).name
-    if PurePosixPath(name).suffix.lower() in _MEDIA_EXTS:
+    if PurePosixPath(name).suffix.lower() in MEDIA_EXTS:
         name = name[: -len(PurePosixPath(name).suffix)]
     m = _CLIP_NAME.fullmatch(name)
     if m is None:
@@ -57,7 +57,7 @@ _NAME_HINT = ("expected a VGGSound clip name such as 'glLQrEijrKg_000300' "
 
 def _read_vggsound_list(path: Path, split: str | None) -> tuple[list[VGGSoundItem], list[str]]:
     """The listed clips (no paths yet), deduplicated, and notes."""
-    rows = _read_text_rows(path, _VGG_LIST, header=True)
+    rows = read_text_rows(path, _VGG_LIST, header=True)
     num_cols = len(rows[0][1])
     if num_cols not in (1, 2, 4):
         raise MediaError(f"{path}, line {rows[0][0]}: {num_cols} columns; expected {_VGG_LIST}")
@@ -180,7 +180,7 @@ def load_vggsound(csv_or_ids: str | os.PathLike, folder: str | os.PathLike,
     if split not in ("test", "train", None):
         raise ConfigError(f"load_vggsound: split={split!r}; expected 'test', 'train' or None")
     source = Path(csv_or_ids)
-    folder = _check_folder(folder, "the folder holding the VGGSound clips")
+    folder = check_folder(folder, "the folder holding the VGGSound clips")
     clips, notes = _read_vggsound_list(source, split)
 
     found, num_other = _index_clip_files(folder)

@@ -124,7 +124,7 @@ def load_checkpoint(path, what: str) -> dict:
     return ckpt
 
 
-def _load_into(model: nn.Module, state: dict, path, what: str,
+def load_into(model: nn.Module, state: dict, path, what: str,
                ignore_missing: tuple[str, ...] = ()) -> None:
     if not all(isinstance(v, Tensor) for v in state.values()):
         raise ConfigError(f"{path} is not a {what} state dict (it holds non-tensor values)")
@@ -135,7 +135,7 @@ def _load_into(model: nn.Module, state: dict, path, what: str,
                           f"unexpected {unexpected[:8]}")
 
 
-def _locate(spec: PublishedWeights, local) -> Path:
+def locate(spec: PublishedWeights, local) -> Path:
     return url_file(spec.url, spec.filename, what=spec.what, local=local)
 
 

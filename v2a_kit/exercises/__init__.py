@@ -47,7 +47,7 @@ from . import (
     reproduce_evaluation,
     timing,
 )
-from .checking import Exercise, _Wrong, binomial_tolerance
+from .checking import Exercise, Wrong, binomial_tolerance
 
 __all__ = ["Exercise", "EXERCISES", "check", "verdict", "reference", "solution", "source", "ids",
            "details", "binomial_tolerance"]
@@ -99,7 +99,7 @@ def verdict(exercise_id: str, answer) -> str | None:
         raise ConfigError(f"exercise {exercise_id} has no checker ({ex.expects})")
     try:
         ex.compare(answer, reference(exercise_id))
-    except _Wrong as wrong:
+    except Wrong as wrong:
         return str(wrong)
     return None
 

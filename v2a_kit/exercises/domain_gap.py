@@ -4,7 +4,18 @@ checkers, and the questions and discussions."""
 
 from __future__ import annotations
 
-from .checking import Exercise, Z, _default, _dict, _mean_se, _near, _num, _number, _share, _Wrong
+from .checking import (
+    Exercise,
+    Wrong,
+    Z,
+    close_to,
+    default_of,
+    mean_se,
+    read_dict,
+    read_number,
+    read_share,
+    to_number,
+)
 
 
 # 02 — domain gap
@@ -57,7 +68,7 @@ def _ref_02_1():
     from ..pocket import load_models
     from ..pocket import world as pw
     clap = load_models()["clap"]
-    batch = pw.sample_world(_default(solve_02_1, "n"), seed=_default(solve_02_1, "world_seed"))
+    batch = pw.sample_world(default_of(solve_02_1, "n"), seed=default_of(solve_02_1, "world_seed"))
     text = F.normalize(clap.encode_text(batch.audio_captions, progress=False).embeds,
                        dim=-1).double().numpy()
     audio = F.normalize(clap.encode_audio([(a, 16000) for a in batch.audio],
@@ -70,15 +81,15 @@ def _ref_02_1():
 
 
 def _check_02_1(answer, ref):
-    v = _number(answer, "the answer", 0.0, 2.0)
+    v = read_number(answer, "the answer", 0.0, 2.0)
     expected, tol = ref["value"], ref["tol"]
     if v <= tol < expected - tol:
-        raise _Wrong(f"the answer is {v:.3g}: (almost) no gap — that is a set's centroid against "
+        raise Wrong(f"the answer is {v:.3g}: (almost) no gap — that is a set's centroid against "
                      "itself; compare the TEXT embeddings of the captions with the AUDIO ones")
     if abs(v - expected ** 2) <= tol < abs(v - expected):
-        raise _Wrong(f"the answer is {v:.4g}: that is the squared gap ‖mean(x) − mean(y)‖²; "
+        raise Wrong(f"the answer is {v:.4g}: that is the squared gap ‖mean(x) − mean(y)‖²; "
                      "the gap is the norm itself")
-    _near(v, expected, tol, "the answer", f"{Z:g} bootstrap standard errors over the clips")
+    close_to(v, expected, tol, "the answer", f"{Z:g} bootstrap standard errors over the clips")
 
 
 def _ref_02_2():
@@ -88,35 +99,35 @@ def _ref_02_2():
     from ..pocket import load_models
     from ..pocket.mappers import pocket_pairs
     m = load_models()
-    n = _default(solve_02_2, "n")
-    pairs = pocket_pairs(n, _default(solve_02_2, "world_seed"), m["clip"], m["clap"])
+    n = default_of(solve_02_2, "n")
+    pairs = pocket_pairs(n, default_of(solve_02_2, "world_seed"), m["clip"], m["clap"])
     a = F.normalize(pairs.clip.embeds, dim=-1).double()
     b = F.normalize(pairs.clap.embeds, dim=-1).double()
     out = {}
-    for k in _default(solve_02_2, "ks"):
+    for k in default_of(solve_02_2, "ks"):
         def knn(e, k=k):
             s = e @ e.T
             s.fill_diagonal_(-np.inf)
             return s.topk(k, dim=1).indices.tolist()
         per_item = [len(set(r) & set(q)) / k for r, q in zip(knn(a), knn(b))]
-        out[int(k)] = {"value": float(np.mean(per_item)), "tol": Z * _mean_se(per_item),
+        out[int(k)] = {"value": float(np.mean(per_item)), "tol": Z * mean_se(per_item),
                        "chance": k / (n - 1)}
     return {"value": out, "n": n}
 
 
 def _check_02_2(answer, ref):
-    got = _dict(answer, list(ref["value"]), key=int, shape="{k: overlap}")
+    got = read_dict(answer, list(ref["value"]), key=int, shape="{k: overlap}")
     for k, r in ref["value"].items():
         where = f"the answer[{k}]"
-        v = _num(got[k])
+        v = to_number(got[k])
         if v is not None and 1 < v <= k:
-            raise _Wrong(f"{where} is {v:.4g}: that looks like a count of shared neighbours — "
+            raise Wrong(f"{where} is {v:.4g}: that looks like a count of shared neighbours — "
                          f"divide by k = {k}")
-        v = _share(got[k], where)
+        v = read_share(got[k], where)
         if abs(v - r["chance"]) < 1e-3 < abs(r["value"] - r["chance"]) - r["tol"]:
-            raise _Wrong(f"{where} is {v:.3g}: that is the chance overlap k/(n − 1) = "
+            raise Wrong(f"{where} is {v:.3g}: that is the chance overlap k/(n − 1) = "
                          f"{k}/{ref['n'] - 1}, not the measured one")
-        _near(v, r["value"], r["tol"], where, f"{Z:g} standard errors of the mean over the "
+        close_to(v, r["value"], r["tol"], where, f"{Z:g} standard errors of the mean over the "
               f"{ref['n']} items")
 
 

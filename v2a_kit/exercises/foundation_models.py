@@ -8,16 +8,16 @@ import math
 
 from .checking import (
     Exercise,
+    Wrong,
     Z,
-    _accuracy_dict,
-    _check_accuracy_variety,
-    _default,
-    _describe,
-    _float32_tol,
-    _near,
-    _num,
-    _number,
-    _Wrong,
+    check_accuracy_variety,
+    close_to,
+    default_of,
+    describe,
+    float32_tol,
+    read_accuracy_dict,
+    read_number,
+    to_number,
 )
 
 
@@ -87,7 +87,7 @@ def solve_01_4(caption: str = "a loud purple hum", without: str = "a loud hum"):
     return float((e[0] * e[1]).sum())
 
 
-def _jackknife_se(stat, n: int) -> float:
+def jackknife_se(stat, n: int) -> float:
     """Jackknife standard error of ``stat(keep)`` (``keep``: a boolean mask of n items)."""
     import numpy as np
     loo = np.array([stat(np.arange(n) != i) for i in range(n)])
@@ -95,12 +95,12 @@ def _jackknife_se(stat, n: int) -> float:
 
 
 def _ref_01_1():
-    return {"value": solve_01_1(), "n": _default(solve_01_1, "n")}
+    return {"value": solve_01_1(), "n": default_of(solve_01_1, "n")}
 
 
 def _check_01_1(answer, ref):
     from ..pocket import world as pw
-    _accuracy_dict(answer, ref["value"], ref["n"], pw.AUDIBLE)
+    read_accuracy_dict(answer, ref["value"], ref["n"], pw.AUDIBLE)
 
 
 def _ref_01_2():
@@ -113,11 +113,11 @@ def _ref_01_2():
     from ..pocket import load_models
     from ..pocket import world as pw
     m = load_models()
-    scene = pw.sample_world(1, seed=_default(solve_01_2, "world_seed"))
-    k = _default(solve_01_2, "num_sounds")
+    scene = pw.sample_world(1, seed=default_of(solve_01_2, "world_seed"))
+    k = default_of(solve_01_2, "num_sounds")
     text = m["clap"].encode_text(scene.audio_captions, progress=False)
     out = {}
-    for w in _default(solve_01_2, "guidances"):
+    for w in default_of(solve_01_2, "guidances"):
         waves = generate(m["audioldm"], text, guidance_scale=w, num_waveforms_per_prompt=k,
                          generator=torch.Generator().manual_seed(0)).waveforms
         heard = m["tagger"].predict(waves)
@@ -125,14 +125,14 @@ def _ref_01_2():
         feats = np.asarray(m["tagger"].features(waves))
         out[float(w)] = {"accuracy": float(right.mean()),
                          "variety": pairwise_diversity(feats, k),
-                         "variety_se": _jackknife_se(
+                         "variety_se": jackknife_se(
                              lambda keep, f=feats: pairwise_diversity(f[keep], int(keep.sum())),
                              k)}
     return {"value": out, "n": k}
 
 
 def _check_01_2(answer, ref):
-    _check_accuracy_variety(answer, ref, lambda r: Z * r["variety_se"],
+    check_accuracy_variety(answer, ref, lambda r: Z * r["variety_se"],
                             f"{Z:g} jackknife standard errors over the {ref['n']} sounds")
 
 
@@ -144,8 +144,8 @@ def _check_01_3(answer, ref):
     from ..pocket import world as pw
     where = "the answer"
     if not callable(answer):
-        raise _Wrong(f"{where}: expected a function waveforms (k, 16000) -> float, got "
-                     f"{_describe(answer)}")
+        raise Wrong(f"{where}: expected a function waveforms (k, 16000) -> float, got "
+                     f"{describe(answer)}")
     scenes = pw.sample_world(8, seed=2031)
     one = pw.sample_audio_for({a: np.repeat(scenes.labels[a][:1], 8) for a in pw.ATTRIBUTES},
                               seed=2032).audio
@@ -154,41 +154,41 @@ def _check_01_3(answer, ref):
     for name, waves in (("8 copies of one sound", same), ("8 redraws of one scene", one),
                         ("8 different scenes", scenes.audio)):
         try:
-            v = _num(answer(waves))
+            v = to_number(answer(waves))
         except Exception as e:  # noqa: BLE001 - report the student's error, do not raise it
-            raise _Wrong(f"{where} raised {type(e).__name__}: {e} on {name}") from None
+            raise Wrong(f"{where} raised {type(e).__name__}: {e} on {name}") from None
         if v is None or not math.isfinite(v):
-            raise _Wrong(f"{where} returned {v!r} for {name}; expected a finite number")
+            raise Wrong(f"{where} returned {v!r} for {name}; expected a finite number")
         values[name] = v
     scale = max(abs(v) for v in values.values()) or 1.0
     if abs(values["8 copies of one sound"]) > 1e-6 * scale:
-        raise _Wrong(f"{where} gives {values['8 copies of one sound']:.4g} for identical "
+        raise Wrong(f"{where} gives {values['8 copies of one sound']:.4g} for identical "
                      "sounds; a variety measure should give 0")
     if not values["8 different scenes"] > values["8 redraws of one scene"]:
-        raise _Wrong(f"{where} gives {values['8 different scenes']:.4g} for 8 different "
+        raise Wrong(f"{where} gives {values['8 different scenes']:.4g} for 8 different "
                      f"scenes but {values['8 redraws of one scene']:.4g} for 8 redraws of "
                      "one scene; different scenes should vary more")
 
 
 def _ref_01_4():
     from ..pocket import load_models
-    return {"value": solve_01_4(), "tol": _float32_tol(load_models()["clap"].space.dim)}
+    return {"value": solve_01_4(), "tol": float32_tol(load_models()["clap"].space.dim)}
 
 
 def _check_01_4(answer, ref):
-    v = _num(answer)
+    v = to_number(answer)
     if v is not None and 1 < v <= 180:
-        raise _Wrong(f"the answer is {v:.4g}: that looks like an angle in degrees — pass the "
+        raise Wrong(f"the answer is {v:.4g}: that looks like an angle in degrees — pass the "
                      "cosine")
-    v = _number(answer, "the answer", -1.0, 1.0)
+    v = read_number(answer, "the answer", -1.0, 1.0)
     expected, tol = ref["value"], ref["tol"]
     if abs(v - (1 - expected)) <= tol < abs(v - expected):
-        raise _Wrong(f"the answer is {v:.4g}: that is the cosine distance 1 − cos; pass the "
+        raise Wrong(f"the answer is {v:.4g}: that is the cosine distance 1 − cos; pass the "
                      "cosine")
     if abs(v - 1) <= tol < abs(expected - 1):
-        raise _Wrong("the answer is 1: a caption's cosine with itself — compare 'a loud purple "
+        raise Wrong("the answer is 1: a caption's cosine with itself — compare 'a loud purple "
                      "hum' with 'a loud hum'")
-    _near(v, expected, tol, "the answer", "float32 rounding; the recipe has no randomness")
+    close_to(v, expected, tol, "the answer", "float32 rounding; the recipe has no randomness")
 
 
 EXERCISES = [

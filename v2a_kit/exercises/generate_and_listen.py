@@ -8,18 +8,18 @@ import math
 
 from .checking import (
     Exercise,
+    Wrong,
     Z,
-    _check_accuracy_variety,
-    _default,
-    _describe,
-    _dict,
-    _float32_tol,
-    _mean_se,
-    _near,
-    _num,
-    _number,
-    _seed_spread,
-    _Wrong,
+    check_accuracy_variety,
+    close_to,
+    default_of,
+    describe,
+    float32_tol,
+    mean_se,
+    read_dict,
+    read_number,
+    seed_spread,
+    to_number,
 )
 
 
@@ -110,28 +110,28 @@ def solve_05_4(n: int = 16, batch_sizes=(1, 4, 16)):
 def _ref_05_1():
     runs = [solve_05_1(seed=s) for s in range(6)]
     from ..pocket import load_models
-    return {"value": runs[0], "tol": _seed_spread([r["diffusion"] for r in runs]),
-            "flat": _float32_tol(load_models()["clap"].space.dim)}
+    return {"value": runs[0], "tol": seed_spread([r["diffusion"] for r in runs]),
+            "flat": float32_tol(load_models()["clap"].space.dim)}
 
 
 def _check_05_1(answer, ref):
-    got = _dict(answer, ["regression", "diffusion"],
+    got = read_dict(answer, ["regression", "diffusion"],
                 shape="{'regression': float, 'diffusion': float}")
-    reg = _number(got["regression"], "the answer['regression']", -1.0, 1.0)
-    dif = _number(got["diffusion"], "the answer['diffusion']", -1.0, 1.0)
-    c, tol, k = ref["value"]["diffusion"], ref["tol"], _default(solve_05_1, "num_samples")
+    reg = read_number(got["regression"], "the answer['regression']", -1.0, 1.0)
+    dif = read_number(got["diffusion"], "the answer['diffusion']", -1.0, 1.0)
+    c, tol, k = ref["value"]["diffusion"], ref["tol"], default_of(solve_05_1, "num_samples")
     if abs(dif - 1) <= ref["flat"] < 1 - c - tol and abs(reg - c) <= tol:
-        raise _Wrong("the answer's 'regression' and 'diffusion' look swapped")
+        raise Wrong("the answer's 'regression' and 'diffusion' look swapped")
     if abs(reg - 1) > ref["flat"]:
-        raise _Wrong(f"the answer['regression'] is {reg:.4g}: a regression mapper is "
+        raise Wrong(f"the answer['regression'] is {reg:.4g}: a regression mapper is "
                      "deterministic, its samples are one vector (cosine exactly 1)")
     if abs(dif - (1 - c)) <= tol < abs(dif - c):
-        raise _Wrong(f"the answer['diffusion'] is {dif:.4g}: that is the cosine distance "
+        raise Wrong(f"the answer['diffusion'] is {dif:.4g}: that is the cosine distance "
                      "1 − cos; pass the mean cosine")
     if abs(dif - (1 + (k - 1) * c) / k) <= ref["flat"] < abs(dif - c) - tol:
-        raise _Wrong(f"the answer['diffusion'] is {dif:.4g}: the mean includes each sample's "
+        raise Wrong(f"the answer['diffusion'] is {dif:.4g}: the mean includes each sample's "
                      "cosine with itself (the diagonal, all 1); leave it out")
-    _near(dif, c, tol, "the answer['diffusion']", f"{Z:g} standard deviations over mapper "
+    close_to(dif, c, tol, "the answer['diffusion']", f"{Z:g} standard deviations over mapper "
           "seeds 0..5")
 
 
@@ -143,11 +143,11 @@ def _ref_05_2():
     from ..pocket import load_models
     from ..pocket import world as pw
     m = load_models()
-    n = _default(solve_05_2, "n")
-    world = pw.sample_world(n, seed=_default(solve_05_2, "world_seed"))
+    n = default_of(solve_05_2, "n")
+    world = pw.sample_world(n, seed=default_of(solve_05_2, "world_seed"))
     pipe = V2APipeline(m["clip"], m["diffusion"], m["audioldm"])
     out = {}
-    for w in _default(solve_05_2, "guidances"):
+    for w in default_of(solve_05_2, "guidances"):
         res = pipe(list(world.images), num_samples=2, mapper_guidance_scale=w, seed=0,
                    progress=False)
         waves = np.concatenate([it.waveforms for it in res])
@@ -156,35 +156,36 @@ def _ref_05_2():
         f = np.asarray(m["tagger"].features(waves), dtype=float).reshape(n, 2, -1)
         per_image = np.linalg.norm(f[:, 0] - f[:, 1], axis=-1)
         out[float(w)] = {"accuracy": float(right.mean()), "variety": float(per_image.mean()),
-                         "variety_tol": Z * _mean_se(per_image)}
+                         "variety_tol": Z * mean_se(per_image)}
     return {"value": out, "n": n}
 
 
 def _check_05_2(answer, ref):
-    _check_accuracy_variety(answer, ref, lambda r: r["variety_tol"],
+    check_accuracy_variety(answer, ref, lambda r: r["variety_tol"],
                             f"{Z:g} standard errors of the mean over the {ref['n']} images")
 
 
 def _ref_05_3():
     from ..pocket import load_models
-    scenes, seconds = _default(solve_05_3, "num_scenes"), _default(solve_05_3, "seconds_per_scene")
+    scenes = default_of(solve_05_3, "num_scenes")
+    seconds = default_of(solve_05_3, "seconds_per_scene")
     max_len = load_models()["audioldm"].max_length_s
     return {"value": max(1, math.ceil(scenes * seconds / max_len - 1e-9)), "scenes": scenes,
             "duration": scenes * seconds, "max_len": max_len}
 
 
 def _check_05_3(answer, ref):
-    v = _num(answer)
+    v = to_number(answer)
     if v is None or isinstance(answer, float) or v != int(v):
-        raise _Wrong(f"the answer: expected an int (a number of segments), got "
-                     f"{_describe(answer)}")
+        raise Wrong(f"the answer: expected an int (a number of segments), got "
+                     f"{describe(answer)}")
     v, expected = int(v), ref["value"]
     if v == ref["scenes"] != expected:
-        raise _Wrong(f"the answer is {v}, the number of scenes: the pipeline cuts by length, "
+        raise Wrong(f"the answer is {v}, the number of scenes: the pipeline cuts by length, "
                      f"not by scene — equal segments no longer than max_length_s = "
                      f"{ref['max_len']:g} s")
     if v != expected:
-        raise _Wrong(f"the answer is {v}; a {ref['duration']:g} s video cut into equal "
+        raise Wrong(f"the answer is {v}; a {ref['duration']:g} s video cut into equal "
                      f"segments of at most {ref['max_len']:g} s makes ⌈"
                      f"{ref['duration']:g} / {ref['max_len']:g}⌉ = {expected}")
 

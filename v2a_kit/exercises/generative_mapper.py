@@ -6,16 +6,16 @@ from __future__ import annotations
 
 from .checking import (
     Exercise,
+    Wrong,
     Z,
-    _default,
-    _describe,
-    _guidance_dict,
-    _near,
-    _num,
-    _number,
-    _pair_of_shares,
-    _seed_spread,
-    _Wrong,
+    close_to,
+    default_of,
+    describe,
+    guidance_dict,
+    pair_of_shares,
+    read_number,
+    seed_spread,
+    to_number,
 )
 
 
@@ -64,61 +64,61 @@ def solve_04_3(timesteps: int = 1000):
 def _ref_04_1():
     runs = [solve_04_1(seed=s) for s in range(3)]
     return {"value": runs[0],
-            "tol": {w: {k: max(_seed_spread([r[w][k] for r in runs]),
+            "tol": {w: {k: max(seed_spread([r[w][k] for r in runs]),
                                1e-6 * abs(runs[0][w][k])) for k in runs[0][w]}
                     for w in runs[0]}}
 
 
 def _check_04_1(answer, ref):
-    got = _guidance_dict(answer, list(ref["value"]), ["diversity", "cs"],
+    got = guidance_dict(answer, list(ref["value"]), ["diversity", "cs"],
                          "{guidance: {'diversity': float, 'cs': float}}")
     for w, r in ref["value"].items():
         where = f"the answer[{w:g}]"
-        div = _number(got[w]["diversity"], f"{where}['diversity']")
-        cs = _number(got[w]["cs"], f"{where}['cs']", -100.0, 100.0)
+        div = read_number(got[w]["diversity"], f"{where}['diversity']")
+        cs = read_number(got[w]["cs"], f"{where}['cs']", -100.0, 100.0)
         tol = ref["tol"][w]
         if (abs(div - r["cs"]) <= tol["cs"] and abs(cs - r["diversity"]) <= tol["diversity"]
                 and abs(div - r["diversity"]) > tol["diversity"]):
-            raise _Wrong(f"{where}: 'diversity' and 'cs' look swapped")
+            raise Wrong(f"{where}: 'diversity' and 'cs' look swapped")
         if div < 0:
-            raise _Wrong(f"{where}['diversity'] is {div:.4g}: a distance cannot be negative")
-        _near(div, r["diversity"], tol["diversity"], f"{where}['diversity']",
+            raise Wrong(f"{where}['diversity'] is {div:.4g}: a distance cannot be negative")
+        close_to(div, r["diversity"], tol["diversity"], f"{where}['diversity']",
               f"{Z:g} standard deviations over seeds 0, 1, 2")
-        _near(cs, r["cs"], tol["cs"], f"{where}['cs']", f"{Z:g} standard deviations over "
+        close_to(cs, r["cs"], tol["cs"], f"{where}['cs']", f"{Z:g} standard deviations over "
               "seeds 0, 1, 2")
 
 
 def _ref_04_2():
-    return {"value": solve_04_2(), "n": _default(solve_04_2, "n")}
+    return {"value": solve_04_2(), "n": default_of(solve_04_2, "n")}
 
 
 def _check_04_2(answer, ref):
-    _pair_of_shares(answer, ref, ["ddim", "ddpm"], ref["n"], "recall@1")
+    pair_of_shares(answer, ref, ["ddim", "ddpm"], ref["n"], "recall@1")
 
 
 def _ref_04_3():
     from ..mappers.diffusion import cosine_alphas_cumprod
-    timesteps = _default(solve_04_3, "timesteps")
+    timesteps = default_of(solve_04_3, "timesteps")
     abar = cosine_alphas_cumprod(timesteps).double()
     return {"value": int((abar < 0.5).nonzero()[0]), "T": timesteps}
 
 
 def _check_04_3(answer, ref):
-    v = _num(answer)
+    v = to_number(answer)
     if v is None or isinstance(answer, float) or v != int(v):
-        raise _Wrong(f"the answer: expected an int t, got {_describe(answer)}")
+        raise Wrong(f"the answer: expected an int t, got {describe(answer)}")
     t, expected = int(v), ref["value"]
     if t == expected - 1:
-        raise _Wrong(f"the answer is {t}: the last t with ᾱ_t ≥ 1/2 — the question asks the "
+        raise Wrong(f"the answer is {t}: the last t with ᾱ_t ≥ 1/2 — the question asks the "
                      "first t with ᾱ_t < 1/2")
     if t == expected + 1:
-        raise _Wrong(f"the answer is {t}: one past it — counting t from 1? The schedule's t "
+        raise Wrong(f"the answer is {t}: one past it — counting t from 1? The schedule's t "
                      f"runs 0..{ref['T'] - 1}")
     if t == ref["T"] // 2 != expected:
-        raise _Wrong(f"the answer is {t} = T/2: ᾱ_t is not linear in t — read it from the "
+        raise Wrong(f"the answer is {t} = T/2: ᾱ_t is not linear in t — read it from the "
                      "cosine schedule")
     if t != expected:
-        raise _Wrong(f"the answer is {t}; the cosine schedule's ᾱ_t first falls below 1/2 at "
+        raise Wrong(f"the answer is {t}; the cosine schedule's ᾱ_t first falls below 1/2 at "
                      f"t = {expected}")
 
 

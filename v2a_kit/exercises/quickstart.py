@@ -6,15 +6,15 @@ from __future__ import annotations
 
 from .checking import (
     Exercise,
+    Wrong,
     Z,
-    _accuracy_dict,
-    _default,
-    _describe,
-    _dict,
-    _near,
-    _number,
-    _seed_spread,
-    _Wrong,
+    close_to,
+    default_of,
+    describe,
+    read_accuracy_dict,
+    read_dict,
+    read_number,
+    seed_spread,
 )
 
 
@@ -59,12 +59,12 @@ def solve_00_2(world_seed: int = 7, seeds=(0, 1)):
 
 # Check-time references (the expected value and its noise) and the checkers, per exercise.
 def _ref_00_1():
-    return {"value": solve_00_1(), "n": _default(solve_00_1, "n")}
+    return {"value": solve_00_1(), "n": default_of(solve_00_1, "n")}
 
 
 def _check_00_1(answer, ref):
     from ..pocket import world as pw
-    _accuracy_dict(answer, ref["value"], ref["n"], pw.ATTRIBUTES)
+    read_accuracy_dict(answer, ref["value"], ref["n"], pw.ATTRIBUTES)
 
 
 def _ref_00_2():
@@ -73,7 +73,7 @@ def _ref_00_2():
     from ..pocket import load_models
     from ..pocket import world as pw
     m = load_models()
-    image = m["clip"].encode_images(list(pw.sample_world(1, seed=_default(solve_00_2,
+    image = m["clip"].encode_images(list(pw.sample_world(1, seed=default_of(solve_00_2,
                                                                           "world_seed")).images),
                                     progress=False)
 
@@ -82,25 +82,25 @@ def _ref_00_2():
                 for x in (s, t))
         return float((a.embeds * b.embeds).sum())
     others = [cosine(2 * k, 2 * k + 1) for k in range(1, 9)]
-    return {"value": solve_00_2(), "tol": max(_seed_spread(others), 1e-4)}
+    return {"value": solve_00_2(), "tol": max(seed_spread(others), 1e-4)}
 
 
 def _check_00_2(answer, ref):
-    got = _dict(answer, ["cosine", "same_attributes"],
+    got = read_dict(answer, ["cosine", "same_attributes"],
                 shape="{'cosine': float, 'same_attributes': bool}")
-    c = _number(got["cosine"], "the answer['cosine']", -1.0, 1.0)
+    c = read_number(got["cosine"], "the answer['cosine']", -1.0, 1.0)
     expected, tol = ref["value"]["cosine"], ref["tol"]
     if abs(c - 1) <= 1e-4 < abs(expected - 1) - tol:
-        raise _Wrong("the answer['cosine'] is 1: that is a sample's cosine with itself — were "
+        raise Wrong("the answer['cosine'] is 1: that is a sample's cosine with itself — were "
                      "both samples drawn with the same mapper seed? Use seeds 0 and 1")
-    _near(c, expected, tol, "the answer['cosine']", f"{Z:g} standard deviations of the cosine "
+    close_to(c, expected, tol, "the answer['cosine']", f"{Z:g} standard deviations of the cosine "
           "over other pairs of mapper seeds")
     same = got["same_attributes"]
     if not isinstance(same, bool) and type(same).__name__ != "bool_":
-        raise _Wrong(f"the answer['same_attributes']: expected True or False, got "
-                     f"{_describe(same)}")
+        raise Wrong(f"the answer['same_attributes']: expected True or False, got "
+                     f"{describe(same)}")
     if bool(same) != ref["value"]["same_attributes"]:
-        raise _Wrong(f"the answer['same_attributes'] is {bool(same)}; with mapper seeds 0 and "
+        raise Wrong(f"the answer['same_attributes'] is {bool(same)}; with mapper seeds 0 and "
                      "1 and AudioLDM noise seed 0 the tagger hears "
                      + ("the same" if ref["value"]["same_attributes"] else "different")
                      + " attributes")

@@ -4,7 +4,7 @@ checkers, and the questions and discussions."""
 
 from __future__ import annotations
 
-from .checking import Exercise, _describe, _dict, _num, _number, _share, _Wrong
+from .checking import Exercise, Wrong, describe, read_dict, read_number, read_share, to_number
 
 
 # 07 — the real models (defaults: the `tiny` preset, offline; the notebook's run passes
@@ -154,18 +154,18 @@ def solve_07_4(prompts=("a dog barks twice", "rain falls on a tin roof"), preset
 def _check_own_recall(answer, names):
     """07.1/07.2: recalls measured on your own validation pairs: shares of num_val."""
     keys = [*names, "num_val"] + (["chance"] if names == ["recall@1"] else [])
-    got = _dict(answer, keys, shape="{" + ", ".join(repr(k) for k in keys) + "}")
-    n = _num(got["num_val"])
+    got = read_dict(answer, keys, shape="{" + ", ".join(repr(k) for k in keys) + "}")
+    n = to_number(got["num_val"])
     if n is None or isinstance(got["num_val"], float) or n != int(n) or n < 1:
-        raise _Wrong(f"the answer['num_val']: expected a positive int, got "
-                     f"{_describe(got['num_val'])}")
+        raise Wrong(f"the answer['num_val']: expected a positive int, got "
+                     f"{describe(got['num_val'])}")
     n = int(n)
     for k in names:
-        _share(got[k], f"the answer[{k!r}]", n)
+        read_share(got[k], f"the answer[{k!r}]", n)
     if "chance" in got:
-        chance = _number(got["chance"], "the answer['chance']")
+        chance = read_number(got["chance"], "the answer['chance']")
         if abs(chance - 1 / n) > 1e-9:
-            raise _Wrong(f"the answer['chance'] is {chance:.4g}: recall@1's chance is one right "
+            raise Wrong(f"the answer['chance'] is {chance:.4g}: recall@1's chance is one right "
                          f"pair among num_val = {n}, 1/{n} = {1 / n:.4g}")
 
 

@@ -9,15 +9,15 @@ import dataclasses
 from .checking import (
     F32_EPS,
     Exercise,
+    Wrong,
     Z,
-    _default,
-    _dict,
-    _is_number,
-    _mean_se,
-    _near,
-    _number,
-    _pair_of_shares,
-    _Wrong,
+    close_to,
+    default_of,
+    is_number,
+    mean_se,
+    pair_of_shares,
+    read_dict,
+    read_number,
 )
 
 
@@ -93,19 +93,19 @@ def _ref_03_1():
 
 
 def _check_03_1(answer, ref):
-    v = _number(answer, "the answer")
+    v = read_number(answer, "the answer")
     tol = 1e3 * F32_EPS                     # float32 rounding of two means over the pairs
     if abs(v - 0.5) <= tol:
-        raise _Wrong("your ratio is 0.5: that is cosine/MSE — the question asks MSE/cosine")
+        raise Wrong("your ratio is 0.5: that is cosine/MSE — the question asks MSE/cosine")
     if abs(v - 2 / ref["dim"]) <= tol * 2 / ref["dim"] * 10:
-        raise _Wrong(f"your ratio is {v:.4g} = 2/{ref['dim']}: an MSE averaged over the "
+        raise Wrong(f"your ratio is {v:.4g} = 2/{ref['dim']}: an MSE averaged over the "
                      f"{ref['dim']} dimensions (F.mse_loss's default) — the mapper's MSE sums "
                      "over them: ‖p − y‖²")
     if abs(v - 1) <= tol:
-        raise _Wrong("your ratio is 1: on unit vectors ‖p − y‖² = 2 − 2 cos(p, y), so MSE and "
+        raise Wrong("your ratio is 1: on unit vectors ‖p − y‖² = 2 − 2 cos(p, y), so MSE and "
                      "1 − cos are not equal")
     if abs(v - ref["value"]) > tol * ref["value"]:
-        raise _Wrong(f"your ratio is {v:.6g}; on unit vectors ‖p − y‖² = 2 − 2 cos(p, y), so "
+        raise Wrong(f"your ratio is {v:.6g}; on unit vectors ‖p − y‖² = 2 − 2 cos(p, y), so "
                      "MSE / (1 − cos) is exactly 2 (up to float32 rounding)")
 
 
@@ -114,7 +114,7 @@ def _ref_03_2():
 
 
 def _check_03_2(answer, ref):
-    _pair_of_shares(answer, ref, ["ridge", "regression"], ref["n"], "recall@1")
+    pair_of_shares(answer, ref, ["ridge", "regression"], ref["n"], "recall@1")
 
 
 def _ref_03_3():
@@ -124,29 +124,29 @@ def _ref_03_3():
     from ..pocket import world as pw
     from ..pocket.mappers import pocket_pairs
     m = load_models()
-    n, seed = _default(solve_03_3, "n"), _default(solve_03_3, "world_seed")
+    n, seed = default_of(solve_03_3, "n"), default_of(solve_03_3, "world_seed")
     pairs = pocket_pairs(n, seed, m["clip"], m["clap"])
     labels = pw.sample_world(n, seed=seed).labels["count"]
     with torch.no_grad():
         norms = m["regression"].eval().net(pairs.clip.embeds).norm(dim=-1).numpy()
     return {name: {"value": float(norms[labels == i].mean()),
-                   "tol": Z * _mean_se(norms[labels == i]), "n": int((labels == i).sum())}
+                   "tol": Z * mean_se(norms[labels == i]), "n": int((labels == i).sum())}
             for i, name in enumerate(pw.ATTRIBUTES["count"]) if (labels == i).sum() > 1}
 
 
 def _check_03_3(answer, ref):
     names = list(ref)
-    if isinstance(answer, dict) and answer and all(_is_number(k) for k in answer):
-        raise _Wrong(f"the answer's keys {sorted(answer)} are value indices; key each mean by "
+    if isinstance(answer, dict) and answer and all(is_number(k) for k in answer):
+        raise Wrong(f"the answer's keys {sorted(answer)} are value indices; key each mean by "
                      f"the count's value name ({names})")
-    got = _dict(answer, names, shape="{count value name: mean norm}")
-    vals = {k: _number(got[k], f"the answer[{k!r}]", 0.0) for k in names}
+    got = read_dict(answer, names, shape="{count value name: mean norm}")
+    vals = {k: read_number(got[k], f"the answer[{k!r}]", 0.0) for k in names}
     if all(abs(v - 1) < 1e-4 for v in vals.values()) and any(
             abs(r["value"] - 1) > r["tol"] for r in ref.values()):
-        raise _Wrong("every norm is 1: you measured after normalisation (mapper.map or "
+        raise Wrong("every norm is 1: you measured after normalisation (mapper.map or "
                      "mapper.sample); the question is about mapper.net(x), before it")
     for k, r in ref.items():
-        _near(vals[k], r["value"], r["tol"], f"the answer[{k!r}]",
+        close_to(vals[k], r["value"], r["tol"], f"the answer[{k!r}]",
               f"{Z:g} standard errors of the mean over its {r['n']} images")
 
 

@@ -6,7 +6,16 @@ from __future__ import annotations
 
 import math
 
-from .checking import Exercise, Z, _default, _dict, _near, _number, _seed_spread, _Wrong
+from .checking import (
+    Exercise,
+    Wrong,
+    Z,
+    close_to,
+    default_of,
+    read_dict,
+    read_number,
+    seed_spread,
+)
 
 
 # 06 — reproducing the evaluation
@@ -46,30 +55,30 @@ def solve_06_3(n: int = 8, num_train: int = 2048):
 
 
 def _ref_06_2():
-    runs = [solve_06_2(other_seed=_default(solve_06_2, "world_seed") + 1 + s) for s in range(5)]
-    return {"value": runs[0], "tol": {k: _seed_spread([r[k] for r in runs]) for k in runs[0]}}
+    runs = [solve_06_2(other_seed=default_of(solve_06_2, "world_seed") + 1 + s) for s in range(5)]
+    return {"value": runs[0], "tol": {k: seed_spread([r[k] for r in runs]) for k in runs[0]}}
 
 
 def _check_06_2(answer, ref):
     sizes = sorted(ref["value"])
-    got = _dict(answer, sizes, key=int, shape="{n: FD}")
-    fd = {k: _number(got[k], f"the answer[{k}]") for k in sizes}
+    got = read_dict(answer, sizes, key=int, shape="{n: FD}")
+    fd = {k: read_number(got[k], f"the answer[{k}]") for k in sizes}
     for k in sizes:
         if fd[k] < 0:
-            raise _Wrong(f"the answer[{k}] is {fd[k]:.4g}: an FD is a squared distance, never "
+            raise Wrong(f"the answer[{k}] is {fd[k]:.4g}: an FD is a squared distance, never "
                          "negative")
     if all(fd[a] < fd[b] for a, b in zip(sizes, sizes[1:])):
-        raise _Wrong("your FD grows with n: the bias of FD shrinks as n grows (keys and "
+        raise Wrong("your FD grows with n: the bias of FD shrinks as n grows (keys and "
                      "values swapped?)")
     for k in sizes:
         exp, tol = ref["value"][k], ref["tol"][k]
         if fd[k] == 0 < exp - tol:
-            raise _Wrong(f"the answer[{k}] is 0: the FD of a set against itself — compare the "
+            raise Wrong(f"the answer[{k}] is 0: the FD of a set against itself — compare the "
                          "real sounds with OTHER draws of the same scenes")
         if abs(fd[k] - math.sqrt(exp)) <= tol < abs(fd[k] - exp):
-            raise _Wrong(f"the answer[{k}] is {fd[k]:.4g}: that is √FD; the FD is the squared "
+            raise Wrong(f"the answer[{k}] is {fd[k]:.4g}: that is √FD; the FD is the squared "
                          "distance itself")
-        _near(fd[k], exp, tol, f"the answer[{k}]", f"{Z:g} standard deviations over other "
+        close_to(fd[k], exp, tol, f"the answer[{k}]", f"{Z:g} standard deviations over other "
               "draws of the comparison sounds")
 
 

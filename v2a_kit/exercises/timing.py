@@ -6,16 +6,16 @@ from __future__ import annotations
 
 from .checking import (
     Exercise,
+    Wrong,
     Z,
-    _default,
-    _dict,
-    _is_number,
-    _near,
-    _number,
-    _seed_spread,
-    _share,
-    _Wrong,
     binomial_tolerance,
+    close_to,
+    default_of,
+    is_number,
+    read_dict,
+    read_number,
+    read_share,
+    seed_spread,
 )
 
 
@@ -80,30 +80,30 @@ def _ref_08_1():
 
     from ..evaluation.timing import detect_onsets, match_onsets
     from ..pocket.world.timed import sample_world_videos
-    videos = sample_world_videos(_default(solve_08_1, "n"), _default(solve_08_1, "world_seed"))
+    videos = sample_world_videos(default_of(solve_08_1, "n"), default_of(solve_08_1, "world_seed"))
     heard = [detect_onsets(a, videos.sampling_rate) for a in videos.audio]
     seen = [np.sort(row[np.isfinite(row)]) for row in videos.visual_onsets_s]
     total = sum(len(h) for h in heard) + sum(len(v) for v in seen)
     return {"value": {t: 2 * sum(len(match_onsets(h, v, t / 1000)) for h, v in zip(heard, seen))
-                      / total for t in _default(solve_08_1, "tolerances_ms")},
+                      / total for t in default_of(solve_08_1, "tolerances_ms")},
             "total": total}
 
 
 def _check_08_1(answer, ref):
     tols = sorted(ref["value"])
-    got = _dict(answer, tols, key=lambda k: int(k) if _is_number(k) and k == int(k) else k,
+    got = read_dict(answer, tols, key=lambda k: int(k) if is_number(k) and k == int(k) else k,
                 shape="{tolerance in ms: F1}")
-    f1 = {k: _share(got[k], f"the answer[{k}]") for k in tols}
+    f1 = {k: read_share(got[k], f"the answer[{k}]") for k in tols}
     for a, b in zip(tols, tols[1:]):
         if f1[b] < f1[a] - 1e-9:
-            raise _Wrong(f"the answer[{b}] is {f1[b]:.3g}, below the answer[{a}] = {f1[a]:.3g}: "
+            raise Wrong(f"the answer[{b}] is {f1[b]:.3g}, below the answer[{a}] = {f1[a]:.3g}: "
                          "a wider tolerance keeps every pair a narrower one made, so F1 cannot "
                          "fall as the tolerance widens")
     # the detector is deterministic: a correct matching gives the kit's pairs, up to a pair or
     # two at the window's very edge
     tol = 4 / ref["total"]
     for k in tols:
-        _near(f1[k], ref["value"][k], tol, f"the answer[{k}]",
+        close_to(f1[k], ref["value"][k], tol, f"the answer[{k}]",
               "two pairs of the pooled onsets, the window's edge")
 
 
@@ -112,31 +112,31 @@ def _ref_08_2():
     import numpy as np
 
     from ..pocket.world.timed import sample_world_videos
-    val = sample_world_videos(_default(solve_08_2, "num_val"), 9501)
+    val = sample_world_videos(default_of(solve_08_2, "num_val"), 9501)
     n = int(np.isfinite(val.visual_onsets_s).sum())
     return {"value": runs[0], "n": n,
-            "tol": {k: _seed_spread([r[k] for r in runs]) for k in runs[0]}}
+            "tol": {k: seed_spread([r[k] for r in runs]) for k in runs[0]}}
 
 
 def _check_08_2(answer, ref):
     from ..evaluation.timing import TOLERANCE_S
-    got = _dict(answer, ["f1", "mean_abs_offset_s"],
+    got = read_dict(answer, ["f1", "mean_abs_offset_s"],
                 shape="{'f1': float, 'mean_abs_offset_s': float}")
-    f1 = _share(got["f1"], "the answer['f1']")
-    offset = _number(got["mean_abs_offset_s"], "the answer['mean_abs_offset_s']")
+    f1 = read_share(got["f1"], "the answer['f1']")
+    offset = read_number(got["mean_abs_offset_s"], "the answer['mean_abs_offset_s']")
     if TOLERANCE_S < offset <= 1000 * TOLERANCE_S:
-        raise _Wrong(f"the answer['mean_abs_offset_s'] is {offset:.4g}: that looks like "
+        raise Wrong(f"the answer['mean_abs_offset_s'] is {offset:.4g}: that looks like "
                      f"milliseconds — pass seconds (a matched pair is at most {TOLERANCE_S:g} s "
                      "apart)")
     if not 0 <= offset <= TOLERANCE_S:
-        raise _Wrong(f"the answer['mean_abs_offset_s'] is {offset:.4g}: outside [0, "
+        raise Wrong(f"the answer['mean_abs_offset_s'] is {offset:.4g}: outside [0, "
                      f"{TOLERANCE_S:g}] s, where a mean over pairs at most the tolerance apart "
                      "must lie")
     ref_f1 = ref["value"]["f1"]
     tol = max(ref["tol"]["f1"], binomial_tolerance(ref_f1, ref["n"]))
-    _near(f1, ref_f1, tol, "the answer['f1']", f"{Z:g} standard deviations over training seeds "
+    close_to(f1, ref_f1, tol, "the answer['f1']", f"{Z:g} standard deviations over training seeds "
           f"0..2, or {Z:g} binomial standard errors over the {ref['n']} visual onsets")
-    _near(offset, ref["value"]["mean_abs_offset_s"],
+    close_to(offset, ref["value"]["mean_abs_offset_s"],
           max(ref["tol"]["mean_abs_offset_s"], 0.005), "the answer['mean_abs_offset_s']",
           f"{Z:g} standard deviations over training seeds 0..2, at least 5 ms")
 

@@ -34,7 +34,7 @@ from pathlib import Path
 
 from ..errors import MediaError
 from ..errors import warn as kit_warn
-from ._common import _EXTS, AUDIO_EXTS, IMAGE_EXTS, VIDEO_EXTS, media_kind
+from ._common import AUDIO_EXTS, EXTS, IMAGE_EXTS, VIDEO_EXTS, media_kind
 from .images import load_image, load_images
 
 __all__ = ["IMAGE_EXTS", "AUDIO_EXTS", "VIDEO_EXTS", "media_kind", "load_image", "load_images",
@@ -95,10 +95,10 @@ def list_media(folder_or_files: str | os.PathLike | Sequence[str | os.PathLike],
         MediaError: a path that does not exist, an unknown kind, a folder with no media.
     """
     kinds = (kinds,) if isinstance(kinds, str) else tuple(kinds)
-    unknown = [k for k in kinds if k not in _EXTS]
+    unknown = [k for k in kinds if k not in EXTS]
     if unknown:
-        raise MediaError(f"list_media: unknown kinds {unknown}; expected some of {list(_EXTS)}")
-    exts = frozenset().union(*(_EXTS[k] for k in kinds))
+        raise MediaError(f"list_media: unknown kinds {unknown}; expected some of {list(EXTS)}")
+    exts = frozenset().union(*(EXTS[k] for k in kinds))
     if not isinstance(folder_or_files, (str, os.PathLike)):
         files = [Path(p) for p in folder_or_files]
         if not files:

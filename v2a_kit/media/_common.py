@@ -1,5 +1,5 @@
 """What the media readers share: the file-suffix sets, :func:`media_kind`, and the check that an
-input path is an existing, non-empty file (:func:`_existing_file`)."""
+input path is an existing, non-empty file (:func:`existing_file`)."""
 
 from __future__ import annotations
 
@@ -13,16 +13,16 @@ IMAGE_EXTS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif"
 AUDIO_EXTS = frozenset({".wav", ".wave", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff",
                         ".aifc", ".au", ".snd", ".caf", ".w64", ".rf64", ".m4a", ".aac"})
 VIDEO_EXTS = frozenset({".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v"})
-_EXTS = {"image": IMAGE_EXTS, "audio": AUDIO_EXTS, "video": VIDEO_EXTS}
+EXTS = {"image": IMAGE_EXTS, "audio": AUDIO_EXTS, "video": VIDEO_EXTS}
 
 
 def media_kind(path: str | os.PathLike) -> str | None:
     """``"image"``, ``"audio"``, ``"video"`` or ``None``, from the file suffix alone."""
     suffix = Path(path).suffix.lower()
-    return next((kind for kind, exts in _EXTS.items() if suffix in exts), None)
+    return next((kind for kind, exts in EXTS.items() if suffix in exts), None)
 
 
-def _existing_file(path: str | os.PathLike, what: str) -> Path:
+def existing_file(path: str | os.PathLike, what: str) -> Path:
     path = Path(path)
     if not path.is_file():
         raise MediaError(f"{path}: no such file; expected {what} file")

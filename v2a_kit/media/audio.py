@@ -15,9 +15,9 @@ import soundfile as sf
 
 from ..atomic import atomic_path
 from ..errors import MediaError
-from ._common import _existing_file
+from ._common import existing_file
 
-_AV_ERRORS = (av.FFmpegError, OSError, ValueError, EOFError)
+AV_ERRORS = (av.FFmpegError, OSError, ValueError, EOFError)
 
 # Resamplers by name: what each is, and where it comes from. Evaluation records which one was
 # used (the choice alone moves FD and KL, as the sensitivity lab measures: benchmarks/
@@ -54,8 +54,8 @@ def resample(wave: np.ndarray, orig_sr: float, target_sr: float, method: str = D
     if method not in RESAMPLERS:
         raise MediaError(f"{name}: resampler {method!r} is unknown; expected one of "
                          f"{', '.join(RESAMPLERS)}")
-    _check_rate(orig_sr, "sample rate", name)
-    _check_rate(target_sr, "target rate", name)
+    check_rate(orig_sr, "sample rate", name)
+    check_rate(target_sr, "target rate", name)
     wave = np.asarray(wave, dtype=np.float32)
     if orig_sr == target_sr:
         return wave
@@ -118,13 +118,13 @@ def load_audio(x, sampling_rate: int, mono: bool = True, name: str | None = None
         MediaError: unreadable or truncated file, zero length, NaN/inf samples, silence,
             an array without a sample rate, a bad rate, another rate with ``resampler=None``.
     """
-    _check_rate(sampling_rate, "sampling_rate", name or "load_audio")
+    check_rate(sampling_rate, "sampling_rate", name or "load_audio")
     if resampler is not None and resampler not in RESAMPLERS:
         raise MediaError(f"{name or 'load_audio'}: resampler {resampler!r} is unknown; expected "
                          f"one of {', '.join(RESAMPLERS)}")
     if isinstance(x, (str, os.PathLike)):
         label = str(name or x)
-        wave, sr = _read_audio_file(_existing_file(x, "an audio"), label)
+        wave, sr = _read_audio_file(existing_file(x, "an audio"), label)
     else:
         label = name or "audio array"
         if isinstance(x, tuple):
@@ -138,11 +138,11 @@ def load_audio(x, sampling_rate: int, mono: bool = True, name: str | None = None
         else:
             sr = orig_sr
         wave = _channels_first(x, label)
-    _check_rate(sr, "sample rate", label)
-    return _finish_audio(wave, sr, sampling_rate, mono, label, allow_silence, resampler)
+    check_rate(sr, "sample rate", label)
+    return finish_audio(wave, sr, sampling_rate, mono, label, allow_silence, resampler)
 
 
-def _check_rate(sr, what: str, label: str) -> None:
+def check_rate(sr, what: str, label: str) -> None:
     if isinstance(sr, bool) or not isinstance(sr, (int, float, np.number)) or not sr > 0 \
             or not np.isfinite(sr):
         raise MediaError(f"{label}: {what} is {sr!r}; expected a positive number of Hz")
@@ -169,7 +169,7 @@ def _channels_first(x, label: str) -> np.ndarray:
     return a.astype(np.float32, copy=False)
 
 
-def _finish_audio(wave: np.ndarray, sr: float, sampling_rate: int, mono: bool, label: str,
+def finish_audio(wave: np.ndarray, sr: float, sampling_rate: int, mono: bool, label: str,
                   allow_silence: bool, resampler: str | None = DEFAULT_RESAMPLER) -> np.ndarray:
     """wave: (channels, samples) at sr -> float32 (samples,) or (channels, samples)."""
     if wave.shape[-1] == 0:
@@ -203,7 +203,7 @@ def _read_audio_file(path: Path, label: str) -> tuple[np.ndarray, float]:
         if e.code != _SF_UNRECOGNISED_FORMAT:  # libsndfile knows the format: the file is bad
             raise MediaError(f"{label}: cannot decode audio; the file may be truncated or "
                              f"corrupt (libsndfile: {e.error_string})") from e
-        decoded = _decode_audio_av(path, label, hint=e.error_string)
+        decoded = decode_audio_av(path, label, hint=e.error_string)
         if decoded is None:
             raise MediaError(f"{label}: no audio stream; expected an audio file") from None
         return decoded
@@ -222,7 +222,7 @@ def _read_audio_file(path: Path, label: str) -> tuple[np.ndarray, float]:
     return data.T, sr
 
 
-def _decode_audio_av(path: Path, label: str, hint: str = "") -> tuple[np.ndarray, float] | None:
+def decode_audio_av(path: Path, label: str, hint: str = "") -> tuple[np.ndarray, float] | None:
     """First audio stream via PyAV -> ((channels, samples) float32, sr), or None if none."""
     try:
         with av.open(str(path)) as container:
@@ -236,7 +236,7 @@ def _decode_audio_av(path: Path, label: str, hint: str = "") -> tuple[np.ndarray
                 chunks += [out.to_ndarray() for out in resampler.resample(frame)]
             chunks += [out.to_ndarray() for out in resampler.resample(None)]
             exact = _exact_track_samples(container, stream, sr)
-    except _AV_ERRORS as e:
+    except AV_ERRORS as e:
         why = f"soundfile: {hint}; PyAV: {e}" if hint else str(e)
         raise MediaError(f"{label}: cannot decode audio ({why})") from e
     channels = stream.codec_context.channels or 1
@@ -304,7 +304,7 @@ def write_wav(path: str | os.PathLike, wave: np.ndarray, sampling_rate: int, *,
         MediaError: empty or non-finite audio, a bad rate, a directory that cannot be written.
     """
     path = Path(path)
-    _check_rate(sampling_rate, "sampling_rate", str(path))
+    check_rate(sampling_rate, "sampling_rate", str(path))
     if subtype not in ("PCM_16", "FLOAT"):
         raise MediaError(f"{path}: subtype={subtype!r}; expected 'PCM_16' or 'FLOAT'")
     if hasattr(wave, "detach"):

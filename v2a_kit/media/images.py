@@ -13,7 +13,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from ..errors import MediaError
-from ._common import _existing_file
+from ._common import existing_file
 
 # What Pillow raises for broken files: OSError ("image file is truncated", UnidentifiedImageError),
 # SyntaxError ("broken PNG file"), and a few lower-level ones from its decoders.
@@ -45,7 +45,7 @@ def load_image(x, name: str | None = None, *, min_size: int = 8) -> Image.Image:
     """
     if isinstance(x, (str, os.PathLike)):
         label = str(name or x)
-        im = _open_image_file(_existing_file(x, "an image"), label)
+        im = _open_image_file(existing_file(x, "an image"), label)
     elif isinstance(x, Image.Image):
         label = name or f"PIL image ({x.mode}, {x.width}x{x.height})"
         try:

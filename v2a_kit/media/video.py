@@ -17,13 +17,13 @@ from PIL import Image
 
 from ..atomic import atomic_path
 from ..errors import MediaError
-from ._common import VIDEO_EXTS, _existing_file
+from ._common import VIDEO_EXTS, existing_file
 from .audio import (
-    _AV_ERRORS,
+    AV_ERRORS,
     DEFAULT_RESAMPLER,
-    _check_rate,
-    _decode_audio_av,
-    _finish_audio,
+    check_rate,
+    decode_audio_av,
+    finish_audio,
 )
 
 
@@ -49,10 +49,10 @@ class VideoInfo:
 
 @contextmanager
 def _open_video(path: str | os.PathLike):
-    path = _existing_file(path, "a video")
+    path = existing_file(path, "a video")
     try:
         container = av.open(str(path))
-    except _AV_ERRORS as e:
+    except AV_ERRORS as e:
         raise MediaError(f"{path}: cannot open video ({e}); expected a complete video file "
                          f"such as {', '.join(sorted(VIDEO_EXTS))}") from e
     try:
@@ -159,7 +159,7 @@ def sample_video_frames(path: str | os.PathLike, num_frames: int) -> list[Image.
                 if j == num_frames:
                     break
                 prev = cur
-        except _AV_ERRORS as e:
+        except AV_ERRORS as e:
             raise MediaError(f"{path}: corrupt or truncated video stream ({e})") from e
         if prev is None and j == 0:
             raise MediaError(f"{path}: no decodable video frames")
@@ -192,7 +192,7 @@ def read_video_frames(path: str | os.PathLike, step: int = 1) -> tuple[np.ndarra
             for k, frame in enumerate(container.decode(stream)):
                 if k % step == 0:
                     frames.append(frame.to_ndarray(format="rgb24"))
-        except _AV_ERRORS as e:
+        except AV_ERRORS as e:
             raise MediaError(f"{path}: corrupt or truncated video stream ({e})") from e
     if not frames:
         raise MediaError(f"{path}: no decodable video frames; expected at least one")
@@ -204,13 +204,13 @@ def read_video_audio(path: str | os.PathLike, sampling_rate: int, *,
                      resampler: str | None = DEFAULT_RESAMPLER) -> np.ndarray | None:
     """The audio track of a video as float32 mono ``(samples,)`` at ``sampling_rate``, or
     ``None`` if the file has no audio stream. Errors and ``resampler`` as :func:`load_audio`."""
-    _check_rate(sampling_rate, "sampling_rate", str(path))
-    path = _existing_file(path, "a video")
-    decoded = _decode_audio_av(path, str(path))
+    check_rate(sampling_rate, "sampling_rate", str(path))
+    path = existing_file(path, "a video")
+    decoded = decode_audio_av(path, str(path))
     if decoded is None:
         return None
     wave, sr = decoded
-    return _finish_audio(wave, sr, sampling_rate, True, str(path), allow_silence, resampler)
+    return finish_audio(wave, sr, sampling_rate, True, str(path), allow_silence, resampler)
 
 
 # Audio codec per output container: what each container carries well and the bundled FFmpeg
@@ -223,7 +223,7 @@ def _mux_samples(wave, sampling_rate: int, codec: str, out_path: Path
                  ) -> tuple[str, np.ndarray, int]:
     """``wave`` checked, clipped and laid out for ``codec``: (PyAV sample format, (1, samples)
     array, rate); Opus is resampled to 48 kHz, PCM quantised to int16."""
-    _check_rate(sampling_rate, "sampling_rate", str(out_path))
+    check_rate(sampling_rate, "sampling_rate", str(out_path))
     wave = np.asarray(wave.detach().cpu().numpy() if hasattr(wave, "detach") else wave,
                       dtype=np.float32)
     if wave.ndim != 1 or wave.size == 0:
@@ -297,7 +297,7 @@ def mux_audio_into_video(video_path: str | os.PathLike, wave: np.ndarray, sampli
             try:
                 with av.open(str(tmp), "w") as dst:
                     _mux(dst, src, v_in, codec, rate, fmt, data)
-            except _AV_ERRORS as e:
+            except AV_ERRORS as e:
                 raise MediaError(f"{src_path}: cannot copy its video stream into "
                                  f"{out_path.name} ({e})") from e
     except OSError as e:

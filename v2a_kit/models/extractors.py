@@ -26,9 +26,9 @@ from ..evaluation.extractors import (
     Extractors,
     PublishedWeights,
     _build,
-    _load_into,
-    _locate,
     load_checkpoint,
+    load_into,
+    locate,
 )
 from ..evaluation.networks import Cnn14, VGGish, Wav2CLIP, vggish_examples
 from ..quiet import import_open_clip
@@ -42,7 +42,7 @@ def _model_or_weights(cls, spec: PublishedWeights, weights, random_init: bool):
     """(model, checkpoint id, source, path or None): random init, or the published file."""
     if random_init:
         return _build(cls), RANDOM_INIT, {"kind": "random-init", "seed": TINY_SEED}, None
-    path = _locate(spec, weights)
+    path = locate(spec, weights)
     return _build(cls), path.name, {"kind": "pretrained", "file": str(path)}, path
 
 
@@ -58,7 +58,7 @@ def load_panns_cnn14(*, weights=None, random_init: bool = False, device=None,
     model, ckpt_id, source, path = _model_or_weights(Cnn14, PANNS_CNN14_16K, weights, random_init)
     if path is not None:
         ckpt = load_checkpoint(path, PANNS_CNN14_16K.what)
-        _load_into(model, ckpt.get("model", ckpt), path, PANNS_CNN14_16K.what)
+        load_into(model, ckpt.get("model", ckpt), path, PANNS_CNN14_16K.what)
     space = Space("audio-features", "panns/Cnn14_16k", ckpt_id, 2048)
     return AudioExtractor("panns-cnn14-16k", model, space, 16000, forward=model, num_classes=527,
                           min_samples=Cnn14.MIN_SAMPLES, device=device, batch_size=batch_size,
@@ -71,7 +71,7 @@ def load_vggish(*, weights=None, random_init: bool = False, device=None,
     :func:`load_panns_cnn14`. ``fd_features`` gives one row per 0.96 s example."""
     model, ckpt_id, source, path = _model_or_weights(VGGish, VGGISH, weights, random_init)
     if path is not None:
-        _load_into(model, load_checkpoint(path, VGGISH.what), path, VGGISH.what)
+        load_into(model, load_checkpoint(path, VGGISH.what), path, VGGISH.what)
 
     def frames(x):  # (b, samples) -> (b, k, 128)
         ex = vggish_examples(x)
@@ -102,7 +102,7 @@ def load_wav2clip(*, weights=None, clip_weights=None, image_encoder=None,
         state = {k: v for k, v in state.get("state_dict", state).items()
                  if k.startswith(("audio_encoder.", "audio_transform."))
                  and not k.startswith("audio_encoder.fc.")}
-        _load_into(model, state, path, WAV2CLIP.what,
+        load_into(model, state, path, WAV2CLIP.what,
                    ignore_missing=("audio_encoder.spectrogram.window",))
     image = image_encoder or build_open_clip(CS_IMAGE_CLIP, None, device=device,
                                              dtype=torch.float32, weights=clip_weights,
@@ -130,9 +130,9 @@ def _paper_weights(weights) -> dict:
         local = dict.fromkeys(names, weights)
     found, errors = {}, []
     arch, tag = CS_IMAGE_CLIP.split("/")
-    lookups = {"panns": lambda: _locate(PANNS_CNN14_16K, local["panns"]),
-               "vggish": lambda: _locate(VGGISH, local["vggish"]),
-               "wav2clip": lambda: _locate(WAV2CLIP, local["wav2clip"]),
+    lookups = {"panns": lambda: locate(PANNS_CNN14_16K, local["panns"]),
+               "vggish": lambda: locate(VGGISH, local["vggish"]),
+               "wav2clip": lambda: locate(WAV2CLIP, local["wav2clip"]),
                "clip": lambda: open_clip_weights(
                    arch, tag, open_clip.get_pretrained_cfg(arch, tag), local["clip"])}
     for name, find in lookups.items():

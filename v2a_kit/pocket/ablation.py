@@ -29,7 +29,7 @@ from ..errors import ConfigError
 from ..evaluation import extract, score
 from ..evaluation.labels import header
 from ..generation import generate, peak_warnings_off
-from .gates import _through_decoder
+from .gates import through_decoder
 from .models.probes import LEVEL_TOLERANCE_DB, clap_probes, read_probes
 from .world.scenes import AUDIBLE, sample_audio_for, sample_world
 from .world.synth import level_db
@@ -101,14 +101,14 @@ def generator_ablation(weights=None, variants=None, n: int = 150, steps: int | N
     from ..registry import load_audioldm, load_clap, load_clip
     from .build import (
         HELD_OUT_OFFSET,
-        _clap_conditions,
-        _clap_features,
-        _standardised_latents,
+        clap_conditions,
+        clap_features,
         get_build_config,
+        standardised_latents,
     )
     from .models.extractors import build_pocket_extractors
     from .models.generator import build_unet, train_generator
-    from .models.loading import _clap_parts, pocket_dir
+    from .models.loading import clap_parts, pocket_dir
 
     names = list(GENERATOR_VARIANTS) if variants is None else list(variants)
     unknown = [v for v in names if v not in GENERATOR_VARIANTS]
@@ -124,9 +124,9 @@ def generator_ablation(weights=None, variants=None, n: int = 150, steps: int | N
     t0 = time.perf_counter()
     train = sample_world(cfg.num_train, seed)
     held = sample_world(n, seed + HELD_OUT_OFFSET)
-    model, fe, tok, space, _ = _clap_parts(weights)
-    cond, null = _clap_conditions(model, tok, _clap_features(fe, train.audio))
-    codes = {k: _standardised_latents(train.audio, k) for k in (1, 2)}  # the autoencoder, latents
+    model, fe, tok, space, _ = clap_parts(weights)
+    cond, null = clap_conditions(model, tok, clap_features(fe, train.audio))
+    codes = {k: standardised_latents(train.audio, k) for k in (1, 2)}  # the autoencoder, latents
     clap = load_clap("pocket", weights=weights, device="cpu")
     clip = load_clip("pocket", weights=weights, device="cpu")
     shipped = load_audioldm("pocket", weights=weights, device="cpu")
@@ -135,7 +135,7 @@ def generator_ablation(weights=None, variants=None, n: int = 150, steps: int | N
     image_embeds = clip.encode_images(list(held.images), progress=False)
     real = extract(ex, held.audio, cs=False, what="references")
     other = sample_audio_for(held, seed + HELD_OUT_OFFSET + 1).audio
-    decoded = _through_decoder(shipped, other)
+    decoded = through_decoder(shipped, other)
     probe = read_probes(clap_probes(clap, seed), conds, held)
     ceilings = {}
     for key, waves in (("real audio", other), ("representation", decoded)):

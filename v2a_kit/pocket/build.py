@@ -115,7 +115,7 @@ def _clip_prep(images: np.ndarray) -> torch.Tensor:
     return (x - mean) / std
 
 
-def _clap_features(fe, audio: np.ndarray, chunk: int = 512) -> torch.Tensor:
+def clap_features(fe, audio: np.ndarray, chunk: int = 512) -> torch.Tensor:
     return torch.cat([fe(list(audio[i:i + chunk]), sampling_rate=fe.sampling_rate,
                          return_tensors="pt")["input_features"]
                       for i in range(0, len(audio), chunk)])
@@ -169,7 +169,7 @@ def _build_clap(tmp: Path, train, cfg: BuildConfig, seed: int, progress: bool):
                                     audio_config=c["audio_config"],
                                     projection_dim=c["projection_dim"]))
     fe = ClapFeatureExtractor(**c["feature_extractor"])
-    feats = _clap_features(fe, train.audio)
+    feats = clap_features(fe, train.audio)
     # Siblings (pairs that share every seen attribute) make the heard-only contour a hard
     # negative: in a random batch two sounds of one seen combination rarely meet, and pocket-CLAP
     # then learns the contour last, if at all (measured on world v2's first build: contour
@@ -191,7 +191,7 @@ def _sibling_groups(train, keys, share: float):
     return [sibling_groups(train.labels, k) for k in keys] if share > 0 and keys else None
 
 
-def _clap_conditions(clap, tok, feats: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def clap_conditions(clap, tok, feats: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """The generator's conditions: unit CLAP audio embeddings of the training clips, and the
     unit CLAP text embedding of "" (the null condition for classifier-free guidance)."""
     with torch.no_grad():
@@ -205,7 +205,7 @@ def _clap_conditions(clap, tok, feats: torch.Tensor) -> tuple[torch.Tensor, torc
     return cond, null
 
 
-def _standardised_latents(audio: np.ndarray, latent_channels: int = 1):
+def standardised_latents(audio: np.ndarray, latent_channels: int = 1):
     """The power-pooled log-mel autoencoder fitted to ``audio``, and the audio's latents."""
     from .models.audio import log_mel
     from .models.generator import PowerPoolAutoencoder
@@ -232,8 +232,8 @@ def _build_audioldm(tmp: Path, train, clap, tok, feats, projection_dim: int,
     from ..models.clap import clap_text_tower
     from .models.generator import GriffinLimVocoder, build_unet, train_generator
 
-    cond, null = _clap_conditions(clap, tok, feats)
-    vae, latents = _standardised_latents(train.audio)
+    cond, null = clap_conditions(clap, tok, feats)
+    vae, latents = standardised_latents(train.audio)
     sched = DDIMScheduler(beta_schedule="squaredcos_cap_v2", prediction_type="v_prediction",
                           clip_sample=False, set_alpha_to_one=False)
     ema, _ = train_generator(build_unet(projection_dim, seed=seed), sched,

@@ -134,7 +134,7 @@ def _rms(audio) -> float:
     return float(np.sqrt((np.asarray(audio, np.float64) ** 2).mean(1)).mean())
 
 
-def _through_decoder(gen, audio: np.ndarray) -> np.ndarray:
+def through_decoder(gen, audio: np.ndarray) -> np.ndarray:
     """Real audio through the generator's own decoding (its autoencoder's pooling, upsampling and
     the vocoder): the representation ceiling of every generated sound."""
     from .models.audio import log_mel
@@ -250,7 +250,7 @@ def measure_gates(weights=None, *, held_out: PocketBatch | None = None, num_held
         "tagger_real": attribute_accuracy(tagger.predict(held.audio), held.labels, AUDIBLE),
     }
     first = {a: y[:n_gen] for a, y in held.labels.items()}
-    decoded = _through_decoder(gen, held.audio[:n_gen])
+    decoded = through_decoder(gen, held.audio[:n_gen])
     report["ceiling"] = attribute_accuracy(tagger.predict(decoded), first, AUDIBLE)
     report.update(_probe_gates(clip, clap, held, image_embeds.embeds, audio_embeds.embeds,
                                probe_seed, probe_clips))

@@ -90,7 +90,7 @@ from ..generation import SCHEDULERS, generate, peak_warnings_off
 from ..mappers import Mapper, load_mapper_folder
 from ..registry import load_audioldm, load_clap, load_extractors
 from ..spaces import Embeddings, check_same_space
-from .gates import _combo_captions, _through_decoder, attribute_accuracy
+from .gates import _combo_captions, attribute_accuracy, through_decoder
 from .mappers import CALIBRATION_SEED, MAPPER_SEED
 from .models.contrastive import combo_prompts
 from .models.evaluators import EVALUATOR_SEED
@@ -446,7 +446,7 @@ def _run_ceiling(run: _Run, seed: int) -> _Sounds:
     """The real draws through the generator's own decoding (its autoencoder's pooling and
     upsampling, its vocoder): the representation ceiling, what a perfect latent could give."""
     waves, contour = _real_draws(run, seed)
-    return _Sounds(_through_decoder(run.audioldm, waves), None, contour)
+    return _Sounds(through_decoder(run.audioldm, waves), None, contour)
 
 
 def _run_nearest(run: _Run, seed: int) -> _Sounds:

@@ -7,15 +7,15 @@ import numpy as np
 
 from ..evaluation.labels import is_fraction
 from .theme import (
-    _TITLE_PT,
-    _caption_lines,
-    _figure,
-    _grid,
-    _themed,
-    _value_axis,
-    _wrap,
+    TITLE_PT,
+    caption_lines,
+    grid_axes,
     label,
+    new_figure,
+    themed,
+    value_axis,
     value_colours,
+    wrap_title,
 )
 
 __all__ = ["image_grid", "mel_image", "plot_mel_grid", "plot_accuracy_bars", "umap_2d",
@@ -24,7 +24,7 @@ __all__ = ["image_grid", "mel_image", "plot_mel_grid", "plot_accuracy_bars", "um
            "plot_samples_per_image", "plot_modes"]
 
 
-@_themed
+@themed
 def image_grid(images, titles=None, ncols: int = 6, size: float = 1.6, title: str | None = None):
     """A grid of images (n, h, w, 3) uint8, each with an optional caption above it (wrapped,
     with room of its own: captions never overlap the images); ``title`` over the whole grid.
@@ -32,13 +32,13 @@ def image_grid(images, titles=None, ncols: int = 6, size: float = 1.6, title: st
     images = np.asarray(images)
     n = len(images)
     width = max(14, int(size * 13))               # characters per caption line at 8 pt
-    lines = _caption_lines(None if titles is None else [titles[i] for i in range(n)], width)
-    fig, axes = _grid(n, ncols, max(size, 1.2), size + 0.16 * lines + 0.1)
+    lines = caption_lines(None if titles is None else [titles[i] for i in range(n)], width)
+    fig, axes = grid_axes(n, ncols, max(size, 1.2), size + 0.16 * lines + 0.1)
     for i, ax in enumerate(axes[:n]):
         ax.axis("off")
         ax.imshow(images[i])
         if titles is not None:
-            ax.set_title(_wrap(titles[i], width), fontsize=_TITLE_PT)
+            ax.set_title(wrap_title(titles[i], width), fontsize=TITLE_PT)
     if title:
         fig.suptitle(title)
     return fig
@@ -57,21 +57,21 @@ def _time_panel(ax, title: str | None, width: int = 34) -> None:
     """Label one panel of a grid of signals against time: the time axis, a wrapped title."""
     ax.set_xlabel("time (s)")
     if title is not None:
-        ax.set_title(_wrap(title, width), fontsize=_TITLE_PT)
+        ax.set_title(wrap_title(title, width), fontsize=TITLE_PT)
 
 
 MEL_COLOURBAR_LABEL = "log mel power (ln)"
 
 
-@_themed
+@themed
 def plot_mel_grid(waveforms, titles=None, ncols: int = 4, sampling_rate: int = 16000,
                   vmin: float = -11.5, vmax: float = 6.0, title: str | None = None,
                   colorbar: bool = True):
     """Log-mel spectrograms of several waveforms on one colour scale (so loudness compares),
     with one colour bar for all of them and ``title`` over the grid."""
     n = len(waveforms)
-    lines = _caption_lines(titles, 34)
-    fig, axes = _grid(n, ncols, 3.0, 2.0 + 0.15 * lines)
+    lines = caption_lines(titles, 34)
+    fig, axes = grid_axes(n, ncols, 3.0, 2.0 + 0.15 * lines)
     im = None
     for i, ax in enumerate(axes[:n]):
         mel = mel_image(waveforms[i], sampling_rate)
@@ -87,7 +87,7 @@ def plot_mel_grid(waveforms, titles=None, ncols: int = 4, sampling_rate: int = 1
     return fig
 
 
-@_themed
+@themed
 def plot_accuracy_bars(results: dict[str, dict[str, float]], title: str = "",
                        chance: dict[str, float] | None = None,
                        spread: dict[str, dict[str, float]] | None = None):
@@ -98,7 +98,7 @@ def plot_accuracy_bars(results: dict[str, dict[str, float]], title: str = "",
     attrs = [a for a in next(iter(results.values())) if a != "all"] + ["all"]
     x = np.arange(len(attrs))
     width = 0.8 / len(names)
-    fig = _figure(1.3 * len(attrs) + 3.2, 3.2)
+    fig = new_figure(1.3 * len(attrs) + 3.2, 3.2)
     ax = fig.subplots()
     for i, name in enumerate(names):
         vals = [results[name].get(a, np.nan) for a in attrs]
@@ -146,7 +146,7 @@ def _umap_axes(ax) -> None:
     ax.set_ylabel("UMAP 2 (no unit)")
 
 
-@_themed
+@themed
 def plot_by_attribute(xy: np.ndarray, labels: dict[str, np.ndarray],
                       names: dict[str, list[str]], title: str = "", size: float = 2.6):
     """One scatter per attribute of ``names`` that ``labels`` holds, of (n, 2) points, coloured
@@ -156,7 +156,7 @@ def plot_by_attribute(xy: np.ndarray, labels: dict[str, np.ndarray],
     wholesale (drawn value by value, the last one hides the rest wherever they overlap); an
     attribute whose values are colour names is drawn in those colours."""
     attrs = [a for a in names if a in labels]
-    fig = _figure(size * len(attrs), size + 0.5)
+    fig = new_figure(size * len(attrs), size + 0.5)
     axes = fig.subplots(1, len(attrs), squeeze=False)
     order = np.random.default_rng(0).permutation(len(xy))
     for ax, a in zip(axes[0], attrs):
@@ -173,12 +173,12 @@ def plot_by_attribute(xy: np.ndarray, labels: dict[str, np.ndarray],
     return fig
 
 
-@_themed
+@themed
 def plot_pair_lines(xy_a: np.ndarray, xy_b: np.ndarray, label_a: str, label_b: str,
                     num_lines: int = 60, title: str = "", seed: int = 0):
     """Two point sets from one reducer, and a line from each of ``num_lines`` random pairs'
     point in ``a`` to its partner in ``b`` (the Modality-Gap figure)."""
-    fig = _figure(4.6, 4.2)
+    fig = new_figure(4.6, 4.2)
     ax = fig.subplots()
     ax.scatter(xy_a[:, 0], xy_a[:, 1], s=4, alpha=0.6, label=label_a)
     ax.scatter(xy_b[:, 0], xy_b[:, 1], s=4, alpha=0.6, label=label_b)
@@ -192,14 +192,14 @@ def plot_pair_lines(xy_a: np.ndarray, xy_b: np.ndarray, label_a: str, label_b: s
     return fig
 
 
-@_themed
+@themed
 def plot_samples_per_image(xy_real: np.ndarray, xy_generative: np.ndarray,
                            xy_regression: np.ndarray, num_samples: int, title: str = ""):
     """One reducer's points for the same images (image-major rows, ``num_samples`` per image
     for real and generative, one per image for regression): one colour per image; circles =
     real sounds, triangles = the generative mapper's samples, crosses = the regression mapper's
     single answer."""
-    fig = _figure(5.2, 4.4)
+    fig = new_figure(5.2, 4.4)
     ax = fig.subplots()
     n = len(xy_regression)
     colours = [f"C{i % 10}" for i in range(n)]
@@ -218,13 +218,13 @@ def plot_samples_per_image(xy_real: np.ndarray, xy_generative: np.ndarray,
     return fig
 
 
-@_themed
+@themed
 def plot_history(histories: dict, keys=("train_loss", "val_loss", "recall@1"),
                  title: str | None = None):
     """Training curves: one panel per key, one line per named :class:`v2a_kit.train.History`
     (or its ``to_dict()``, or a summary's ``history`` dict of columns). Panel titles and axes in
     words (:data:`LABELS`); losses on a log scale, fractions from 0 to 1."""
-    fig = _figure(3.3 * len(keys), 3.0)
+    fig = new_figure(3.3 * len(keys), 3.0)
     axes = fig.subplots(1, len(keys), squeeze=False)
     for name, h in histories.items():
         cols = _history_columns(h)
@@ -254,14 +254,14 @@ def _history_columns(h) -> dict:
     return h
 
 
-@_themed
+@themed
 def plot_waveform(waveforms, titles=None, sampling_rate: int = 16000, ncols: int = 4,
                   title: str | None = None):
     """Waveforms ((samples,) or (n, samples)) against time, on one amplitude scale [-1, 1]."""
     w = np.asarray(waveforms, dtype=np.float32)
     w = w[None] if w.ndim == 1 else w
     n = len(w)
-    fig, axes = _grid(n, min(ncols, n), 3.0, 1.9 + 0.15 * _caption_lines(titles, 34))
+    fig, axes = grid_axes(n, min(ncols, n), 3.0, 1.9 + 0.15 * caption_lines(titles, 34))
     for i, ax in enumerate(axes[:n]):
         ax.plot(np.arange(w.shape[1]) / sampling_rate, w[i], lw=0.4, color="#33547a")
         ax.set_ylim(-1, 1)
@@ -284,14 +284,14 @@ def _mean_std(v) -> tuple[float, float]:
     return float(v), 0.0
 
 
-@_themed
+@themed
 def plot_knobs(knobs: dict[str, dict], metrics=("all four", "CS"), title: str | None = None,
                spread: dict[str, dict] | None = None):
     """How metrics move with a generation knob: ``knobs`` = knob name -> {setting -> {metric:
     value}}; one column per knob, one row per metric. A value may be ``{"mean", "std"}`` over
     seeds, or give ``spread`` (same nesting, the std): both draw error bars. Value axes start at
     0 (fractions run to 1), so a small change looks small. Returns the Figure."""
-    fig = _figure(3.4 * len(knobs), 2.4 * len(metrics) + 0.4)
+    fig = new_figure(3.4 * len(knobs), 2.4 * len(metrics) + 0.4)
     axes = fig.subplots(len(metrics), len(knobs), squeeze=False)
     for c, (knob, by_setting) in enumerate(knobs.items()):
         xs = list(by_setting)
@@ -306,8 +306,8 @@ def plot_knobs(knobs: dict[str, dict], metrics=("all four", "CS"), title: str | 
                         color="#33547a")
             ax.set_xticks(range(len(xs)), [f"{x:g}" if isinstance(x, float) else str(x)
                                            for x in xs])
-            ax.set_ylabel(_wrap(label(m), 24))
-            _value_axis(ax, m, np.add(ys, errs))
+            ax.set_ylabel(wrap_title(label(m), 24))
+            value_axis(ax, m, np.add(ys, errs))
             if r == 0:
                 ax.set_title(f"varying {knob}")
             ax.set_xlabel(knob)
@@ -315,7 +315,7 @@ def plot_knobs(knobs: dict[str, dict], metrics=("all four", "CS"), title: str | 
     return fig
 
 
-@_themed
+@themed
 def plot_systems(report: dict, metrics=("fd", "kl", "cs", "acc_all"), title: str | None = None):
     """One panel per metric: each system's mean over seeds with the seeds' spread (± std) and
     the per-seed values as dots. ``report``: :func:`v2a_kit.pocket.reproduce.reproduce`'s.
@@ -323,7 +323,7 @@ def plot_systems(report: dict, metrics=("fd", "kl", "cs", "acc_all"), title: str
     systems = report["systems"]
     names = list(systems)
     ref = "real audio" if "real audio" in names else (names[0] if names else None)
-    fig = _figure(3.4 * len(metrics), 0.42 * len(names) + 1.5)
+    fig = new_figure(3.4 * len(metrics), 0.42 * len(names) + 1.5)
     axes = fig.subplots(1, len(metrics), squeeze=False)[0]
     for ax, m in zip(axes, metrics):
         tops = []
@@ -341,10 +341,10 @@ def plot_systems(report: dict, metrics=("fd", "kl", "cs", "acc_all"), title: str
         if ax is axes[0]:
             ax.set_ylabel("system")
         ax.invert_yaxis()
-        ax.set_title(_wrap(label(m), 26))
+        ax.set_title(wrap_title(label(m), 26))
         ax.set_xlabel(label(m).split(" (")[0].replace(" ↑", "").replace(" ↓", "")
                       + (" (fraction)" if is_fraction(m) else ""))
-        _value_axis(ax, m, tops, axis="x")
+        value_axis(ax, m, tops, axis="x")
     nseeds = max((len(s["metrics"][metrics[0]].get("per_seed", []))
                   for s in systems.values()), default=0)
     if not title:
@@ -364,7 +364,7 @@ def plot_seen_unseen(report: dict, metrics=("acc_all", "cs", "fd", "spread_ratio
     splits = report["splits"]
     names = list(systems or splits["seen"])
     colours = {"seen": "#9fb3c8", "unseen": "#d9a66c"}
-    fig = _figure(3.4 * len(metrics), 0.5 * len(names) + 1.7)
+    fig = new_figure(3.4 * len(metrics), 0.5 * len(names) + 1.7)
     axes = fig.subplots(1, len(metrics), squeeze=False)[0]
     for ax, m in zip(axes, metrics):
         tops, labelled = [], set()
@@ -383,10 +383,10 @@ def plot_seen_unseen(report: dict, metrics=("acc_all", "cs", "fd", "spread_ratio
                 tops += [stat["mean"] + (stat["std"] or 0), *seeds]
         ax.set_yticks(range(len(names)), names if ax is axes[0] else [""] * len(names))
         ax.invert_yaxis()
-        ax.set_title(_wrap(label(m), 26))
+        ax.set_title(wrap_title(label(m), 26))
         ax.set_xlabel(label(m).split(" (")[0].replace(" ↑", "").replace(" ↓", "")
                       + (" (fraction)" if is_fraction(m) else ""))
-        _value_axis(ax, m, tops, axis="x")
+        value_axis(ax, m, tops, axis="x")
         if m.startswith("spread_ratio"):
             ax.axvline(1.0, color="#555555", lw=0.8, ls="--")
     handles, labels_ = axes[0].get_legend_handles_labels()
@@ -400,7 +400,7 @@ def plot_seen_unseen(report: dict, metrics=("acc_all", "cs", "fd", "spread_ratio
     return fig
 
 
-@_themed
+@themed
 def plot_efficiency(report: dict, metrics=("fd", "acc_all"), split: str = "unseen",
                     title: str | None = None):
     """Why a mapper? (:func:`v2a_kit.pocket.efficiency.measure_efficiency`'s report): one panel
@@ -410,7 +410,7 @@ def plot_efficiency(report: dict, metrics=("fd", "acc_all"), split: str = "unsee
     audio's value is the grey line."""
     systems = report["systems"]
     colours = {"regression": "#4c72b0", "generative": "#dd8452", "direct": "#55a868"}
-    fig = _figure(3.6 * (len(metrics) + 1), 3.4)
+    fig = new_figure(3.6 * (len(metrics) + 1), 3.4)
     axes = fig.subplots(1, len(metrics) + 1, squeeze=False)[0]
     for ax, m in zip(axes, metrics):
         tops = []
@@ -437,8 +437,8 @@ def plot_efficiency(report: dict, metrics=("fd", "acc_all"), split: str = "unsee
         ax.minorticks_off()
         ax.set_xlabel("training pairs")
         ax.set_ylabel(label(m))
-        ax.set_title(_wrap(f"{label(m)} vs training pairs", 34))
-        _value_axis(ax, m, tops)
+        ax.set_title(wrap_title(f"{label(m)} vs training pairs", 34))
+        value_axis(ax, m, tops)
     ax, m = axes[-1], metrics[0]
     tops = []
     for k, (name, by_size) in enumerate(systems.items()):
@@ -456,9 +456,9 @@ def plot_efficiency(report: dict, metrics=("fd", "acc_all"), split: str = "unsee
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1e6:.3g} M"))
     ax.set_xlabel("trained parameters")
     ax.set_ylabel(label(m))
-    ax.set_title(_wrap(f"{label(m)} ({split.upper()}) vs trained parameters; larger = more "
+    ax.set_title(wrap_title(f"{label(m)} ({split.upper()}) vs trained parameters; larger = more "
                        "pairs", 34))
-    _value_axis(ax, m, tops)
+    value_axis(ax, m, tops)
     ax.legend(frameon=False, fontsize="small")
     handles, labels_ = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels_, loc="outside lower center", ncol=4, frameon=False,

@@ -24,7 +24,7 @@ THEME = {
 }
 
 
-_TITLE_PT = 8  # panel captions in grids (images, spectrograms): wrapped, at least 8 pt
+TITLE_PT = 8  # panel captions in grids (images, spectrograms): wrapped, at least 8 pt
 
 
 # Raw keys -> words for axes and titles (↑ = higher is better, ↓ = lower is better): the kit's
@@ -45,7 +45,7 @@ def use_theme() -> None:
     matplotlib.rcParams.update(THEME)
 
 
-def _themed(fn):
+def themed(fn):
     """Draw ``fn``'s figure under :data:`THEME` (leaving the caller's rcParams as they were)."""
 
     @functools.wraps(fn)
@@ -56,14 +56,14 @@ def _themed(fn):
     return wrapper
 
 
-def _figure(width: float, height: float):
+def new_figure(width: float, height: float):
     """A pyplot-free Figure under constrained layout (titles, colour bars and legends get their
     room instead of overlapping the panels)."""
     from matplotlib.figure import Figure
     return Figure(figsize=(width, height), layout="constrained")
 
 
-def _value_axis(ax, key, values, axis: str = "y") -> None:
+def value_axis(ax, key, values, axis: str = "y") -> None:
     """Start a value axis at zero (no truncated bars); fractions run to 1."""
     vals = [v for v in np.ravel(np.asarray(values, dtype=float)) if np.isfinite(v)]
     lo = min([0.0, *vals])
@@ -74,26 +74,26 @@ def _value_axis(ax, key, values, axis: str = "y") -> None:
     (ax.set_ylim if axis == "y" else ax.set_xlim)(lo * 1.08 if lo < 0 else 0.0, hi)
 
 
-def _grid(n: int, ncols: int, width: float, height: float):
+def grid_axes(n: int, ncols: int, width: float, height: float):
     """A Figure with ``n`` panels in rows of ``ncols`` (``width`` × ``height`` inches each);
     returns it and the flat list of axes, the unused ones switched off."""
     ncols = max(1, min(ncols, n)) if n else max(1, ncols)
     nrows = max(1, -(-n // ncols))
-    fig = _figure(width * ncols, height * nrows)
+    fig = new_figure(width * ncols, height * nrows)
     axes = list(fig.subplots(nrows, ncols, squeeze=False).flat)
     for ax in axes[n:]:
         ax.axis("off")
     return fig, axes
 
 
-def _caption_lines(titles, width: int) -> int:
+def caption_lines(titles, width: int) -> int:
     """The most lines any of ``titles`` wraps to at ``width`` characters (0 without titles)."""
     if titles is None:
         return 0
-    return max([_wrap(t, width).count("\n") + 1 for t in titles] or [0])
+    return max([wrap_title(t, width).count("\n") + 1 for t in titles] or [0])
 
 
-def _wrap(text: str, width: int) -> str:
+def wrap_title(text: str, width: int) -> str:
     import textwrap
     return "\n".join(textwrap.wrap(str(text), width)) or str(text)
 

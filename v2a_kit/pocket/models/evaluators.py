@@ -70,7 +70,7 @@ class TaggerOutput:
     logits: dict[str, Tensor]   # attr -> (b, len(AUDIBLE[attr]))
 
 
-def _check_audio(audio, name: str = "audio") -> Tensor:
+def check_audio(audio, name: str = "audio") -> Tensor:
     """(b, 16000) float Tensor or array, finite → float32 Tensor; anything else → MediaError."""
     if isinstance(audio, np.ndarray):
         audio = torch.from_numpy(audio)
@@ -123,11 +123,11 @@ class _AudioModel(nn.Module):
 
     def forward(self, audio):
         """audio: (b, 16000) float Tensor or array in [-1, 1] → ``forward_mel(log_mel)``."""
-        return self.forward_mel(self.log_mel(_check_audio(audio).to(self.log_mel.window.device)))
+        return self.forward_mel(self.log_mel(check_audio(audio).to(self.log_mel.window.device)))
 
     @torch.no_grad()
     def _infer(self, audio, fn, batch_size: int = 256):
-        audio, was_training = _check_audio(audio), self.training
+        audio, was_training = check_audio(audio), self.training
         self.eval()
         try:
             return [fn(self(chunk)) for chunk in audio.split(batch_size)]
@@ -304,7 +304,7 @@ def train_audio_to_image(clip_image_embeds: Tensor, audio: np.ndarray,
         raise EmbeddingError(f"clip_image_embeds has shape {shape}; expected a float tensor (n, d)")
     if not (torch.isfinite(target).all() and (target.norm(dim=-1) - 1).abs().max() < 1e-3):
         raise EmbeddingError("clip_image_embeds must be finite and L2-normed (unit rows)")
-    audio = _check_audio(audio)
+    audio = check_audio(audio)
     if len(audio) != len(target):
         raise EmbeddingError(f"clip_image_embeds has {len(target)} rows but audio has "
                              f"{len(audio)} clips; expected one embedding per clip")

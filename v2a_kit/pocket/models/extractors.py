@@ -34,7 +34,7 @@ from ...evaluation.extractors import AudioExtractor, ClipScoreExtractor, Extract
 from ...spaces import Space
 from ..world.scenes import AUDIBLE
 from .audio import SAMPLING_RATE
-from .evaluators import CLIP_SAMPLES, _check_audio
+from .evaluators import CLIP_SAMPLES, check_audio
 from .loading import build_pocket_clip, load_audio_to_image, load_tagger, pocket_dir
 
 __all__ = ["build_pocket_extractors"]
@@ -63,7 +63,7 @@ def build_pocket_extractors(weights=None, device=None) -> Extractors:
         return out.features, torch.cat([out.logits[a] for a in AUDIBLE], dim=1)
 
     def a2i_trunk(x):  # the audio→image evaluator's features, before its projection
-        return a2i.trunk(a2i.log_mel(_check_audio(x))), None
+        return a2i.trunk(a2i.log_mel(check_audio(x))), None
 
     groups = _logit_groups()
     kw = dict(device=device, source={"kind": "pocket-build", "folder": str(folder)},

@@ -115,7 +115,7 @@ def _clap_tokenizer(folder: Path):
     return tok
 
 
-def _clap_parts(weights):
+def clap_parts(weights):
     """(ClapModel, feature extractor, tokenizer, space, source) of pocket-CLAP."""
     from transformers import ClapConfig, ClapFeatureExtractor, ClapModel
 
@@ -135,7 +135,7 @@ def _clap_parts(weights):
 
 def build_pocket_clap(*, weights=None, device=None) -> ClapEncoder:
     """pocket-CLAP (transformers ``ClapModel``) of the build in ``weights``, float32."""
-    model, fe, tok, space, source = _clap_parts(weights)
+    model, fe, tok, space, source = clap_parts(weights)
     dev = resolve_device(device)
     return ClapEncoder(model.to(dev).eval(), fe, tok, space, dev, torch.float32, source=source)
 
@@ -149,7 +149,7 @@ def build_pocket_audioldm(name: str, *, weights=None, device=None,
     from diffusers import DDIMScheduler, UNet2DConditionModel
     build = json.loads((pocket_dir(weights) / "build.json").read_text())
     folder = pocket_dir(weights) / "audioldm"
-    clap, _, tok, space, _ = _clap_parts(weights)
+    clap, _, tok, space, _ = clap_parts(weights)
     parts = dict(
         unet=UNet2DConditionModel.from_pretrained(folder / "unet"),
         vae=PowerPoolAutoencoder.from_config(PowerPoolAutoencoder.load_config(folder / "vae")),

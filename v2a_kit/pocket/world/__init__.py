@@ -16,7 +16,7 @@ from .scenes import __all__  # noqa: F401
 
 
 def __getattr__(name: str):
-    """The scenes' other names (``v2a_kit.pocket.world._check_n``), for code that imported
+    """The scenes' other names (``v2a_kit.pocket.world._STREAMS``), for code that imported
     them when the world was one module."""
     from . import scenes
     try:

@@ -18,7 +18,7 @@ _EXTENT = np.array([1.0, 1.2, 1.2, 1.25])  # bounding radius / radius, per shape
 _TRIES = 96        # candidate layouts per sample; the first non-overlapping one is kept
 
 
-def _draw_scene(rng: np.random.Generator, labels: dict, cfg: WorldConfig):
+def draw_scene(rng: np.random.Generator, labels: dict, cfg: WorldConfig):
     """Background, non-overlapping object centres (rejection over _TRIES layouts) and radii."""
     m, size = len(labels["shape"]), cfg.image_size
     background = rng.integers(0, len(BACKGROUNDS), BLOCK)[:m].astype(np.int64)
@@ -51,7 +51,7 @@ def _backgrounds(size: int) -> np.ndarray:
     return np.stack([*flat, np.broadcast_to(stripes, (size, size, 3))]).astype(np.uint8)
 
 
-def _shape_mask(shape: int, dx: np.ndarray, dy: np.ndarray, r: np.ndarray) -> np.ndarray:
+def shape_mask(shape: int, dx: np.ndarray, dy: np.ndarray, r: np.ndarray) -> np.ndarray:
     """Pixels inside an upright shape of radius ``r`` (k, 1, 1) at offsets dx, dy; y points down."""
     if shape == 0:
         return dx * dx + dy * dy <= r * r
@@ -105,7 +105,7 @@ def _render(labels: dict, tone, positions, radii, cfg: WorldConfig, images: np.n
             ys = origin[:, 1, None] + offsets
             dx = (xs + 0.5 - centre[:, 0, None])[:, None, :]
             dy = (ys + 0.5 - centre[:, 1, None])[:, :, None]
-            mask = _shape_mask(shape, dx, dy, radii[rows, slot, None, None])
+            mask = shape_mask(shape, dx, dy, radii[rows, slot, None, None])
             index = (rows[:, None, None], ys[:, :, None], xs[:, None, :])
             colour = rgb[rows][:, None, None, :]
             images[index] = np.where(mask[..., None], colour, images[index])

@@ -55,8 +55,8 @@ import numpy as np
 
 from ...atomic import atomic_path, atomic_write
 from ...errors import ConfigError
-from .render import _backgrounds, _draw_scene, _render
-from .synth import _clip_len, _synthesise
+from .render import _backgrounds, _render, draw_scene
+from .synth import _synthesise, clip_len
 from .vocab import (
     ATTRIBUTES,
     AUDIBLE,
@@ -165,12 +165,12 @@ def _take(value, index, n: int):
 
 # ----------------------------------------------------------------------------- input checks
 
-def _check_n(n) -> None:
+def check_n(n) -> None:
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ConfigError(f"n={n!r}; expected an int ≥ 1")
 
 
-def _check_seed(seed) -> None:
+def check_seed(seed) -> None:
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ConfigError(f"seed={seed!r}; expected an int ≥ 0")
 
@@ -230,20 +230,20 @@ def sample_world(n: int, seed: int, config: WorldConfig | None = None,
     Raises:
         ConfigError (a ValueError): bad ``n``, ``seed``, ``config`` or ``split``.
     """
-    _check_n(n)
-    _check_seed(seed)
+    check_n(n)
+    check_seed(seed)
     _check_split(split)
     config = config or WorldConfig()
     config.check()
     size = config.image_size
     images = np.empty((n, size, size, 3), np.uint8)
-    audio = np.empty((n, _clip_len(config)), np.float32)  # filled block by block: no concatenation
+    audio = np.empty((n, clip_len(config)), np.float32)  # filled block by block: no concatenation
     parts = []
     for b in range(math.ceil(n / BLOCK)):
         block = slice(b * BLOCK, min(n, (b + 1) * BLOCK))
         m = block.stop - block.start
         labels, tone = _draw_labels(_rng(seed, b, "labels"), m, split)
-        background, positions, radii = _draw_scene(_rng(seed, b, "scene"), labels, config)
+        background, positions, radii = draw_scene(_rng(seed, b, "scene"), labels, config)
         images[block] = _backgrounds(size)[background]
         _render(labels, tone, positions, radii, config, images[block])
         audio_captions, onsets, pitch, contour = _sounds(labels, tone, radii, seed, b, config,
@@ -275,11 +275,11 @@ def sample_audio_for(images, seed: int, config: WorldConfig | None = None) -> Po
     else:
         labels = _check_labels(images)
         tone, radii = np.zeros(len(labels["shape"])), None
-    _check_seed(seed)
+    check_seed(seed)
     config = config or WorldConfig()
     config.check()
     n = len(labels["shape"])
-    audio = np.empty((n, _clip_len(config)), np.float32)
+    audio = np.empty((n, clip_len(config)), np.float32)
     parts = [_sounds({a: v[s:s + BLOCK] for a, v in labels.items()}, tone[s:s + BLOCK],
                      None if radii is None else radii[s:s + BLOCK], seed, s // BLOCK, config,
                      audio[s:s + BLOCK]) for s in range(0, n, BLOCK)]
@@ -308,7 +308,7 @@ def save_examples(batch: PocketBatch, folder, n: int = 8, lossless: bool = False
     import soundfile as sf
     from PIL import Image
 
-    _check_n(n)
+    check_n(n)
     if n > len(batch):
         raise ConfigError(f"n={n} but the batch holds {len(batch)} samples")
     folder = Path(folder)

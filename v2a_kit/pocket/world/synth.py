@@ -16,7 +16,7 @@ _STAR = 3
 _TABLE = 4096      # wavetable length (one period)
 
 
-def _clip_len(cfg: WorldConfig) -> int:
+def clip_len(cfg: WorldConfig) -> int:
     return int(round(cfg.duration_s * cfg.sampling_rate))
 
 

@@ -36,8 +36,8 @@ import numpy as np
 from ...defaults import TIMED_MIN_FPS as MIN_FPS
 from ...defaults import TIMED_NOTE_S
 from ...errors import ConfigError, MediaError
-from .render import _colours, _shape_mask
-from .scenes import PocketBatch, _check_n, _check_seed, sample_world
+from .render import _colours, shape_mask
+from .scenes import PocketBatch, check_n, check_seed, sample_world
 from .vocab import AUDIBLE, BACKGROUNDS, WorldConfig
 
 __all__ = ["PocketVideos", "sample_world_videos", "save_videos", "MIN_FPS", "POP_S",
@@ -121,8 +121,8 @@ def sample_world_videos(n: int, seed: int, *, num_scenes: int = 3, fps: int = 25
         ConfigError (a ValueError): bad ``n``, ``seed``, ``num_scenes``, ``fps``, ``config`` or
             ``split``, naming it.
     """
-    _check_n(n)
-    _check_seed(seed)
+    check_n(n)
+    check_seed(seed)
     if isinstance(num_scenes, bool) or not isinstance(num_scenes, (int, np.integer)) \
             or num_scenes < 1:
         raise ConfigError(f"num_scenes={num_scenes!r}; expected an int ≥ 1")
@@ -170,7 +170,7 @@ def _pop(frames: np.ndarray, scenes: PocketBatch, first: np.ndarray, per_scene: 
         start = int(first[row, slot])
         for step in range(min(length, per_scene - start)):
             strength = 1.0 - step / length
-            mask = _shape_mask(shape, dx, dy, np.array(r * (1 + POP_GROWTH * strength))
+            mask = shape_mask(shape, dx, dy, np.array(r * (1 + POP_GROWTH * strength))
                                .reshape(1, 1, 1))[0]
             colour = np.round(rgb[row] + (255.0 - rgb[row]) * POP_FLASH * strength)
             frames[video, scene * per_scene + start + step][mask] = colour.astype(np.uint8)
@@ -188,7 +188,7 @@ def save_videos(videos: PocketVideos, folder, n: int | None = None, scale: int =
     from ...media import write_video, write_wav
 
     n = len(videos) if n is None else n
-    _check_n(n)
+    check_n(n)
     if n > len(videos):
         raise ConfigError(f"n={n} but there are {len(videos)} videos")
     folder = Path(folder)
