@@ -1,6 +1,6 @@
-"""The exercises of notebook 02_domain_gap: the reference solutions (public API
-only, so each runs pasted into a notebook cell), what each checker compares with, the
-checkers, and the questions and discussions."""
+"""Notebook 02's exercises (the domain gap): the centroid gap between CLAP's text and audio
+embeddings (02.1), neighbourhood overlap at other k (02.2), and a UMAP fitted on the true
+embeddings alone (02.3)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""The exercises of notebook 01_foundation_models: the reference solutions (public API
-only, so each runs pasted into a notebook cell), what each checker compares with, the
-checkers, and the questions and discussions."""
+"""Notebook 01's exercises (the foundation models): zero-shot with one caption instead of an
+ensemble (01.1), guidance against variety in text-to-audio (01.2), a measure of variety of
+your own (01.3), and what pocket-CLAP makes of a word it never saw (01.4)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""The exercises of notebook 05_generate_and_listen: the reference solutions (public API
-only, so each runs pasted into a notebook cell), what each checker compares with, the
-checkers, and the questions and discussions."""
+"""Notebook 05's exercises (generate and listen): each mapper's spread for one image (05.1),
+the mapper-guidance sweep (05.2), a video's segments (05.3), and where batching stops paying
+(05.4)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""The exercises of notebook 04_generative_mapper: the reference solutions (public API
-only, so each runs pasted into a notebook cell), what each checker compares with, the
-checkers, and the questions and discussions."""
+"""Notebook 04's exercises (the generative mapper): the trade-off at another mapper guidance
+(04.1), DDPM against DDIM on few steps (04.2), and where x0- and ε-prediction make their errors
+(04.3)."""
 
 from __future__ import annotations
 

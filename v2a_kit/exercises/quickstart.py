@@ -1,6 +1,5 @@
-"""The exercises of notebook 00_quickstart: the reference solutions (public API
-only, so each runs pasted into a notebook cell), what each checker compares with, the
-checkers, and the questions and discussions."""
+"""Notebook 00's exercises (the quickstart): the tagger's reading of generated sounds against
+their pictures' labels (00.1), and what one diffusion-mapper seed changes in a sound (00.2)."""
 
 from __future__ import annotations
 

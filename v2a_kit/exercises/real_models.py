@@ -1,6 +1,6 @@
-"""The exercises of notebook 07_real_models: the reference solutions (public API
-only, so each runs pasted into a notebook cell), what each checker compares with, the
-checkers, and the questions and discussions."""
+"""Notebook 07's exercises (real models, your own data): a mapper on a folder of your own pairs
+(07.1), a closed-form ridge map on it (07.2), the text bridge with your captions (07.3), and the
+paper's sampler timed (07.4)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""The exercises of notebook 03_regression_mapper: the reference solutions (public API
-only, so each runs pasted into a notebook cell), what each checker compares with, the
-checkers, and the questions and discussions."""
+"""Notebook 03's exercises (the regression mapper): the cosine loss's optimum (03.1), ridge
+against the MLP on a small training set (03.2), and the conditional-mean argument read from the
+network's output norms (03.3)."""
 
 from __future__ import annotations
 

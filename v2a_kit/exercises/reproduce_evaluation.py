@@ -1,6 +1,6 @@
-"""The exercises of notebook 06_reproduce_evaluation: the reference solutions (public API
-only, so each runs pasted into a notebook cell), what each checker compares with, the
-checkers, and the questions and discussions."""
+"""Notebook 06's exercises (the paper's evaluation): the ordering at the paper's sampler (06.1),
+FD's bias with the number of clips (06.2), a larger retrieval pool (06.3), and the paper's run
+with real weights (06.4)."""
 
 from __future__ import annotations
 
