@@ -51,7 +51,7 @@ from ..atomic import recorded_path
 from ..errors import ConfigError
 from ..evaluation.labels import header
 from .mappers import MAPPER_SEED, SHIPPED, calibrate_prior_guidance
-from .science import seed_stats
+from .science import mean_std_cell, seed_stats
 
 __all__ = ["DIRECT_STEPS", "DIRECT_TRAINING", "EFFICIENCY_SIZES", "EFFICIENCY_METRICS",
            "EFFICIENCY_SYSTEMS", "FAST_EFFICIENCY", "MAPPER_MIN_STEPS", "check_direct_options",
@@ -387,14 +387,6 @@ _TABLE_METRICS = ("fd", "fad", "kl", "cs", "acc_all", "diversity", "clap_spread"
                   "spread_ratio_median", "level_within_3db")
 
 
-def _cell(stat) -> str:
-    if stat is None or stat["mean"] is None:
-        return "—"
-    mean, std = stat["mean"], stat["std"]
-    digits = 3 if abs(mean) < 1 else (2 if abs(mean) < 10 else 1)
-    return f"{mean:.{digits}f}" + ("" if std is None else f" ± {std:.{digits}f}")
-
-
 def efficiency_table(report: dict, split: str = "seen",
                      metrics=("fd", "fad", "kl", "cs", "acc_all", "diversity")) -> str:
     """A markdown table of :func:`measure_efficiency` on one split: a row per system and size,
@@ -408,14 +400,15 @@ def efficiency_table(report: dict, split: str = "seen",
              + " | trained params | train (s) | ms / sound |",
              "|---|---:|" + "---:|" * (len(metrics) + 3)]
     real = report.get("real audio", {}).get(split, {})
-    lines.append("| real audio | — | " + " | ".join(_cell(real.get(m)) for m in metrics)
+    lines.append("| real audio | — | " + " | ".join(mean_std_cell(real.get(m)) for m in metrics)
                  + " | — | — | — |")
     for system, by_size in report["systems"].items():
         for size, row in by_size.items():
             infer = row["infer_s_per_sound"]["mean"]
             lines.append(f"| {system} | {int(size):,} | "
-                         + " | ".join(_cell(row[split].get(m)) for m in metrics)
-                         + f" | {row['parameters'] / 1e6:.2f} M | {_cell(row['train_s'])} | "
+                         + " | ".join(mean_std_cell(row[split].get(m)) for m in metrics)
+                         + f" | {row['parameters'] / 1e6:.2f} M | "
+                         + f"{mean_std_cell(row['train_s'])} | "
                          + ("—" if infer is None else f"{1000 * infer:.0f}") + " |")
     s = report["settings"]
     lines += ["", f"{split.upper()} held-out pictures; mean ± std over seeds "

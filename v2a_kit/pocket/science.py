@@ -315,7 +315,9 @@ def check_targets(report: dict, weights=None) -> list[dict]:
     return rows
 
 
-def _cell(stat: dict | None) -> str:
+def mean_std_cell(stat: dict | None) -> str:
+    """A table cell of a {mean, std} over seeds: "0.806 ± 0.071" (3 decimals under 1, 2 under
+    10, else 1), "—" when there is no mean."""
     if stat is None or stat["mean"] is None:
         return "—"
     mean, std = stat["mean"], stat["std"]
@@ -334,7 +336,8 @@ def science_table(report: dict, split: str = "unseen", metrics=SCIENCE_METRICS) 
     lines = ["| system | " + " | ".join(header(m) for m in metrics) + " |",
              "|---|" + "---:|" * len(metrics)]
     for name, stats in systems.items():
-        lines.append(f"| {name} | " + " | ".join(_cell(stats.get(m)) for m in metrics) + " |")
+        cells = " | ".join(mean_std_cell(stats.get(m)) for m in metrics)
+        lines.append(f"| {name} | {cells} |")
     s = report["settings"]
     lines += ["", f"{split.upper()} combinations; mean ± std over mapper seeds "
                   f"{', '.join(map(str, s['seeds']))}; n = {s['n']} images × "
