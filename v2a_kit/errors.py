@@ -7,7 +7,7 @@ that catch the builtin kinds keep working.
 __all__ = ["V2AError", "MediaError", "EmbeddingError", "SpaceMismatchError",
            "WeightsNotFoundError", "CacheError", "ConfigError", "ProtocolMismatchError",
            "PeakLimitWarning", "ProtocolWarning", "SilentAudioWarning", "OutsideWorldWarning",
-           "warn"]
+           "warn", "first_names"]
 
 
 class V2AError(Exception):
@@ -93,3 +93,11 @@ def warn(message: str, category: type[Warning] = UserWarning) -> None:
                            module=globs.get("__name__", "v2a_kit"),
                            registry=globs.setdefault("__warningregistry__", {}),
                            module_globals=globs)
+
+
+def first_names(names, n: int = 5, more: str = "more") -> str:
+    """The first ``n`` of ``names`` for a message, then how many were left out:
+    ``"a.wav, b.wav (+3 more)"`` — how every refusal and report of the kit lists many inputs."""
+    names = [str(x) for x in names]
+    rest = len(names) - n
+    return ", ".join(names[:n]) + (f" (+{rest:,} {more})" if rest > 0 else "")

@@ -57,7 +57,7 @@ from tqdm.auto import tqdm
 from . import media
 from .atomic import atomic_write, remove_stale_temps
 from .distributed import DistInfo, RankSync
-from .errors import CacheError, V2AError
+from .errors import CacheError, V2AError, first_names
 from .preflight import (  # the checks made before a model is loaded (no torch there)
     RUN_DIR,
     GenerationPlan,
@@ -262,8 +262,9 @@ def generate_run(pipe, plan: GenerationPlan, info: DistInfo, *,
         failures = _failures(outdir)
         if failures:
             f = failures[0]
+            inputs = first_names(f["inputs"], 3, more="more in its batch")
             raise RankFailedError(
-                f"rank {f['rank']} failed on {_first(f['inputs'])}: {f['error']}; the finished "
+                f"rank {f['rank']} failed on {inputs}: {f['error']}; the finished "
                 f"outputs in {outdir} are kept: rerun the same command to resume")
         records = []
         if info.rank == 0:
@@ -275,11 +276,6 @@ def generate_run(pipe, plan: GenerationPlan, info: DistInfo, *,
         sync.barrier()
     return RunResult(records, computed, skipped, regenerated, time.perf_counter() - t0,
                      info.world_size)
-
-
-def _first(names: list[str], n: int = 3) -> str:
-    return ", ".join(names[:n]) + (f" (+{len(names) - n} more in its batch)"
-                                   if len(names) > n else "")
 
 
 # --- the feature cache -----------------------------------------------------------------------

@@ -11,14 +11,13 @@ from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 
 from .. import media
-from ..errors import MediaError
+from ..errors import MediaError, first_names
 from ..errors import warn as kit_warn
 from .items import (
     MEDIA_EXTS,
     EvalSet,
     ImageHearItem,
     IncompleteDatasetWarning,
-    _first,
     check_folder,
     read_text_rows,
 )
@@ -136,7 +135,7 @@ def load_imagehear(folder: str | os.PathLike, ids: str | os.PathLike | Iterable[
                 and PurePosixPath(it.id).name not in wanted]
     notes = []
     if unlisted and ids is None:
-        notes.append(f"{len(unlisted):,} images not in the list kept: {_first(unlisted)}")
+        notes.append(f"{len(unlisted):,} images not in the list kept: {first_names(unlisted)}")
     elif unlisted:
         notes.append(f"{len(unlisted):,} images not in the list left out")
         items = [it for it in items if it.id not in set(unlisted)]

@@ -12,9 +12,8 @@ from pathlib import Path
 from PIL import Image
 
 from .. import media
-from ..errors import MediaError
+from ..errors import MediaError, first_names
 
-_SHOW = 5  # ids shown in reports
 MEDIA_EXTS = media.IMAGE_EXTS | media.AUDIO_EXTS | media.VIDEO_EXTS
 
 
@@ -97,7 +96,7 @@ class EvalSet(Sequence):
             head += f" (list: {self.source})"
         parts = [head]
         if self.missing:
-            parts.append(f"{len(self.missing):,} missing: {_first(self.missing)}")
+            parts.append(f"{len(self.missing):,} missing: {first_names(self.missing)}")
         return "; ".join(parts + self.notes)
 
 
@@ -120,16 +119,11 @@ class GeneratedMatch:
         text = (f"{len(self.pairs):,} generated files matched {num_items:,} of "
                 f"{num_items + len(self.missing):,} items")
         if self.missing:
-            text += f"; items without sound: {_first([it.id for it in self.missing])}"
+            text += f"; items without sound: {first_names([it.id for it in self.missing])}"
         if self.unmatched:
             text += (f"; {len(self.unmatched):,} files matched no item: "
-                     f"{_first([p.name for p in self.unmatched])}")
+                     f"{first_names([p.name for p in self.unmatched])}")
         return text
-
-
-def _first(names: Sequence[str], n: int = _SHOW) -> str:
-    more = f" (+{len(names) - n:,} more)" if len(names) > n else ""
-    return ", ".join(names[:n]) + more
 
 
 def read_text_rows(path: Path, what: str, header: bool = False) -> list[tuple[int, list[str]]]:

@@ -8,8 +8,8 @@ from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
 from .. import media
-from ..errors import MediaError
-from .items import GeneratedMatch, VGGSoundItem, _first, check_folder
+from ..errors import MediaError, first_names
+from .items import GeneratedMatch, VGGSoundItem, check_folder
 from .vggsound import parse_vggsound_name
 
 _SAMPLE = re.compile(r"(?P<base>.+)_s(?P<k>\d+)")
@@ -110,7 +110,7 @@ def match_generated(items: Iterable, generated_folder: str | os.PathLike) -> Gen
             taken[hit] = p
     if not taken:
         raise MediaError(f"{folder}: none of its {len(files):,} audio files "
-                         f"({_first([p.name for p in files], 3)}) matches an item; expected "
+                         f"({first_names([p.name for p in files], 3)}) matches an item; expected "
                          f"names such as {_example(items)} (the item id, optionally _s<k>)")
     pairs = [(items[i], taken[(i, k)]) for i, k in sorted(taken)]
     done = {i for i, _ in taken}

@@ -63,7 +63,7 @@ from ..datasets import (
     match_generated,
 )
 from ..distributed import RankSync, distributed_env
-from ..errors import ConfigError, MediaError
+from ..errors import ConfigError, MediaError, first_names
 from ..registry import load_extractors
 from ..spaces import Embeddings
 from .extractors import Extractors, source_rate
@@ -74,7 +74,6 @@ from .uncertainty import DEFAULT_LEVEL, DEFAULT_RESAMPLES
 
 __all__ = ["EvalReport", "evaluate", "load_dataset"]
 
-_SHOW = 5          # names shown in notes
 
 
 @dataclass
@@ -163,11 +162,11 @@ class EvalReport:
             lines.append(f"images: {self.images}; CS over {self.counts['cs_pairs']} pairs")
         if self.unmatched:
             lines.append(f"{len(self.unmatched)} generated files match no reference or image: "
-                         f"{_first(self.unmatched)}")
+                         f"{first_names(self.unmatched)}")
         for what, ids in (("references", self.missing_references),
                           ("images", self.missing_images)):
             if ids:
-                lines.append(f"{len(ids)} {what} without a generated sound: {_first(ids)}")
+                lines.append(f"{len(ids)} {what} without a generated sound: {first_names(ids)}")
         if self.protocol:
             level = self.protocol["metrics"].get("bootstrap", {}).get("level", DEFAULT_LEVEL)
             lines.append(f"[brackets]: {level:.0%} intervals (bootstrap; FAD∞: its line's "
@@ -193,11 +192,6 @@ class EvalReport:
         out.update(notes=list(sc.notes), kad=sc.kad, fad_inf=sc.fad_inf,
                    intervals=sc.intervals, protocol=sc.protocol)
         return copy.deepcopy(out)
-
-
-def _first(names, n: int = _SHOW) -> str:
-    more = f" (+{len(names) - n} more)" if len(names) > n else ""
-    return ", ".join(names[:n]) + more
 
 
 # --------------------------------------------------------------------------------- inputs
