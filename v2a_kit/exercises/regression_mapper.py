@@ -4,8 +4,6 @@ network's output norms (03.3)."""
 
 from __future__ import annotations
 
-import dataclasses
-
 from .checking import (
     F32_EPS,
     Exercise,
@@ -25,6 +23,7 @@ from .checking import (
 def solve_03_1(n: int = 256, world_seed: int = 6000):
     """Ratio of the MSE loss to the cosine loss of the shipped regression mapper on the same
     pairs (both on normalised predictions)."""
+    import dataclasses
 
     import torch
 
