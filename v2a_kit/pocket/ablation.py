@@ -56,14 +56,31 @@ GENERATOR_VARIANTS = {
 }
 
 
-def _judged(ex, waves, real, image_embeds, held) -> dict:
+def _judged(ex, waves, real, image_embeds, held, contour=None) -> dict:
     """Sounds for ``held``'s images, by :func:`v2a_kit.evaluation.score`: the tagger's accuracy
-    on each audible attribute and all five, CS, FD against the real audio's outputs ``real``."""
-    s = score(ex, waves, real, image_embeds, labels={a: np.asarray(held.labels[a])
-                                                     for a in AUDIBLE},
-              fad_inf=False, is_splits=1)
+    on each audible attribute and all five, CS, FD against the real audio's outputs ``real``.
+    ``contour``: the contour each sound carries when it is not its held clip's (the heard-only
+    attribute is drawn anew with every other real sound of an image)."""
+    labels = {a: np.asarray(held.labels[a]) for a in AUDIBLE}
+    if contour is not None:
+        labels["contour"] = np.asarray(contour)
+    s = score(ex, waves, real, image_embeds, labels=labels, fad_inf=False, is_splits=1)
     return {**{a: s.attributes[a] for a in AUDIBLE}, "all": s.attributes["all"], "cs": s.cs,
             "fd": s.fd, "rms": s.rms}
+
+
+def _ceilings(ex, shipped, held, other, real, image_embeds) -> dict:
+    """What no generator can beat, from ``other`` real sounds of ``held``'s images (its
+    :class:`~v2a_kit.pocket.world.PocketSounds`: new onsets, pitch and contour): ``real audio``
+    (their FD — the floor the hidden factors set — and CS) and ``representation`` (the same
+    sounds through the shipped generator's own decoding, judged against their own contours)."""
+    out = {}
+    for key, waves in (("real audio", other.audio),
+                       ("representation", through_decoder(shipped, other.audio))):
+        judged = _judged(ex, waves, real, image_embeds, held, contour=other.contour)
+        judged.pop("rms")
+        out[key] = {"fd": judged["fd"], "cs": judged["cs"]} if key == "real audio" else judged
+    return out
 
 
 def _judge(gen, conds, held, ex, image_embeds, real, steps: int, guidance_scale: float) -> dict:
@@ -134,15 +151,9 @@ def generator_ablation(weights=None, variants=None, n: int = 150, steps: int | N
     conds = clap.encode_audio([(a, 16000) for a in held.audio], progress=False).embeds
     image_embeds = clip.encode_images(list(held.images), progress=False)
     real = extract(ex, held.audio, cs=False, what="references")
-    other = sample_audio_for(held, seed + HELD_OUT_OFFSET + 1).audio
-    decoded = through_decoder(shipped, other)
+    ceilings = _ceilings(ex, shipped, held, sample_audio_for(held, seed + HELD_OUT_OFFSET + 1),
+                         real, image_embeds)
     probe = read_probes(clap_probes(clap, seed), conds, held)
-    ceilings = {}
-    for key, waves in (("real audio", other), ("representation", decoded)):
-        judged = _judged(ex, waves, real, image_embeds, held)
-        judged.pop("rms")
-        ceilings[key] = ({"fd": judged["fd"], "cs": judged["cs"]} if key == "real audio"
-                         else judged)
     ceilings["embedding"] = {**{a: probe[a] for a in AUDIBLE}, "all": probe["all"],
                              "level_within_3db": probe["level"]["within_db"]}
     report = {"variants": {}, "ceilings": ceilings}
