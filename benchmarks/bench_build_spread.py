@@ -2,9 +2,10 @@
 for each seed (the shipped build is seed 0), then each gate's value per seed, its mean and
 range, and the build-level targets checked on every seed. Writes ``build_spread.json`` into
 ``benchmarks/results``: what a rebuild reproduces (bit for bit only on the same CPU, torch build
-and thread count; elsewhere within this spread). Not yet run on the shipped build.
+and thread count; elsewhere within this spread). The README renders it.
 
     python benchmarks/bench_build_spread.py [--seeds 1 2] [--root ~/.cache/v2a-kit/builds]
+        [--note "what a reader should know of this run"]
 
 A build takes about 33 min on 2 CPU cores (``build.json``'s ``timings_s``); builds already in
 ``--root`` are reused.
@@ -54,6 +55,8 @@ def main() -> None:
                     default=Path(os.environ.get("V2A_KIT_CACHE", "~/.cache/v2a-kit")).expanduser()
                     / "builds")
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--note", default="", help="what the reader should know of this run (e.g. "
+                    "that other work shared the machine): recorded and shown beside the table")
     args = ap.parse_args()
     torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
     reports = {0: json.loads((pocket_dir() / "build.json").read_text())}
@@ -76,6 +79,7 @@ def main() -> None:
                             "met_on_every_seed": gates[k]["min"] >= need})
     report = {"seeds": sorted(values), "gates": gates, "targets": targets,
               "machines": {str(s): r.get("machine") for s, r in reports.items()},
+              "note": args.note,
               "command": "python benchmarks/bench_build_spread.py --seeds "
                          + " ".join(map(str, args.seeds))}
     atomic_write(args.out, (json.dumps(report, indent=1) + "\n").encode())

@@ -1,14 +1,13 @@
 """What pocket-AudioLDM needs to follow its condition: each change to the generator, trained on
 the build's own clips and pocket-CLAP and judged as the oracle beside both ceilings
 (:mod:`v2a_kit.pocket.ablation`). Writes ``generator_ablation.json`` into ``benchmarks/results``
-(``ablation_table`` renders it). Not yet run on the shipped build: the design's choices were
-measured while designing, outside the kit.
+(``ablation_table`` renders it; the README shows the EMA table).
 
     python benchmarks/bench_generator.py [--weights DIR] [--n 150] [--variants NAME ...]
 
-Cost on 2 CPU cores: one UNet training per variant (the build's generator stage, about
-18 minutes each for the shipped UNet) plus the oracle's sounds; ``settings.total_seconds`` in
-the JSON.
+Cost on 2 CPU cores: one UNet training per variant (34 to 44 CPU minutes each, the build's
+generator stage) plus the oracle's sounds: the committed run took 95 minutes for the four, on a
+shared machine (``settings.total_seconds`` in the JSON).
 """
 
 from __future__ import annotations

@@ -150,3 +150,26 @@ def test_the_design_docs_module_map_is_the_tree():
     tree = {str(p.relative_to(ROOT)) for p in (ROOT / "v2a_kit").rglob("*.py")}
     assert mapped == tree, {"not in the map": sorted(tree - mapped),
                             "not in the tree": sorted(mapped - tree)}
+
+
+def test_readme_measurement_blocks_are_their_reports(tool):
+    """The generator ablation and the build spread are rendered from the JSON their benchmarks
+    wrote (or say they were not run); a missed target is said as missed."""
+    t = tool("update_readme")
+    text = (ROOT / "README.md").read_text()
+    for name in ("generator-ablation", "build-spread"):
+        assert _block(text, name) == t.BLOCKS[name](), name
+    report = {"seeds": [0, 1], "command": "python benchmarks/bench_build_spread.py --seeds 1",
+              "gates": {"ceiling.all": {"per_seed": {"0": 0.99, "1": 0.97}, "mean": 0.98,
+                                        "min": 0.97, "max": 0.99},
+                        "build_minutes": {"per_seed": {"0": 31.9, "1": 35.0}, "mean": 33.45,
+                                          "min": 31.9, "max": 35.0}},
+              "targets": [{"gate": "ceiling.all", "target": 0.9, "min_over_seeds": 0.97,
+                           "met_on_every_seed": True},
+                          {"gate": "loudness.level_within_3db", "target": 0.9,
+                           "min_over_seeds": 0.44, "met_on_every_seed": False}]}
+    table = t.build_spread_text(report)
+    assert "| representation ceiling, all five | 0.990 | 0.970 | 0.980 | 0.020 |" in table
+    assert "| build time (min, wall) | 31.9 | 35.0 | 33.5 | 3.1 |" in table
+    assert "met on every seed: ceiling.all ≥ 0.9;" in table
+    assert "missed on some seed: loudness.level_within_3db ≥ 0.9 (lowest 0.440)." in table

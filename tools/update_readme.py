@@ -14,6 +14,10 @@
   and benchmarks/results/runtimes.json (its measured run times);
 - ``runtimes``: how long ``make setup`` and ``make test`` took, from the same file
   (``tools/measure_runtimes.py`` measures and records all of these);
+- ``generator-ablation``: benchmarks/results/generator_ablation.json
+  (benchmarks/bench_generator.py: each change to pocket-AudioLDM, judged as the oracle);
+- ``build-spread``: benchmarks/results/build_spread.json (benchmarks/bench_build_spread.py: the
+  build's gates over build seeds);
 - ``clone``: the clone command, from the repository's address in pyproject.toml
   (``[project.urls] Repository``, read by ``tools/colab.py``, which makes the notebooks' badges
   from the same setting).
@@ -29,6 +33,7 @@ from pathlib import Path
 
 from v2a_kit.atomic import atomic_write
 from v2a_kit.evaluation.sensitivity import protocol_summary
+from v2a_kit.pocket.ablation import ablation_table
 from v2a_kit.pocket.reproduce import reproduction_table
 from v2a_kit.pocket.schedulers import scheduler_table
 from v2a_kit.pocket.science import science_summary, science_verdicts
@@ -241,6 +246,54 @@ def _from_json(path: Path, render):
     return lambda: render(json.loads(path.read_text()))
 
 
+def _if_measured(path: Path, render, command: str):
+    """``render`` of the JSON at ``path``, or a line saying the measurement has not been run."""
+    def text() -> str:
+        if not path.is_file():
+            return f"Not measured in this checkout: `{command}` writes `{path.relative_to(ROOT)}`."
+        return render(json.loads(path.read_text()))
+    return text
+
+
+# the gates the build-spread table shows: (key in the report, words)
+SPREAD_ROWS = (("clip_zero_shot.min", "pocket-CLIP zero-shot, lowest attribute"),
+               ("clap_zero_shot.min", "pocket-CLAP zero-shot, lowest attribute"),
+               ("ceiling.all", "representation ceiling, all five"),
+               ("embedding_ceiling.all", "embedding ceiling, all five"),
+               ("embedding_ceiling.level_within_3db", "embedding ceiling, level ± 3 dB"),
+               ("generated_from_audio.all", "oracle sounds, all five right"),
+               ("generated_from_text.all", "sounds from text, all five right"),
+               ("loudness.level_within_3db", "oracle sounds, level ± 3 dB"),
+               ("loudness.ratio", "oracle loudness, × real"),
+               ("build_minutes", "build time (min, wall)"))
+
+
+def build_spread_text(report: dict) -> str:
+    """The README's table of ``bench_build_spread.py``: each gate per build seed, its mean and
+    range, then each target and whether every seed met it."""
+    seeds = [str(s) for s in report["seeds"]]
+    gates = report["gates"]
+    lines = ["| gate | " + " | ".join(f"seed {s}" for s in seeds) + " | mean | range |",
+             "|---|" + "---:|" * (len(seeds) + 2)]
+    for key, words in SPREAD_ROWS:
+        if key not in gates:
+            continue
+        g = gates[key]
+        fmt = ".1f" if key == "build_minutes" else ".3f"
+        lines.append(f"| {words} | " + " | ".join(f"{g['per_seed'][s]:{fmt}}" for s in seeds)
+                     + f" | {g['mean']:{fmt}} | {g['max'] - g['min']:{fmt}} |")
+    met = [t for t in report["targets"] if t["met_on_every_seed"]]
+    missed = [t for t in report["targets"] if not t["met_on_every_seed"]]
+    lines += ["", f"Build seeds {', '.join(seeds)} (`{report['command']}`; seed 0 is the shipped "
+              f"build). Targets met on every seed: "
+              + (", ".join(f"{t['gate']} ≥ {t['target']:g}" for t in met) or "none")
+              + "; missed on some seed: "
+              + (", ".join(f"{t['gate']} ≥ {t['target']:g} (lowest {t['min_over_seeds']:.3f})"
+                           for t in missed) or "none") + "."
+              + (f" {report['note']}" if report.get("note") else "")]
+    return "\n".join(lines)
+
+
 BLOCKS = {  # block name -> what renders its text
     "schedulers": _from_json(ROOT / "benchmarks" / "results" / "schedulers.json", scheduler_table),
     "reproduction": _from_json(ROOT / "figures" / "06_reproduction.json", reproduction_table),
@@ -252,6 +305,11 @@ BLOCKS = {  # block name -> what renders its text
     "notebooks": notebook_table,
     "runtimes": lambda: runtimes_text(json.loads(RUNTIMES.read_text()) if RUNTIMES.exists()
                                       else {}),
+    "generator-ablation": _if_measured(
+        ROOT / "benchmarks" / "results" / "generator_ablation.json", ablation_table,
+        "python benchmarks/bench_generator.py"),
+    "build-spread": _if_measured(ROOT / "benchmarks" / "results" / "build_spread.json",
+                                 build_spread_text, "python benchmarks/bench_build_spread.py"),
     "clone": clone_text,
 }
 
