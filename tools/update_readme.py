@@ -16,7 +16,7 @@
   (``tools/measure_runtimes.py`` measures and records all of these);
 - ``generator-ablation``: benchmarks/results/generator_ablation.json
   (benchmarks/bench_generator.py: each change to pocket-AudioLDM, judged as the oracle);
-- ``build-spread``: benchmarks/results/build_spread.json (benchmarks/bench_build_spread.py: the
+- ``build-spread``: build_spread.json in benchmarks/results (benchmarks/bench_build_spread.py: the
   build's gates over build seeds);
 - ``clone``: the clone command, from the repository's address in pyproject.toml
   (``[project.urls] Repository``, read by ``tools/colab.py``, which makes the notebooks' badges
@@ -250,7 +250,8 @@ def _if_measured(path: Path, render, command: str):
     """``render`` of the JSON at ``path``, or a line saying the measurement has not been run."""
     def text() -> str:
         if not path.is_file():
-            return f"Not measured in this checkout: `{command}` writes `{path.relative_to(ROOT)}`."
+            return (f"Not measured in this checkout: `{command}` measures it and writes "
+                    f"{path.name}, which this block is rendered from.")
         return render(json.loads(path.read_text()))
     return text
 
