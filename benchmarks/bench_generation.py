@@ -2,9 +2,10 @@
 pipeline's throughput.
 
 1. The same pocket-AudioLDM components, CLAP embeddings, negative embedding, scheduler, steps and
-   seed through ``v2a_kit.generate`` and through ``AudioLDMPipeline(prompt_embeds=...)``:
-   seconds of each (median of alternating repeats), their ratio (target ≈ 1.0) and the largest
-   difference between their waveforms (they should be equal).
+   seed through ``v2a_kit.generate`` and through ``AudioLDMPipeline(prompt_embeds=...)``, the
+   kit's guidance rescale and peak limiter off (the pipeline has neither): seconds of each
+   (median of alternating repeats), their ratio (target ≈ 1.0) and the largest difference
+   between their waveforms (they should be equal).
 2. ``V2APipeline`` on the pocket preset at its default settings: images -> sounds per second
    (CLIP + mapper + AudioLDM, batches of 16) on this machine.
 3. The ``paper`` sizes at random init (no download; the cost does not depend on the weights):
@@ -49,8 +50,9 @@ def kit_vs_diffusers(n: int, repeats: int, steps: int = 25) -> None:
                             scheduler=make_scheduler("dpmsolver++", gen.scheduler.config))
     pipe.set_progress_bar_config(disable=True)
 
-    def kit():
+    def kit():  # as diffusers' pipeline runs it: no guidance rescale, no peak limiter
         return vk.generate(gen, clap_embed, negative_clap_embed=neg, num_inference_steps=steps,
+                           guidance_rescale=0.0, peak_limit=None,
                            generator=torch.Generator().manual_seed(1), progress=False).waveforms
 
     def bare():
