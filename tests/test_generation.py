@@ -65,7 +65,7 @@ def test_the_generator_answers_its_own_facts(model, clap_embed):
         assert gen.default_steps(make_scheduler("ddim", gen.scheduler.config)) == 25
     # generate() uses them: the default length, and nothing under one latent frame
     assert run(model, clap_embed[:1]).waveforms.shape == (1, round(model.default_length_s * 16000))
-    with pytest.raises(ValueError, match=r"audio_length_in_s must be .* >= 0.02"):
+    with pytest.raises(ValueError, match=r"audio_length_in_s must be .* ≥ 0.02"):
         run(model, clap_embed[:1], audio_length_in_s=0.015)
 
 

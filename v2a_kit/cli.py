@@ -29,11 +29,11 @@ from pathlib import Path
 from .configs import mapper_config_names
 from .defaults import AGGREGATE_NAMES, DEFAULT_SCHEDULER, SCHEDULERS, TIMED_MIN_FPS, TIMING_MODES
 from .errors import ConfigError, V2AError
+from .settings import GENERATE_RULES, Rule
 
 __all__ = ["main", "build_parser", "number", "SEED"]
 
 DEFAULT_CACHE = Path(".v2a_cache") / "embeddings"
-SEED_MAX = 2**63 - 1   # seeds go to torch.Generator.manual_seed (input i: seed + i)
 
 
 class _UsageError(Exception):
@@ -52,30 +52,24 @@ class _Parser(argparse.ArgumentParser):
         raise _UsageError(self.prog, f"{message} (see {self.prog} --help)")
 
 
-def number(kind: type, low: float, high: float | None = None, *, above: bool = False,
-            what: str = ""):
-    """An argparse ``type``: ``kind`` (int or float) in [low, high] (or > low with ``above``),
-    finite; anything else is refused with the range, e.g. ``argument --steps: 0: expected an
+def rule_type(rule: Rule):
+    """An argparse ``type`` from a :class:`~v2a_kit.settings.Rule`: the option accepts what
+    the setting accepts, and a refusal names the range, e.g. ``argument --steps: 0: expected an
     integer ≥ 1 (denoising steps)``."""
-    noun = "an integer" if kind is int else "a number"
-    if high is not None:
-        top = "2**63 - 1" if high == SEED_MAX else f"{high:g}"
-        wanted = f"{noun} in [{low:g}, {top}]"
-    else:
-        wanted = f"{noun} {'>' if above else '≥'} {low:g}"
-    wanted += f" ({what})" if what else ""
-
     def parse(text: str):
         try:
-            v = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r}: expected {wanted}") from None
-        if not math.isfinite(v) or v < low or (above and v == low) \
-                or (high is not None and v > high):
-            raise argparse.ArgumentTypeError(f"{text}: expected {wanted}")
-        return v
-    parse.__name__ = kind.__name__
+            return rule.parse(text)
+        except ValueError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+    parse.__name__ = rule.kind.__name__
     return parse
+
+
+def number(kind: type, low: float, high: float | None = None, *, above: bool = False,
+           what: str = ""):
+    """An argparse ``type``: ``kind`` (int or float) in [low, high] (or > low with ``above``),
+    finite (:func:`rule_type` of that rule)."""
+    return rule_type(Rule(kind, low, math.inf if high is None else high, above, what=what))
 
 
 def _fraction_or_count(text: str) -> float:
@@ -90,7 +84,7 @@ def _fraction_or_count(text: str) -> float:
     return v
 
 
-SEED = number(int, 0, SEED_MAX, what="a seed")
+SEED = rule_type(GENERATE_RULES["seed"])
 _COUNT = number(int, 1)
 
 
@@ -373,26 +367,26 @@ def _add_generate(sub) -> None:
                         "from `v2a-kit train` (default: diffusion)")
     p.add_argument("--scheduler", choices=sorted(SCHEDULERS), default=DEFAULT_SCHEDULER,
                    help=f"AudioLDM's sampler (default: {DEFAULT_SCHEDULER}; ddim = the paper's)")
-    p.add_argument("--steps", type=number(int, 1, what="denoising steps"), default=None,
+    p.add_argument("--steps", type=rule_type(GENERATE_RULES["num_inference_steps"]),
+                   default=None,
                    help="denoising steps (default: " + ", ".join(
                        f"{k} {v}" for k, v in SCHEDULERS.items()) + ")")
-    p.add_argument("--guidance", default=2.5, type=number(
-                       float, 1, what="AudioLDM's classifier-free guidance_scale; 1 = none"),
+    p.add_argument("--guidance", default=2.5, type=rule_type(GENERATE_RULES["guidance_scale"]),
                    help="AudioLDM's classifier-free guidance (default: 2.5, the paper's)")
-    p.add_argument("--mapper-guidance", default=None, type=number(
-                       float, 1, what="the mapper's guidance_scale; 1 = none"),
+    p.add_argument("--mapper-guidance", default=None,
+                   type=rule_type(GENERATE_RULES["mapper_guidance_scale"]),
                    help="the generative mapper's guidance (default: the mapper's own, which "
                         "`v2a-kit pocket calibrate` sets; 1 = none)")
-    p.add_argument("--num-samples", type=number(int, 1, what="sounds per input"), default=1,
+    p.add_argument("--num-samples", type=rule_type(GENERATE_RULES["num_samples"]), default=1,
                    help="sounds per input (default: 1)")
-    p.add_argument("--num-frames", type=number(int, 1, what="video frames per segment"),
+    p.add_argument("--num-frames", type=rule_type(GENERATE_RULES["num_frames"]),
                    default=8,
                    help="video frames averaged per segment (default: 8)")
     p.add_argument("--seed", type=SEED, default=0, help="input i uses seed + i (default: 0)")
-    p.add_argument("--length", type=number(float, 0, above=True, what="seconds"), default=None,
+    p.add_argument("--length", type=rule_type(GENERATE_RULES["audio_length_in_s"]), default=None,
                    help="seconds of sound per image (default: the generator's); videos get "
                         "their own length")
-    p.add_argument("--batch-size", type=number(int, 1, what="inputs per chunk"), default=16,
+    p.add_argument("--batch-size", type=rule_type(GENERATE_RULES["batch_size"]), default=16,
                    help="inputs per chunk (the unit a rank takes and a rerun resumes) and "
                         "waveforms per AudioLDM call (default: 16)")
     p.add_argument("--timing", choices=TIMING_MODES, default="none",
@@ -413,7 +407,12 @@ def cmd_generate(args) -> int:
     generate.json."""
     import time
 
-    from .preflight import generate_settings, plan_generation, warn_outside_pocket
+    from .preflight import (
+        OPTION_NAMES,
+        generate_settings,
+        plan_generation,
+        warn_outside_pocket,
+    )
 
     t0 = time.perf_counter()
     settings = generate_settings(args)
@@ -431,11 +430,11 @@ def cmd_generate(args) -> int:
     device = args.device or (shard_device(info) if info.world_size > 1 else None)
     pipe = V2APipeline.from_preset(settings.preset, args.mapper, device=device,
                                    timing=settings.timing)
-    if args.length is not None:  # the generator's own range (checked before for known ones)
-        try:
-            pipe.check_inputs(1, None, 2.5, settings.scheduler, 1.0, 1, 1, 0, args.length)
-        except ValueError as e:
-            raise ConfigError(f"--length {args.length}: {e}") from None
+    # the generator's own ranges (checked before it was loaded for a registered one)
+    gen = pipe.audioldm
+    settings.generate.check_generator(gen.min_length_s, gen.max_length_s,
+                                      gen.scheduler.config.num_train_timesteps, name=gen.name,
+                                      options=OPTION_NAMES)
     result = generate_run(pipe, plan, info, progress=not args.no_progress)
     if info.rank != 0:
         return 0

@@ -17,7 +17,6 @@ import inspect
 import math
 import warnings
 from dataclasses import dataclass, field
-from numbers import Integral, Real
 
 import numpy as np
 import torch
@@ -27,6 +26,7 @@ from tqdm.auto import tqdm
 from .defaults import PEAK_LIMIT, SCHEDULERS
 from .errors import ConfigError, EmbeddingError, PeakLimitWarning, SpaceMismatchError
 from .errors import warn as kit_warn
+from .settings import GENERATE_RULES, check_int, check_real
 from .spaces import Embeddings, Space, check_same_space, validate_embeds
 
 __all__ = ["AudioLDMGenerator", "GenerationOutput", "SpaceCheck", "generate", "encode_prompt",
@@ -167,18 +167,6 @@ def _negative_embed(model: AudioLDMGenerator) -> torch.Tensor:
 
 
 # --- generation --------------------------------------------------------------------------------
-def check_int(name: str, v) -> None:
-    if isinstance(v, bool) or not isinstance(v, Integral) or v < 1:
-        raise ValueError(f"{name} must be a positive int, got {v!r}")
-
-
-def check_real(name: str, v, low: float, what: str, high: float = math.inf) -> None:
-    if isinstance(v, bool) or not isinstance(v, Real) or not math.isfinite(v) \
-            or not low <= v <= high:
-        rng = f">= {low:g}" if high == math.inf else f"in [{low:g}, {high:g}]"
-        raise ValueError(f"{name} must be a finite number {rng} {what}, got {v!r}")
-
-
 def check_inputs(model, clap_embed, negative_clap_embed, num_inference_steps, guidance_scale,
                  audio_length_in_s, num_waveforms_per_prompt, eta=0.0, scheduler="ddim",
                  generator=None):
@@ -200,16 +188,23 @@ def check_inputs(model, clap_embed, negative_clap_embed, num_inference_steps, gu
         if len(neg) not in (1, len(embeds)):
             raise EmbeddingError(f"negative_clap_embed has {len(neg)} rows; need 1 or "
                                  f"{len(embeds)} (one per row of clap_embed)")
-    check_int("num_inference_steps", num_inference_steps)
+    GENERATE_RULES["num_inference_steps"].check("num_inference_steps", num_inference_steps)
+    train_steps = model.scheduler.config.num_train_timesteps
+    if num_inference_steps > train_steps:
+        raise ConfigError(f"num_inference_steps {num_inference_steps}: expected an integer in "
+                          f"[1, {train_steps}] (the training steps of the noise schedule)")
     check_int("num_waveforms_per_prompt", num_waveforms_per_prompt)
     if isinstance(generator, list) and len(generator) != len(embeds) * num_waveforms_per_prompt:
         raise ValueError(f"generator is a list of {len(generator)}; need one per waveform "
                          f"({len(embeds) * num_waveforms_per_prompt})")
     # Like the pipeline, guidance applies only above 1; below 1 would silently mean 1.
-    check_real("guidance_scale", guidance_scale, 1.0, "(1 = no classifier-free guidance)")
-    check_real("eta", eta, 0.0, "(DDIM's eta; 0 = deterministic)", high=1.0)
+    GENERATE_RULES["guidance_scale"].check("guidance_scale", guidance_scale)
+    check_real("eta", eta, 0.0, "DDIM's eta; 0 = deterministic", high=1.0)
+    # From one latent frame up, as AudioLDMPipeline: no upper bound here, because the pipeline
+    # generates a long video's segments a crossfade longer than the generator's max_length_s
+    # (a request's length is checked against it by GenerateSettings.check_generator).
     check_real("audio_length_in_s", audio_length_in_s, model.min_length_s,
-                "s (one latent frame)")
+               "seconds; the shortest is one latent frame")
     if not (scheduler in SCHEDULERS if isinstance(scheduler, str) else
             hasattr(scheduler, "set_timesteps") and hasattr(scheduler, "step")):
         raise ConfigError(f"scheduler must be one of {sorted(SCHEDULERS)} or a diffusers "
@@ -268,7 +263,7 @@ def generate(model: AudioLDMGenerator, clap_embed, *, num_inference_steps: int |
     steps = model.default_steps(scheduler) if num_inference_steps is None else num_inference_steps
     if guidance_rescale is None:
         guidance_rescale = model.guidance_rescale
-    check_real("guidance_rescale", guidance_rescale, 0.0, "(0 = plain guidance)", high=1.0)
+    check_real("guidance_rescale", guidance_rescale, 0.0, "0 = plain guidance", high=1.0)
     if audio_length_in_s is None:
         audio_length_in_s = model.default_length_s
     # 1. Check inputs
@@ -312,7 +307,7 @@ def limit_peaks(audio: torch.Tensor, peak_limit: float | None = PEAK_LIMIT) -> P
     at it (one gain per row: the sound's shape is kept), and what was done."""
     if peak_limit is None:
         return PeakReport(audio, 0, 0, len(audio), 0.0, None)
-    check_real("peak_limit", peak_limit, 1e-6, "(a fraction of full scale)", high=1.0)
+    check_real("peak_limit", peak_limit, 1e-6, "a fraction of full scale", high=1.0)
     peaks = audio.abs().amax(dim=1)
     over = peaks > peak_limit
     highest = float(peaks.max()) if len(peaks) else 0.0

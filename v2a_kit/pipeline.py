@@ -9,8 +9,9 @@ call: input ``i``'s sounds come from the generator seeded with ``seed + i`` — 
 rounding of batched forward passes (CLIP embeds the frames of all inputs together; a batch of
 another size can round a CLIP row differently by ~1e-7, far below anything audible).
 
-A call runs named steps, as diffusers' pipelines do: :meth:`~V2APipeline.check_inputs` (the
-settings), :meth:`~V2APipeline.prepare_inputs` (open every input: :class:`PreparedInput`),
+A call runs named steps, as diffusers' pipelines do: :meth:`~V2APipeline.check_settings`
+(a :class:`~v2a_kit.settings.GenerateSettings` against this generator),
+:meth:`~V2APipeline.prepare_inputs` (open every input: :class:`PreparedInput`),
 :meth:`~V2APipeline.embed` (CLIP: :class:`EmbeddedInput`), :meth:`~V2APipeline.map` (the
 mapper: :class:`MappedInput` and its :class:`Job` s), :meth:`~V2APipeline.generate` (AudioLDM:
 a waveform per job) and :meth:`~V2APipeline.assemble` (one :class:`V2AItem` per input).
@@ -48,14 +49,10 @@ from tqdm.auto import tqdm
 from . import media
 from .defaults import DEFAULT_SCHEDULER, TIMING_MODES
 from .devices import resolve_device
-from .encoders import check_aggregate
 from .errors import ConfigError, MediaError, SpaceMismatchError
 from .generation import (
-    SCHEDULERS,
     AudioLDMGenerator,
     PeakReport,
-    check_int,
-    check_real,
     generate,
     peak_warnings_off,
 )
@@ -64,6 +61,7 @@ from .pocket.world.likeness import POCKET_CLIP_MODEL, outside_world, warn_outsid
 from .preflight import Source, collect_inputs, plan_output_names, source_stem
 from .presets import default_preset, get_preset
 from .registry import load_audioldm, load_clip, load_mapper
+from .settings import GenerateSettings, check_choice
 from .spaces import Embeddings, check_same_space
 
 __all__ = ["V2APipeline", "V2AItem", "V2AOutput", "collect_inputs", "write_outputs",
@@ -238,7 +236,7 @@ class V2APipeline:
         AudioLDM (the mapper stays float32: it is small and its sampler sums many steps).
         """
         preset = preset or default_preset()
-        _check_timing(timing)
+        check_choice("timing", timing, TIMING_MODES)
         if timing == "onsets" and get_preset(preset).clip != "pocket-clip":
             raise ConfigError(f"timing='onsets' with the {preset} preset: only the pocket "
                               "preset ships an onset predictor (`v2a-kit pocket timing`); "
@@ -277,88 +275,67 @@ class V2APipeline:
                 "device": str(self.audioldm.device), "dtype": str(self.audioldm.dtype)}
 
     # ------------------------------------------------------------------------------------------
-    def check_inputs(self, num_samples, num_inference_steps, guidance_scale, scheduler,
-                     mapper_guidance_scale, num_frames, batch_size, seed,
-                     audio_length_in_s, aggregate="mean", timing="none") -> None:
-        """Refuse bad settings before any input is read, each error naming its argument."""
-        _check_timing(timing)
-        if timing == "onsets" and self.onsets is None:
+    def check_settings(self, settings: GenerateSettings) -> None:
+        """Refuse what this pipeline cannot do with ``settings`` (already checked on their own
+        when made): a length outside the generator's range, more steps than its noise schedule
+        has, ``timing="onsets"`` without an onset predictor. Each error names the setting."""
+        if settings.timing == "onsets" and self.onsets is None:
             raise ConfigError("timing='onsets' needs an onset predictor; expected a pipeline "
                               "made with onsets= (from_preset(..., timing='onsets'))")
-        for name, v in (("num_samples", num_samples), ("num_frames", num_frames),
-                        ("batch_size", batch_size)):
-            check_int(name, v)
-        if num_inference_steps is not None:
-            check_int("num_inference_steps", num_inference_steps)
-        check_real("guidance_scale", guidance_scale, 1.0, "(1 = no classifier-free guidance)")
-        if mapper_guidance_scale is not None:
-            check_real("mapper_guidance_scale", mapper_guidance_scale, 1.0,
-                        "(the generative mapper's guidance; 1 = none)")
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-            raise ValueError(f"seed must be a non-negative int, got {seed!r}")
-        if not isinstance(scheduler, str) or scheduler not in SCHEDULERS:
-            raise ConfigError(f"scheduler must be one of {sorted(SCHEDULERS)}, got {scheduler!r}")
-        check_aggregate(aggregate)
-        if audio_length_in_s is not None:
-            check_real("audio_length_in_s", audio_length_in_s, self.audioldm.min_length_s,
-                        "s (the generator's range)", high=self.audioldm.max_length_s)
+        gen = self.audioldm
+        settings.check_generator(gen.min_length_s, gen.max_length_s,
+                                 gen.scheduler.config.num_train_timesteps, name=gen.name)
 
     @torch.no_grad()
-    def __call__(self, inputs, *, num_samples: int = 1, num_inference_steps: int | None = None,
-                 guidance_scale: float = 2.5, scheduler: str = DEFAULT_SCHEDULER,
-                 mapper_guidance_scale: float | None = None, num_frames: int = 8,
-                 aggregate: str = "mean", seed: int = 0, audio_length_in_s: float | None = None,
-                 batch_size: int = 16, progress: bool | None = None,
-                 timing: str = "none") -> V2AOutput:
+    def __call__(self, inputs, settings: GenerateSettings | None = None, *,
+                 progress: bool | None = None, **overrides) -> V2AOutput:
         """Sounds for images, image files, video files and folders of them.
 
         Args:
             inputs: one input or a list: PIL images, arrays, paths; an (n, h, w, c) array is
                 n images (see :func:`collect_inputs`).
-            num_samples: sounds per input. The generative mapper draws ``num_samples`` CLAP
-                embeddings; the regression mapper has one, and AudioLDM's noise varies.
-            num_inference_steps: AudioLDM steps; ``None`` = the scheduler's default
-                (``AudioLDMGenerator.default_steps``: 10 for DPM-Solver++, 200 for DDIM).
-            guidance_scale: AudioLDM's classifier-free guidance (the paper: 2.5).
-            scheduler: ``"dpmsolver++"`` (default, fast) or ``"ddim"`` (the paper's).
-            mapper_guidance_scale: the generative mapper's guidance (ignored by regression);
-                ``None``: the mapper's own default (a pocket build's is calibrated).
-            num_frames: frames per video segment, reduced to one CLIP embedding by
-                ``aggregate``: one of ``encoders.AGGREGATORS`` ("mean", the paper's).
-            seed: input ``i`` uses ``torch.Generator().manual_seed(seed + i)``.
-            audio_length_in_s: for images; ``None`` = the generator's default length. A
-                video's sound always has the video's length.
-            batch_size: waveforms denoised together.
+            settings: a :class:`~v2a_kit.settings.GenerateSettings` (``None``: the defaults).
             progress: progress bars (``None``: when there is more than one input or batch).
-            timing: ``"none"`` (V2A-Mapper's sound as it is) or ``"onsets"`` (each video's
-                notes moved to the onsets its predictor reads from every frame; a video it
-                cannot read is refused, naming it, before any frame is embedded).
+            overrides: settings by name, replacing those of ``settings``: ``num_samples``,
+                ``num_inference_steps``, ``guidance_scale``, ``scheduler``,
+                ``mapper_guidance_scale``, ``num_frames``, ``aggregate``, ``seed``,
+                ``audio_length_in_s``, ``batch_size``, ``timing`` (each described there; e.g.
+                ``pipe(images, num_samples=4, seed=1)``). A name that is not a setting, or a
+                value out of its range, is refused naming it before any input is read.
         Returns:
             :class:`V2AOutput`: one :class:`V2AItem` per input, in input order.
         """
-        self.check_inputs(num_samples, num_inference_steps, guidance_scale, scheduler,
-                          mapper_guidance_scale, num_frames, batch_size, seed, audio_length_in_s,
-                          aggregate, timing)
-        image_length_s = float(audio_length_in_s or self.audioldm.default_length_s)
+        s = GenerateSettings.make(settings, **overrides)
+        self.check_settings(s)
+        image_length_s = float(s.audio_length_in_s or self.audioldm.default_length_s)
         prepared = self.prepare_inputs(inputs, image_length_s)
-        steps = self.check_timing(prepared) if timing == "onsets" else None
-        embedded = self.embed(prepared, num_frames, aggregate,
+        items = self.run_steps(prepared, s, progress=progress, warn_outside=True)
+        settings_used = dict(num_samples=s.num_samples, num_inference_steps=s.steps,
+                             guidance_scale=s.guidance_scale, scheduler=s.scheduler,
+                             mapper_guidance_scale=s.mapper_guidance_scale,
+                             num_frames=s.num_frames, aggregate=s.aggregate, seed=int(s.seed),
+                             audio_length_in_s=image_length_s, **self.describe())
+        if s.timing == "onsets":
+            settings_used["timing"] = s.timing
+        return V2AOutput(items, settings_used)
+
+    def run_steps(self, prepared: list[PreparedInput], s: GenerateSettings, *,
+                  progress: bool | None = None, warn_outside: bool = True) -> list[V2AItem]:
+        """The steps after :meth:`prepare_inputs`, in order: :meth:`check_timing` (with
+        ``timing="onsets"``), :meth:`embed`, :meth:`warn_outside_world` (``warn_outside``),
+        :meth:`map`, :meth:`generate`, :meth:`time_onsets` and :meth:`assemble`. A sharded run
+        (:func:`v2a_kit.runs.generate_run`) calls it on each of its chunks."""
+        steps = self.check_timing(prepared) if s.timing == "onsets" else None
+        embedded = self.embed(prepared, s.num_frames, s.aggregate,
                               progress=len(prepared) > 1 if progress is None else progress)
-        self.warn_outside_world(prepared, embedded)
-        mapped = self.map(prepared, embedded, num_samples, seed, mapper_guidance_scale)
-        waves = self.generate(mapped, num_inference_steps=num_inference_steps,
-                              guidance_scale=guidance_scale, scheduler=scheduler,
-                              batch_size=batch_size, progress=progress)
-        settings = dict(num_samples=num_samples, num_inference_steps=num_inference_steps or
-                        self.audioldm.default_steps(scheduler), guidance_scale=guidance_scale,
-                        scheduler=scheduler, mapper_guidance_scale=mapper_guidance_scale,
-                        num_frames=num_frames, aggregate=aggregate, seed=int(seed),
-                        audio_length_in_s=image_length_s, **self.describe())
-        onsets = None
-        if timing == "onsets":
-            settings["timing"] = timing
-            onsets = self.time_onsets(prepared, steps)
-        return V2AOutput(self.assemble(prepared, embedded, mapped, waves, onsets), settings)
+        if warn_outside:
+            self.warn_outside_world(prepared, embedded)
+        mapped = self.map(prepared, embedded, s.num_samples, s.seed, s.mapper_guidance_scale)
+        waves = self.generate(mapped, num_inference_steps=s.num_inference_steps,
+                              guidance_scale=s.guidance_scale, scheduler=s.scheduler,
+                              batch_size=s.batch_size, progress=progress)
+        onsets = self.time_onsets(prepared, steps) if s.timing == "onsets" else None
+        return self.assemble(prepared, embedded, mapped, waves, onsets)
 
     def prepare_inputs(self, inputs, image_length_s: float) -> list[PreparedInput]:
         """Collect and open every input (:func:`collect_inputs`: nothing is generated if one is
@@ -529,11 +506,6 @@ class V2APipeline:
                                  np.stack(rows).astype(np.float32), sr, p.duration_s,
                                  p.segments if s.kind == "video" else [], s.path, s.rel, timed))
         return items
-
-
-def _check_timing(timing) -> None:
-    if not isinstance(timing, str) or timing not in TIMING_MODES:
-        raise ConfigError(f"timing={timing!r}; expected one of {', '.join(TIMING_MODES)}")
 
 
 # --- writing -----------------------------------------------------------------------------------

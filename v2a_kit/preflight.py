@@ -18,6 +18,7 @@ a bare ``python -c pass``) and leaves nothing behind.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -26,9 +27,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .checkpoints import FORMAT_HOLDS, MAPPER_FORMAT
-from .defaults import MAPPER_KIND_NAMES, SCHEDULERS, TIMING_FPS
+from .defaults import MAPPER_KIND_NAMES, TIMING_FPS
 from .errors import ConfigError, MediaError
 from .presets import default_preset, get_preset
+from .settings import GenerateSettings
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -36,12 +38,14 @@ if TYPE_CHECKING:
 # The media readers (numpy, Pillow; PyAV for videos) are imported where inputs are read, so a
 # refused option does not wait for them.
 
-__all__ = ["RUN_DIR", "RunSettings", "SettingsMismatchError", "GenerationPlan", "GeneratorFacts",
-           "GENERATOR_FACTS", "collect_inputs", "source_stem", "plan_output_names",
-           "check_outdir", "check_exists", "mapper_identity", "plan_generation",
-           "generate_settings", "knows_only_pocket_world", "warn_outside_pocket"]
+__all__ = ["RUN_DIR", "OPTION_NAMES", "RunSettings", "SettingsMismatchError", "GenerationPlan",
+           "GeneratorFacts", "GENERATOR_FACTS", "collect_inputs", "source_stem",
+           "plan_output_names", "check_outdir", "check_exists", "mapper_identity",
+           "plan_generation", "generate_settings", "knows_only_pocket_world", "warn_outside_pocket"]
 
 RUN_DIR = ".v2a-run"
+# the command line's names of the settings a generator's range refuses
+OPTION_NAMES = {"audio_length_in_s": "--length", "num_inference_steps": "--steps"}
 
 
 @dataclass(frozen=True)
@@ -189,6 +193,23 @@ class RunSettings:
     batch_size: int             # the chunk: batches decide the last bits of the floats
     mux_videos: bool
     timing: str = "none"        # "onsets": the timing-aware variant (pocket.models.onsets)
+
+    def __post_init__(self):
+        self.generate  # noqa: B018 -- checks every generation setting, naming a bad one
+
+    @classmethod
+    def of(cls, gen: GenerateSettings, *, preset: str, mapper: str,
+           mux_videos: bool) -> RunSettings:
+        """A run of ``gen`` with its steps resolved (a folder records the number it ran)."""
+        fields = gen.to_dict()
+        fields["num_inference_steps"] = gen.steps
+        return cls(preset=preset, mapper=mapper, mux_videos=mux_videos, **fields)
+
+    @property
+    def generate(self) -> GenerateSettings:
+        """The generation's own settings (what ``V2APipeline.__call__`` takes)."""
+        return GenerateSettings(**{f.name: getattr(self, f.name)
+                                   for f in dataclasses.fields(GenerateSettings)})
 
     def to_dict(self) -> dict:
         """The settings; ``timing`` only when it is not ``"none"``, so that a plain run's
@@ -350,23 +371,17 @@ def generate_settings(args) -> RunSettings:
         raise ConfigError(f"--mapper {args.mapper}: the {preset.name} preset ships no mappers; "
                           "expected a checkpoint folder written by v2a-kit train")
     mapper = mapper_identity(args.mapper)
+    gen = GenerateSettings(
+        num_samples=args.num_samples, num_inference_steps=args.steps,
+        guidance_scale=float(args.guidance), scheduler=args.scheduler,
+        mapper_guidance_scale=None if args.mapper_guidance is None else float(args.mapper_guidance),
+        num_frames=args.num_frames, seed=int(args.seed), audio_length_in_s=args.length,
+        batch_size=args.batch_size, timing=timing)
     facts = GENERATOR_FACTS.get(preset.audioldm)
-    steps = SCHEDULERS[args.scheduler] if args.steps is None else args.steps
-    if facts is not None and steps > facts.train_steps:
-        raise ConfigError(f"--steps {steps}: expected an integer in [1, {facts.train_steps}] "
-                          f"(the training steps of {preset.audioldm}'s noise schedule)")
-    if facts is not None and args.length is not None \
-            and not facts.min_length_s <= args.length <= facts.max_length_s:
-        raise ConfigError(f"--length {args.length:g}: expected seconds in "
-                          f"[{facts.min_length_s:g}, {facts.max_length_s:g}] (what "
-                          f"{preset.audioldm} makes in one piece; videos get their own length)")
-    return RunSettings(
-        preset=preset.name, mapper=mapper, scheduler=args.scheduler, num_inference_steps=steps,
-        guidance_scale=float(args.guidance), mapper_guidance_scale=(
-            None if args.mapper_guidance is None else float(args.mapper_guidance)),
-        seed=int(args.seed), num_samples=args.num_samples, num_frames=args.num_frames,
-        aggregate="mean", audio_length_in_s=args.length, batch_size=args.batch_size,
-        mux_videos=not args.no_video, timing=timing)
+    if facts is not None:
+        gen.check_generator(facts.min_length_s, facts.max_length_s, facts.train_steps,
+                            name=preset.audioldm, options=OPTION_NAMES)
+    return RunSettings.of(gen, preset=preset.name, mapper=mapper, mux_videos=not args.no_video)
 
 
 # --- the pocket world's warning ------------------------------------------------------------

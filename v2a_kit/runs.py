@@ -191,14 +191,8 @@ def _run_chunk(pipe, plan: GenerationPlan, chunk: range, image_length_s: float) 
     if not todo:
         return 0
     prepared = pipe.prepare_sources([plan.sources[i] for i in chunk], image_length_s, chunk)
-    steps = pipe.check_timing(prepared) if s.timing == "onsets" else None
-    embedded = pipe.embed(prepared, s.num_frames, s.aggregate)
-    mapped = pipe.map(prepared, embedded, s.num_samples, s.seed, s.mapper_guidance_scale)
-    waves = pipe.generate(mapped, num_inference_steps=s.num_inference_steps,
-                          guidance_scale=s.guidance_scale, scheduler=s.scheduler,
-                          batch_size=s.batch_size, progress=False)
-    onsets = pipe.time_onsets(prepared, steps) if s.timing == "onsets" else None
-    for i, item in zip(chunk, pipe.assemble(prepared, embedded, mapped, waves, onsets)):
+    items = pipe.run_steps(prepared, s.generate, progress=False, warn_outside=False)
+    for i, item in zip(chunk, items):
         if i in todo:
             _write_item(plan, i, item)
     return len(todo)
