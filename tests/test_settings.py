@@ -142,3 +142,40 @@ def test_v2a_kit_generate_options_refuse_what_the_record_refuses(flag):
         except (ValueError, ConfigError):
             accepted = False
         assert (got is not None) == accepted, (flag, text)
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(epochs=0), "TrainConfig.epochs must be an integer ≥ 1"),
+    (dict(batch_size=2.0), "TrainConfig.batch_size must be an integer"),
+    (dict(lr=0.0), r"TrainConfig.lr must be a finite number > 0"),
+    (dict(lr=math.nan), "TrainConfig.lr"),
+    (dict(weight_decay=-1e-3), "TrainConfig.weight_decay"),
+    (dict(warmup_frac=1.0), r"TrainConfig.warmup_frac must be a finite number in \[0, 1\)"),
+    (dict(patience=0), "TrainConfig.patience"),
+    (dict(seed=-1), "TrainConfig.seed"),
+    (dict(val_sample_kwargs=None), "TrainConfig.val_sample_kwargs must be a dict"),
+])
+def test_a_training_config_refuses_a_value_out_of_range_naming_it(kw, match):
+    from v2a_kit.train import TrainConfig
+
+    assert TrainConfig(patience=None, warmup_frac=0.0, weight_decay=0.0).patience is None
+    with pytest.raises(ConfigError, match=match):
+        TrainConfig(**kw)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        TrainConfig().epochs = 3
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(clip_steps=0), "BuildConfig.clip_steps must be an integer ≥ 1"),
+    (dict(num_train=10.0), "BuildConfig.num_train"),
+    (dict(unet_lr=-1e-3), "BuildConfig.unet_lr must be a finite number > 0"),
+    (dict(clap_siblings=1.0), r"BuildConfig.clap_siblings must be .* in \[0, 1\)"),
+    (dict(rescale_grid=()), "BuildConfig.rescale_grid is empty"),
+    (dict(rescale_grid=(0.0, 2.0)), "BuildConfig.rescale_grid must be"),
+])
+def test_a_build_config_refuses_a_value_out_of_range_naming_it(kw, match):
+    from v2a_kit.pocket.build import BuildConfig, get_build_config
+
+    assert get_build_config(fast=True).clip_steps < get_build_config().clip_steps
+    with pytest.raises(ConfigError, match=match):
+        BuildConfig(**kw)

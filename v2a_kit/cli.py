@@ -29,7 +29,7 @@ from pathlib import Path
 from .configs import mapper_config_names
 from .defaults import AGGREGATE_NAMES, DEFAULT_SCHEDULER, SCHEDULERS, TIMED_MIN_FPS, TIMING_MODES
 from .errors import ConfigError, V2AError
-from .settings import GENERATE_RULES, Rule
+from .settings import GENERATE_RULES, TRAIN_RULES, Rule
 
 __all__ = ["main", "build_parser", "number", "SEED"]
 
@@ -170,11 +170,11 @@ def _add_train(sub) -> None:
     p.add_argument("--val", type=_fraction_or_count, default=0.1,
                    help="validation pairs: a fraction (< 1) or a count (default 0.1)")
     p.add_argument("--seed", type=SEED, default=0)
-    p.add_argument("--epochs", type=number(int, 1, what="epochs"), help="override the config's")
-    p.add_argument("--batch-size", type=number(int, 1, what="pairs per batch"),
+    p.add_argument("--epochs", type=rule_type(TRAIN_RULES["epochs"]),
                    help="override the config's")
-    p.add_argument("--lr", type=number(float, 0, above=True, what="learning rate"),
+    p.add_argument("--batch-size", type=rule_type(TRAIN_RULES["batch_size"]),
                    help="override the config's")
+    p.add_argument("--lr", type=rule_type(TRAIN_RULES["lr"]), help="override the config's")
     p.add_argument("--patience", type=number(int, 0, what="epochs; 0: no early stopping"),
                    help="override the config's (0: no early stopping)")
     p.add_argument("--no-progress", action="store_true")

@@ -9,12 +9,12 @@
   or a registered one's before it is loaded, ``preflight.GENERATOR_FACTS``).
 - :data:`GENERATE_RULES`: the rule of each numeric setting, read by the record, by
   ``generation.generate`` for the settings it shares, and by ``v2a-kit generate``'s options, so
-  the three refuse the same values.
+  the three refuse the same values. :data:`TRAIN_RULES`: the same for ``train.TrainConfig``
+  (frozen, checked when made) and ``v2a-kit train``'s options.
 
 Plain data and the standard library: ``v2a-kit --help`` and the preflight read it without torch.
-The other workflows keep their records where their code is: training ``train.TrainConfig``, the
-pocket build ``pocket.build.BuildConfig``, evaluation's clip rule
-``evaluation.protocol.ClipRule``.
+The other workflows' records are where their code is: training ``train.TrainConfig``, the pocket
+build ``pocket.build.BuildConfig``, evaluation's clip rule ``evaluation.protocol.ClipRule``.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from numbers import Integral, Real
 from .defaults import AGGREGATE_NAMES, DEFAULT_SCHEDULER, SCHEDULERS, TIMING_MODES
 from .errors import ConfigError
 
-__all__ = ["Rule", "GenerateSettings", "GENERATE_RULES", "SEED_MAX", "check_int", "check_real",
-           "check_choice"]
+__all__ = ["Rule", "GenerateSettings", "GENERATE_RULES", "TRAIN_RULES", "SEED_MAX", "check_int",
+           "check_real", "check_choice"]
 
 SEED_MAX = 2**63 - 1   # seeds go to torch.Generator.manual_seed (input i: seed + i)
 
@@ -36,7 +36,8 @@ SEED_MAX = 2**63 - 1   # seeds go to torch.Generator.manual_seed (input i: seed 
 @dataclass(frozen=True)
 class Rule:
     """What one numeric setting accepts: ``kind`` (``int`` or ``float``) in ``[low, high]``
-    (above ``low`` with ``above``), finite; ``None`` too where ``optional`` (the default).
+    (above ``low`` with ``above``, below ``high`` with ``below``), finite; ``None`` too where
+    ``optional`` (the default).
     ``what`` says what the number counts, in refusals and ``--help``."""
 
     kind: type
@@ -45,13 +46,14 @@ class Rule:
     above: bool = False
     optional: bool = False
     what: str = ""
+    below: bool = False
 
     def wanted(self) -> str:
         """``"an integer ≥ 1 (denoising steps)"``: what a refusal says was expected."""
         noun = "an integer" if self.kind is int else "a finite number"
         if self.high != math.inf:
             top = "2**63 - 1" if self.high == SEED_MAX else f"{self.high:g}"
-            rng = f"in [{self.low:g}, {top}]"
+            rng = f"in {'(' if self.above else '['}{self.low:g}, {top}{')' if self.below else ']'}"
         else:
             rng = f"{'>' if self.above else '≥'} {self.low:g}"
         return f"{noun} {rng}" + (f" ({self.what})" if self.what else "")
@@ -61,8 +63,8 @@ class Rule:
             return self.optional
         if isinstance(v, bool) or not isinstance(v, Integral if self.kind is int else Real):
             return False
-        return (math.isfinite(v) and v >= self.low and not (self.above and v == self.low)
-                and v <= self.high)
+        return (math.isfinite(v) and self.low <= v <= self.high
+                and not (self.above and v == self.low) and not (self.below and v == self.high))
 
     def check(self, name: str, v):
         """``v`` if this rule accepts it; else a :class:`~v2a_kit.errors.ConfigError` naming
@@ -110,6 +112,16 @@ GENERATE_RULES = {
     "seed": Rule(int, 0, SEED_MAX, what="a seed"),
     "audio_length_in_s": Rule(float, 0, above=True, optional=True, what="seconds"),
     "batch_size": Rule(int, 1, what="waveforms per AudioLDM call"),
+}
+# train.TrainConfig's numbers (the record is in train.py, beside fit)
+TRAIN_RULES = {
+    "epochs": Rule(int, 1, what="an upper bound; early stopping usually ends sooner"),
+    "batch_size": Rule(int, 1, what="pairs per batch"),
+    "lr": Rule(float, 0, above=True, what="the peak learning rate"),
+    "weight_decay": Rule(float, 0, what="AdamW's"),
+    "warmup_frac": Rule(float, 0, 1, below=True, what="the fraction of steps warming up"),
+    "patience": Rule(int, 1, optional=True, what="epochs; None: no early stopping"),
+    "seed": Rule(int, 0, SEED_MAX, what="a seed"),
 }
 _CHOICES = {"scheduler": tuple(SCHEDULERS), "aggregate": AGGREGATE_NAMES, "timing": TIMING_MODES}
 

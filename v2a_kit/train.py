@@ -25,7 +25,7 @@ import copy
 import math
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +38,7 @@ from .errors import ConfigError, EmbeddingError
 from .evaluation import recall_at_k
 from .lr_schedule import warmup_cosine
 from .mappers import Mapper, save_mapper
+from .settings import TRAIN_RULES
 from .spaces import Embeddings, check_same_space, validate_embeds
 
 __all__ = ["Pairs", "TrainConfig", "History", "fit", "make_pairs", "train_named"]
@@ -105,8 +106,12 @@ def make_pairs(clip: Embeddings, clap: Embeddings, by: str = "order") -> Pairs:
                                   [clap.sources[i] for i in idx.tolist()]))
 
 
-@dataclass
+@dataclass(frozen=True)
 class TrainConfig:
+    """How :func:`fit` trains, checked when made: a value out of range is refused naming it
+    (:class:`~v2a_kit.errors.ConfigError`; the rules are ``settings.TRAIN_RULES``, which
+    ``v2a-kit train``'s options read too)."""
+
     epochs: int = 100            # upper bound; early stopping usually ends sooner
     batch_size: int = 256
     lr: float = 1e-3             # peak learning rate (AdamW)
@@ -119,10 +124,11 @@ class TrainConfig:
     progress: bool = True
 
     def __post_init__(self):
-        if self.epochs < 1 or self.batch_size < 1 or not self.lr > 0:
-            raise ConfigError(f"TrainConfig needs epochs ≥ 1, batch_size ≥ 1, lr > 0: {self}")
-        if not 0 <= self.warmup_frac < 1:
-            raise ConfigError(f"TrainConfig.warmup_frac={self.warmup_frac}; expected [0, 1)")
+        for name, rule in TRAIN_RULES.items():
+            rule.check(f"TrainConfig.{name}", getattr(self, name))
+        if not isinstance(self.val_sample_kwargs, dict):
+            raise ConfigError(f"TrainConfig.val_sample_kwargs must be a dict, got "
+                              f"{self.val_sample_kwargs!r}")
 
 
 @dataclass
@@ -344,7 +350,7 @@ def train_named(pairs: Pairs, config: str, out=None, *, num_val: int, seed: int 
         else:
             tc = TrainConfig(**{**named["train"], **train_overrides, "seed": seed,
                                 "progress": progress})
-            tc.batch_size = min(tc.batch_size, len(train))
+            tc = replace(tc, batch_size=min(tc.batch_size, len(train)))
             hist = fit(mapper, train, val, tc, dist_info=dist_info)
             summary.update(
                 epochs_run=len(hist.epochs), best_epoch=hist.best_epoch,

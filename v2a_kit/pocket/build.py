@@ -32,6 +32,7 @@ the gates are measured on world seed ``seed + HELD_OUT_OFFSET``, which no model 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from contextlib import contextmanager
@@ -47,6 +48,7 @@ from ..checkpoints import POCKET_CLAP_FORMAT, POCKET_CLIP_FORMAT, save_module
 from ..configs import load_config
 from ..devices import seeded
 from ..errors import ConfigError
+from ..settings import Rule
 from .world.scenes import WORLD_VERSION, sample_world
 
 __all__ = ["BuildConfig", "get_build_config", "build", "describe_build", "machine",
@@ -55,10 +57,11 @@ __all__ = ["BuildConfig", "get_build_config", "build", "describe_build", "machin
 HELD_OUT_OFFSET = 1000
 
 
-@dataclass
+@dataclass(frozen=True)
 class BuildConfig:
-    """The build's settings. The full build is sized to train in about 20 min on 2 CPU cores
-    (``build.json``'s ``timings_s`` records each stage)."""
+    """The build's settings, checked when made (a count or step number below 1, a learning
+    rate not above 0, a share outside [0, 1) is refused naming it). The full build is sized to
+    train in about 20 min on 2 CPU cores (``build.json``'s ``timings_s`` records each stage)."""
 
     num_train: int = 8192        # training pairs (world seed = the build seed)
     num_held_out: int = 1000     # gate pairs (world seed = seed + HELD_OUT_OFFSET)
@@ -94,6 +97,21 @@ class BuildConfig:
     tagger_steps: int = 400
     a2i_steps: int = 400
     gate_generate: int = 150     # held-out clips generated for, from audio and from text
+
+    def __post_init__(self):
+        for f in dataclasses.fields(self):
+            v, name = getattr(self, f.name), f"BuildConfig.{f.name}"
+            if f.name.endswith("_lr"):
+                Rule(float, 0, above=True, what="a learning rate").check(name, v)
+            elif f.name in ("clip_siblings", "clap_siblings", "cond_dropout"):
+                Rule(float, 0, 1, below=True, what="a share of each batch").check(name, v)
+            elif f.name == "rescale_grid":
+                if not v:
+                    raise ConfigError(f"{name} is empty; expected guidance rescales in [0, 1]")
+                for x in v:
+                    Rule(float, 0, 1, what="a guidance rescale").check(name, x)
+            elif f.type in ("int", int):
+                Rule(int, 1).check(name, v)
 
 
 def get_build_config(fast: bool = False) -> BuildConfig:
