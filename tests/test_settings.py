@@ -179,3 +179,47 @@ def test_a_build_config_refuses_a_value_out_of_range_naming_it(kw, match):
     assert get_build_config(fast=True).clip_steps < get_build_config().clip_steps
     with pytest.raises(ConfigError, match=match):
         BuildConfig(**kw)
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(resamples=9), r"resamples=9; expected an int ≥ 10"),
+    (dict(resamples=True), "resamples=True"),
+    (dict(level=1.0), "level=1.0; expected a number between 0 and 1"),
+    (dict(seed=-1), "seed=-1"),
+    (dict(fad_inf=1), "fad_inf=1; expected True or False"),
+    (dict(resampler="nearest"), "resampler='nearest'; expected None or one of"),
+    (dict(clip=(1, 2)), "clip is a tuple; expected a ClipRule or None"),
+    (dict(kad_bandwidth="median"), "kad_bandwidth='median'"),
+    (dict(kad_bandwidth=0.0), "kad_bandwidth=0.0"),
+    (dict(kad_bandwidth=math.nan), "kad_bandwidth=nan"),
+    (dict(is_splits=0), "is_splits=0"),
+])
+def test_score_settings_refuse_a_value_out_of_range_naming_it(kw, match):
+    from v2a_kit.evaluation import ScoreSettings
+
+    ok = ScoreSettings(resamples=10, level=0.5, kad_bandwidth=2.0, is_splits=1,
+                       resampler="soxr_hq")
+    assert ScoreSettings.make(ok, seed=4).seed == 4 and ok.seed == 0
+    with pytest.raises(ConfigError, match=match):
+        ScoreSettings(**kw)
+    with pytest.raises(ConfigError, match=r"unknown scoring setting\(s\) \['resample'\]"):
+        ScoreSettings.make(resample=100)
+
+
+def test_score_takes_a_record_or_its_fields_by_name():
+    """score(..., settings) and score(..., **fields) are one path: same card, same numbers;
+    a bad field is refused before any clip is read."""
+    from v2a_kit.evaluation import ScoreSettings, score
+    from v2a_kit.pocket.world import sample_audio_for, sample_world
+    from v2a_kit.registry import load_extractors
+
+    ex = load_extractors("pocket", device="cpu")
+    gen = sample_audio_for(sample_world(6, 11), 12).audio
+    ref = sample_audio_for(sample_world(6, 13), 14).audio
+    a = score(ex, gen, ref, None, ScoreSettings(resamples=20, seed=3, fad_inf=False))
+    b = score(ex, gen, ref, resamples=20, seed=3, fad_inf=False)
+    c = score(ex, gen, ref, resamples=20, seed=4, fad_inf=False)
+    assert a.fd == b.fd and a.intervals == b.intervals
+    assert a.protocol["metrics"] == b.protocol["metrics"] != c.protocol["metrics"]
+    with pytest.raises(ConfigError, match="resamples=5"):
+        score(ex, "not even audio", ref, resamples=5)

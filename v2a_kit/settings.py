@@ -28,7 +28,7 @@ from .defaults import AGGREGATE_NAMES, DEFAULT_SCHEDULER, SCHEDULERS, TIMING_MOD
 from .errors import ConfigError
 
 __all__ = ["Rule", "GenerateSettings", "GENERATE_RULES", "TRAIN_RULES", "SEED_MAX", "check_int",
-           "check_real", "check_choice"]
+           "check_real", "check_choice", "updated"]
 
 SEED_MAX = 2**63 - 1   # seeds go to torch.Generator.manual_seed (input i: seed + i)
 
@@ -102,6 +102,21 @@ def check_choice(name: str, v, options) -> str:
     return v
 
 
+def updated(cls: type, settings, overrides: dict, what: str):
+    """The record ``settings`` of dataclass ``cls`` (``None``: ``cls()``, the defaults) with
+    the fields named in ``overrides`` replaced, checked again; a name that is not a field, or
+    ``settings`` of another type, is refused naming it. What every settings record's ``make``
+    does: a function's keyword arguments become a record."""
+    names = [f.name for f in dataclasses.fields(cls)]
+    unknown = sorted(set(overrides) - set(names))
+    if unknown:
+        raise ConfigError(f"unknown {what} setting(s) {unknown}; expected some of {names}")
+    if settings is not None and not isinstance(settings, cls):
+        raise ConfigError(f"settings is a {type(settings).__name__}; expected {cls.__name__} "
+                          "or None")
+    return dataclasses.replace(settings or cls(), **overrides)
+
+
 GENERATE_RULES = {
     "num_samples": Rule(int, 1, what="sounds per input"),
     "num_inference_steps": Rule(int, 1, optional=True, what="denoising steps"),
@@ -173,14 +188,7 @@ class GenerateSettings:
     def make(cls, settings: GenerateSettings | None = None, **overrides) -> GenerateSettings:
         """``settings`` (default: the defaults) with ``overrides`` replaced; a name that is not
         a setting is refused, listing the settings."""
-        unknown = sorted(set(overrides) - {f.name for f in dataclasses.fields(cls)})
-        if unknown:
-            raise ConfigError(f"unknown generation setting(s) {unknown}; expected some of "
-                              f"{[f.name for f in dataclasses.fields(cls)]}")
-        if settings is not None and not isinstance(settings, cls):
-            raise ConfigError(f"settings is a {type(settings).__name__}; expected "
-                              "GenerateSettings or None")
-        return dataclasses.replace(settings or cls(), **overrides)
+        return updated(cls, settings, overrides, "generation")
 
     @property
     def steps(self) -> int:

@@ -77,6 +77,7 @@ _LAZY = {
     "extract": ".scoring",
     "paired_differences": ".scoring",
     "score": ".scoring",
+    "ScoreSettings": ".scoring",
     "Synchrony": ".timing",
     "detect_onsets": ".timing",
     "estimate_offset": ".timing",

@@ -69,8 +69,8 @@ from ..spaces import Embeddings
 from .extractors import Extractors, source_rate
 from .labels import header
 from .protocol import ClipRule, format_card, space_fields
-from .scoring import AudioOutputs, Scores, extract, score
-from .uncertainty import DEFAULT_LEVEL, DEFAULT_RESAMPLES
+from .scoring import AudioOutputs, Scores, ScoreSettings, extract, score
+from .uncertainty import DEFAULT_LEVEL
 
 __all__ = ["EvalReport", "evaluate", "load_dataset"]
 
@@ -539,10 +539,8 @@ def evaluate(generated: str | os.PathLike, *, references: str | os.PathLike | No
              preset: str | None = None, extractors: Extractors | None = None,
              random_init: bool = False, weights=None, device=None, batch_size: int = 32,
              progress: bool | None = None, cache_dir=None, rank: int | None = None,
-             world_size: int | None = None, resampler: str | None = None,
-             clip: ClipRule | None = None, resamples: int = DEFAULT_RESAMPLES,
-             level: float = DEFAULT_LEVEL, seed: int = 0, kad_bandwidth="reference",
-             seeds: dict | None = None) -> EvalReport | None:
+             world_size: int | None = None, settings: ScoreSettings | None = None,
+             seeds: dict | None = None, **overrides) -> EvalReport | None:
     """Score the generated sounds in a folder: FD, FAD, KL, IS and CS where their inputs exist.
 
     Args:
@@ -570,10 +568,13 @@ def evaluate(generated: str | os.PathLike, *, references: str | os.PathLike | No
         rank, world_size: this process's shard (default: RANK / WORLD_SIZE, as torchrun sets
             them). Each rank extracts its share of the audio features; rank 0 gathers them
             from the cache, embeds the images and computes the metrics once.
-        resampler: how files at another rate than the extractors' are resampled (a key of
-            :data:`v2a_kit.media.RESAMPLERS`); ``None``: such a file is refused, named.
-        clip: a :class:`~v2a_kit.evaluation.protocol.ClipRule` cutting every clip alike.
-        resamples, level, seed, kad_bandwidth, seeds: as :func:`~v2a_kit.evaluation.score`.
+        settings: a :class:`~v2a_kit.evaluation.scoring.ScoreSettings`, the protocol's
+            choices: ``resampler`` (how files at another rate than the extractors' are
+            resampled; ``None``: such a file is refused, named), ``clip`` (a
+            :class:`~v2a_kit.evaluation.protocol.ClipRule` cutting every clip alike), the
+            bootstrap's ``resamples``, ``level`` and ``seed``, ``kad_bandwidth``, ...;
+            ``None``: the defaults. ``overrides``: its fields by name (``resamples=200``).
+        seeds: as :func:`~v2a_kit.evaluation.score`.
 
     Returns:
         :class:`EvalReport` (on rank 0; ``None`` on the other ranks of a sharded run).
@@ -588,8 +589,8 @@ def evaluate(generated: str | os.PathLike, *, references: str | os.PathLike | No
     # 1. Check inputs and pair names, before loading any model
     generated, src, plan = _check_and_plan(generated, references, images, dataset, preset,
                                            extractors, random_init, batch_size)
-    if clip is not None and not isinstance(clip, ClipRule):
-        raise ConfigError(f"clip is a {type(clip).__name__}; expected a ClipRule or None")
+    s = ScoreSettings.make(settings, **overrides)
+    resampler, clip = s.resampler, s.clip
     rates = {"generated": sorted({source_rate(p, str(p)) for p in plan.generated})}
     if src.want_refs:
         rates["references"] = sorted({source_rate(p, str(p)) for p in plan.references})
@@ -612,8 +613,7 @@ def evaluate(generated: str | os.PathLike, *, references: str | os.PathLike | No
                    reference_pairs=plan.kl_pairs if src.want_refs else None,
                    image_pairs=([(g, j) for j, (g, _) in enumerate(plan.cs_pairs)]
                                 if src.want_images else None),
-                   resampler=resampler, clip=clip, resamples=resamples, level=level, seed=seed,
-                   kad_bandwidth=kad_bandwidth, seeds=seeds, pairing="by file name "
+                   settings=s, seeds=seeds, pairing="by file name "
                    "(same relative path or stem; a _s<k> sample suffix ignored)",
                    audio_info={side: {"source_rates": r} for side, r in rates.items()})
     return _report(scores, plan, extractors, generated, src)

@@ -58,6 +58,7 @@ import numpy as np
 import torch
 
 from ..errors import ConfigError, EmbeddingError, MediaError, SilentAudioWarning
+from ..settings import updated
 from ..spaces import Embeddings, check_same_space
 from .extractors import Extractors
 from .metrics import (
@@ -79,8 +80,8 @@ from .metrics import (
 from .protocol import SILENCE_RMS, ClipRule, count_silent, protocol_card
 from .uncertainty import DEFAULT_LEVEL, DEFAULT_RESAMPLES, Interval, bootstrap, paired
 
-__all__ = ["AudioOutputs", "Scores", "Comparison", "extract", "score", "compare_systems",
-           "paired_differences", "attribute_accuracy",
+__all__ = ["AudioOutputs", "Scores", "ScoreSettings", "Comparison", "extract", "score",
+           "compare_systems", "paired_differences", "attribute_accuracy",
            "default_is_splits", "IS_SPLITS", "IS_MIN_CHUNK", "METRIC_KEYS"]
 
 IS_SPLITS = 10     # AudioLDM's and SpecVQGAN's number of IS chunks
@@ -411,19 +412,67 @@ def _is_splits(n: int, splits, notes: list[str]) -> int:
     return splits
 
 
-def _check_settings(resamples, level, seed, fad_inf, resampler) -> None:
-    from ..media import RESAMPLERS
-    if isinstance(resamples, bool) or not isinstance(resamples, int) or resamples < 10:
-        raise ConfigError(f"resamples={resamples!r}; expected an int ≥ 10 (bootstrap redraws)")
-    if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0 < level < 1:
-        raise ConfigError(f"level={level!r}; expected a number between 0 and 1")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ConfigError(f"seed={seed!r}; expected an int ≥ 0")
-    if not isinstance(fad_inf, bool):
-        raise ConfigError(f"fad_inf={fad_inf!r}; expected True or False")
-    if resampler is not None and resampler not in RESAMPLERS:
-        raise ConfigError(f"resampler={resampler!r}; expected None or one of "
-                          f"{', '.join(RESAMPLERS)}")
+@dataclass(frozen=True)
+class ScoreSettings:
+    """How a score is measured: the protocol choices a caller makes, which the card records.
+    Checked when made; a value out of range is refused naming it (``ConfigError``).
+
+    Attributes:
+        resampler: how audio at another rate reaches the extractors' rate (a key of
+            :data:`v2a_kit.media.RESAMPLERS`); ``None``: such audio is refused, named.
+        clip: a :class:`~v2a_kit.evaluation.protocol.ClipRule` (crop, pad) applied to every
+            clip before the extractors; ``None``: clips as given.
+        resamples, level, seed: the bootstrap's redraws (≥ 10), coverage (in (0, 1)) and
+            stream; ``seed`` also draws FAD∞'s subsets.
+        kad_bandwidth: KAD's σ rule, ``"reference"`` or ``"generated"``, or a positive number
+            (:func:`~v2a_kit.evaluation.metrics.kad_bandwidth`).
+        fad_inf: also compute FAD∞ (``None``, noted, when there are too few FAD rows for a
+            line).
+        is_splits: IS chunks; ``None``: the convention's 10, fewer for under 100 clips (noted).
+    """
+
+    resampler: str | None = None
+    clip: ClipRule | None = None
+    resamples: int = DEFAULT_RESAMPLES
+    level: float = DEFAULT_LEVEL
+    seed: int = 0
+    kad_bandwidth: str | float = "reference"
+    fad_inf: bool = True
+    is_splits: int | None = None
+
+    def __post_init__(self):
+        from ..media import RESAMPLERS
+        r, lv, seed = self.resamples, self.level, self.seed
+        if isinstance(r, bool) or not isinstance(r, int) or r < 10:
+            raise ConfigError(f"resamples={r!r}; expected an int ≥ 10 (bootstrap redraws)")
+        if isinstance(lv, bool) or not isinstance(lv, (int, float)) or not 0 < lv < 1:
+            raise ConfigError(f"level={lv!r}; expected a number between 0 and 1")
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise ConfigError(f"seed={seed!r}; expected an int ≥ 0")
+        if not isinstance(self.fad_inf, bool):
+            raise ConfigError(f"fad_inf={self.fad_inf!r}; expected True or False")
+        if self.resampler is not None and self.resampler not in RESAMPLERS:
+            raise ConfigError(f"resampler={self.resampler!r}; expected None or one of "
+                              f"{', '.join(RESAMPLERS)}")
+        if self.clip is not None and not isinstance(self.clip, ClipRule):
+            raise ConfigError(f"clip is a {type(self.clip).__name__}; expected a ClipRule or "
+                              "None")
+        bw = self.kad_bandwidth
+        if not (bw in ("reference", "generated") if isinstance(bw, str) else
+                not isinstance(bw, bool) and isinstance(bw, (int, float, np.number))
+                and np.isfinite(bw) and bw > 0):
+            raise ConfigError(f"kad_bandwidth={bw!r}; expected 'reference', 'generated' or a "
+                              "positive number")
+        sp = self.is_splits
+        if sp is not None and (isinstance(sp, bool) or not isinstance(sp, int) or sp < 1):
+            raise ConfigError(f"is_splits={sp!r}; expected None or an int from 1 to the number "
+                              "of generated clips")
+
+    @classmethod
+    def make(cls, settings: ScoreSettings | None = None, **overrides) -> ScoreSettings:
+        """``settings`` (default: the defaults) with ``overrides`` replaced by name (a name
+        that is not a setting is refused, listing them)."""
+        return updated(cls, settings, overrides, "scoring")
 
 
 @dataclass
@@ -567,14 +616,11 @@ def _side_info(out: AudioOutputs, given: dict | None, sampling_rate: int) -> dic
             "seconds_fed": info.get("seconds_fed"), "silent_clips": info.get("silent")}
 
 
-def score(extractors: Extractors, generated, references=None, images=None, *,
-          reference_pairs=None, image_pairs=None, sampling_rate: float | None = None,
-          is_splits: int | None = None, resampler: str | None = None,
-          clip: ClipRule | None = None, resamples: int = DEFAULT_RESAMPLES,
-          level: float = DEFAULT_LEVEL, seed: int = 0, kad_bandwidth="reference",
-          fad_inf: bool = True, seeds: dict | None = None, audio_info: dict | None = None,
-          pairing: str | None = None, labels: dict | None = None,
-          num_samples: int | None = None) -> Scores:
+def score(extractors: Extractors, generated, references=None, images=None,
+          settings: ScoreSettings | None = None, *, reference_pairs=None, image_pairs=None,
+          sampling_rate: float | None = None, seeds: dict | None = None,
+          audio_info: dict | None = None, pairing: str | None = None,
+          labels: dict | None = None, num_samples: int | None = None, **overrides) -> Scores:
     """FD, FAD, KAD, FAD∞, KL, IS and CS of generated audio, each where its inputs are given,
     each with its bootstrap interval, under a protocol card.
 
@@ -591,15 +637,8 @@ def score(extractors: Extractors, generated, references=None, images=None, *,
             ``(generated_row, image_row)`` pairs.
         sampling_rate: the rate of bare arrays; ``None`` = the extractors' (``extractors.
             sampling_rate``).
-        is_splits: IS chunks; ``None``: the convention's 10, fewer for under 100 clips (noted).
-        resampler: how audio at another rate reaches the extractors' rate (a key of
-            :data:`v2a_kit.media.RESAMPLERS`); ``None``: such audio is refused, named.
-        clip: a :class:`~v2a_kit.evaluation.protocol.ClipRule` (crop, pad) applied to every
-            clip before the extractors; ``None``: clips as given.
-        resamples, level, seed: the bootstrap's redraws, coverage and stream; ``seed`` also
-            draws FAD∞'s subsets.
-        kad_bandwidth: KAD's σ rule or value (:func:`~v2a_kit.evaluation.metrics.kad_bandwidth`).
-        fad_inf: also compute FAD∞ (None, noted, when there are too few FAD rows for a line).
+        settings: a :class:`ScoreSettings`: the protocol's choices (resampler, clip rule,
+            bootstrap, KAD's bandwidth, FAD∞, IS splits); ``None``: the defaults.
         seeds: the caller's seeds (generation, mapper, ...) to record on the card.
         audio_info: what the caller knows of precomputed outputs' audio, per side
             (``{"generated": {"source_rates": [...]}, ...}``; the folder evaluator's headers).
@@ -609,6 +648,8 @@ def score(extractors: Extractors, generated, references=None, images=None, *,
             ``attributes``: the classifier's pick per group against the label.
         num_samples: the generated clips are groups of ``num_samples`` consecutive samples of
             one input. Enables ``diversity``; every other metric still reads every clip.
+        overrides: settings by name, replacing those of ``settings`` (e.g. ``resamples=200,
+            seed=1``; the fields of :class:`ScoreSettings`).
     Returns:
         :class:`Scores`; a metric whose inputs were not given is ``None`` (IS: when the ``fd``
         extractor has no classifier), and has no interval.
@@ -618,12 +659,13 @@ def score(extractors: Extractors, generated, references=None, images=None, *,
             another rate without a resampler.
         EmbeddingError: precomputed outputs or embeddings of the wrong shape or with NaN/inf
             (``SpaceMismatchError``: image embeddings from another space).
-        ConfigError: bad ``extractors``, pairs, ``is_splits``, bootstrap settings, ``labels``
+        ConfigError: bad ``extractors``, pairs, settings (named), ``labels``
             (an attribute the classifier has no group for, a value out of its range, not one
             per clip) or ``num_samples``.
     """
     ex = _check_extractors(extractors)
-    _check_settings(resamples, level, seed, fad_inf, resampler)
+    s = ScoreSettings.make(settings, **overrides)
+    resampler, clip, resamples, level, seed = s.resampler, s.clip, s.resamples, s.level, s.seed
     x = _inputs(ex, generated, references, images, reference_pairs, image_pairs,
                 sampling_rate, resampler, clip)
     notes: list[str] = []
@@ -633,8 +675,8 @@ def score(extractors: Extractors, generated, references=None, images=None, *,
     out = Scores(fd=None, fad=None, kl=None, is_mean=None, is_std=None, cs=None, notes=notes,
                  counts={"generated": len(x.gen), "references": 0, "kl_pairs": 0, "cs_pairs": 0,
                          "is_splits": 0})
-    splits = _is_splits(len(x.gen), is_splits, notes) if x.gen.logits is not None else 0
-    sigma = (kad_bandwidth_value(x, kad_bandwidth) if x.ref is not None else None)
+    splits = _is_splits(len(x.gen), s.is_splits, notes) if x.gen.logits is not None else 0
+    sigma = (kad_bandwidth_value(x, s.kad_bandwidth) if x.ref is not None else None)
     m = _Metrics(ex, x, splits, sigma)
     metric_settings = {"bootstrap": {"resamples": resamples, "level": level, "seed": seed,
                                      "method": "percentile"}}
@@ -653,7 +695,7 @@ def score(extractors: Extractors, generated, references=None, images=None, *,
         else:
             setattr(out, key, iv.estimate)
     if x.ref is not None:
-        _fidelity_extras(out, ex, x, sigma, kad_bandwidth, fad_inf, seed, level, notes,
+        _fidelity_extras(out, ex, x, sigma, s.kad_bandwidth, s.fad_inf, seed, level, notes,
                          metric_settings)
     if x.cs_pairs is not None:
         out.counts["cs_pairs"] = len(x.cs_pairs)
@@ -820,12 +862,9 @@ class Comparison:
 
 
 def compare_systems(extractors: Extractors, generated_a, generated_b, references=None,
-                    images=None, *, names=("A", "B"), reference_pairs=None, image_pairs=None,
-                    sampling_rate: float | None = None, is_splits: int | None = None,
-                    resampler: str | None = None, clip: ClipRule | None = None,
-                    resamples: int = DEFAULT_RESAMPLES, level: float = DEFAULT_LEVEL,
-                    seed: int = 0, kad_bandwidth="reference", seeds: dict | None = None
-                    ) -> Comparison:
+                    images=None, settings: ScoreSettings | None = None, *, names=("A", "B"),
+                    reference_pairs=None, image_pairs=None, sampling_rate: float | None = None,
+                    seeds: dict | None = None, **overrides) -> Comparison:
     """The paired comparison of two systems scored on the same inputs: row i of
     ``generated_a`` and of ``generated_b`` answer the same input (image, reference).
 
@@ -840,12 +879,12 @@ def compare_systems(extractors: Extractors, generated_a, generated_b, references
             and everything :func:`score` refuses.
     """
     ex = _check_extractors(extractors)
-    _check_settings(resamples, level, seed, True, resampler)
+    s = ScoreSettings.make(settings, **overrides)
     if not (isinstance(names, (tuple, list)) and len(names) == 2 and names[0] != names[1]):
         raise ConfigError(f"names={names!r}; expected two different names")
     kw = dict(reference_pairs=reference_pairs, image_pairs=image_pairs,
-              sampling_rate=sampling_rate, is_splits=is_splits, resampler=resampler, clip=clip,
-              resamples=resamples, level=level, seed=seed, seeds=seeds)
+              sampling_rate=sampling_rate, seeds=seeds)
+    resampler, clip = s.resampler, s.clip
     xa = _inputs(ex, generated_a, references, images, reference_pairs, image_pairs,
                  sampling_rate, resampler, clip)
     xb = _inputs(ex, generated_b, xa.ref if references is not None else None,
@@ -856,10 +895,10 @@ def compare_systems(extractors: Extractors, generated_a, generated_b, references
         raise MediaError(f"{names[0]} has {len(xa.gen)} generated clips but {names[1]} "
                          f"{len(xb.gen)}; a paired comparison needs both scored on the same "
                          "inputs (row i of each for input i)")
-    a = score(ex, xa.gen, xa.ref, _embeds(ex, xa), kad_bandwidth=kad_bandwidth, **kw)
-    b = score(ex, xb.gen, xb.ref, _embeds(ex, xb), kad_bandwidth=kad_bandwidth, **kw)
-    differences = _differences(ex, xa, xb, a.counts["is_splits"], kad_bandwidth, resamples,
-                               level, seed)
+    a = score(ex, xa.gen, xa.ref, _embeds(ex, xa), s, **kw)
+    b = score(ex, xb.gen, xb.ref, _embeds(ex, xb), s, **kw)
+    differences = _differences(ex, xa, xb, a.counts["is_splits"], s.kad_bandwidth, s.resamples,
+                               s.level, s.seed)
     return Comparison((str(names[0]), str(names[1])), a, b, differences)
 
 
@@ -877,10 +916,8 @@ def _differences(ex, xa: _Inputs, xb: _Inputs, splits: int, kad_rule, resamples:
 
 
 def paired_differences(extractors: Extractors, systems: dict, comparisons, references=None,
-                       images=None, *, reference_pairs=None, image_pairs=None,
-                       is_splits: int | None = None, resamples: int = DEFAULT_RESAMPLES,
-                       level: float = DEFAULT_LEVEL, seed: int = 0,
-                       kad_bandwidth="reference") -> dict[str, dict]:
+                       images=None, settings: ScoreSettings | None = None, *,
+                       reference_pairs=None, image_pairs=None, **overrides) -> dict[str, dict]:
     """Paired differences between several systems scored on the same inputs, from their
     outputs: what a comparison table needs beside its columns.
 
@@ -889,13 +926,15 @@ def paired_differences(extractors: Extractors, systems: dict, comparisons, refer
             answers input i).
         comparisons: ``(first, second)`` name pairs; those naming a system not in ``systems``
             are skipped.
-        references, images, pairs, the rest: as :func:`compare_systems` (shared by all).
+        references, images, pairs, settings, overrides: as :func:`compare_systems`
+            (shared by all; the outputs are already extracted, so ``resampler`` and ``clip``
+            play no part).
     Returns:
         ``"first − second"`` -> metric -> :class:`~v2a_kit.evaluation.uncertainty.Difference`
         as a dict (``estimate``, ``low``, ``high``, ``p_value``, ...).
     """
     ex = _check_extractors(extractors)
-    _check_settings(resamples, level, seed, True, None)
+    s = ScoreSettings.make(settings, **overrides)
     refs, embeds, inputs, out = references, images, {}, {}
     for first, second in comparisons:
         if first not in systems or second not in systems:
@@ -912,9 +951,9 @@ def paired_differences(extractors: Extractors, systems: dict, comparisons, refer
             raise MediaError(f"{first} has {len(xa.gen)} generated clips but {second} "
                              f"{len(xb.gen)}; a paired comparison needs both scored on the "
                              "same inputs")
-        splits = _is_splits(len(xa.gen), is_splits, []) if xa.gen.logits is not None else 0
-        out[f"{first} − {second}"] = _differences(ex, xa, xb, splits, kad_bandwidth,
-                                                  resamples, level, seed)
+        splits = _is_splits(len(xa.gen), s.is_splits, []) if xa.gen.logits is not None else 0
+        out[f"{first} − {second}"] = _differences(ex, xa, xb, splits, s.kad_bandwidth,
+                                                  s.resamples, s.level, s.seed)
     return out
 
 
