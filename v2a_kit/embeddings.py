@@ -57,7 +57,7 @@ from tqdm.auto import tqdm
 
 from . import media
 from .atomic import atomic_write, remove_stale_temps
-from .distributed import RankSync, distributed_env
+from .distributed import RankSync, Shard, distributed_env
 from .encoders import AGGREGATORS
 from .errors import CacheError, ConfigError, EmbeddingError, MediaError
 from .spaces import Embeddings, Space
@@ -380,17 +380,18 @@ def _compute_share(caches: dict[str, EmbeddingCache], encoder,
 def _shard_todo(groups: dict[str, dict[str, Path]], caches: dict[str, EmbeddingCache], info,
                 stats: ExtractStats, batch_size: int) -> dict[str, list[tuple[str, Path]]]:
     """This rank's share of what the caches lack: the missing contents in hash order, cut into
-    batches of ``batch_size``, batch k on rank k % world_size — so every batch, and so every
-    row's bits, is the same for any world size. Counts hits and misses (over all ranks) into
-    ``stats``."""
+    batches of ``batch_size``, batch k on rank k % world_size (:class:`~v2a_kit.distributed.Shard`,
+    as generation and evaluation share theirs) — so every batch, and so every row's bits, is the
+    same for any world size. Counts hits and misses (over all ranks) into ``stats``."""
+    shard = Shard(info.rank, info.world_size, batch_size)
     todo: dict[str, list[tuple[str, Path]]] = {}
     for k, by_hash in groups.items():
         order = sorted(by_hash)
         missing = [h for h in order if h not in caches[k]]
         stats.hits += len(order) - len(missing)
         stats.computed += len(missing)
-        todo[k] = [(h, by_hash[h]) for i, h in enumerate(missing)
-                   if (i // batch_size) % info.world_size == info.rank]
+        todo[k] = [(missing[i], by_hash[missing[i]])
+                   for batch in shard.chunks(len(missing)) for i in batch]
     return todo
 
 

@@ -56,7 +56,7 @@ from tqdm.auto import tqdm
 
 from . import media
 from .atomic import atomic_write, remove_stale_temps
-from .distributed import DistInfo, RankSync
+from .distributed import DistInfo, RankSync, Shard  # Shard: still importable from here
 from .errors import CacheError, V2AError, first_names
 from .preflight import (  # the checks made before a model is loaded (no torch there)
     RUN_DIR,
@@ -79,24 +79,6 @@ FEATURE_FORMAT = "v2a-kit-feature-cache/1"
 
 class RankFailedError(V2AError, RuntimeError):
     """A rank of a sharded run failed; names the inputs it was working on and why."""
-
-
-# --- shards ----------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Shard:
-    """Chunks of ``chunk_size`` consecutive items; chunk ``k`` belongs to rank
-    ``k % world_size``. The chunk is also the batch, so batches do not depend on the world
-    size."""
-
-    rank: int
-    world_size: int
-    chunk_size: int
-
-    def chunks(self, num_items: int) -> list[range]:
-        """This rank's chunks of ``range(num_items)``."""
-        starts = range(0, num_items, self.chunk_size)
-        return [range(a, min(a + self.chunk_size, num_items))
-                for k, a in enumerate(starts) if k % self.world_size == self.rank]
 
 
 # --- records ---------------------------------------------------------------------------------
