@@ -57,6 +57,7 @@ from tqdm.auto import tqdm
 
 from . import media
 from .atomic import atomic_write, remove_stale_temps
+from .chunkstore import content_hash
 from .distributed import RankSync, Shard, distributed_env
 from .encoders import AGGREGATORS
 from .errors import CacheError, ConfigError, EmbeddingError, MediaError
@@ -71,18 +72,6 @@ OUT_FORMAT = "v2a-kit-embeddings/1"
 
 
 # --- files -----------------------------------------------------------------------------------
-def content_hash(path) -> str:
-    """sha256 (hex) of a file's bytes: the cache key of its row."""
-    h = hashlib.sha256()
-    try:
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                h.update(block)
-    except OSError as e:
-        raise MediaError(f"cannot read {path}: {e.strerror or e}") from None
-    return h.hexdigest()
-
-
 def _tensor_digest(t: torch.Tensor) -> str:
     return hashlib.sha256(t.contiguous().numpy().tobytes()).hexdigest()
 
