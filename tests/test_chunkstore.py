@@ -10,13 +10,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from safetensors import safe_open
 
 from v2a_kit.atomic import TEMP_PREFIX
 from v2a_kit.chunkstore import ChunkStore, Column, StoreKind
 from v2a_kit.distributed import DistInfo, Shard
-from v2a_kit.embeddings import ExtractStats, _shard_todo
-from v2a_kit.errors import CacheError
+from v2a_kit.embeddings import EmbeddingCache, ExtractStats, _shard_todo, cache_key
+from v2a_kit.errors import CacheError, EmbeddingError
+from v2a_kit.spaces import Space
 
 
 # --- sharding ----------------------------------------------------------------------------------
@@ -276,3 +278,44 @@ def test_a_failed_add_or_merge_leaves_nothing_behind(tmp_path, monkeypatch):
     assert not _temps(folder) and first.exists() and second.exists()
     monkeypatch.undo()
     assert len(ChunkStore.open(folder, KIND, CONTENTS)) == 4
+
+
+# --- the two caches on it ------------------------------------------------------------------------
+def test_the_embedding_cache_returns_tensors_and_checks_its_rows(tmp_path):
+    space = Space("clip", "m", "c", 4)
+    cache = EmbeddingCache.open(tmp_path, space, {"kind": "image"})
+    rows = torch.nn.functional.normalize(torch.randn(2, 4), dim=-1)
+    cache.add(["a", "b"], rows)
+    again = EmbeddingCache.open(tmp_path, space, {"kind": "image"})
+    a, missing = again.lookup(["a", "zz"])
+    assert isinstance(a, torch.Tensor) and torch.equal(a, rows[0]) and missing is None
+    with pytest.raises(EmbeddingError, match=r"must be \(1, 4\), got \(1, 3\)"):
+        again.add(["c"], torch.zeros(1, 3))
+    memory = EmbeddingCache.in_memory(space)
+    memory.add(["a"], rows[:1])
+    assert memory.folder is None and torch.equal(memory.lookup(["a"])[0], rows[0])
+
+
+def test_an_embedding_cache_of_the_first_format_is_refused_not_read(tmp_path):
+    """A folder as the kit wrote it before the store (format /1) is refused, naming it and
+    how to rebuild, and left as it was; rebuild=True then starts it afresh."""
+    from safetensors.torch import save_file
+    space, settings = Space("clip", "m", "c", 4), {"kind": "image"}
+    folder = tmp_path / cache_key(space, settings)
+    folder.mkdir()
+    header = json.dumps({"format": "v2a-kit-embedding-cache/1", "space": space.to_dict(),
+                         "settings": settings}, indent=1, sort_keys=True)
+    (folder / "space.json").write_text(header)
+    embeds = torch.ones(1, 4) / 2
+    save_file({"embeds": embeds}, str(folder / "chunk-old.safetensors"),
+              {"format": "v2a-kit-embedding-cache/1", "hashes": json.dumps(["h"]),
+               "checksum": hashlib.sha256(embeds.numpy().tobytes()).hexdigest()})
+    with pytest.raises(CacheError) as err:
+        EmbeddingCache.open(tmp_path, space, settings)
+    msg = str(err.value)
+    assert "'v2a-kit-embedding-cache/1', not 'v2a-kit-embedding-cache/2'" in msg
+    assert str(folder) in msg and "rebuild it (rebuild=True, --rebuild)" in msg
+    assert (folder / "space.json").read_text() == header
+    assert (folder / "chunk-old.safetensors").exists()
+    fresh = EmbeddingCache.open(tmp_path, space, settings, rebuild=True)
+    assert len(fresh) == 0 and not (folder / "chunk-old.safetensors").exists()
