@@ -319,3 +319,26 @@ def test_an_embedding_cache_of_the_first_format_is_refused_not_read(tmp_path):
     assert (folder / "chunk-old.safetensors").exists()
     fresh = EmbeddingCache.open(tmp_path, space, settings, rebuild=True)
     assert len(fresh) == 0 and not (folder / "chunk-old.safetensors").exists()
+
+
+def test_a_feature_cache_of_the_first_format_is_refused_not_read(tmp_path):
+    from safetensors.torch import save_file
+
+    from v2a_kit.evaluation.features import FeatureCache
+    settings = {"roles": "test"}
+    folder = FeatureCache(tmp_path, settings).folder
+    folder.mkdir()
+    header = json.dumps({"format": "v2a-kit-feature-cache/1", "settings": settings})
+    (folder / "settings.json").write_text(header)
+    features = torch.ones(1, 3)
+    digest = hashlib.sha256(b"features" + features.numpy().tobytes()).hexdigest()
+    save_file({"features": features}, str(folder / "chunk-old.safetensors"),
+              {"format": "v2a-kit-feature-cache/1", "hashes": json.dumps(["h"]),
+               "checksum": digest})
+    with pytest.raises(CacheError) as err:
+        FeatureCache(tmp_path, settings).open()
+    msg = str(err.value)
+    assert "'v2a-kit-feature-cache/1', not 'v2a-kit-feature-cache/2'" in msg
+    assert f"delete {folder}" in msg
+    assert (folder / "settings.json").read_text() == header
+    assert (folder / "chunk-old.safetensors").exists()
