@@ -200,7 +200,8 @@ def test_cache_of_another_model_is_refused(tiny_clip, images, cache):
     with pytest.raises(CacheError) as err:
         extract_embeddings(tiny_clip, images, cache)
     msg = str(err.value)
-    assert "someone-elses-weights" in msg and str(tiny_clip.space) in msg and sj.parent.name in msg
+    assert "someone-elses-weights" in msg and repr(tiny_clip.space.checkpoint) in msg
+    assert sj.parent.name in msg and "rebuild=True, --rebuild" in msg
     # other settings (e.g. an extractor configured differently) are another model too
     meta["space"] = tiny_clip.space.to_dict()
     meta["settings"]["preprocess"] = "Resize(999)"
@@ -222,7 +223,9 @@ def test_damaged_chunk_is_refused_then_rebuilt(tiny_clip, images, cache, tmp_pat
     else:  # a well-formed chunk of another dimension in its place
         other = EmbeddingCache.open(tmp_path / "other", Space("clip", "m", "c", 5), {})
         shutil.copy(other.add(["h"], torch.ones(1, 5) / 5 ** 0.5), chunk)
-    why = {"truncate": "unreadable", "flip": "checksum", "dim": "expected float32"}[damage]
+    why = {"truncate": "unreadable", "flip": "checksum",
+           "dim": rf"embeds: float32 \(n, 5\); expected embeds: float32 "
+                  rf"\(n, {tiny_clip.space.dim}\)"}[damage]
     with pytest.raises(CacheError, match=f"{chunk.name}.*{why}.*delete"):
         extract_embeddings(tiny_clip, images, cache)
     calls = _spy(monkeypatch, tiny_clip)

@@ -1,7 +1,8 @@
 """Sharded, resumable runs (v2a_kit.runs): resume after a kill gives the same bytes and
 recomputes only the chunk in flight, a failure names its input and keeps finished outputs, a
 rerun with other settings is refused by name, bad inputs are refused before any model is loaded
-and leave no folder; the feature cache; data-parallel training under torchrun."""
+and leave no folder; the evaluation's feature cache (v2a_kit.evaluation.features, sharded like
+generation); data-parallel training under torchrun."""
 
 import hashlib
 import json
@@ -274,8 +275,8 @@ def test_the_feature_cache_keeps_each_clips_own_fad_rows(tmp_path):
     """VGGish gives one FAD row per 0.96 s: clips of other lengths have other counts."""
     import numpy as np
 
+    from v2a_kit.evaluation.features import FEATURE_FORMAT, FeatureCache
     from v2a_kit.evaluation.scoring import AudioOutputs
-    from v2a_kit.runs import FeatureCache
     rng = np.random.default_rng(0)
     out = AudioOutputs(rng.normal(size=(3, 4)).astype("float32"), None,
                        fad=rng.normal(size=(6, 2)).astype("float32"),
@@ -285,9 +286,19 @@ def test_the_feature_cache_keeps_each_clips_own_fad_rows(tmp_path):
     with pytest.raises(CacheError, match="add up"):
         cache.add(["d"], AudioOutputs(out.features[:1], fad=out.fad), [2])
     again = FeatureCache(tmp_path, {"roles": "test"}).open()
-    again.reload()
     assert again.rows["b"]["fad"].tolist() == out.fad[1:4].tolist()
     assert again.rows["c"]["cs"].tolist() == out.cs[2].tolist() and "logits" not in again.rows["a"]
-    with pytest.raises(CacheError, match="other extractors"):
-        (tmp_path / f"{again.folder.name}" / "settings.json").write_text('{"format": "x"}')
+    header = tmp_path / again.folder.name / "settings.json"
+    header.write_text(json.dumps({"format": FEATURE_FORMAT, "settings": {"roles": "other"}}))
+    with pytest.raises(CacheError, match="other contents.*'other'.*copied or renamed"):
         FeatureCache(tmp_path, {"roles": "test"}).open()
+    header.write_text('{"format": "x"}')
+    with pytest.raises(CacheError, match=f"format 'x', not '{FEATURE_FORMAT}'.*delete"):
+        FeatureCache(tmp_path, {"roles": "test"}).open()
+
+
+def test_the_feature_cache_moved_to_evaluation_and_still_imports_from_runs():
+    from v2a_kit import runs
+    from v2a_kit.evaluation import features
+    assert runs.FeatureCache is features.FeatureCache
+    assert runs.cached_audio_outputs is features.cached_audio_outputs

@@ -5,6 +5,10 @@ caller's ``torch.distributed`` process group when there is one; otherwise :class
 creates a gloo group from the environment for its barriers and destroys it afterwards. Gloo,
 also on GPU machines: barriers carry no tensors, and unlike a file-based barrier a failed rank
 is noticed (torchrun tears the job down) instead of leaving the others polling a folder.
+
+:class:`Shard` is the one rule by which the kit's sharded steps share work out (embedding
+extraction, generation, evaluation's features): consecutive items in chunks, chunk ``k`` on
+rank ``k % world_size``, so a batch holds the same items whatever the world size.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import torch
 
 from .errors import ConfigError, V2AError
 
-__all__ = ["DistInfo", "distributed_env", "shard_device", "check_launcher", "RankSync"]
+__all__ = ["DistInfo", "distributed_env", "shard_device", "check_launcher", "RankSync", "Shard"]
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,23 @@ class DistInfo:
     rank: int = 0         # this process among all of the job's, 0 .. world_size - 1
     world_size: int = 1   # processes in the job, over all nodes
     local_rank: int = 0   # this process among its node's: picks the GPU
+
+
+@dataclass(frozen=True)
+class Shard:
+    """Chunks of ``chunk_size`` consecutive items; chunk ``k`` belongs to rank
+    ``k % world_size``. The chunk is also the batch, so batches do not depend on the world
+    size."""
+
+    rank: int
+    world_size: int
+    chunk_size: int
+
+    def chunks(self, num_items: int) -> list[range]:
+        """This rank's chunks of ``range(num_items)``."""
+        starts = range(0, num_items, self.chunk_size)
+        return [range(a, min(a + self.chunk_size, num_items))
+                for k, a in enumerate(starts) if k % self.world_size == self.rank]
 
 
 def distributed_env(rank: int | None = None, world_size: int | None = None) -> DistInfo:

@@ -3,14 +3,16 @@
 :func:`extract_embeddings` embeds a folder or a list of media files with a CLIP (images, videos)
 or CLAP (audio) encoder and keeps every row in a cache, so a second run computes nothing.
 
-Cache layout (one folder per model *and* extraction settings; the folder name is the key)::
+Cache layout (one folder per model *and* extraction settings; the folder name is the key), a
+:class:`~v2a_kit.chunkstore.ChunkStore` (the store the evaluation's feature cache uses too)::
 
     cache_dir/<space.key>-<kind>-<settings digest>/
-        space.json                  {"format", "space": Space, "settings": {kind, dtype,
-                                    preprocess, [num_frames, aggregate]}}, verified on open
-        chunk-<uuid>.safetensors    "embeds": (n, d) float32; metadata "hashes": JSON list of
-                                    the n source files' sha256 (hex), "checksum": sha256 of the
-                                    tensor bytes
+        space.json                  {"format": "v2a-kit-embedding-cache/2", "space": Space,
+                                    "settings": {kind, dtype, preprocess, [num_frames,
+                                    aggregate]}}, verified on open
+        chunk-<uuid>.safetensors    "embeds": (n, d) float32; metadata "format", "hashes": JSON
+                                    list of the n source files' sha256 (hex), "ragged": [],
+                                    "checksum": :func:`~v2a_kit.chunkstore.checksum`
 
 - A row is found by the sha256 of its file's bytes: a renamed or moved file is a hit, an edited
   file a miss; identical files are computed once. A hit is bit-equal to what was computed.
@@ -20,7 +22,9 @@ Cache layout (one folder per model *and* extraction settings; the folder name is
   process are ignored and removed on open.
 - A cache is never read for another model: ``space.json`` must match the encoder's space and
   settings, and a damaged chunk (truncated, bad checksum, wrong dim) raises :class:`CacheError`
-  naming the file. Nothing is recomputed silently; ``rebuild=True`` (``--rebuild``) discards it.
+  naming the file. A folder of the first format (``v2a-kit-embedding-cache/1``, before the
+  store) is refused the same way, never read. Nothing is recomputed silently; ``rebuild=True``
+  (``--rebuild``) replaces the folder by an empty one.
 
 Sharding, under torchrun or ``accelerate launch`` (the cache on a filesystem every node sees)::
 
@@ -44,9 +48,7 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,8 +58,9 @@ from safetensors.torch import save as st_save
 from tqdm.auto import tqdm
 
 from . import media
-from .atomic import atomic_write, remove_stale_temps
-from .distributed import RankSync, distributed_env
+from .atomic import atomic_write
+from .chunkstore import ChunkStore, Column, StoreKind, content_hash
+from .distributed import RankSync, Shard, distributed_env
 from .encoders import AGGREGATORS
 from .errors import CacheError, ConfigError, EmbeddingError, MediaError
 from .spaces import Embeddings, Space
@@ -66,25 +69,9 @@ __all__ = ["EmbeddingCache", "extract_embeddings", "ExtractStats", "content_hash
            "extraction_settings", "save_embeddings", "load_embeddings", "CHUNK_SIZE"]
 
 CHUNK_SIZE = 256          # rows per chunk file: the most work an interruption can lose
-CACHE_FORMAT = "v2a-kit-embedding-cache/1"
+CACHE_FORMAT = "v2a-kit-embedding-cache/2"  # /1: the chunks before ChunkStore (refused)
 OUT_FORMAT = "v2a-kit-embeddings/1"
-
-
-# --- files -----------------------------------------------------------------------------------
-def content_hash(path) -> str:
-    """sha256 (hex) of a file's bytes: the cache key of its row."""
-    h = hashlib.sha256()
-    try:
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                h.update(block)
-    except OSError as e:
-        raise MediaError(f"cannot read {path}: {e.strerror or e}") from None
-    return h.hexdigest()
-
-
-def _tensor_digest(t: torch.Tensor) -> str:
-    return hashlib.sha256(t.contiguous().numpy().tobytes()).hexdigest()
+STORE = StoreKind(CACHE_FORMAT, "space.json", "embedding cache", rebuild="rebuild=True, --rebuild")
 
 
 # --- the cache -------------------------------------------------------------------------------
@@ -111,14 +98,24 @@ class EmbeddingCache:
     """Rows of one space + settings, keyed by content hash, stored as verified chunk files.
 
     Create with :meth:`open` (a folder under ``cache_dir``) or :meth:`in_memory`. All rows are
-    read and verified on open (n × d × 4 bytes of memory).
+    read and verified on open (n × d × 4 bytes of memory). The files are a
+    :class:`~v2a_kit.chunkstore.ChunkStore`'s; this class says what a row is (one float32
+    ``(space.dim,)`` embedding) and returns rows as tensors.
+
+    Args:
+        folder: the cache's folder (its ``space.json`` is checked), ``None`` in memory.
+        rebuild: replace the folder by an empty cache first.
     """
 
-    def __init__(self, folder: Path | None, space: Space, settings: dict):
-        self.folder, self.space, self.settings = folder, space, settings
-        self._rows: dict[str, torch.Tensor] = {}
-        self._chunks: list[Path] = []
-        self.reload()
+    def __init__(self, folder: Path | None, space: Space, settings: dict, *,
+                 rebuild: bool = False):
+        self.space, self.settings = space, settings
+        layout = {"embeds": Column("float32", (space.dim,))}
+        self._store = (ChunkStore.in_memory(STORE, layout) if folder is None else
+                       ChunkStore.open(folder, STORE, {"space": space.to_dict(),
+                                                       "settings": settings},
+                                       rebuild=rebuild, layout=layout))
+        self.folder = self._store.folder
 
     @classmethod
     def in_memory(cls, space: Space, settings: dict | None = None) -> EmbeddingCache:
@@ -130,117 +127,44 @@ class EmbeddingCache:
         """Open (creating if needed) the folder of ``space`` + ``settings`` under ``cache_dir``.
 
         Raises:
-            CacheError: the folder's ``space.json`` names another space or other settings, or
-                a chunk is damaged.
+            CacheError: the folder's ``space.json`` names another space or other settings, is
+                damaged or of another format (an older kit's cache: rebuild it), or a chunk is
+                damaged.
         """
         settings = settings or {}
-        folder = Path(cache_dir) / cache_key(space, settings)
-        try:
-            if rebuild and folder.exists():
-                shutil.rmtree(folder)
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise CacheError(f"cannot use {folder} as an embedding cache: {e}") from None
-        remove_stale_temps(folder)
-        want = {"format": CACHE_FORMAT, "space": space.to_dict(), "settings": settings}
-        sj = folder / "space.json"
-        if not sj.exists():
-            atomic_write(sj, json.dumps(want, indent=1, sort_keys=True).encode())
-        else:
-            try:
-                have = json.loads(sj.read_text())
-                other = Space.from_dict(have["space"])
-            except (OSError, ValueError, KeyError, TypeError) as e:
-                raise CacheError(f"{sj} is damaged ({e}); delete {folder} or rebuild "
-                                 "(rebuild=True, --rebuild)") from None
-            if have.get("format") != CACHE_FORMAT:
-                raise CacheError(f"{folder} is a cache of format {have.get('format')!r}, not "
-                                 f"{CACHE_FORMAT!r}: rebuild it (rebuild=True, --rebuild)")
-            if other != space or have.get("settings") != settings:
-                raise CacheError(
-                    f"the cache folder {folder} holds embeddings of {other} with settings "
-                    f"{have.get('settings')}, not of {space} with settings {settings}; it was "
-                    "copied or renamed by hand: delete it or rebuild (rebuild=True, --rebuild)")
-        return cls(folder, space, settings)
+        return cls(Path(cache_dir) / cache_key(space, settings), space, settings,
+                   rebuild=rebuild)
 
     def reload(self) -> None:
-        """Re-read every chunk (others may have written some)."""
-        vanished = True
-        while vanished:  # a part merged away meanwhile: its merged file is there, look again
-            self._rows, self._chunks, vanished = {}, [], False
-            for path in sorted(self.folder.glob("chunk-*.safetensors")) if self.folder else []:
-                try:
-                    embeds, hashes = self._read_chunk(path)
-                except FileNotFoundError:
-                    vanished = True
-                    continue
-                self._rows.update(zip(hashes, embeds))
-                self._chunks.append(path)
-
-    def _read_chunk(self, path: Path) -> tuple[torch.Tensor, list[str]]:
-        def damaged(why: str) -> CacheError:
-            return CacheError(f"cache chunk {path} is damaged ({why}); delete that file (its rows "
-                              "are recomputed) or rebuild the cache (rebuild=True, --rebuild)")
-        try:
-            with safe_open(str(path), "pt") as f:
-                meta = f.metadata() or {}
-                embeds = f.get_tensor("embeds")
-            hashes, checksum = json.loads(meta["hashes"]), meta["checksum"]
-        except Exception as e:  # safetensors raises its own types; all mean "unreadable"
-            if not path.exists():
-                raise FileNotFoundError(path) from None
-            raise damaged(f"unreadable: {e}") from None
-        if embeds.dtype != torch.float32 or embeds.ndim != 2 or embeds.shape[1] != self.space.dim:
-            raise damaged(f"{embeds.dtype} {tuple(embeds.shape)}, expected float32 "
-                          f"(n, {self.space.dim})")
-        if len(hashes) != len(embeds):
-            raise damaged(f"{len(hashes)} hashes for {len(embeds)} rows")
-        if _tensor_digest(embeds) != checksum:
-            raise damaged("checksum mismatch")
-        return embeds, hashes
+        """Re-read every chunk (others may have written some, or merged them meanwhile)."""
+        self._store.reload()
 
     def __len__(self) -> int:
-        return len(self._rows)
+        return len(self._store)
 
     def __contains__(self, h: str) -> bool:
-        return h in self._rows
+        return h in self._store
 
     @property
     def chunks(self) -> list[Path]:
-        return list(self._chunks)
+        return self._store.chunks
 
     def lookup(self, hashes: list[str]) -> list[torch.Tensor | None]:
         """The cached (d,) row of each content hash, or ``None`` where there is none."""
-        return [self._rows.get(h) for h in hashes]
+        return [None if row is None else torch.from_numpy(row["embeds"])
+                for row in self._store.lookup(hashes)]
 
     def add(self, hashes: list[str], embeds: torch.Tensor) -> Path | None:
         """Store rows (n, d) float32 for ``hashes``: one new chunk, written atomically."""
-        embeds = embeds.detach().to("cpu", torch.float32).contiguous()
+        embeds = embeds.detach().to("cpu", torch.float32)
         if embeds.ndim != 2 or embeds.shape != (len(hashes), self.space.dim):
             raise EmbeddingError(f"cache rows must be ({len(hashes)}, {self.space.dim}), got "
                                  f"{tuple(embeds.shape)}")
-        path = None
-        if self.folder is not None:
-            meta = {"format": CACHE_FORMAT, "hashes": json.dumps(hashes),
-                    "checksum": _tensor_digest(embeds)}
-            path = atomic_write(self.folder / f"chunk-{uuid.uuid4().hex}.safetensors",
-                                 st_save({"embeds": embeds}, meta))
-            self._chunks.append(path)
-        self._rows.update(zip(hashes, embeds))
-        return path
+        return self._store.add(hashes, {"embeds": embeds.numpy()})
 
     def consolidate(self) -> Path | None:
         """Merge every chunk into one: the merged file is written first, then the parts go."""
-        self.reload()
-        if self.folder is None or len(self._chunks) <= 1:
-            return self._chunks[0] if self._chunks else None
-        parts, hashes = self._chunks, sorted(self._rows)
-        merged = torch.stack([self._rows[h] for h in hashes])
-        self._chunks = []
-        path = self.add(hashes, merged)
-        for p in parts:
-            p.unlink(missing_ok=True)
-        return path
+        return self._store.consolidate()
 
 
 # --- extraction ------------------------------------------------------------------------------
@@ -380,17 +304,18 @@ def _compute_share(caches: dict[str, EmbeddingCache], encoder,
 def _shard_todo(groups: dict[str, dict[str, Path]], caches: dict[str, EmbeddingCache], info,
                 stats: ExtractStats, batch_size: int) -> dict[str, list[tuple[str, Path]]]:
     """This rank's share of what the caches lack: the missing contents in hash order, cut into
-    batches of ``batch_size``, batch k on rank k % world_size — so every batch, and so every
-    row's bits, is the same for any world size. Counts hits and misses (over all ranks) into
-    ``stats``."""
+    batches of ``batch_size``, batch k on rank k % world_size (:class:`~v2a_kit.distributed.Shard`,
+    as generation and evaluation share theirs) — so every batch, and so every row's bits, is the
+    same for any world size. Counts hits and misses (over all ranks) into ``stats``."""
+    shard = Shard(info.rank, info.world_size, batch_size)
     todo: dict[str, list[tuple[str, Path]]] = {}
     for k, by_hash in groups.items():
         order = sorted(by_hash)
         missing = [h for h in order if h not in caches[k]]
         stats.hits += len(order) - len(missing)
         stats.computed += len(missing)
-        todo[k] = [(h, by_hash[h]) for i, h in enumerate(missing)
-                   if (i // batch_size) % info.world_size == info.rank]
+        todo[k] = [(missing[i], by_hash[missing[i]])
+                   for batch in shard.chunks(len(missing)) for i in batch]
     return todo
 
 

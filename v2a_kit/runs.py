@@ -1,5 +1,4 @@
-"""Sharded, resumable runs under torchrun: generation into a run folder, and extractor features
-through a content-keyed cache for evaluation.
+"""Sharded, resumable generation runs under torchrun, into a run folder.
 
 **Generation** (``v2a-kit generate``, one process or ``torchrun -m v2a_kit.cli generate``):
 
@@ -32,32 +31,25 @@ Run folder::
         .v2a-run/done/NNNNNN.json                            one record per finished input
         .v2a-run/failed-rank<r>.json                         only after a failure
 
-**Features** for evaluation (:func:`cached_audio_outputs`): the extractor outputs of audio files,
-keyed by the sha256 of each file's bytes (as :mod:`~v2a_kit.embeddings` keys its rows), stored
-as verified chunk files in ``cache_dir/features-<settings digest>/``; under torchrun each rank
-computes its chunks of the missing contents (hash order, chunks of ``batch_size``, chunk ``k``
-on rank ``k % world_size``), and every rank then reads the whole set.
+The evaluation's feature cache (:class:`~v2a_kit.evaluation.features.FeatureCache`,
+:func:`~v2a_kit.evaluation.features.cached_audio_outputs`) lived here and moved to evaluation;
+both names still import from here.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
-import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import numpy as np
-import torch
-from safetensors import safe_open
-from safetensors.torch import save as st_save
 from tqdm.auto import tqdm
 
 from . import media
 from .atomic import atomic_write, remove_stale_temps
-from .distributed import DistInfo, RankSync
-from .errors import CacheError, V2AError, first_names
+from .distributed import DistInfo, RankSync, Shard  # Shard: still importable from here
+from .errors import V2AError, first_names
+from .evaluation.features import FeatureCache, cached_audio_outputs  # re-exported: were here
 from .preflight import (  # the checks made before a model is loaded (no torch there)
     RUN_DIR,
     GenerationPlan,
@@ -74,29 +66,10 @@ __all__ = ["RUN_DIR", "Shard", "RunSettings", "SettingsMismatchError", "RankFail
            "check_outdir", "mapper_identity", "cached_audio_outputs", "FeatureCache"]
 
 RUN_FORMAT = "v2a-kit-run/1"
-FEATURE_FORMAT = "v2a-kit-feature-cache/1"
 
 
 class RankFailedError(V2AError, RuntimeError):
     """A rank of a sharded run failed; names the inputs it was working on and why."""
-
-
-# --- shards ----------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Shard:
-    """Chunks of ``chunk_size`` consecutive items; chunk ``k`` belongs to rank
-    ``k % world_size``. The chunk is also the batch, so batches do not depend on the world
-    size."""
-
-    rank: int
-    world_size: int
-    chunk_size: int
-
-    def chunks(self, num_items: int) -> list[range]:
-        """This rank's chunks of ``range(num_items)``."""
-        starts = range(0, num_items, self.chunk_size)
-        return [range(a, min(a + self.chunk_size, num_items))
-                for k, a in enumerate(starts) if k % self.world_size == self.rank]
 
 
 # --- records ---------------------------------------------------------------------------------
@@ -270,147 +243,3 @@ def generate_run(pipe, plan: GenerationPlan, info: DistInfo, *,
         sync.barrier()
     return RunResult(records, computed, skipped, regenerated, time.perf_counter() - t0,
                      info.world_size)
-
-
-# --- the feature cache -----------------------------------------------------------------------
-_KEYS = ("features", "logits", "fad", "cs")
-
-
-class FeatureCache:
-    """Extractor outputs per audio content (sha256 of the file), in verified chunk files.
-
-    A row holds the ``fd`` features (and logits), the ``fad`` rows of the clip (VGGish makes
-    one per 0.96 s, so a clip has ``fad_count`` of them) and the ``cs`` audio embedding, as
-    :func:`~v2a_kit.evaluation.scoring.extract` returns them. The folder name is the digest of
-    the extractors' names, spaces and what is extracted, so another judge never reads it.
-    """
-
-    def __init__(self, cache_dir, settings: dict):
-        digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
-        self.folder = Path(cache_dir) / f"features-{digest}"
-        self.settings = settings
-        self.rows: dict[str, dict[str, np.ndarray]] = {}
-
-    def open(self) -> FeatureCache:
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise CacheError(f"cannot use {self.folder} as a feature cache: {e}") from None
-        remove_stale_temps(self.folder)
-        sj = self.folder / "settings.json"
-        want = {"format": FEATURE_FORMAT, "settings": self.settings}
-        if not sj.exists():
-            atomic_write(sj, json.dumps(want, indent=1, sort_keys=True).encode())
-        elif read_json(sj) != json.loads(json.dumps(want)):
-            raise CacheError(f"{sj} describes other extractors or settings; the folder was "
-                             f"copied or renamed by hand: delete {self.folder}")
-        return self
-
-    def reload(self) -> None:
-        self.rows = {}
-        for path in sorted(self.folder.glob("chunk-*.safetensors")):
-            self.rows.update(self._read(path))
-
-    def _read(self, path: Path) -> dict[str, dict[str, np.ndarray]]:
-        try:
-            with safe_open(str(path), "np") as f:
-                meta = f.metadata() or {}
-                arrays = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118
-            hashes = json.loads(meta["hashes"])
-        except Exception as e:  # safetensors raises its own types
-            raise CacheError(f"feature chunk {path} is damaged ({e}); delete it (its rows are "
-                             "recomputed)") from None
-        if _digest(arrays) != meta.get("checksum"):
-            raise CacheError(f"feature chunk {path} is damaged (checksum mismatch); delete it")
-        counts = arrays.get("fad_count")
-        ends = np.cumsum(counts) if counts is not None else None
-        out = {}
-        for r, h in enumerate(hashes):
-            row = {k: arrays[k][r] for k in ("features", "logits", "cs") if k in arrays}
-            if ends is not None:
-                row["fad"] = arrays["fad"][ends[r] - counts[r]:ends[r]]
-            out[h] = row
-        return out
-
-    def add(self, hashes: list[str], outputs, fad_counts: list[int] | None = None) -> None:
-        """Store the rows of ``hashes`` (``outputs``: AudioOutputs of those clips, in order);
-        ``fad_counts``: each clip's number of FAD rows (default: one each)."""
-        arrays = {k: np.ascontiguousarray(getattr(outputs, k), np.float32)
-                  for k in ("features", "logits", "cs") if getattr(outputs, k) is not None}
-        if outputs.fad is not None:
-            counts = np.asarray(fad_counts if fad_counts is not None else [1] * len(hashes),
-                                np.int64)
-            if counts.sum() != len(outputs.fad) or len(counts) != len(hashes):
-                raise CacheError(f"{len(outputs.fad)} FAD rows for {len(hashes)} clips with "
-                                 f"counts {counts.tolist()[:5]}...; expected them to add up")
-            arrays["fad"] = np.ascontiguousarray(outputs.fad, np.float32)
-            arrays["fad_count"] = counts
-        meta = {"format": FEATURE_FORMAT, "hashes": json.dumps(hashes),
-                "checksum": _digest(arrays)}
-        atomic_write(self.folder / f"chunk-{uuid.uuid4().hex}.safetensors",
-                     st_save({k: torch.from_numpy(v) for k, v in arrays.items()}, meta))
-
-
-def _digest(arrays: dict[str, np.ndarray]) -> str:
-    h = hashlib.sha256()
-    for k in sorted(arrays):
-        h.update(k.encode())
-        h.update(np.ascontiguousarray(arrays[k]).tobytes())
-    return h.hexdigest()
-
-
-def cached_audio_outputs(paths: list[Path], extractors, read, *, fad_rows: bool, cs: bool,
-                         batch_size: int, cache_dir, sync: RankSync, info: DistInfo,
-                         what: str, bar=None):
-    """The extractor outputs of audio files, through a :class:`FeatureCache` and sharded.
-
-    Args:
-        read: path -> waveform at the extractors' rate, checked (the folder evaluator's).
-        sync, info: the job's barriers and this rank.
-    Returns:
-        :class:`~v2a_kit.evaluation.scoring.AudioOutputs`, row i = ``paths[i]``, on every rank.
-    """
-    from .embeddings import content_hash
-    from .evaluation.scoring import AudioOutputs, extract
-
-    roles = {"fd": extractors.fd, **({"fad": extractors.fad} if fad_rows else {}),
-             **({"cs": extractors.cs} if cs else {})}
-    settings = {"preset": extractors.preset, "sampling_rate": extractors.sampling_rate,
-                "roles": {r: {"name": e.name, "space": str(getattr(e, "audio_space", e.space))}
-                          for r, e in roles.items()}}
-    cache = FeatureCache(cache_dir, settings)
-    if info.rank == 0:
-        cache.open()
-    sync.barrier()
-    if info.rank != 0:
-        cache.open()
-    cache.reload()
-    hashes = [content_hash(p) for p in paths]
-    first = {}
-    for p, h in zip(paths, hashes):
-        first.setdefault(h, p)
-    missing = sorted(h for h in first if h not in cache.rows)
-    sync.barrier()  # all have read the cache before anyone writes
-    shard = Shard(info.rank, info.world_size, batch_size)
-    per_clip = fad_rows and not getattr(extractors.fad, "one_fd_row_per_clip", True)
-    for chunk in shard.chunks(len(missing)):
-        hs = [missing[k] for k in chunk]
-        waves = [read(first[h]) for h in hs]
-        out = extract(extractors, waves, fad_rows=fad_rows and not per_clip, cs=cs, what=what)
-        counts = None
-        if per_clip:  # VGGish: a clip's number of FAD rows depends on its length
-            rows = [extractors.fad.fd_features([w]) for w in waves]
-            out.fad, counts = np.concatenate(rows), [len(r) for r in rows]
-        cache.add(hs, out, counts)
-        if bar is not None:
-            bar.update(len(hs) * info.world_size)
-    sync.barrier()
-    cache.reload()
-    lost = [str(first[h]) for h in first if h not in cache.rows]
-    if lost:
-        raise CacheError(f"{len(lost)} feature rows missing after a sharded run (e.g. "
-                         f"{lost[0]}); did every rank get the same inputs?")
-    rows = [cache.rows[h] for h in hashes]
-    stacked = {k: (np.concatenate([r[k] for r in rows]) if k == "fad" else
-                   np.stack([r[k] for r in rows])) if k in rows[0] else None for k in _KEYS}
-    return AudioOutputs(**stacked)

@@ -23,6 +23,10 @@
   name (``v2a-kit evaluate``). It loads a preset's extractors through the registry, which sits
   above this package, so it is imported on its own: ``from v2a_kit.evaluation.folder import
   evaluate``.
+- :mod:`~v2a_kit.evaluation.features`: the extractor outputs of audio files through a
+  content-keyed cache (:class:`FeatureCache`), sharded over a torchrun job
+  (:func:`cached_audio_outputs`); ``evaluate(..., cache_dir=)`` uses it. Like ``folder``,
+  imported on its own: ``from v2a_kit.evaluation.features import FeatureCache``.
 
 A preset's extractors: ``v2a_kit.registry.load_extractors(preset)``.
 """

@@ -450,8 +450,9 @@ def _run_extractors(plan: _Plan, ex: Extractors, want_refs: bool, want_images: b
     """(generated outputs, reference outputs or None, image embeddings or None).
 
     ``shared``: ``(cache_dir, sync, info)`` to take the audio features through the content
-    cache, sharded over the job's ranks (:func:`v2a_kit.runs.cached_audio_outputs`); the
-    images are then embedded by rank 0 alone (``None`` elsewhere)."""
+    cache, sharded over the job's ranks
+    (:func:`~v2a_kit.evaluation.features.cached_audio_outputs`); the images are then embedded
+    by rank 0 alone (``None`` elsewhere)."""
     total = len(plan.generated) + len(plan.references)
     rank = 0 if shared is None else shared[2].rank
     show = (total > batch_size if progress is None else progress) and rank == 0
@@ -461,7 +462,7 @@ def _run_extractors(plan: _Plan, ex: Extractors, want_refs: bool, want_images: b
                 return _audio_outputs(paths, ex, fad_rows=fad_rows, cs=cs,
                                       batch_size=batch_size, bar=bar, resampler=resampler,
                                       clip=clip)
-            from ..runs import cached_audio_outputs
+            from .features import cached_audio_outputs
             cache_dir, sync, info = shared
             used = [ex.fd] + [ex.fad] * fad_rows + [ex.cs] * cs
             return cached_audio_outputs(
@@ -563,8 +564,8 @@ def evaluate(generated: str | os.PathLike, *, references: str | os.PathLike | No
         batch_size: files read and scored at a time.
         progress: a progress bar (``None``: when there is more than one batch).
         cache_dir: keep every clip's extractor outputs in a content-keyed cache under this
-            folder (:class:`v2a_kit.runs.FeatureCache`): a rerun computes only new clips.
-            Required when sharded.
+            folder (:class:`v2a_kit.evaluation.features.FeatureCache`): a rerun computes only
+            new clips. Required when sharded.
         rank, world_size: this process's shard (default: RANK / WORLD_SIZE, as torchrun sets
             them). Each rank extracts its share of the audio features; rank 0 gathers them
             from the cache, embeds the images and computes the metrics once.
