@@ -163,20 +163,23 @@ def summary(report: dict) -> str:
 
 def load_models():
     """The pocket models the systems use (CPU): pocket-CLIP, the diffusion mapper,
-    pocket-AudioLDM, the onset predictor and the tagger."""
+    pocket-AudioLDM, the onset predictor and the pocket extractors (the tagger judges)."""
     import v2a_kit as vk
-    from v2a_kit.pocket import load_onsets, load_tagger
+    from v2a_kit.pocket import load_onsets
+    from v2a_kit.registry import load_extractors
 
     clip = vk.load_clip("pocket", device="cpu")
     audioldm = vk.load_audioldm("pocket", device="cpu")
     mapper = vk.load_mapper("pocket", kind="diffusion", clip_space=clip.space,
                             clap_space=audioldm.space)
     return {"clip": clip, "audioldm": audioldm, "mapper": mapper,
-            "onsets": load_onsets(clip_space=clip.space), "tagger": load_tagger()}
+            "onsets": load_onsets(clip_space=clip.space),
+            "extractors": load_extractors("pocket", device="cpu")}
 
 
 def systems_seed(seed: int, num: int, models: dict) -> dict:
     """Every system's figures on the timed videos of one world seed."""
+    from v2a_kit.evaluation import extract
     from v2a_kit.pocket.models.onsets import embed_frames
     from v2a_kit.pocket.timing import onset_scores, timed_scores, timed_systems
 
@@ -185,10 +188,10 @@ def systems_seed(seed: int, num: int, models: dict) -> dict:
     made = timed_systems(videos, clip=models["clip"], mapper=models["mapper"],
                          audioldm=models["audioldm"], onsets=models["onsets"], seed=0,
                          frame_embeds=emb)
-    tagger = models["tagger"]
-    ref = tagger.features(videos.scenes.audio.astype(np.float32)).numpy()
-    out = {name: timed_scores(videos, tracks, tagger, fd=name not in ("real", "shuffled"),
-                              reference_features=ref)
+    ex = models["extractors"]
+    ref = extract(ex, videos.scenes.audio.astype(np.float32), what="real scenes")
+    out = {name: timed_scores(videos, tracks, ex, fd=name not in ("real", "shuffled"),
+                              references=ref)
            for name, tracks in made.tracks.items()}
     out["predictor"] = onset_scores(made.predicted_onsets_s, videos.visual_onsets_s)
     out["seconds"] = made.seconds

@@ -110,3 +110,47 @@ def test_one_table_of_metric_words():
     for key, entry in METRIC_LABELS.items():  # the direction is said where one is better
         if key.startswith(("fd", "fad", "kad", "kl", "cs", "is", "acc", "recall@")):
             assert "↑" in entry.header or "↓" in entry.header, key
+
+
+def test_one_definition_of_attribute_accuracy():
+    """``label_accuracy`` is what score's attributes and the build's gates both report."""
+    from v2a_kit.evaluation.metrics import label_accuracy
+    from v2a_kit.pocket.gates import attribute_accuracy
+
+    labels = {"shape": np.array([0, 1, 2, 3]), "size": np.array([0, 1, 0, 1])}
+    pred = {"shape": np.array([0, 1, 2, 0]), "size": np.array([0, 0, 0, 1])}
+    acc = label_accuracy(pred, labels)
+    assert acc == {"shape": 0.75, "size": 0.75, "all": 0.5}  # rows 0 and 2 have both right
+    assert label_accuracy(labels, labels)["all"] == 1.0
+    assert label_accuracy(pred, labels, ["size"]) == {"size": 0.75, "all": 0.75}
+    assert attribute_accuracy(pred, labels, ("shape", "size")) == acc
+    with pytest.raises(ValueError, match="shape: .* one value index per clip"):
+        label_accuracy({"shape": np.zeros(3)}, {"shape": np.zeros(4)})
+
+
+def test_timed_scores_read_the_scenes_through_score(pocket):
+    """The timing benchmark's accuracy and FD, scene by scene through ``score``, are what the
+    tagger reads on its own (its picks and features), and a wrong soundtrack scores worse."""
+    from v2a_kit.evaluation.metrics import frechet_distance, label_accuracy
+    from v2a_kit.pocket.models.loading import load_tagger
+    from v2a_kit.pocket.timing import timed_scores
+    from v2a_kit.pocket.world.timed import sample_world_videos
+
+    videos = sample_world_videos(4, 8401)
+    tagger, real = load_tagger(), videos.audio
+    noisy = real + np.random.default_rng(0).normal(0, 0.02, real.shape).astype(np.float32)
+    labels = {a: videos.scenes.labels[a] for a in ATTRIBUTES}
+    for tracks in (real, noisy, np.roll(real, 1, axis=0)):
+        clips = tracks.reshape(len(videos) * videos.num_scenes, -1).astype(np.float32)
+        got = timed_scores(videos, tracks, pocket)
+        acc = label_accuracy(tagger.predict(clips), labels)
+        assert {k: got[f"acc_{k}"] for k in acc} == pytest.approx(acc)
+        fd = frechet_distance(tagger.features(clips).numpy(),
+                              tagger.features(videos.scenes.audio.astype(np.float32)).numpy())
+        assert got["fd"] == pytest.approx(fd, rel=1e-6, abs=1e-6)
+    assert timed_scores(videos, np.roll(real, 1, axis=0), pocket)["f1"] < \
+        timed_scores(videos, real, pocket, fd=False)["f1"]
+    quiet = real.copy()
+    quiet[0, :16000] = 0.0  # the first video's first scene silent: counted, not warned
+    assert timed_scores(videos, quiet, pocket, fd=False)["silent_scenes"] == 1
+    assert timed_scores(videos, real, pocket, fd=False)["silent_scenes"] == 0

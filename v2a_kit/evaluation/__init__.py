@@ -58,6 +58,7 @@ _LAZY = {
     "kad": ".metrics",
     "kernel_audio_distance": ".metrics",
     "kl_divergence": ".metrics",
+    "label_accuracy": ".metrics",
     "knn_overlap": ".metrics",
     "linear_cka": ".metrics",
     "paired_cosine": ".metrics",

@@ -38,7 +38,7 @@ from scipy.special import expit, log_softmax, xlogy
 from ..errors import EmbeddingError
 from ..spaces import validate_embeds
 
-__all__ = ["recall_at_k", "frechet_distance", "frechet_distance_resampled", "fad",
+__all__ = ["label_accuracy", "recall_at_k", "frechet_distance", "frechet_distance_resampled", "fad",
            "gaussian_stats", "clip_score", "fad_infinity", "fad_inf_sizes", "FadInfinity",
            "inception_score_resampled", "kernel_audio_distance", "kad", "KAD_SCALE",
            "median_pairwise_distance", "kad_bandwidth", "cosine_spread",
@@ -513,6 +513,27 @@ def cosine_spreads(embeds, num_samples: int) -> np.ndarray:
 def cosine_spread(embeds, num_samples: int) -> float:
     """:func:`cosine_spreads` averaged over inputs: the mean within-input spread."""
     return float(cosine_spreads(embeds, num_samples).mean())
+
+
+def label_accuracy(predicted: dict, labels: dict, attributes=None) -> dict[str, float]:
+    """attribute -> the share of clips whose predicted value index is its label, and ``all``:
+    the share with every judged attribute right at once. ``predicted`` and ``labels``:
+    attribute -> (n,) value indices; ``attributes``: those judged (default: every label's).
+    The one definition of attribute accuracy: :func:`~v2a_kit.evaluation.score` (the ``fd``
+    classifier's picks) and the pocket build's gates (the tagger's) both call it."""
+    names = list(labels) if attributes is None else list(attributes)
+    if not names:
+        raise ValueError("attribute accuracy needs at least one attribute")
+    right = {}
+    for a in names:
+        p, y = np.asarray(predicted[a]), np.asarray(labels[a])
+        if p.shape != y.shape or p.ndim != 1:
+            raise ValueError(f"{a}: {p.shape} predictions for {y.shape} labels; expected one "
+                             "value index per clip on both sides")
+        right[a] = p == y
+    out = {a: float(r.mean()) for a, r in right.items()}
+    out["all"] = float(np.all(list(right.values()), axis=0).mean())
+    return out
 
 
 def recall_at_k(queries, targets, ks=(1, 5)) -> dict[int, float]:

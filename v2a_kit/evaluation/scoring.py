@@ -75,6 +75,7 @@ from .metrics import (
     kad_bandwidth,
     kernel_audio_distance,
     kl_divergence,
+    label_accuracy,
     pairwise_diversity,
 )
 from .protocol import SILENCE_RMS, ClipRule, count_silent, protocol_card
@@ -713,7 +714,7 @@ def attribute_accuracy(ex: Extractors, outputs: AudioOutputs, labels: dict) -> d
         raise ConfigError("labels must be a non-empty dict attribute -> value index per clip")
     if outputs.logits is None:
         raise ConfigError(f"labels given but the fd extractor {ex.fd.name!r} has no classifier")
-    right = {}
+    picks = {}
     for attr, values in labels.items():
         if attr not in groups:
             raise ConfigError(f"labels[{attr!r}]: the fd extractor {ex.fd.name!r} has no logit "
@@ -725,10 +726,8 @@ def attribute_accuracy(ex: Extractors, outputs: AudioOutputs, labels: dict) -> d
                               f"({len(outputs)},) int value indices, one per generated clip")
         if y.min() < 0 or y.max() >= size:
             raise ConfigError(f"labels[{attr!r}] holds values outside 0..{size - 1}")
-        right[attr] = outputs.logits[:, groups[attr]].argmax(1) == y
-    acc = {a: float(r.mean()) for a, r in right.items()}
-    acc["all"] = float(np.all(list(right.values()), axis=0).mean())
-    return acc
+        picks[attr] = outputs.logits[:, groups[attr]].argmax(1)
+    return label_accuracy(picks, labels)
 
 
 def _heard(out: Scores, ex: Extractors, gen: AudioOutputs, labels, num_samples,

@@ -41,6 +41,7 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import ConfigError
+from ..evaluation.metrics import label_accuracy
 from ..generation import peak_warnings_off
 from .models.probes import PROBE_CLIPS, PROBE_OFFSET, fit_probes, read_probes
 from .world.scenes import ATTRIBUTES, AUDIBLE, BACKGROUNDS, PocketBatch, _captions, sample_world
@@ -55,11 +56,9 @@ def attribute_accuracy(pred: dict[str, np.ndarray], labels: dict[str, np.ndarray
     """Per-attribute accuracy of predicted value indices, and ``all`` of ``attributes`` right
     at once. The default judges the four seen-and-heard attributes (what an image determines);
     pass ``AUDIBLE`` to judge the heard-only contour too (e.g. sound made from a sound's own
-    CLAP embedding)."""
-    right = {a: np.asarray(pred[a]) == np.asarray(labels[a]) for a in attributes}
-    out = {a: float(r.mean()) for a, r in right.items()}
-    out["all"] = float(np.all(list(right.values()), axis=0).mean())
-    return out
+    CLAP embedding). :func:`v2a_kit.evaluation.metrics.label_accuracy` with the pocket
+    world's default."""
+    return label_accuracy(pred, labels, attributes)
 
 
 def combo_captions(kind: str):
