@@ -5,7 +5,7 @@ Prints ratios measured in one run (the machines are shared and noisy; absolute t
 orientation only). Real-size CLIP ViT-B-32 and the paper's CLAP (HTSAT-tiny, 10-s clips at
 48 kHz) at random init: the cost is the architecture's, not the weights'.
 
-    python benchmarks/bench_embeddings.py [--model ViT-B-32/openai] [--batch 32] [--repeats 3]
+    python benchmarks/bench_embeddings.py [--model ViT-B-32/openai] [--batch 32] [--repeats 4]
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from _turns import in_turns
 from PIL import Image
 
 from v2a_kit import load_clap, load_clip
@@ -35,7 +36,7 @@ def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", default="ViT-B-32/openai")
     ap.add_argument("--batch", type=int, default=32)
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=4, help="even: each goes first as often")
     args = ap.parse_args(argv)
     torch.set_num_threads(2)
 
@@ -53,11 +54,7 @@ def main(argv=None) -> dict:
         return clip.encode_images(images, batch_size=args.batch, progress=False)
 
     assert torch.allclose(bare(), kit().embeds, atol=1e-5)  # same batch, same numbers
-    t_bare, t_kit = [], []
-    for _ in range(args.repeats):  # interleaved, so drifts in machine load hit both
-        t_bare.append(timed(bare))
-        t_kit.append(timed(kit))
-    mb, mk = statistics.median(t_bare), statistics.median(t_kit)
+    mk, mb, each, _, _ = in_turns(kit, bare, args.repeats)
 
     with tempfile.TemporaryDirectory() as d:
         folder = Path(d) / "images"
@@ -77,7 +74,8 @@ def main(argv=None) -> dict:
     print(f"encode_images, {args.model} (random init), batch {args.batch}, CPU "
           f"{torch.get_num_threads()} threads, median of {args.repeats}:")
     print(f"  bare open_clip  {mb:7.3f} s   ({args.batch / mb:5.1f} images/s)")
-    print(f"  v2a-kit         {mk:7.3f} s   ratio kit/bare = {mk / mb:.3f}  (target ~1.0)")
+    print(f"  v2a-kit         {mk:7.3f} s   ratio kit/bare = {mk / mb:.3f}  (target ~1.0; per "
+          f"repeat {each[0]:.3f}–{each[-1]:.3f}, taking turns going first)")
     print("encode_audio, paper CLAP (random init), 4 clips of 10 s at 48 kHz:")
     print(f"  bare ClapModel  {clap_bare:7.3f} s   ratio kit/bare = {clap_ratio:.3f}"
           "  (target ~1.0)")
@@ -103,11 +101,8 @@ def _clap_vs_bare(repeats: int) -> tuple[float, float]:
         return clap.encode_audio([(w, 48_000) for w in waves], batch_size=4, progress=False)
 
     assert torch.allclose(bare(), kit().embeds, atol=1e-5)
-    t_bare, t_kit = [], []
-    for _ in range(repeats):
-        t_bare.append(timed(bare))
-        t_kit.append(timed(kit))
-    return statistics.median(t_kit) / statistics.median(t_bare), statistics.median(t_bare)
+    mk, mb, _, _, _ = in_turns(kit, bare, repeats)
+    return mk / mb, mb
 
 
 if __name__ == "__main__":

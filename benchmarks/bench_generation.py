@@ -27,6 +27,7 @@ import time
 
 import numpy as np
 import torch
+from _turns import in_turns
 
 import v2a_kit as vk
 from v2a_kit.generation import SCHEDULERS, make_scheduler
@@ -61,14 +62,7 @@ def kit_vs_diffusers(n: int, repeats: int, steps: int = 25) -> None:
                     generator=torch.Generator().manual_seed(1)).audios
 
     kit(), bare()  # warm-up
-    runs, times, outs = {"kit": kit, "bare": bare}, {"kit": [], "bare": []}, {}
-    for i in range(repeats):  # the two take turns going first: no order effect in the ratio
-        for name in (("kit", "bare") if i % 2 == 0 else ("bare", "kit")):
-            dt, outs[name] = timed(runs[name])
-            times[name].append(dt)
-    t_kit, t_bare, a, b = times["kit"], times["bare"], outs["kit"], outs["bare"]
-    mk, mb = statistics.median(t_kit), statistics.median(t_bare)
-    pairs = sorted(k / b_ for k, b_ in zip(t_kit, t_bare))
+    mk, mb, pairs, a, b = in_turns(kit, bare, repeats)
     print(f"kit generate vs AudioLDMPipeline ({n} clips, DPM-Solver++ {steps} steps, "
           f"guidance 2.5, pocket): kit {mk:.2f} s, diffusers {mb:.2f} s, ratio {mk / mb:.3f} "
           f"(medians of {repeats} repeats, each going first in turn; per repeat "

@@ -41,6 +41,13 @@ def tiny_clap():
     return load_clap("tiny", device="cpu")
 
 
+@pytest.fixture(scope="session")
+def pocket():
+    """The pocket preset's extractors (the judges of every pocket score), loaded once."""
+    from v2a_kit.registry import load_extractors
+    return load_extractors("pocket", device="cpu")
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)

@@ -18,7 +18,6 @@ from v2a_kit.errors import ConfigError, MediaError
 from v2a_kit.evaluation.folder import EvalReport, evaluate
 from v2a_kit.media import write_wav
 from v2a_kit.pocket.world import sample_audio_for, sample_world
-from v2a_kit.registry import load_extractors
 
 N, SR = 16, 16000
 COLUMNS = ("FD ↓", "FAD ↓", "KL ↓", "IS ↑", "CS ↑")
@@ -61,11 +60,6 @@ def _write_video(path, image, wave, fps=10):
             c.mux(a.encode(f))
         c.mux(a.encode(None))
     return path
-
-
-@pytest.fixture(scope="module")
-def pocket():
-    return load_extractors("pocket", device="cpu")
 
 
 @pytest.fixture(scope="module")

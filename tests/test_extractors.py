@@ -23,11 +23,6 @@ def paper():
 
 
 @pytest.fixture(scope="module")
-def pocket():
-    return load_extractors("pocket", device="cpu")
-
-
-@pytest.fixture(scope="module")
 def world():
     return sample_world(24, seed=321)  # a judged seed (< 10,000): no evaluator trained on it
 

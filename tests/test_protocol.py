@@ -28,15 +28,9 @@ from v2a_kit.evaluation import (
 from v2a_kit.evaluation.protocol import FIELD_NAMES, NOT_OFFLINE, weights_digest
 from v2a_kit.media import RESAMPLERS, load_audio, resample, write_wav
 from v2a_kit.pocket.world import WorldConfig, sample_audio_for, sample_world
-from v2a_kit.registry import load_extractors
 
 N, SR = 12, 16000
 FAST = dict(resamples=50)
-
-
-@pytest.fixture(scope="module")
-def pocket():
-    return load_extractors("pocket", device="cpu")
 
 
 @pytest.fixture(scope="module")

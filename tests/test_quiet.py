@@ -94,3 +94,24 @@ def test_a_kit_warning_looks_through_torch_no_grad(monkeypatch):
         pipe(np.zeros((64, 64, 3), np.uint8), progress=False)
     w = next(w for w in record if issubclass(w.category, PeakLimitWarning))
     assert Path(w.filename).parts[-2:] == ("v2a_kit", "pipeline.py"), w.filename
+
+
+def test_a_kit_warning_from_a_kit_module_run_as_main_warns():
+    """``python -m v2a_kit.cli`` (and ``torchrun -m v2a_kit.cli``) runs the CLI as "__main__"
+    with v2a_kit.cli's loader: a kit warning whose outermost kit frame is there must warn, not
+    fail with "ImportError: loader for v2a_kit.cli cannot handle __main__" (a sharded run died
+    so on its first limited sound)."""
+    import importlib.machinery
+
+    import v2a_kit.cli as cli
+
+    path = cli.__file__
+    globs = {"__name__": "__main__", "__file__": path, "__builtins__": __builtins__,
+             "__loader__": importlib.machinery.SourceFileLoader("v2a_kit.cli", path),
+             "limit_peaks": limit_peaks, "torch": torch}
+    code = compile("limit_peaks(torch.full((2, 10), 3.0)).warn()", path, "exec")
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        exec(code, globs)  # a frame of cli.py named "__main__", as under python -m
+    w = next(w for w in record if issubclass(w.category, PeakLimitWarning))
+    assert Path(w.filename).name == "cli.py"

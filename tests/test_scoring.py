@@ -14,15 +14,9 @@ from v2a_kit.evaluation import AudioOutputs, Scores, compare_protocols, extract,
 from v2a_kit.evaluation.folder import evaluate
 from v2a_kit.media import load_audio, write_wav
 from v2a_kit.pocket.world import sample_audio_for, sample_world
-from v2a_kit.registry import load_extractors
 from v2a_kit.spaces import Embeddings, Space
 
 N, SR = 6, 16000
-
-
-@pytest.fixture(scope="module")
-def pocket():
-    return load_extractors("pocket", device="cpu")
 
 
 @pytest.fixture(scope="module")

@@ -10,14 +10,8 @@ from v2a_kit.errors import ConfigError
 from v2a_kit.evaluation import extract, pairwise_diversity, score
 from v2a_kit.evaluation.labels import METRIC_LABELS, axis_label, header, is_fraction
 from v2a_kit.pocket.world import ATTRIBUTES, sample_audio_for, sample_world
-from v2a_kit.registry import load_extractors
 
 N = 8
-
-
-@pytest.fixture(scope="module")
-def pocket():
-    return load_extractors("pocket", device="cpu")
 
 
 @pytest.fixture(scope="module")

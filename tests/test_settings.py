@@ -206,14 +206,13 @@ def test_score_settings_refuse_a_value_out_of_range_naming_it(kw, match):
         ScoreSettings.make(resample=100)
 
 
-def test_score_takes_a_record_or_its_fields_by_name():
+def test_score_takes_a_record_or_its_fields_by_name(pocket):
     """score(..., settings) and score(..., **fields) are one path: same card, same numbers;
     a bad field is refused before any clip is read."""
     from v2a_kit.evaluation import ScoreSettings, score
     from v2a_kit.pocket.world import sample_audio_for, sample_world
-    from v2a_kit.registry import load_extractors
 
-    ex = load_extractors("pocket", device="cpu")
+    ex = pocket
     gen = sample_audio_for(sample_world(6, 11), 12).audio
     ref = sample_audio_for(sample_world(6, 13), 14).audio
     a = score(ex, gen, ref, None, ScoreSettings(resamples=20, seed=3, fad_inf=False))

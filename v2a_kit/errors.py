@@ -89,10 +89,14 @@ def warn(message: str, category: type[Warning] = UserWarning) -> None:
             break
         frame = frame.f_back
     globs = chosen.f_globals
+    name = globs.get("__name__", "v2a_kit")
+    # A kit module run as a script (`python -m v2a_kit.cli`, `torchrun -m v2a_kit.cli`) is
+    # named "__main__" while its loader is v2a_kit.cli's: handed those globals, warnings would
+    # ask the loader for "__main__"'s source and raise ImportError instead of warning. The
+    # source line is then read from the file itself.
     warnings.warn_explicit(message, category, chosen.f_code.co_filename, chosen.f_lineno,
-                           module=globs.get("__name__", "v2a_kit"),
-                           registry=globs.setdefault("__warningregistry__", {}),
-                           module_globals=globs)
+                           module=name, registry=globs.setdefault("__warningregistry__", {}),
+                           module_globals=None if name == "__main__" else globs)
 
 
 def first_names(names, n: int = 5, more: str = "more") -> str:
