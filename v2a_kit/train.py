@@ -300,7 +300,8 @@ def fit(mapper: Mapper, train: Pairs, val: Pairs | None = None,
         score = par.from_rank0(rec.get("val_loss", rec["train_loss"]))
         if score < best:
             best, bad, hist.best_epoch = score, 0, epoch
-            best_state = copy.deepcopy(mapper.state_dict())
+            if val is not None:  # restored at the end; without validation the last is kept
+                best_state = copy.deepcopy(mapper.state_dict())
             if checkpoint is not None and par.info.rank == 0:
                 save_mapper(mapper, checkpoint, extra={"epoch": epoch, **{
                     k: v for k, v in rec.items() if k != "epoch"}})
