@@ -231,7 +231,8 @@ def test_the_pipeline_refuses_what_the_predictor_cannot_read(timing_pipe, tmp_pa
     write_video(tmp_path / "blink.mp4", frames[:2].repeat(2, 0), 25)
     with pytest.raises(MediaError, match=r"blink\.mp4: 0\.160 s long"):
         timing_pipe(tmp_path / "blink.mp4", timing="onsets")
-    with pytest.raises(ConfigError, match=r"timing must be one of \['none', 'onsets'\], got 'beats'"):
+    with pytest.raises(ConfigError,
+                       match=r"timing must be one of \['none', 'onsets'\], got 'beats'"):
         timing_pipe(tmp_path / "slow.mp4", timing="beats")
     plain = V2APipeline(timing_pipe.clip, timing_pipe.mapper, timing_pipe.audioldm)
     with pytest.raises(ConfigError, match="needs an onset predictor"):
