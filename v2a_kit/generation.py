@@ -26,7 +26,7 @@ from tqdm.auto import tqdm
 from .defaults import PEAK_LIMIT, SCHEDULERS
 from .errors import ConfigError, EmbeddingError, PeakLimitWarning, SpaceMismatchError
 from .errors import warn as kit_warn
-from .settings import GENERATE_RULES, check_int, check_real
+from .settings import GENERATE_RULES, check_int, check_real, check_steps
 from .spaces import Embeddings, Space, check_same_space, validate_embeds
 
 __all__ = ["AudioLDMGenerator", "GenerationOutput", "SpaceCheck", "generate", "encode_prompt",
@@ -189,10 +189,7 @@ def check_inputs(model, clap_embed, negative_clap_embed, num_inference_steps, gu
             raise EmbeddingError(f"negative_clap_embed has {len(neg)} rows; need 1 or "
                                  f"{len(embeds)} (one per row of clap_embed)")
     GENERATE_RULES["num_inference_steps"].check("num_inference_steps", num_inference_steps)
-    train_steps = model.scheduler.config.num_train_timesteps
-    if num_inference_steps > train_steps:
-        raise ConfigError(f"num_inference_steps {num_inference_steps}: expected an integer in "
-                          f"[1, {train_steps}] (the training steps of the noise schedule)")
+    check_steps(num_inference_steps, model.scheduler.config.num_train_timesteps)
     check_int("num_waveforms_per_prompt", num_waveforms_per_prompt)
     if isinstance(generator, list) and len(generator) != len(embeds) * num_waveforms_per_prompt:
         raise ValueError(f"generator is a list of {len(generator)}; need one per waveform "

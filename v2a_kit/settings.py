@@ -28,7 +28,7 @@ from .defaults import AGGREGATE_NAMES, DEFAULT_SCHEDULER, SCHEDULERS, TIMING_MOD
 from .errors import ConfigError
 
 __all__ = ["Rule", "GenerateSettings", "GENERATE_RULES", "TRAIN_RULES", "SEED_MAX", "check_int",
-           "check_real", "check_choice", "updated"]
+           "check_real", "check_choice", "check_steps", "updated"]
 
 SEED_MAX = 2**63 - 1   # seeds go to torch.Generator.manual_seed (input i: seed + i)
 
@@ -100,6 +100,15 @@ def check_choice(name: str, v, options) -> str:
     if not isinstance(v, str) or v not in options:
         raise ConfigError(f"{name} must be one of {sorted(options)}, got {v!r}")
     return v
+
+
+def check_steps(steps: int, train_steps: int, label: str = "num_inference_steps",
+                whose: str = "the") -> None:
+    """Refuse more denoising steps than the noise schedule was trained with (a sampler cannot
+    take more), naming ``label``."""
+    if steps > train_steps:
+        raise ConfigError(f"{label} {steps}: expected an integer in [1, {train_steps}] (the "
+                          f"training steps of {whose} noise schedule)")
 
 
 def updated(cls: type, settings, overrides: dict, what: str):
@@ -205,10 +214,8 @@ class GenerateSettings:
         the fields in the messages (the command line's ``--length``, ``--steps``)."""
         say = {"audio_length_in_s": "audio_length_in_s", "num_inference_steps":
                "num_inference_steps", **(options or {})}
-        if train_steps is not None and self.steps > train_steps:
-            raise ConfigError(f"{say['num_inference_steps']} {self.steps}: expected an integer "
-                              f"in [1, {train_steps}] (the training steps of {name}'s noise "
-                              "schedule)")
+        if train_steps is not None:
+            check_steps(self.steps, train_steps, say["num_inference_steps"], f"{name}'s")
         length = self.audio_length_in_s
         if length is not None and not min_length_s <= length <= max_length_s:
             raise ConfigError(f"{say['audio_length_in_s']} {length:g}: expected seconds in "

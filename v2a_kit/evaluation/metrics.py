@@ -38,7 +38,8 @@ from scipy.special import expit, log_softmax, xlogy
 from ..errors import EmbeddingError
 from ..spaces import validate_embeds
 
-__all__ = ["label_accuracy", "recall_at_k", "frechet_distance", "frechet_distance_resampled", "fad",
+__all__ = ["label_accuracy", "check_kad_bandwidth", "recall_at_k", "frechet_distance",
+           "frechet_distance_resampled", "fad",
            "gaussian_stats", "clip_score", "fad_infinity", "fad_inf_sizes", "FadInfinity",
            "inception_score_resampled", "kernel_audio_distance", "kad", "KAD_SCALE",
            "median_pairwise_distance", "kad_bandwidth", "cosine_spread",
@@ -247,16 +248,21 @@ def kad_bandwidth(generated, reference, bandwidth="reference") -> float:
     pairwise distance of the reference rows: one kernel for every system scored against the
     same references; the kit's default), ``"generated"`` (of the generated rows: what kadtk
     1.1.0's ``KernelAudioDistance.score`` does), or a positive number."""
+    check_kad_bandwidth(bandwidth)
     if isinstance(bandwidth, str):
-        if bandwidth not in ("reference", "generated"):
-            raise ValueError(f"bandwidth={bandwidth!r}; expected 'reference', 'generated' or a "
-                             "positive number")
         return median_pairwise_distance(reference if bandwidth == "reference" else generated)
-    if isinstance(bandwidth, bool) or not isinstance(bandwidth, (int, float, np.number)) \
-            or not (np.isfinite(bandwidth) and bandwidth > 0):
+    return float(bandwidth)
+
+
+def check_kad_bandwidth(bandwidth) -> None:
+    """ValueError unless ``bandwidth`` is ``"reference"``, ``"generated"`` or a positive
+    finite number (what :func:`kad_bandwidth` takes)."""
+    ok = (bandwidth in ("reference", "generated") if isinstance(bandwidth, str) else
+          not isinstance(bandwidth, bool) and isinstance(bandwidth, (int, float, np.number))
+          and bool(np.isfinite(bandwidth)) and bandwidth > 0)
+    if not ok:
         raise ValueError(f"bandwidth={bandwidth!r}; expected 'reference', 'generated' or a "
                          "positive number")
-    return float(bandwidth)
 
 
 def _kernel_sums(a: np.ndarray, b: np.ndarray, gamma: float, weights_a=None,

@@ -65,6 +65,7 @@ from .metrics import (
     FAD_INF_STEPS,
     KAD_SCALE,
     KL_EPS,
+    check_kad_bandwidth,
     fad,
     fad_inf_sizes,
     fad_infinity,
@@ -458,12 +459,10 @@ class ScoreSettings:
         if self.clip is not None and not isinstance(self.clip, ClipRule):
             raise ConfigError(f"clip is a {type(self.clip).__name__}; expected a ClipRule or "
                               "None")
-        bw = self.kad_bandwidth
-        if not (bw in ("reference", "generated") if isinstance(bw, str) else
-                not isinstance(bw, bool) and isinstance(bw, (int, float, np.number))
-                and np.isfinite(bw) and bw > 0):
-            raise ConfigError(f"kad_bandwidth={bw!r}; expected 'reference', 'generated' or a "
-                              "positive number")
+        try:
+            check_kad_bandwidth(self.kad_bandwidth)
+        except ValueError as e:
+            raise ConfigError(f"kad_{e}") from None
         sp = self.is_splits
         if sp is not None and (isinstance(sp, bool) or not isinstance(sp, int) or sp < 1):
             raise ConfigError(f"is_splits={sp!r}; expected None or an int from 1 to the number "
